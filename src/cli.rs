@@ -1,0 +1,108 @@
+//! Command-line flags, parsed by clap and then resolved into validated values.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::device::DeviceChoice;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "nrun",
+    version,
+    about = "Declarative experiment pipelines for Neural Optimal Transport research",
+    args_conflicts_with_subcommands = true,
+    after_help = "With no PIPELINE: runs ./nrun.yaml if present, else lists the pipelines under pipelines/."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a pipeline (what `nrun PIPELINE` does)
+    Run(RunArgs),
+    /// Show every stage instance: cached, or why it will run
+    Status {
+        #[command(flatten)]
+        pipeline: PipelineArgs,
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the stage graph
+    Dag {
+        #[command(flatten)]
+        pipeline: PipelineArgs,
+        #[arg(long, value_enum, default_value_t = DagFormat::Text)]
+        format: DagFormat,
+    },
+    /// Delete cache entries that no pipeline under pipelines/ references
+    Gc {
+        /// Only list what would be deleted
+        #[arg(long)]
+        dry_run: bool,
+        /// Cache folder [default: $NRUN_CACHE or results/.cache]
+        #[arg(long)]
+        cache: Option<PathBuf>,
+    },
+    /// List the pipelines under pipelines/
+    List,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct PipelineArgs {
+    /// Pipeline file, or the name of one under pipelines/
+    pub pipeline: Option<PathBuf>,
+    /// Replace or add a grid axis: --grid gamma=0,0.5,1 (repeatable)
+    #[arg(long = "grid", value_name = "KEY=V1,V2,...")]
+    pub grids: Vec<String>,
+    /// Override a param: --set train.iterations=200 (repeatable)
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Scale preset declared in the pipeline's `scales` (e.g. smoke, full)
+    #[arg(long)]
+    pub scale: Option<String>,
+    /// Run only these targets or stages and what they need (repeatable)
+    #[arg(long = "target", value_name = "NAME")]
+    pub targets: Vec<String>,
+    /// Cache folder [default: $NRUN_CACHE or results/.cache]
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+    /// CPU tokens: stage instances running at once [default: number of cores]
+    #[arg(short = 'j', long = "jobs")]
+    pub jobs: Option<usize>,
+    /// After a failure, keep running the branches that do not depend on it
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Show what would run, run nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// GPU ids to schedule on [default: $CUDA_VISIBLE_DEVICES]
+    #[arg(long)]
+    pub gpus: Option<String>,
+    /// Stage slots per GPU (several small trainings can share one GPU)
+    #[arg(long, default_value_t = 1)]
+    pub slots_per_gpu: usize,
+    /// Device for training stages: auto, cpu or cuda:N
+    #[arg(long, default_value = "auto")]
+    pub device: DeviceChoice,
+    /// Print only failures and the summary
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DagFormat {
+    Text,
+    Dot,
+}

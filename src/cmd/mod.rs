@@ -1,0 +1,96 @@
+//! The subcommands. Each resolves its flags, loads what it needs through
+//! [`Loaded`], and returns the process exit code.
+
+pub mod dag;
+pub mod gc;
+pub mod list;
+pub mod run;
+pub mod status;
+
+use std::path::{Path, PathBuf};
+
+use crate::cache::Store;
+use crate::cache::hash::FileHasher;
+use crate::cli::PipelineArgs;
+use crate::error::{Diagnostics, Error, Result};
+use crate::graph::StageGraph;
+use crate::plan::Plan;
+use crate::spec::overrides::{Assignment, GridAxis, Overrides};
+use crate::spec::{self, Pipeline};
+
+/// A pipeline with its graph, plan and store, ready to run or inspect.
+pub struct Loaded {
+    pub pipeline: Pipeline,
+    pub graph: StageGraph,
+    pub plan: Plan,
+    pub store: Store,
+}
+
+impl Loaded {
+    pub fn load(args: &PipelineArgs) -> Result<Loaded> {
+        let file = pipeline_file(args.pipeline.as_deref())?;
+        Self::load_file(&file, &overrides(args)?, args.cache.as_deref())
+    }
+
+    pub fn load_file(file: &Path, overrides: &Overrides, cache: Option<&Path>) -> Result<Loaded> {
+        let pipeline = spec::load(file, overrides)?;
+        let graph = StageGraph::build(&pipeline)?;
+        let store = Store::open(cache_dir(cache))?;
+        let mut hasher = FileHasher::open(store.memo_path());
+        let plan = Plan::build(&pipeline, &graph, &mut hasher)?;
+        Ok(Loaded {
+            pipeline,
+            graph,
+            plan,
+            store,
+        })
+    }
+}
+
+/// `--cache`, else `$NRUN_CACHE`, else `results/.cache`.
+pub fn cache_dir(flag: Option<&Path>) -> PathBuf {
+    flag.map(Path::to_path_buf)
+        .or_else(|| std::env::var_os("NRUN_CACHE").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("results/.cache"))
+}
+
+/// The overrides the flags ask for, every malformed one reported.
+pub fn overrides(args: &PipelineArgs) -> Result<Overrides> {
+    let mut diags = Diagnostics::default();
+    let mut out = Overrides {
+        scale: args.scale.clone(),
+        ..Overrides::default()
+    };
+    for s in &args.sets {
+        match Assignment::parse(s) {
+            Ok(a) => out.sets.push(a),
+            Err(d) => diags.0.push(d),
+        }
+    }
+    for g in &args.grids {
+        match GridAxis::parse(g) {
+            Ok(a) => out.grids.push(a),
+            Err(d) => diags.0.push(d),
+        }
+    }
+    if diags.0.is_empty() { Ok(out) } else { Err(Error::Invalid(diags)) }
+}
+
+/// A path to a pipeline file, or the name of one under pipelines/.
+pub fn pipeline_file(arg: Option<&Path>) -> Result<PathBuf> {
+    let Some(arg) = arg else {
+        return Err(Error::Usage("no pipeline given".into()));
+    };
+    if arg.is_file() {
+        return Ok(arg.to_path_buf());
+    }
+    let named = Path::new("pipelines").join(arg).with_extension("yaml");
+    if arg.components().count() == 1 && named.is_file() {
+        return Ok(named);
+    }
+    Err(Error::Usage(format!(
+        "no pipeline file {} (nor {})",
+        arg.display(),
+        named.display()
+    )))
+}

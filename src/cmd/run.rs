@@ -1,0 +1,117 @@
+//! `nrun [run] PIPELINE`: run what is not cached, publish links and
+//! last-run.json, print a summary.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use super::Loaded;
+use crate::cli::RunArgs;
+use crate::error::{Result, exit};
+use crate::exec::events::Status;
+use crate::exec::{self, progress, slots};
+use crate::results;
+use crate::run_info::RunInfo;
+
+pub fn run(args: &RunArgs) -> Result<u8> {
+    let loaded = Loaded::load(&args.pipeline)?;
+    let wanted = loaded.graph.select(&loaded.pipeline, &args.pipeline.targets)?;
+    let selected = loaded.plan.selected(&wanted);
+    if args.dry_run {
+        return super::status::print(&loaded, &selected, false);
+    }
+    execute(&loaded, &selected, args)
+}
+
+/// Runs the selected instances of a loaded pipeline; the exit code.
+pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8> {
+    let Loaded {
+        pipeline: p,
+        plan,
+        store,
+        ..
+    } = loaded;
+    let started = Instant::now();
+    let cancel = interrupt_flag();
+    let info = Arc::new(RunInfo {
+        pipeline: p.name.clone(),
+        command: RunInfo::command_line(),
+        version: env!("CARGO_PKG_VERSION"),
+        results: results::pipeline_dir(p),
+        device: args.device,
+        scale: p.scale.clone(),
+    });
+    let opts = exec::Options {
+        jobs: args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        keep_going: args.keep_going,
+        gpus: slots::gpu_ids(args.gpus.as_deref()),
+        slots_per_gpu: args.slots_per_gpu,
+    };
+    let mut reporter = progress::for_stdout(args.quiet);
+    let outcomes = exec::execute(p, plan, selected, store, &opts, info.clone(), reporter.as_mut(), cancel);
+    results::publish_links(p, plan, selected, &outcomes.results, store)?;
+
+    let statuses: Vec<&Status> = selected
+        .iter()
+        .filter_map(|&i| outcomes.results[i].as_ref().map(|(s, _)| s))
+        .collect();
+    let count = |name: &str| statuses.iter().filter(|s| s.name() == name).count();
+    let code = if outcomes.interrupted {
+        exit::INTERRUPTED
+    } else if statuses.iter().any(|s| matches!(s, Status::Failed { bad_input: true, .. })) {
+        exit::INVALID
+    } else if count("failed") > 0 {
+        exit::FAILED
+    } else {
+        exit::OK
+    };
+    let last_run = results::write_last_run(
+        p,
+        plan,
+        selected,
+        &outcomes.results,
+        &results::RunSummary {
+            command: &info.command,
+            exit_code: code,
+            seconds: started.elapsed().as_secs_f64(),
+        },
+    )?;
+    println!(
+        "{}: {} ran, {} cached, {} failed, {} skipped in {:.1}s ({})",
+        p.name,
+        count("ran"),
+        count("cached"),
+        count("failed"),
+        count("skipped"),
+        started.elapsed().as_secs_f64(),
+        last_run.display()
+    );
+    for &i in selected {
+        if let Some((Status::Failed { message, log, .. }, _)) = &outcomes.results[i] {
+            eprintln!("failed: {}: {message}\n  log: {}", plan.label(p, i), log.display());
+        }
+    }
+    if outcomes.interrupted {
+        eprintln!("interrupted: finished entries are cached; rerun to continue");
+    }
+    Ok(code)
+}
+
+/// A flag set by Ctrl-C or SIGTERM; a second signal exits at once.
+fn interrupt_flag() -> Arc<AtomicBool> {
+    static FLAG: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        let handler_flag = flag.clone();
+        let _ = ctrlc::set_handler(move || {
+            if handler_flag.swap(true, Ordering::SeqCst) {
+                std::process::exit(i32::from(exit::INTERRUPTED));
+            }
+            eprintln!("\ninterrupt: stopping running stages (press again to quit now)");
+        });
+        flag
+    })
+    .clone()
+}

@@ -1,0 +1,53 @@
+//! What executors tell the dispatcher, and what the dispatcher tells the
+//! reporter.
+
+use std::path::PathBuf;
+
+/// Sent by running stages (through their context) and by executor threads.
+#[derive(Debug)]
+pub enum Event {
+    Progress {
+        id: usize,
+        done: u64,
+        total: Option<u64>,
+        message: String,
+    },
+    /// The instance waits on something outside nrun's control.
+    Waiting { id: usize, reason: String },
+    Finished {
+        id: usize,
+        status: Status,
+        seconds: f64,
+    },
+}
+
+/// How one stage instance ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Status {
+    Ran,
+    Cached,
+    Failed {
+        message: String,
+        log: PathBuf,
+        /// The user's data is at fault (exit 2), not the stage.
+        bad_input: bool,
+    },
+    Skipped {
+        reason: String,
+    },
+}
+
+impl Status {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Status::Ran => "ran",
+            Status::Cached => "cached",
+            Status::Failed { .. } => "failed",
+            Status::Skipped { .. } => "skipped",
+        }
+    }
+
+    pub fn ok(&self) -> bool {
+        matches!(self, Status::Ran | Status::Cached)
+    }
+}

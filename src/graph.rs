@@ -1,0 +1,189 @@
+//! The stage graph: dependency order, cycles, the axes each stage varies
+//! over, and target selection.
+
+use std::collections::BTreeSet;
+
+use petgraph::algo::tarjan_scc;
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::{Dfs, Reversed};
+
+use crate::error::{Diagnostic, Diagnostics, Error, Origin, Result};
+use crate::spec::{Aggregate, InputSource, Pipeline};
+
+/// Edges run from a stage to the stages that read it.
+pub struct StageGraph {
+    graph: DiGraph<usize, ()>,
+    /// Stage indices, each after all the stages it reads.
+    pub order: Vec<usize>,
+    /// Per stage, the grid axes its instances vary over.
+    pub axes: Vec<BTreeSet<String>>,
+}
+
+fn error(p: &Pipeline, loc: crate::spec::yaml::Loc, key: String, message: String) -> Diagnostic {
+    Diagnostic {
+        origin: Origin::File {
+            path: p.file.clone(),
+            loc,
+        },
+        key,
+        message,
+    }
+}
+
+impl StageGraph {
+    pub fn build(p: &Pipeline) -> Result<StageGraph> {
+        let mut graph = DiGraph::new();
+        let nodes: Vec<NodeIndex> = (0..p.stages.len()).map(|i| graph.add_node(i)).collect();
+        for (i, stage) in p.stages.iter().enumerate() {
+            for input in &stage.inputs {
+                if let InputSource::Stage(from) = input.source
+                    && !graph.contains_edge(nodes[from], nodes[i])
+                {
+                    graph.add_edge(nodes[from], nodes[i], ());
+                }
+            }
+        }
+        if let Some(cycle) = find_cycle(&graph, p) {
+            return Err(Error::Invalid(Diagnostics(vec![cycle])));
+        }
+        let order: Vec<usize> = petgraph::algo::toposort(&graph, None)
+            .map_err(|_| Error::Other("dependency cycle".into()))?
+            .into_iter()
+            .map(|n| graph[n])
+            .collect();
+
+        let mut axes: Vec<BTreeSet<String>> = vec![BTreeSet::new(); p.stages.len()];
+        let mut diags = Vec::new();
+        for &i in &order {
+            let stage = &p.stages[i];
+            let mut from_inputs = BTreeSet::new();
+            for input in &stage.inputs {
+                if let InputSource::Stage(u) = input.source {
+                    from_inputs.extend(axes[u].iter().cloned());
+                }
+            }
+            if let Aggregate::Axes(list) = &stage.aggregate {
+                for a in list.iter().filter(|a| !from_inputs.contains(*a)) {
+                    diags.push(error(
+                        p,
+                        stage.loc,
+                        format!("stages.{}.aggregate", stage.name),
+                        format!("axis `{a}` does not reach this stage through its inputs"),
+                    ));
+                }
+            }
+            let mut mine: BTreeSet<String> = stage
+                .reads
+                .iter()
+                .filter(|r| p.grid.is_axis(r))
+                .cloned()
+                .collect();
+            for a in &mine {
+                if stage.aggregate.covers(a) {
+                    diags.push(error(
+                        p,
+                        stage.loc,
+                        format!("stages.{}.aggregate", stage.name),
+                        format!("the stage aggregates over `{a}` but also reads `${{{a}}}`"),
+                    ));
+                }
+            }
+            mine.extend(from_inputs.into_iter().filter(|a| !stage.aggregate.covers(a)));
+            axes[i] = mine;
+        }
+        if !diags.is_empty() {
+            return Err(Error::Invalid(Diagnostics(diags)));
+        }
+        Ok(StageGraph { graph, order, axes })
+    }
+
+    /// The stages the named targets need: the targets' stages (a stage name
+    /// is a target too) and everything they read, transitively.
+    pub fn select(&self, p: &Pipeline, targets: &[String]) -> Result<Vec<bool>> {
+        if targets.is_empty() {
+            return Ok(vec![true; p.stages.len()]);
+        }
+        let mut wanted = vec![false; p.stages.len()];
+        for t in targets {
+            let roots: Vec<usize> = match p.targets.get(t) {
+                Some(stages) => stages.iter().filter_map(|s| p.stage_index(s)).collect(),
+                None => match p.stage_index(t) {
+                    Some(i) => vec![i],
+                    None => {
+                        let mut known: Vec<&str> = p.targets.keys().map(String::as_str).collect();
+                        known.extend(p.stages.iter().map(|s| s.name.as_str()));
+                        return Err(Error::Usage(format!(
+                            "--target {t}: no target or stage of that name (known: {})",
+                            known.join(", ")
+                        )));
+                    }
+                },
+            };
+            let reversed = Reversed(&self.graph);
+            for r in roots {
+                let mut dfs = Dfs::new(reversed, NodeIndex::new(r));
+                while let Some(n) = dfs.next(reversed) {
+                    wanted[self.graph[n]] = true;
+                }
+            }
+        }
+        Ok(wanted)
+    }
+
+    /// Stages that read stage `i`.
+    pub fn readers(&self, i: usize) -> Vec<usize> {
+        self.graph
+            .neighbors(NodeIndex::new(i))
+            .map(|n| self.graph[n])
+            .collect()
+    }
+}
+
+/// A shortest cycle, reported at the input that closes it.
+fn find_cycle(graph: &DiGraph<usize, ()>, p: &Pipeline) -> Option<Diagnostic> {
+    let scc = tarjan_scc(graph).into_iter().find(|c| {
+        c.len() > 1 || graph.contains_edge(c[0], c[0])
+    })?;
+    let members: BTreeSet<NodeIndex> = scc.iter().copied().collect();
+    // Stages are listed in file order, so start from the first one in the file.
+    let start = *scc.iter().min_by_key(|n| graph[**n])?;
+    // Breadth-first search along "is read by" edges back to `start`.
+    let mut prev = std::collections::HashMap::new();
+    let mut queue = std::collections::VecDeque::from([start]);
+    let mut closing = None;
+    'search: while let Some(n) = queue.pop_front() {
+        for m in graph.neighbors(n) {
+            if m == start {
+                closing = Some(n);
+                break 'search;
+            }
+            if members.contains(&m) && !prev.contains_key(&m) {
+                prev.insert(m, n);
+                queue.push_back(m);
+            }
+        }
+    }
+    let mut path = vec![closing?];
+    while let Some(&before) = prev.get(path.last()?) {
+        path.push(before);
+    }
+    // `path` runs backwards from the closing stage to `start`'s first reader.
+    let mut names: Vec<&str> = vec![&p.stages[graph[start]].name];
+    names.extend(path.iter().rev().map(|n| p.stages[graph[*n]].name.as_str()));
+    names.dedup();
+    names.push(&p.stages[graph[start]].name);
+    let reader = &p.stages[graph[start]];
+    let from = graph[*path.first()?];
+    let input = reader
+        .inputs
+        .iter()
+        .find(|i| matches!(i.source, InputSource::Stage(u) if u == from))?;
+    // `names` runs the way data flows; print it the way stages read.
+    names.reverse();
+    Some(error(
+        p,
+        input.loc,
+        format!("stages.{}.inputs.{}", reader.name, input.name),
+        format!("dependency cycle: {} (each stage reads the next)", names.join(" -> ")),
+    ))
+}

@@ -1,0 +1,68 @@
+//! nrun: a declarative experiment-pipeline runner for Neural Optimal
+//! Transport research. See ARCHITECTURE.md for the module map.
+
+pub mod cache;
+pub mod canon;
+pub mod cli;
+pub mod cmd;
+pub mod device;
+pub mod error;
+pub mod exec;
+pub mod fsutil;
+pub mod graph;
+pub mod grid;
+pub mod plan;
+pub mod results;
+pub mod run_info;
+pub mod spec;
+pub mod stages;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+use error::{Result, exit};
+
+/// Parses `args` and runs the command; never panics on user error.
+pub fn run<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { exit::INVALID } else { exit::OK });
+        }
+    };
+    match dispatch(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Some(Command::Run(args)) => cmd::run::run(&args),
+        Some(Command::Status { pipeline, json }) => cmd::status::run(&pipeline, json),
+        Some(Command::Dag { pipeline, format }) => cmd::dag::run(&pipeline, format),
+        Some(Command::Gc { dry_run, cache }) => cmd::gc::run(dry_run, cache.as_deref()),
+        Some(Command::List) => cmd::list::run(),
+        None => {
+            let mut args = cli.run;
+            if args.pipeline.pipeline.is_none() {
+                if !Path::new("nrun.yaml").is_file() {
+                    return cmd::list::run();
+                }
+                args.pipeline.pipeline = Some("nrun.yaml".into());
+            }
+            cmd::run::run(&args)
+        }
+    }
+}

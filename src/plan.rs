@@ -1,0 +1,249 @@
+//! Stage instances: one per cell of the axes a stage varies over, with fully
+//! resolved params, bound inputs and a cache key.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde_json::{Value as Json, json};
+
+use crate::cache::hash::FileHasher;
+use crate::cache::record;
+use crate::error::{Diagnostic, Diagnostics, Error, Origin, Result};
+use crate::graph::StageGraph;
+use crate::grid::{Cell, Grid};
+use crate::spec::expr::Template;
+use crate::spec::yaml::{Loc, Node, PathSegment, Value};
+use crate::spec::{InputSource, Pipeline};
+
+pub struct Plan {
+    /// Instances in dependency order: every instance after those it reads.
+    pub instances: Vec<Instance>,
+}
+
+pub struct Instance {
+    pub stage: usize,
+    pub cell: Cell,
+    pub params: Json,
+    pub inputs: Vec<PlannedInput>,
+    /// Instances this one reads, without repeats.
+    pub deps: Vec<usize>,
+    pub record: Json,
+    pub key: String,
+}
+
+pub struct PlannedInput {
+    pub name: String,
+    pub source: PlannedSource,
+}
+
+pub enum PlannedSource {
+    /// Upstream instances (exactly one unless the stage aggregates).
+    Stages(Vec<usize>),
+    Path(PathBuf),
+}
+
+impl Plan {
+    pub fn build(p: &Pipeline, graph: &StageGraph, hasher: &mut FileHasher) -> Result<Plan> {
+        let mut instances: Vec<Instance> = Vec::new();
+        let mut by_stage: Vec<Vec<usize>> = vec![Vec::new(); p.stages.len()];
+        let mut diags = Diagnostics::default();
+        for &s in &graph.order {
+            let stage = &p.stages[s];
+            let axes = p.grid.ordered(|a| graph.axes[s].contains(a));
+            for cell in Grid::cells(&axes) {
+                let lookup = |name: &str| p.lookup(name, &cell);
+                let params = match resolve(&stage.params, &lookup) {
+                    Ok(v) => v,
+                    Err((loc, key, message)) => {
+                        push_unique(&mut diags, located(p, loc, &format!("stages.{}.params{key}", stage.name), message));
+                        continue;
+                    }
+                };
+                if let Err(e) = stage.kind.check(&params) {
+                    let loc = stage.params.locate(&e.path);
+                    let key = format!("stages.{}.params{}", stage.name, path_text(&e.path));
+                    push_unique(&mut diags, located(p, loc, &key, e.message));
+                    continue;
+                }
+                let mut inputs = Vec::new();
+                let mut record_inputs = BTreeMap::new();
+                let mut deps = Vec::new();
+                for input in &stage.inputs {
+                    let key = format!("stages.{}.inputs.{}", stage.name, input.name);
+                    match &input.source {
+                        InputSource::Stage(u) => {
+                            let ups: Vec<usize> = by_stage[*u]
+                                .iter()
+                                .copied()
+                                .filter(|&i| instances[i].cell.agrees_with(&cell))
+                                .collect();
+                            let aggregated = graph.axes[*u].iter().any(|a| stage.aggregate.covers(a));
+                            let entry = if aggregated {
+                                Json::Array(
+                                    ups.iter()
+                                        .map(|&i| json!({"cell": instances[i].cell.to_json(), "key": instances[i].key}))
+                                        .collect(),
+                                )
+                            } else if ups.len() == 1 {
+                                json!({"stage": instances[ups[0]].key})
+                            } else {
+                                // The upstream failed validation; its error is already reported.
+                                continue;
+                            };
+                            for &i in &ups {
+                                if !deps.contains(&i) {
+                                    deps.push(i);
+                                }
+                            }
+                            record_inputs.insert(input.name.clone(), entry);
+                            inputs.push(PlannedInput {
+                                name: input.name.clone(),
+                                source: PlannedSource::Stages(ups),
+                            });
+                        }
+                        InputSource::Path(node) => {
+                            let path = match resolve(node, &lookup) {
+                                Ok(Json::String(s)) => PathBuf::from(s),
+                                Ok(other) => {
+                                    push_unique(&mut diags, located(p, node.loc, &key, format!("a path must be text, found {other}")));
+                                    continue;
+                                }
+                                Err((loc, _, message)) => {
+                                    push_unique(&mut diags, located(p, loc, &key, message));
+                                    continue;
+                                }
+                            };
+                            match hasher.hash(&path) {
+                                Ok(hash) => {
+                                    record_inputs.insert(input.name.clone(), json!({"content": hash}));
+                                    inputs.push(PlannedInput {
+                                        name: input.name.clone(),
+                                        source: PlannedSource::Path(path),
+                                    });
+                                }
+                                Err(e) => {
+                                    let message = match &e {
+                                        Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                                            format!("no such file or folder: {}", path.display())
+                                        }
+                                        _ => e.to_string(),
+                                    };
+                                    push_unique(&mut diags, located(p, node.loc, &key, message));
+                                }
+                            }
+                        }
+                    }
+                }
+                let record = record::build(stage.kind.name(), stage.kind.version(), &params, record_inputs);
+                let key = record::key(&record);
+                by_stage[s].push(instances.len());
+                instances.push(Instance {
+                    stage: s,
+                    cell,
+                    params,
+                    inputs,
+                    deps,
+                    record,
+                    key,
+                });
+            }
+        }
+        hasher.save();
+        if !diags.0.is_empty() {
+            return Err(Error::Invalid(diags));
+        }
+        Ok(Plan { instances })
+    }
+
+    /// Instances of the selected stages, in dependency order.
+    pub fn selected(&self, wanted: &[bool]) -> Vec<usize> {
+        (0..self.instances.len())
+            .filter(|&i| wanted[self.instances[i].stage])
+            .collect()
+    }
+
+    /// `stage[cell]`, for messages.
+    pub fn label(&self, p: &Pipeline, i: usize) -> String {
+        let inst = &self.instances[i];
+        let name = &p.stages[inst.stage].name;
+        if inst.cell.is_empty() {
+            name.clone()
+        } else {
+            format!("{name}[{}]", inst.cell)
+        }
+    }
+}
+
+fn located(p: &Pipeline, loc: Loc, key: &str, message: String) -> Diagnostic {
+    Diagnostic {
+        origin: if loc == Loc::default() {
+            Origin::CommandLine {
+                arg: format!("--set {key}"),
+            }
+        } else {
+            Origin::File {
+                path: p.file.clone(),
+                loc,
+            }
+        },
+        key: key.to_string(),
+        message,
+    }
+}
+
+/// The same mistake shows up once per cell; report it once.
+fn push_unique(diags: &mut Diagnostics, d: Diagnostic) {
+    if !diags.0.contains(&d) {
+        diags.0.push(d);
+    }
+}
+
+fn path_text(path: &[PathSegment]) -> String {
+    path.iter()
+        .map(|s| match s {
+            PathSegment::Key(k) => format!(".{k}"),
+            PathSegment::Index(i) => format!("[{i}]"),
+        })
+        .collect()
+}
+
+type ResolveError = (Loc, String, String);
+
+/// Renders every `${...}` below `node`, giving plain JSON.
+fn resolve(node: &Node, lookup: &dyn Fn(&str) -> Option<Json>) -> std::result::Result<Json, ResolveError> {
+    resolve_at(node, lookup, &mut Vec::new())
+}
+
+fn resolve_at(
+    node: &Node,
+    lookup: &dyn Fn(&str) -> Option<Json>,
+    path: &mut Vec<PathSegment>,
+) -> std::result::Result<Json, ResolveError> {
+    match &node.value {
+        Value::Str(s) => match Template::parse(s) {
+            Ok(None) => Ok(Json::String(s.clone())),
+            Ok(Some(t)) => t.render(lookup).map(|v| crate::canon::canonical(&v)),
+            Err(e) => Err(e),
+        }
+        .map_err(|e| (node.loc, path_text(path), e)),
+        Value::Seq(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                path.push(PathSegment::Index(i));
+                out.push(resolve_at(item, lookup, path)?);
+                path.pop();
+            }
+            Ok(Json::Array(out))
+        }
+        Value::Map(entries) => {
+            let mut out = serde_json::Map::new();
+            for (k, v) in entries {
+                path.push(PathSegment::Key(k.name.clone()));
+                out.insert(k.name.clone(), resolve_at(v, lookup, path)?);
+                path.pop();
+            }
+            Ok(Json::Object(out))
+        }
+        _ => Ok(node.to_json()),
+    }
+}

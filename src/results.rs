@@ -1,0 +1,136 @@
+//! The readable side of the cache: `results/<pipeline>/<stage>/<cell>` links
+//! to entries, and `results/<pipeline>/last-run.json`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use crate::cache::Store;
+use crate::error::{Error, Result};
+use crate::exec::events::Status;
+use crate::plan::Plan;
+use crate::spec::Pipeline;
+
+/// `results/<pipeline>`, relative to where nrun runs.
+pub fn pipeline_dir(p: &Pipeline) -> PathBuf {
+    PathBuf::from("results").join(&p.name)
+}
+
+/// The readable link of an instance.
+pub fn link(p: &Pipeline, plan: &Plan, i: usize) -> PathBuf {
+    let inst = &plan.instances[i];
+    pipeline_dir(p)
+        .join(&p.stages[inst.stage].name)
+        .join(inst.cell.label())
+}
+
+/// The record of the entry the instance's link pointed at before this run:
+/// what `status` compares against to say why an instance will run.
+pub fn previous_record(p: &Pipeline, plan: &Plan, i: usize) -> Option<Json> {
+    let target = std::fs::read_link(link(p, plan, i)).ok()?;
+    let bytes = std::fs::read(target.parent()?.join("record.json")).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Points the links of successful instances at their entries.
+pub fn publish_links(p: &Pipeline, plan: &Plan, selected: &[usize], results: &[Option<(Status, f64)>], store: &Store) -> Result<()> {
+    for &i in selected {
+        if matches!(&results[i], Some((s, _)) if s.ok()) {
+            let link = link(p, plan, i);
+            crate::fsutil::symlink_atomic(&store.output(&plan.instances[i].key), &link)
+                .map_err(|e| Error::io(&link, e))?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct LastRun<'a> {
+    pipeline: &'a str,
+    command: &'a str,
+    nrun_version: &'a str,
+    scale: Option<&'a str>,
+    exit_code: u8,
+    seconds: f64,
+    instances: Vec<InstanceReport>,
+}
+
+#[derive(Serialize)]
+struct InstanceReport {
+    stage: String,
+    cell: Json,
+    key: String,
+    status: &'static str,
+    seconds: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    log: Option<PathBuf>,
+}
+
+pub struct RunSummary<'a> {
+    pub command: &'a str,
+    pub exit_code: u8,
+    pub seconds: f64,
+}
+
+/// Writes `results/<pipeline>/last-run.json` (atomically).
+pub fn write_last_run(
+    p: &Pipeline,
+    plan: &Plan,
+    selected: &[usize],
+    results: &[Option<(Status, f64)>],
+    summary: &RunSummary,
+) -> Result<PathBuf> {
+    let instances = selected
+        .iter()
+        .filter_map(|&i| {
+            let (status, seconds) = results[i].as_ref()?;
+            let inst = &plan.instances[i];
+            let (message, log) = match status {
+                Status::Failed { message, log, .. } => (Some(message.clone()), Some(log.clone())),
+                Status::Skipped { reason } => (Some(reason.clone()), None),
+                _ => (None, None),
+            };
+            Some(InstanceReport {
+                stage: p.stages[inst.stage].name.clone(),
+                cell: inst.cell.to_json(),
+                key: inst.key.clone(),
+                status: status.name(),
+                seconds: (*seconds * 1000.0).round() / 1000.0,
+                message,
+                log,
+            })
+        })
+        .collect();
+    let report = LastRun {
+        pipeline: &p.name,
+        command: summary.command,
+        nrun_version: env!("CARGO_PKG_VERSION"),
+        scale: p.scale.as_deref(),
+        exit_code: summary.exit_code,
+        seconds: (summary.seconds * 1000.0).round() / 1000.0,
+        instances,
+    };
+    let path = pipeline_dir(p).join("last-run.json");
+    let bytes = serde_json::to_vec_pretty(&report).map_err(|e| Error::Other(e.to_string()))?;
+    crate::fsutil::write_atomic(&path, &bytes).map_err(|e| Error::io(&path, e))?;
+    Ok(path)
+}
+
+/// Every entry key some readable link under `results/` points at.
+pub fn linked_keys(results: &Path) -> Vec<String> {
+    walkdir::WalkDir::new(results)
+        .follow_links(false)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.path_is_symlink())
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .filter_map(|t| {
+            let entry = t.parent()?;
+            let key = entry.file_name()?.to_string_lossy().into_owned();
+            crate::cache::is_key(&key).then_some(key)
+        })
+        .collect()
+}

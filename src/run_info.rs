@@ -1,0 +1,34 @@
+//! Facts about the current run that stages may record (reports print them).
+
+use std::path::PathBuf;
+
+use crate::device::DeviceChoice;
+
+#[derive(Clone, Debug)]
+pub struct RunInfo {
+    pub pipeline: String,
+    /// The command line, as typed.
+    pub command: String,
+    pub version: &'static str,
+    /// results/<pipeline>
+    pub results: PathBuf,
+    /// The device asked for with `--device` (stages may override it).
+    pub device: DeviceChoice,
+    /// The scale preset in effect, if the pipeline has scales.
+    pub scale: Option<String>,
+}
+
+impl RunInfo {
+    pub fn command_line() -> String {
+        std::env::args()
+            .map(|a| {
+                if a.chars().all(|c| c.is_alphanumeric() || "/._-=,:+".contains(c)) {
+                    a
+                } else {
+                    format!("'{}'", a.replace('\'', r"'\''"))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}

@@ -1,0 +1,156 @@
+//! `command`: runs a shell command, like a DVC stage.
+//!
+//! The command sees its output folder as `{out}` (and `$NRUN_OUT`), its work
+//! area as `{work}`, and each input as `{in.NAME}` (and `$NRUN_IN_NAME`); an
+//! aggregated input expands to all its folders, space-separated. Stage
+//! params are interpolated with `${...}` before the command exists, so the
+//! cache key covers them.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command as Process, Stdio};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+use super::{Context, Input, InputSpec, ParamError, StageError, StageKind};
+
+pub struct Command;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// The shell command (run by `sh -c` in the directory nrun runs in).
+    run: String,
+    /// Extra environment variables.
+    #[serde(default)]
+    env: BTreeMap<String, Json>,
+}
+
+impl StageKind for Command {
+    type Params = Params;
+    const NAME: &'static str = "command";
+    const VERSION: u32 = 1;
+    const INPUTS: Option<&'static [InputSpec]> = None;
+
+    fn validate(params: &Params) -> Result<(), ParamError> {
+        if params.run.trim().is_empty() {
+            return Err(ParamError::at("run", "the command is empty"));
+        }
+        for (k, v) in &params.env {
+            if matches!(v, Json::Array(_) | Json::Object(_)) {
+                return Err(ParamError::at(&format!("env.{k}"), "environment values are scalars"));
+            }
+        }
+        Ok(())
+    }
+
+    fn run(&self, params: Params, ctx: &mut Context) -> Result<(), StageError> {
+        let script = expand(&params.run, ctx);
+        ctx.log(format!("$ {script}"));
+        let mut cmd = Process::new("sh");
+        cmd.arg("-c")
+            .arg(&script)
+            .stdin(Stdio::null())
+            .stdout(ctx.log_file().context("log file")?)
+            .stderr(ctx.log_file().context("log file")?)
+            .env("NRUN_OUT", &ctx.out)
+            .env("NRUN_WORK", &ctx.work)
+            .env("NRUN_CELL", ctx.cell.to_json().to_string());
+        for (name, input) in &ctx.inputs {
+            cmd.env(format!("NRUN_IN_{}", env_name(name)), paths(input, "\n", false));
+        }
+        for (k, v) in &params.env {
+            cmd.env(k, crate::canon::label(v));
+        }
+        if let Some(slot) = &ctx.gpu {
+            cmd.env("CUDA_VISIBLE_DEVICES", &slot.id);
+        }
+        let mut child = cmd.spawn().context("cannot start `sh`")?;
+        loop {
+            if let Some(status) = child.try_wait().context("waiting for the command")? {
+                if status.success() {
+                    return Ok(());
+                }
+                let how = match status.code() {
+                    Some(code) => format!("exit code {code}"),
+                    None => "a signal".to_string(),
+                };
+                return Err(anyhow::anyhow!("command failed with {how}").into());
+            }
+            if ctx.cancelled() {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(StageError::Cancelled);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Replaces `{out}`, `{work}` and `{in.NAME}`; other braces stay as written.
+fn expand(script: &str, ctx: &Context) -> String {
+    let mut out = String::with_capacity(script.len());
+    let mut rest = script;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let tail = &rest[open..];
+        let close = tail.find('}');
+        let replaced = close.and_then(|close| {
+            let name = &tail[1..close];
+            let value = match name {
+                "out" => Some(quote(&ctx.out)),
+                "work" => Some(quote(&ctx.work)),
+                _ => name
+                    .strip_prefix("in.")
+                    .and_then(|n| ctx.inputs.get(n))
+                    .map(|input| paths(input, " ", true)),
+            };
+            value.map(|v| (v, close))
+        });
+        match replaced {
+            Some((value, close)) => {
+                out.push_str(&value);
+                rest = &tail[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The folders behind an input, shell-quoted for a command line or raw for
+/// an environment variable.
+fn paths(input: &Input, sep: &str, quoted: bool) -> String {
+    let show = |p: &Path| if quoted { quote(p) } else { p.to_string_lossy().into_owned() };
+    match input {
+        Input::Path(p) => show(p),
+        Input::Stage(ups) => ups
+            .iter()
+            .map(|u| show(&u.dir))
+            .collect::<Vec<_>>()
+            .join(sep),
+    }
+}
+
+/// Single-quotes a path for `sh`.
+fn quote(path: &Path) -> String {
+    let s = path.to_string_lossy();
+    if s.chars().all(|c| c.is_alphanumeric() || "/._-=,+".contains(c)) {
+        s.into_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+fn env_name(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .collect()
+}

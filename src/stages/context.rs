@@ -1,0 +1,151 @@
+//! What a running stage sees: its inputs, its output folder, its work area,
+//! a log, progress reporting and cancellation.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+use std::time::Instant;
+
+use crate::exec::events::Event;
+use crate::exec::slots::GpuSlot;
+use crate::grid::Cell;
+use crate::run_info::RunInfo;
+
+/// An input as the stage receives it.
+#[derive(Clone, Debug)]
+pub enum Input {
+    /// Outputs of upstream instances: one, or all cells of an aggregate.
+    Stage(Vec<Upstream>),
+    Path(PathBuf),
+}
+
+#[derive(Clone, Debug)]
+pub struct Upstream {
+    pub stage: String,
+    pub cell: Cell,
+    pub key: String,
+    /// The upstream entry's output folder (read-only).
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StageError {
+    /// An input file is unusable (bad format, truncated): the user must fix
+    /// the data; nrun exits 2.
+    #[error("{}: {message}", path.display())]
+    BadInput { path: PathBuf, message: String },
+    #[error("interrupted")]
+    Cancelled,
+    #[error("{0:#}")]
+    Failed(#[from] anyhow::Error),
+}
+
+impl StageError {
+    pub fn bad_input(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        StageError::BadInput {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+pub struct Context {
+    pub stage: String,
+    pub cell: Cell,
+    pub key: String,
+    pub inputs: BTreeMap<String, Input>,
+    /// Where outputs go; it becomes the cache entry if the stage succeeds.
+    pub out: PathBuf,
+    /// Survives failures and interruptions (checkpoints); tied to the key.
+    pub work: PathBuf,
+    /// The GPU slot granted to this instance, if it asked for one.
+    pub gpu: Option<GpuSlot>,
+    /// CPU tokens granted (threads the stage may use).
+    pub cpus: usize,
+    pub run: Arc<RunInfo>,
+    pub(crate) log: File,
+    pub(crate) log_path: PathBuf,
+    pub(crate) id: usize,
+    pub(crate) events: Sender<Event>,
+    pub(crate) cancel: Arc<AtomicBool>,
+    pub(crate) last_progress: Option<Instant>,
+}
+
+impl Context {
+    /// The single upstream output bound to input `name`.
+    pub fn input_dir(&self, name: &str) -> Result<&Path, StageError> {
+        match self.inputs.get(name) {
+            Some(Input::Stage(ups)) if ups.len() == 1 => Ok(&ups[0].dir),
+            Some(Input::Stage(_)) => Err(anyhow::anyhow!(
+                "input `{name}` receives several cells; this stage reads exactly one"
+            )
+            .into()),
+            Some(Input::Path(p)) => Ok(p),
+            None => Err(anyhow::anyhow!("input `{name}` is not bound").into()),
+        }
+    }
+
+    /// Every upstream output bound to input `name` (aggregates give many).
+    pub fn upstreams(&self, name: &str) -> Result<&[Upstream], StageError> {
+        match self.inputs.get(name) {
+            Some(Input::Stage(ups)) => Ok(ups),
+            Some(Input::Path(_)) => Err(anyhow::anyhow!("input `{name}` is a path, not a stage").into()),
+            None => Err(anyhow::anyhow!("input `{name}` is not bound").into()),
+        }
+    }
+
+    pub fn input_path(&self, name: &str) -> Result<&Path, StageError> {
+        self.input_dir(name)
+    }
+
+    /// Appends a line to the stage's log.
+    pub fn log(&mut self, line: impl AsRef<str>) {
+        let _ = writeln!(self.log, "{}", line.as_ref());
+    }
+
+    /// The log file, for handing to child processes.
+    pub fn log_file(&self) -> std::io::Result<File> {
+        self.log.try_clone()
+    }
+
+    pub fn log_path(&self) -> &Path {
+        &self.log_path
+    }
+
+    /// Reports progress; cheap to call every step (rate-limited here).
+    pub fn progress(&mut self, done: u64, total: Option<u64>, message: impl Into<String>) {
+        let now = Instant::now();
+        let finished = total.is_some_and(|t| done >= t);
+        if !finished
+            && self
+                .last_progress
+                .is_some_and(|t| now.duration_since(t).as_millis() < 100)
+        {
+            return;
+        }
+        self.last_progress = Some(now);
+        let _ = self.events.send(Event::Progress {
+            id: self.id,
+            done,
+            total,
+            message: message.into(),
+        });
+    }
+
+    pub fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// `Err(Cancelled)` once the user interrupted the run.
+    pub fn check_cancel(&self) -> Result<(), StageError> {
+        if self.cancelled() {
+            Err(StageError::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+}

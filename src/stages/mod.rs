@@ -1,0 +1,130 @@
+//! Stage kinds: one file per kind, each implementing [`StageKind`], listed
+//! once in [`KINDS`].
+
+mod command;
+mod context;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value as Json;
+
+pub use context::{Context, Input, StageError, Upstream};
+
+use crate::spec::yaml::PathSegment;
+
+/// What an input of a stage kind may be bound to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accepts {
+    Stage,
+    Path,
+    Either,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct InputSpec {
+    pub name: &'static str,
+    pub required: bool,
+    pub accepts: Accepts,
+}
+
+/// One kind of stage, written against its own typed params.
+pub trait StageKind: Send + Sync + 'static {
+    /// Params as the pipeline writes them; unknown keys must be rejected
+    /// (`#[serde(deny_unknown_fields)]`).
+    type Params: DeserializeOwned;
+    const NAME: &'static str;
+    /// Bump whenever the same params and inputs would give different
+    /// outputs: every entry built by an older version is then stale.
+    const VERSION: u32;
+    /// The inputs the kind reads; `None` accepts any names (command stages).
+    const INPUTS: Option<&'static [InputSpec]>;
+
+    /// Checks beyond types (ranges, combinations), before anything runs.
+    fn validate(_params: &Self::Params) -> Result<(), ParamError> {
+        Ok(())
+    }
+
+    fn run(&self, params: Self::Params, ctx: &mut Context) -> Result<(), StageError>;
+}
+
+/// A param that does not fit: where (below the stage's `params`) and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamError {
+    pub path: Vec<PathSegment>,
+    pub message: String,
+}
+
+impl ParamError {
+    pub fn at(field: &str, message: impl Into<String>) -> Self {
+        ParamError {
+            path: field
+                .split('.')
+                .map(|s| PathSegment::Key(s.to_string()))
+                .collect(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The object-safe face of [`StageKind`] that the engine works with.
+pub trait Kind: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn version(&self) -> u32;
+    fn inputs(&self) -> &'static [InputSpec];
+    fn any_inputs(&self) -> bool;
+    fn check(&self, params: &Json) -> Result<(), ParamError>;
+    fn run(&self, params: &Json, ctx: &mut Context) -> Result<(), StageError>;
+}
+
+impl<S: StageKind> Kind for S {
+    fn name(&self) -> &'static str {
+        S::NAME
+    }
+    fn version(&self) -> u32 {
+        S::VERSION
+    }
+    fn inputs(&self) -> &'static [InputSpec] {
+        S::INPUTS.unwrap_or(&[])
+    }
+    fn any_inputs(&self) -> bool {
+        S::INPUTS.is_none()
+    }
+    fn check(&self, params: &Json) -> Result<(), ParamError> {
+        S::validate(&parse::<S::Params>(params)?)
+    }
+    fn run(&self, params: &Json, ctx: &mut Context) -> Result<(), StageError> {
+        let typed = parse::<S::Params>(params).map_err(|e| {
+            StageError::Failed(anyhow::anyhow!("params: {}", e.message))
+        })?;
+        StageKind::run(self, typed, ctx)
+    }
+}
+
+/// Deserialises params, keeping the path of the first field that failed.
+pub fn parse<T: DeserializeOwned>(params: &Json) -> Result<T, ParamError> {
+    serde_path_to_error::deserialize(params).map_err(|e| {
+        let path = e
+            .path()
+            .iter()
+            .filter_map(|seg| match seg {
+                serde_path_to_error::Segment::Map { key } => Some(PathSegment::Key(key.clone())),
+                serde_path_to_error::Segment::Seq { index } => Some(PathSegment::Index(*index)),
+                serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => None,
+            })
+            .collect();
+        ParamError {
+            path,
+            message: e.into_inner().to_string(),
+        }
+    })
+}
+
+/// Every stage kind nrun knows, in the order `nrun` lists them.
+static KINDS: &[&dyn Kind] = &[&command::Command];
+
+pub fn find(name: &str) -> Option<&'static dyn Kind> {
+    KINDS.iter().copied().find(|k| k.name() == name)
+}
+
+pub fn names() -> Vec<&'static str> {
+    KINDS.iter().map(|k| k.name()).collect()
+}
