@@ -109,7 +109,8 @@ impl Reporter for Lines {
 
     fn finished(&mut self, label: &str, status: &Status, seconds: f64) {
         self.finished += 1;
-        if !self.quiet || matches!(status, Status::Failed { .. }) {
+        // Quiet runs leave failures to the final summary.
+        if !self.quiet {
             let text = format!("[{}/{}] {}", self.finished, self.total, describe(label, status, seconds));
             self.line(&text);
         }

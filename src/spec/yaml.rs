@@ -169,7 +169,8 @@ pub struct SyntaxError {
 
 /// Parses one YAML document into a located tree.
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
-    let options = serde_saphyr::options! {};
+    // YAML 1.2 booleans only: a param named `n` or `y` is text, not false.
+    let options = serde_saphyr::options! { strict_booleans: true };
     serde_saphyr::from_str_with_options::<Node>(text, options).map_err(|e| {
         let loc = e
             .location()
@@ -303,6 +304,13 @@ mod tests {
         let err = parse("a: [1, 2\nb: 3\n").unwrap_err();
         assert!(err.loc.line >= 1, "{err:?}");
         assert!(!err.message.is_empty());
+    }
+
+    #[test]
+    fn only_yaml_1_2_booleans() {
+        let doc = parse("n: no\ny: true\n").unwrap();
+        assert_eq!(doc.get("n").unwrap().value, Value::Str("no".into()));
+        assert_eq!(doc.get("y").unwrap().value, Value::Bool(true));
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub struct Command;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
-    /// The shell command (run by `sh -c` in the directory nrun runs in).
+    /// The shell command (run by `sh -ec` in the directory nrun runs in).
     run: String,
     /// Extra environment variables.
     #[serde(default)]
@@ -50,8 +50,10 @@ impl StageKind for Command {
     fn run(&self, params: Params, ctx: &mut Context) -> Result<(), StageError> {
         let script = expand(&params.run, ctx);
         ctx.log(format!("$ {script}"));
+        // `-e`: a failing line fails the stage instead of being masked by
+        // the lines after it.
         let mut cmd = Process::new("sh");
-        cmd.arg("-c")
+        cmd.arg("-ec")
             .arg(&script)
             .stdin(Stdio::null())
             .stdout(ctx.log_file().context("log file")?)

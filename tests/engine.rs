@@ -1,0 +1,467 @@
+//! End-to-end tests of the engine through the real binary, on pipelines of
+//! `command` stages.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::Project;
+
+/// data (1) -> train (cost x gamma) -> score (cost x gamma) -> table (per cost, aggregates gamma)
+const GRID: &str = r#"
+name: grid
+description: A grid of command stages
+params:
+  grid:
+    cost: [q, k]
+    gamma: [0, 0.5]
+stages:
+  data:
+    kind: command
+    params:
+      run: "echo data >> runs.log; echo 1 > {out}/x"
+  train:
+    kind: command
+    inputs: {data: data}
+    params:
+      run: "echo train-${cost}-${gamma} >> runs.log; cat {in.data}/x > {out}/m; echo ${cost} ${gamma} >> {out}/m"
+  score:
+    kind: command
+    inputs: {model: train}
+    params:
+      run: "echo score-${cost}-${gamma} >> runs.log; wc -l < {in.model}/m > {out}/s"
+  table:
+    kind: command
+    inputs: {scores: score, models: train}
+    aggregate: [gamma]
+    params:
+      run: "echo table-${cost} >> runs.log; for d in {in.models}; do cat $d/m; done > {out}/t"
+targets:
+  models: [train]
+"#;
+
+fn project() -> Project {
+    let p = Project::new();
+    p.file("pipelines/grid.yaml", GRID);
+    p
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+#[test]
+fn first_run_executes_everything_second_nothing() {
+    let p = project();
+    p.nrun(&["pipelines/grid.yaml"]).ok();
+    assert_eq!(p.lines("runs.log").len(), 1 + 4 + 4 + 2);
+    assert!(p.statuses("grid").iter().all(|(_, _, s)| s == "ran"));
+    assert_eq!(p.read("results/grid/table/cost=k/t"), "1\nk 0\n1\nk 0.5\n");
+
+    p.clear("runs.log");
+    let run = p.nrun(&["pipelines/grid.yaml"]).ok();
+    assert!(p.lines("runs.log").is_empty(), "nothing reruns: {:?}", p.lines("runs.log"));
+    assert!(p.statuses("grid").iter().all(|(_, _, s)| s == "cached"));
+    assert!(run.stdout.contains("0 ran, 11 cached"), "{}", run.stdout);
+}
+
+#[test]
+fn a_pipeline_name_finds_the_file_under_pipelines() {
+    let p = project();
+    p.nrun(&["grid", "--target", "data"]).ok();
+    assert_eq!(p.lines("runs.log"), vec!["data"]);
+}
+
+#[test]
+fn changing_one_grid_value_reruns_exactly_the_affected_instances() {
+    let p = project();
+    p.nrun(&["pipelines/grid.yaml"]).ok();
+    p.clear("runs.log");
+    p.file("pipelines/grid.yaml", &GRID.replace("gamma: [0, 0.5]", "gamma: [0, 1]"));
+    p.nrun(&["pipelines/grid.yaml"]).ok();
+    assert_eq!(
+        sorted(p.lines("runs.log")),
+        vec!["score-k-1", "score-q-1", "table-k", "table-q", "train-k-1", "train-q-1"]
+    );
+}
+
+#[test]
+fn grid_flag_adds_cells_and_reuses_cached_ones() {
+    let p = project();
+    p.nrun(&["pipelines/grid.yaml"]).ok();
+    p.clear("runs.log");
+    p.nrun(&["pipelines/grid.yaml", "--grid", "gamma=0,0.5,1"]).ok();
+    assert_eq!(
+        sorted(p.lines("runs.log")),
+        vec!["score-k-1", "score-q-1", "table-k", "table-q", "train-k-1", "train-q-1"]
+    );
+    // A second axis value list multiplies: seeds x the rest.
+    p.clear("runs.log");
+    p.nrun(&["pipelines/grid.yaml", "--grid", "cost=q", "--grid", "gamma=0"]).ok();
+    assert_eq!(p.lines("runs.log"), vec!["table-q"], "only the table over fewer gammas is new");
+}
+
+#[test]
+fn set_overrides_a_param_and_status_explains_it() {
+    let p = project();
+    p.file(
+        "pipelines/grid.yaml",
+        &GRID.replace("params:\n  grid:", "params:\n  train:\n    lr: 0.1\n  grid:").replace(
+            "echo train-${cost}-${gamma} >> runs.log;",
+            "echo train-${cost}-${gamma}-${train.lr * 10} >> runs.log;",
+        ),
+    );
+    p.nrun(&["pipelines/grid.yaml", "--target", "models"]).ok();
+    assert_eq!(p.lines("runs.log").len(), 5, "data and four trainings");
+    let status = p.nrun(&["status", "pipelines/grid.yaml", "--set", "train.lr=0.2"]).ok();
+    assert!(status.stdout.contains("will run: param changed: run"), "{}", status.stdout);
+    p.clear("runs.log");
+    p.nrun(&["pipelines/grid.yaml", "--set", "train.lr=0.2", "--target", "models"]).ok();
+    assert!(p.lines("runs.log").contains(&"train-q-0-2".to_string()), "{:?}", p.lines("runs.log"));
+    // A stage's own param can be set too.
+    p.clear("runs.log");
+    p.nrun(&["pipelines/grid.yaml", "--set", "data.run=echo other >> runs.log", "--target", "data"]).ok();
+    assert_eq!(p.lines("runs.log"), vec!["other"]);
+}
+
+#[test]
+fn status_says_why_each_instance_will_run() {
+    let p = project();
+    p.file("data.txt", "v1");
+    let with_file = GRID.replace(
+        "  data:\n    kind: command\n",
+        "  data:\n    kind: command\n    inputs: {raw: {path: data.txt}}\n",
+    );
+    p.file("pipelines/grid.yaml", &with_file);
+    p.nrun(&["pipelines/grid.yaml"]).ok();
+    let status = p.nrun(&["status", "pipelines/grid.yaml"]).ok();
+    assert!(status.stdout.contains("11 instances: 11 cached, 0 to run"), "{}", status.stdout);
+
+    p.file("data.txt", "v2");
+    let status = p.nrun(&["status", "pipelines/grid.yaml", "--json"]).ok();
+    let rows: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let data = rows.as_array().unwrap().iter().find(|r| r["stage"] == "data").unwrap();
+    assert_eq!(data["reasons"][0], "input changed: raw");
+    let train = rows.as_array().unwrap().iter().find(|r| r["stage"] == "train").unwrap();
+    assert_eq!(train["reasons"][0], "input changed: data");
+    assert_eq!(train["key"].as_str().unwrap().len(), 12);
+
+    let status = p.nrun(&["status", "pipelines/grid.yaml", "--grid", "gamma=0,2"]).ok();
+    assert!(status.stdout.contains("gamma=2") && status.stdout.contains("will run: new"), "{}", status.stdout);
+}
+
+#[test]
+fn dry_run_runs_nothing() {
+    let p = project();
+    let run = p.nrun(&["pipelines/grid.yaml", "--dry-run"]).ok();
+    assert!(run.stdout.contains("0 cached, 11 to run"), "{}", run.stdout);
+    assert!(p.lines("runs.log").is_empty());
+    assert!(p.cache_entries().is_empty());
+}
+
+#[test]
+fn targets_run_only_what_they_need() {
+    let p = project();
+    p.nrun(&["pipelines/grid.yaml", "--target", "models"]).ok();
+    assert_eq!(p.lines("runs.log").len(), 5);
+    let bad = p.nrun(&["pipelines/grid.yaml", "--target", "nope"]).code(2);
+    assert!(bad.stderr.contains("--target nope"), "{}", bad.stderr);
+}
+
+const FAILING: &str = r#"
+name: failing
+params:
+  grid:
+    branch: [good, bad]
+stages:
+  work:
+    kind: command
+    params:
+      run: "echo work-${branch} >> runs.log; test ${branch} = good; echo ok > {out}/r"
+  after:
+    kind: command
+    inputs: {w: work}
+    params:
+      run: "echo after-${branch} >> runs.log; cp {in.w}/r {out}/r"
+  final:
+    kind: command
+    inputs: {a: after}
+    aggregate: all
+    params:
+      run: "echo final >> runs.log; touch {out}/done"
+"#;
+
+#[test]
+fn a_failing_stage_exits_1_and_skips_its_dependents() {
+    let p = Project::new();
+    p.file("f.yaml", FAILING);
+    let run = p.nrun(&["f.yaml", "--keep-going", "-j", "1"]).code(1);
+    assert!(run.stderr.contains("failed: work[branch=bad]: command failed with exit code 1"), "{}", run.stderr);
+    assert!(run.stderr.contains("log: "), "{}", run.stderr);
+    let statuses = p.statuses("failing");
+    let get = |stage: &str, cell: &str| {
+        statuses
+            .iter()
+            .find(|(s, c, _)| s == stage && c.contains(cell))
+            .map(|(_, _, st)| st.clone())
+            .unwrap()
+    };
+    assert_eq!(get("work", "bad"), "failed");
+    assert_eq!(get("after", "bad"), "skipped");
+    assert_eq!(get("final", "{}"), "skipped");
+    assert_eq!(get("after", "good"), "ran", "--keep-going continues other branches");
+    assert!(!p.lines("runs.log").contains(&"after-bad".to_string()));
+    // The failure's log is kept and named in last-run.json.
+    let last = p.last_run("failing");
+    let failed = last["instances"].as_array().unwrap().iter().find(|i| i["status"] == "failed").unwrap();
+    let log = std::fs::read_to_string(failed["log"].as_str().unwrap()).unwrap();
+    assert!(log.contains("work-bad"), "{log}");
+}
+
+#[test]
+fn without_keep_going_no_new_work_starts_after_a_failure() {
+    let p = Project::new();
+    // `bad` sorts first in the grid, so with -j 1 it runs first.
+    p.file("f.yaml", &FAILING.replace("[good, bad]", "[bad, good]"));
+    p.nrun(&["f.yaml", "-j", "1"]).code(1);
+    assert_eq!(p.lines("runs.log"), vec!["work-bad"]);
+    let statuses = p.statuses("failing");
+    assert!(statuses.iter().filter(|(_, _, s)| s == "skipped").count() >= 3, "{statuses:?}");
+}
+
+/// (pipeline text, expected `file:line:col` prefix, expected words)
+const INVALID: &[(&str, &str, &str)] = &[
+    (
+        "name: x\nstages:\n  a:\n    kind: command\n    params: {run: 'true'}\n    colour: red\n",
+        "x.yaml:6:5",
+        "unknown key `colour`",
+    ),
+    ("name: x\nstages:\n  a:\n    kind: comand\n", "x.yaml:4:11", "unknown stage kind `comand`"),
+    (
+        "name: x\nstages:\n  a:\n    kind: command\n    params: {run: 'true'}\n    inputs: {d: nothere}\n",
+        "x.yaml:6:17",
+        "no stage named `nothere`",
+    ),
+    (
+        "name: x\nstages:\n  a:\n    kind: command\n    inputs: {x: b}\n    params: {run: 'true'}\n  b:\n    kind: command\n    inputs: {y: a}\n    params: {run: 'true'}\n",
+        "x.yaml:5:14",
+        "dependency cycle: a -> b -> a",
+    ),
+    (
+        "name: x\nstages:\n  a:\n    kind: command\n    params: {run: 42}\n",
+        "x.yaml:5:19",
+        "stages.a.params.run: invalid type",
+    ),
+    (
+        "name: x\nparams: {gamma: 1}\nstages:\n  a:\n    kind: command\n    params: {run: 'echo ${gama}'}\n",
+        "x.yaml:6:19",
+        "unknown param `${gama}`",
+    ),
+    (
+        "name: x\nparams:\n  grid:\n    gamma: 0.5\nstages: {}\n",
+        "x.yaml:4:12",
+        "a grid axis is a list of values",
+    ),
+    ("name: x\nstages:\n  a: [1, 2\n", "x.yaml:", "invalid YAML"),
+    ("stages: {}\n", "x.yaml:1:1", "missing required key `name`"),
+    (
+        "name: x\nstages:\n  a:\n    kind: command\n    params: {run: 'true', shell: bash}\n",
+        "x.yaml:5:",
+        "unknown field `shell`",
+    ),
+    (
+        "name: x\nstages:\n  a:\n    kind: command\n    params: {run: 'true'}\n    resources: {gpu: many}\n",
+        "x.yaml:6:22",
+        "expected a non-negative integer",
+    ),
+    (
+        "name: x\nstages:\n  a:\n    kind: command\n    inputs: {f: {path: missing.bin}}\n    params: {run: 'true'}\n",
+        "x.yaml:5:24",
+        "no such file or folder: missing.bin",
+    ),
+];
+
+#[test]
+fn every_validation_error_exits_2_with_file_line_and_column() {
+    for (yaml, location, words) in INVALID {
+        let p = Project::new();
+        p.file("x.yaml", yaml);
+        let run = p.nrun(&["x.yaml"]);
+        assert_eq!(run.code, 2, "{yaml}\n{}", run.stderr);
+        assert!(
+            run.stderr.contains(location) && run.stderr.contains(words),
+            "for\n{yaml}\nexpected `{location}` and `{words}` in:\n{}",
+            run.stderr
+        );
+        assert!(p.cache_entries().is_empty(), "nothing ran");
+    }
+}
+
+#[test]
+fn bad_overrides_exit_2_naming_the_argument() {
+    let p = project();
+    let run = p.nrun(&["pipelines/grid.yaml", "--set", "nosuch=1"]).code(2);
+    assert!(run.stderr.contains("`nosuch=1`") && run.stderr.contains("unknown param"), "{}", run.stderr);
+    let run = p.nrun(&["pipelines/grid.yaml", "--grid", "gamma"]).code(2);
+    assert!(run.stderr.contains("expected KEY=VALUE"), "{}", run.stderr);
+    let run = p.nrun(&["pipelines/grid.yaml", "--scale", "full"]).code(2);
+    assert!(run.stderr.contains("declares no `scales`"), "{}", run.stderr);
+    p.nrun(&["pipelines/nope.yaml"]).code(2);
+    p.nrun(&["pipelines/grid.yaml", "--frobnicate"]).code(2);
+}
+
+#[test]
+fn scales_choose_a_preset() {
+    let p = Project::new();
+    p.file(
+        "s.yaml",
+        "name: s\nparams: {steps: 1}\nscales:\n  smoke: {steps: 2}\n  full: {steps: 300, grid: {seed: [1, 2]}}\nstages:\n  a:\n    kind: command\n    params: {run: 'echo ${scale}-${steps} >> runs.log'}\n  b:\n    kind: command\n    params: {run: 'echo seed-${seed} >> runs.log'}\n",
+    );
+    let run = p.nrun(&["s.yaml", "--target", "a"]);
+    // `seed` only exists at full scale.
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    p.nrun(&["s.yaml", "--scale", "full"]).ok();
+    assert_eq!(sorted(p.lines("runs.log")), vec!["full-300", "seed-1", "seed-2"]);
+}
+
+#[test]
+fn without_a_pipeline_nrun_lists_the_pipelines() {
+    let p = project();
+    let run = p.nrun(&[]).ok();
+    assert!(run.stdout.contains("pipelines/grid.yaml") && run.stdout.contains("A grid of command stages"), "{}", run.stdout);
+    p.file("nrun.yaml", "name: here\nstages:\n  a:\n    kind: command\n    params: {run: 'echo here >> runs.log'}\n");
+    p.nrun(&[]).ok();
+    assert_eq!(p.lines("runs.log"), vec!["here"]);
+}
+
+#[test]
+fn dag_prints_text_and_dot() {
+    let p = project();
+    let text = p.nrun(&["dag", "pipelines/grid.yaml"]).ok().stdout;
+    assert!(text.contains("table [command] x2 over cost (aggregates gamma) <- scores=score, models=train"), "{text}");
+    let dot = p.nrun(&["dag", "pipelines/grid.yaml", "--format", "dot"]).ok().stdout;
+    assert!(dot.starts_with("digraph") && dot.contains("\"train\" -> \"score\""), "{dot}");
+}
+
+#[test]
+fn readable_links_point_at_entries() {
+    let p = project();
+    p.nrun(&["pipelines/grid.yaml"]).ok();
+    let link = p.path().join("results/grid/train/cost=q,gamma=0.5");
+    let target = std::fs::read_link(&link).unwrap();
+    assert!(target.ends_with("out"));
+    let manifest = std::fs::read_to_string(target.parent().unwrap().join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"path\": \"m\"") && manifest.contains("blake3"), "{manifest}");
+    assert_eq!(p.read("results/grid/data/_/x"), "1\n");
+}
+
+#[test]
+fn gc_deletes_only_unreferenced_entries() {
+    let p = project();
+    p.nrun(&["pipelines/grid.yaml"]).ok();
+    // An entry no pipeline references: run a copy under another name, then remove it.
+    p.file("other.yaml", &GRID.replace("name: grid", "name: other").replace("echo 1 >", "echo 2 >"));
+    p.nrun(&["other.yaml"]).ok();
+    std::fs::remove_dir_all(p.path().join("results/other")).unwrap();
+    let before = p.cache_entries().len();
+    assert_eq!(before, 22);
+    let dry = p.nrun(&["gc", "--dry-run"]).ok();
+    assert!(dry.stdout.contains("11 unreferenced entries"), "{}", dry.stdout);
+    assert_eq!(p.cache_entries().len(), before);
+    p.nrun(&["gc"]).ok();
+    assert_eq!(p.cache_entries().len(), 11);
+    p.clear("runs.log");
+    p.nrun(&["pipelines/grid.yaml"]).ok();
+    assert!(p.lines("runs.log").is_empty());
+}
+
+const SLOW: &str = r#"
+name: slow
+params:
+  grid:
+    i: [1, 2, 3, 4]
+stages:
+  step:
+    kind: command
+    params:
+      run: "echo start-${i} >> runs.log; sleep 0.4; echo ${i} > {out}/v; echo end-${i} >> runs.log"
+  sum:
+    kind: command
+    inputs: {v: step}
+    aggregate: all
+    params:
+      run: "echo sum >> runs.log; for d in {in.v}; do cat $d/v; done > {out}/all"
+"#;
+
+fn wait_for(p: &Project, line: &str) {
+    let start = Instant::now();
+    while !p.lines("runs.log").iter().any(|l| l == line) {
+        assert!(start.elapsed() < Duration::from_secs(20), "timed out waiting for {line}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn no_partial_entries(p: &Project) {
+    for entry in p.cache_entries() {
+        assert!(entry.join("manifest.json").is_file() && entry.join("record.json").is_file(), "{entry:?}");
+    }
+}
+
+#[test]
+fn a_killed_run_leaves_a_cache_the_next_run_completes() {
+    let p = Project::new();
+    p.file("slow.yaml", SLOW);
+    let mut child = p.spawn(&["slow.yaml", "-j", "1"]);
+    wait_for(&p, "start-2");
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGKILL);
+    }
+    child.wait().unwrap();
+    no_partial_entries(&p);
+    let built = p.cache_entries().len();
+    assert_eq!(built, 1, "only step 1 finished before the kill");
+    p.clear("runs.log");
+    p.nrun(&["slow.yaml"]).ok();
+    let lines = p.lines("runs.log");
+    assert!(!lines.contains(&"start-1".to_string()), "step 1 is cached: {lines:?}");
+    assert!(lines.contains(&"start-2".to_string()) && lines.contains(&"sum".to_string()));
+    assert_eq!(p.cache_entries().len(), 5);
+}
+
+#[test]
+fn an_interrupted_run_exits_130_and_keeps_what_finished() {
+    let p = Project::new();
+    p.file("slow.yaml", SLOW);
+    let mut child = p.spawn(&["slow.yaml", "-j", "1"]);
+    wait_for(&p, "start-2");
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    no_partial_entries(&p);
+    assert!(!p.lines("runs.log").contains(&"end-2".to_string()), "the running command was stopped");
+    let tmp = std::fs::read_dir(p.path().join("results/.cache/tmp")).unwrap().count();
+    assert_eq!(tmp, 0, "no staging folder is left behind");
+    p.nrun(&["slow.yaml"]).ok();
+    assert!(p.statuses("slow").iter().any(|(s, c, st)| s == "step" && c.contains("1") && st == "cached"));
+}
+
+#[test]
+fn two_concurrent_runs_share_a_cache_and_build_each_entry_once() {
+    let p = Project::new();
+    p.file("slow.yaml", SLOW);
+    let a = p.spawn(&["slow.yaml", "-j", "2"]);
+    let b = p.spawn(&["slow.yaml", "-j", "2"]);
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+    assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+    let lines = p.lines("runs.log");
+    for i in 1..=4 {
+        let starts = lines.iter().filter(|l| **l == format!("start-{i}")).count();
+        assert_eq!(starts, 1, "step {i} built once: {lines:?}");
+    }
+    assert_eq!(lines.iter().filter(|l| *l == "sum").count(), 1, "{lines:?}");
+    assert_eq!(p.read("results/slow/sum/_/all"), "1\n2\n3\n4\n");
+}
