@@ -3,13 +3,15 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// `auto` (a GPU if one is compiled in and present, else the CPU), `cpu`,
-/// or `cuda:N`.
+/// `auto` (a GPU if one is compiled in and present, else the best CPU
+/// backend compiled in), `cpu` (the best CPU backend), `flex` (burn's pure
+/// Rust CPU backend, always there), or `cuda:N`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DeviceChoice {
     #[default]
     Auto,
     Cpu,
+    Flex,
     Cuda(usize),
 }
 
@@ -20,12 +22,13 @@ impl FromStr for DeviceChoice {
         match s {
             "auto" => Ok(DeviceChoice::Auto),
             "cpu" => Ok(DeviceChoice::Cpu),
+            "flex" => Ok(DeviceChoice::Flex),
             "cuda" | "gpu" => Ok(DeviceChoice::Cuda(0)),
             _ => s
                 .strip_prefix("cuda:")
                 .and_then(|n| n.parse().ok())
                 .map(DeviceChoice::Cuda)
-                .ok_or_else(|| format!("unknown device `{s}` (expected auto, cpu or cuda:N)")),
+                .ok_or_else(|| format!("unknown device `{s}` (expected auto, cpu, flex or cuda:N)")),
         }
     }
 }
@@ -35,6 +38,7 @@ impl fmt::Display for DeviceChoice {
         match self {
             DeviceChoice::Auto => f.write_str("auto"),
             DeviceChoice::Cpu => f.write_str("cpu"),
+            DeviceChoice::Flex => f.write_str("flex"),
             DeviceChoice::Cuda(n) => write!(f, "cuda:{n}"),
         }
     }

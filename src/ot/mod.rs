@@ -1,0 +1,10 @@
+//! Neural Optimal Transport: costs, networks and the trainer (SPEC 1-3).
+//! No YAML and no files here; stages feed it data and persist its state.
+
+pub mod backend;
+pub mod cost;
+pub mod layers;
+pub mod nets;
+pub mod rng;
+pub mod schedule;
+pub mod trainer;

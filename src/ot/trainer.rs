@@ -1,0 +1,463 @@
+//! The NOT training loop (SPEC 1): per outer step, K_T updates of T with f
+//! frozen, then one update of f with T frozen; Adam for both.
+//!
+//! The trainer owns no files: the caller persists [`Snapshot`]s through the
+//! [`Observer`] and hands them back to resume. A step whose losses are not
+//! finite, or exceed the configured bound, restores the last snapshot and
+//! retries with a lower learning rate, a bounded number of times.
+
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::store::ModuleRecord;
+use burn::tensor::{Device, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+use super::cost::Cost;
+use super::layers::Init;
+use super::nets::{Model, NetSpec, Role};
+use super::rng::{self, Purpose};
+use super::schedule::Schedule;
+use crate::samples::Sampler;
+
+/// Adam settings for one network (PyTorch's meaning of every field).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdamSpec {
+    #[serde(default = "default_lr")]
+    pub lr: f64,
+    #[serde(default = "default_betas")]
+    pub betas: [f64; 2],
+    /// PyTorch's default; burn's own default is 1e-5.
+    #[serde(default = "default_eps")]
+    pub eps: f64,
+    /// L2 added to the gradient (PyTorch Adam), not decoupled (AdamW).
+    #[serde(default = "default_weight_decay")]
+    pub weight_decay: f64,
+}
+
+fn default_lr() -> f64 {
+    1e-4
+}
+fn default_betas() -> [f64; 2] {
+    [0.9, 0.999]
+}
+fn default_eps() -> f64 {
+    1e-8
+}
+fn default_weight_decay() -> f64 {
+    1e-10
+}
+
+impl Default for AdamSpec {
+    fn default() -> Self {
+        AdamSpec {
+            lr: default_lr(),
+            betas: default_betas(),
+            eps: default_eps(),
+            weight_decay: default_weight_decay(),
+        }
+    }
+}
+
+impl AdamSpec {
+    fn optimizer(&self) -> ModuleOptimizer {
+        let decay = (self.weight_decay > 0.0).then(|| WeightDecayConfig::new(self.weight_decay as f32));
+        AdamConfig::new()
+            .with_beta_1(self.betas[0] as f32)
+            .with_beta_2(self.betas[1] as f32)
+            .with_epsilon(self.eps as f32)
+            .with_weight_decay(decay)
+            .init()
+    }
+}
+
+/// The noise z fed to T beside x.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZSpec {
+    /// Samples of z per x (Z).
+    #[serde(default = "default_z_count")]
+    pub count: usize,
+    /// Extra input channels for images, extra coordinates for points.
+    #[serde(default = "default_z_channels")]
+    pub channels: usize,
+    #[serde(default = "default_z_std")]
+    pub std: f64,
+}
+
+fn default_z_count() -> usize {
+    4
+}
+fn default_z_channels() -> usize {
+    1
+}
+fn default_z_std() -> f64 {
+    0.1
+}
+
+impl Default for ZSpec {
+    fn default() -> Self {
+        ZSpec {
+            count: default_z_count(),
+            channels: default_z_channels(),
+            std: default_z_std(),
+        }
+    }
+}
+
+/// When a step counts as diverged, and what to do about it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardSpec {
+    /// A loss whose magnitude exceeds this is treated like NaN.
+    #[serde(default = "default_max_abs_loss")]
+    pub max_abs_loss: f64,
+    /// Restores allowed before the training fails.
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    /// Learning-rate multiplier applied at each restore.
+    #[serde(default = "default_lr_factor")]
+    pub lr_factor: f64,
+}
+
+fn default_max_abs_loss() -> f64 {
+    1e8
+}
+fn default_retries() -> u32 {
+    3
+}
+fn default_lr_factor() -> f64 {
+    0.5
+}
+
+impl Default for GuardSpec {
+    fn default() -> Self {
+        GuardSpec {
+            max_abs_loss: default_max_abs_loss(),
+            retries: default_retries(),
+            lr_factor: default_lr_factor(),
+        }
+    }
+}
+
+/// Everything that defines a training run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainConfig {
+    pub cost: Cost,
+    pub gamma: Schedule,
+    pub iterations: u64,
+    /// K_T: T updates per outer step.
+    pub t_steps: usize,
+    pub batch: usize,
+    pub z: ZSpec,
+    pub t_net: NetSpec,
+    pub f_net: NetSpec,
+    pub t_opt: AdamSpec,
+    pub f_opt: AdamSpec,
+    pub seed: u64,
+    pub guard: GuardSpec,
+    pub checkpoint_every: u64,
+}
+
+/// One outer step's numbers (the training log's columns).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StepStats {
+    pub step: u64,
+    pub gamma: f64,
+    pub f_loss: f64,
+    /// Mean over the K_T inner steps.
+    pub t_loss: f64,
+    /// Mean cost estimate over the K_T inner steps.
+    pub cost: f64,
+    /// Seconds since the run (or resume) started.
+    pub seconds: f64,
+}
+
+/// The state to resume from: weights, optimiser moments and position.
+#[derive(Clone)]
+pub struct Snapshot {
+    /// Outer steps completed.
+    pub step: u64,
+    pub lr_scale: f64,
+    pub retries: u32,
+    pub t: ModuleRecord,
+    pub f: ModuleRecord,
+    pub t_opt: ModuleOptimizer,
+    pub f_opt: ModuleOptimizer,
+}
+
+/// What the caller does with the trainer's progress.
+pub trait Observer {
+    fn on_step(&mut self, stats: &StepStats);
+    /// A snapshot to persist; an error stops the training.
+    fn on_checkpoint(&mut self, snapshot: &Snapshot) -> Result<(), String>;
+    /// The trainer went back to `step` (the log after it is void).
+    fn on_restore(&mut self, step: u64);
+    fn on_event(&mut self, message: &str);
+    fn stop_requested(&self) -> bool;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("{0}")]
+    Config(String),
+    #[error("training diverged at step {step}: {reason}; gave up after {retries} restores with lower learning rates")]
+    Diverged { step: u64, reason: String, retries: u32 },
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
+    #[error("stopped")]
+    Stopped,
+}
+
+pub struct Summary {
+    pub steps: u64,
+    pub retries: u32,
+    pub lr_scale: f64,
+    pub last: Option<StepStats>,
+}
+
+pub struct Trainer<'a> {
+    cfg: TrainConfig,
+    device: Device,
+    source: &'a dyn Sampler,
+    target: &'a dyn Sampler,
+    t: Model,
+    f: Model,
+    t_opt: ModuleOptimizer,
+    f_opt: ModuleOptimizer,
+    step: u64,
+    lr_scale: f64,
+    retries: u32,
+    x_dim: usize,
+    y_dim: usize,
+    z_dim: usize,
+}
+
+impl<'a> Trainer<'a> {
+    /// Builds both nets from the seed; `device` gets autodiff here.
+    pub fn new(cfg: TrainConfig, source: &'a dyn Sampler, target: &'a dyn Sampler, device: &Device) -> Result<Self, TrainError> {
+        let (xs, ys) = (source.item_shape().to_vec(), target.item_shape().to_vec());
+        let x_dim: usize = xs.iter().product();
+        let y_dim: usize = ys.iter().product();
+        if x_dim != y_dim {
+            return Err(TrainError::Config(format!(
+                "the cost compares x and T(x, z): source items {xs:?} and target items {ys:?} must have the same size"
+            )));
+        }
+        if xs.len() == 3 && (ys.len() != 3 || xs[1..] != ys[1..]) {
+            return Err(TrainError::Config(format!("source {xs:?} and target {ys:?} images differ in size")));
+        }
+        cfg.t_net.check(Role::Transport, &xs).map_err(TrainError::Config)?;
+        cfg.f_net.check(Role::Potential, &ys).map_err(TrainError::Config)?;
+        let max_gamma = cfg.gamma.g0.abs().max(cfg.gamma.g1.abs());
+        let gamma_probe = if max_gamma == 0.0 { 0.0 } else { max_gamma };
+        cfg.cost.check(gamma_probe, cfg.z.count).map_err(TrainError::Config)?;
+        if cfg.batch == 0 || cfg.t_steps == 0 || cfg.z.count == 0 {
+            return Err(TrainError::Config("batch, t_steps and z.count must be positive".into()));
+        }
+        let device = device.clone().autodiff();
+        let pixels: usize = if xs.len() == 3 { xs[1] * xs[2] } else { 1 };
+        let out_channels = if ys.len() == 3 { ys[0] } else { y_dim };
+        let t = {
+            let mut init = Init {
+                rng: rng::stream(cfg.seed, Purpose::InitT, 0),
+                device: &device,
+            };
+            cfg.t_net.build(&mut init, Role::Transport, &xs, cfg.z.channels, out_channels)
+        };
+        let f = {
+            let mut init = Init {
+                rng: rng::stream(cfg.seed, Purpose::InitF, 0),
+                device: &device,
+            };
+            cfg.f_net.build(&mut init, Role::Potential, &ys, 0, 1)
+        };
+        Ok(Trainer {
+            t_opt: cfg.t_opt.optimizer(),
+            f_opt: cfg.f_opt.optimizer(),
+            z_dim: cfg.z.channels * pixels,
+            cfg,
+            device,
+            source,
+            target,
+            t,
+            f,
+            step: 0,
+            lr_scale: 1.0,
+            retries: 0,
+            x_dim,
+            y_dim,
+        })
+    }
+
+    pub fn step(&self) -> u64 {
+        self.step
+    }
+
+    pub fn transport_net(&self) -> &Model {
+        &self.t
+    }
+
+    pub fn potential_net(&self) -> &Model {
+        &self.f
+    }
+
+    fn rows(&self, values: Vec<f32>, dim: usize, device: &Device) -> Tensor<2> {
+        let n = values.len() / dim.max(1);
+        Tensor::from_data(TensorData::new(values, [n, dim]), device)
+    }
+
+    /// T applied to every x with Z fresh z each: `[b, dx]` -> `[b * Z, dy]`.
+    fn push_forward(&self, t: &Model, x: Tensor<2>, rng: &mut rng::Rng, device: &Device) -> Tensor<2> {
+        let [b, dx] = x.dims();
+        let z = self.cfg.z.count;
+        let xs = x.unsqueeze_dim::<3>(1).repeat_dim(1, z).reshape([b * z, dx]);
+        let input = if self.z_dim == 0 {
+            xs
+        } else {
+            let noise = rng::normal(rng, b * z * self.z_dim, self.cfg.z.std as f32);
+            Tensor::cat(vec![xs, self.rows(noise, self.z_dim, device)], 1)
+        };
+        t.forward(input)
+    }
+
+    /// One outer step: K_T updates of T, then one of f.
+    fn outer_step(&mut self, started: Instant) -> StepStats {
+        let gamma = self.cfg.gamma.at(self.step);
+        let mut rng = rng::stream(self.cfg.seed, Purpose::Step, self.step);
+        let (b, z) = (self.cfg.batch, self.cfg.z.count);
+        let plain = self.device.clone().without_autodiff();
+
+        let f_frozen = self.f.valid();
+        let (mut t_loss_sum, mut cost_sum) = (0.0, 0.0);
+        for _ in 0..self.cfg.t_steps {
+            let x = self.rows(self.source.draw(&mut rng, b), self.x_dim, &self.device);
+            let t = self.push_forward(&self.t, x.clone(), &mut rng, &self.device);
+            let cost = self.cfg.cost.estimate(x, t.clone().reshape([b, z, self.y_dim]), gamma).mean();
+            let loss = cost.clone() - f_frozen.forward(t).mean();
+            cost_sum += scalar(&cost);
+            t_loss_sum += scalar(&loss);
+            let grads = GradientsParams::from_grads(loss.backward(), &self.t);
+            let lr = self.cfg.t_opt.lr * self.lr_scale;
+            self.t = self.t_opt.step(lr, self.t.clone(), grads);
+        }
+
+        let t_frozen = self.t.valid();
+        let x = self.rows(self.source.draw(&mut rng, b), self.x_dim, &plain);
+        let t = self.push_forward(&t_frozen, x, &mut rng, &plain);
+        let y = self.rows(self.target.draw(&mut rng, b), self.y_dim, &plain);
+        let f_loss = self.f.forward(t).mean() - self.f.forward(y).mean();
+        let f_loss_value = scalar(&f_loss);
+        let grads = GradientsParams::from_grads(f_loss.backward(), &self.f);
+        let lr = self.cfg.f_opt.lr * self.lr_scale;
+        self.f = self.f_opt.step(lr, self.f.clone(), grads);
+
+        let k = self.cfg.t_steps as f64;
+        StepStats {
+            step: self.step,
+            gamma,
+            f_loss: f_loss_value,
+            t_loss: t_loss_sum / k,
+            cost: cost_sum / k,
+            seconds: started.elapsed().as_secs_f64(),
+        }
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            step: self.step,
+            lr_scale: self.lr_scale,
+            retries: self.retries,
+            t: self.t.clone().into_record(),
+            f: self.f.clone().into_record(),
+            t_opt: self.t_opt.clone(),
+            f_opt: self.f_opt.clone(),
+        }
+    }
+
+    pub fn restore(&mut self, snapshot: &Snapshot) -> Result<(), TrainError> {
+        let load = |m: Model, r: &ModuleRecord| m.try_load_record(r.clone()).map_err(|e| TrainError::Checkpoint(e.to_string()));
+        self.t = load(self.t.clone(), &snapshot.t)?;
+        self.f = load(self.f.clone(), &snapshot.f)?;
+        self.t_opt = snapshot.t_opt.clone();
+        self.f_opt = snapshot.f_opt.clone();
+        self.step = snapshot.step;
+        self.lr_scale = snapshot.lr_scale;
+        self.retries = snapshot.retries;
+        Ok(())
+    }
+
+    /// Fresh optimisers configured like this run's, for loading saved state into.
+    pub fn optimizers(&self) -> (ModuleOptimizer, ModuleOptimizer) {
+        (self.cfg.t_opt.optimizer(), self.cfg.f_opt.optimizer())
+    }
+
+    fn unhealthy(&self, s: &StepStats) -> Option<String> {
+        let bound = self.cfg.guard.max_abs_loss;
+        for (name, v) in [("f loss", s.f_loss), ("T loss", s.t_loss)] {
+            if !v.is_finite() {
+                return Some(format!("{name} is {v}"));
+            }
+            if v.abs() > bound {
+                return Some(format!("|{name}| = {v:.4e} exceeds {bound:.1e}"));
+            }
+        }
+        None
+    }
+
+    /// Trains until `iterations` outer steps are done.
+    pub fn run(&mut self, obs: &mut dyn Observer) -> Result<Summary, TrainError> {
+        let started = Instant::now();
+        let mut last_good = self.snapshot();
+        let mut last = None;
+        while self.step < self.cfg.iterations {
+            if obs.stop_requested() {
+                return Err(TrainError::Stopped);
+            }
+            let stats = self.outer_step(started);
+            if let Some(reason) = self.unhealthy(&stats) {
+                self.retries += 1;
+                if self.retries > self.cfg.guard.retries {
+                    let error = TrainError::Diverged {
+                        step: stats.step,
+                        reason,
+                        retries: self.retries - 1,
+                    };
+                    obs.on_event(&error.to_string());
+                    return Err(error);
+                }
+                let retries = self.retries;
+                let lr_scale = self.lr_scale * self.cfg.guard.lr_factor;
+                obs.on_event(&format!(
+                    "step {}: {reason}; restoring step {} and scaling the learning rates by {lr_scale} (restore {retries} of {})",
+                    stats.step, last_good.step, self.cfg.guard.retries
+                ));
+                self.restore(&last_good)?;
+                self.retries = retries;
+                self.lr_scale = lr_scale;
+                obs.on_restore(last_good.step);
+                continue;
+            }
+            obs.on_step(&stats);
+            last = Some(stats);
+            self.step += 1;
+            if self.step % self.cfg.checkpoint_every.max(1) == 0 || self.step == self.cfg.iterations {
+                last_good = self.snapshot();
+                obs.on_checkpoint(&last_good).map_err(TrainError::Checkpoint)?;
+            }
+        }
+        Ok(Summary {
+            steps: self.step,
+            retries: self.retries,
+            lr_scale: self.lr_scale,
+            last,
+        })
+    }
+}
+
+fn scalar(t: &Tensor<1>) -> f64 {
+    t.clone().into_scalar::<f32>() as f64
+}
