@@ -19,7 +19,7 @@ use super::cost::Cost;
 use super::layers::Init;
 use super::nets::{Model, NetSpec, Role};
 use super::rng::{self, Purpose};
-use super::schedule::Schedule;
+use super::schedule::{LrDecay, Schedule};
 use crate::samples::Sampler;
 
 /// Adam settings for one network (PyTorch's meaning of every field).
@@ -160,6 +160,7 @@ pub struct TrainConfig {
     pub seed: u64,
     pub guard: GuardSpec,
     pub checkpoint_every: u64,
+    pub lr_decay: LrDecay,
 }
 
 /// One outer step's numbers (the training log's columns).
@@ -212,6 +213,7 @@ pub enum TrainError {
     Stopped,
 }
 
+#[derive(Debug)]
 pub struct Summary {
     pub steps: u64,
     pub retries: u32,
@@ -329,6 +331,7 @@ impl<'a> Trainer<'a> {
         let gamma = self.cfg.gamma.at(self.step);
         let mut rng = rng::stream(self.cfg.seed, Purpose::Step, self.step);
         let (b, z) = (self.cfg.batch, self.cfg.z.count);
+        let lr_factor = self.lr_scale * self.cfg.lr_decay.factor(self.step, self.cfg.iterations);
         let plain = self.device.clone().without_autodiff();
 
         let f_frozen = self.f.valid();
@@ -341,7 +344,7 @@ impl<'a> Trainer<'a> {
             cost_sum += scalar(&cost);
             t_loss_sum += scalar(&loss);
             let grads = GradientsParams::from_grads(loss.backward(), &self.t);
-            let lr = self.cfg.t_opt.lr * self.lr_scale;
+            let lr = self.cfg.t_opt.lr * lr_factor;
             self.t = self.t_opt.step(lr, self.t.clone(), grads);
         }
 
@@ -352,7 +355,7 @@ impl<'a> Trainer<'a> {
         let f_loss = self.f.forward(t).mean() - self.f.forward(y).mean();
         let f_loss_value = scalar(&f_loss);
         let grads = GradientsParams::from_grads(f_loss.backward(), &self.f);
-        let lr = self.cfg.f_opt.lr * self.lr_scale;
+        let lr = self.cfg.f_opt.lr * lr_factor;
         self.f = self.f_opt.step(lr, self.f.clone(), grads);
 
         let k = self.cfg.t_steps as f64;

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::layers::Init;
 use cnn::{CnnF, CnnT};
+pub use mlp::Activation;
 use mlp::Mlp;
 use resnet_d::ResNetD;
 use unet::UNet;
@@ -27,6 +28,8 @@ pub enum NetSpec {
     Mlp {
         #[serde(default = "default_hidden")]
         hidden: Vec<usize>,
+        #[serde(default)]
+        activation: Activation,
     },
     /// The seed's transport CNN: `layers` 5x5 convolutions of `channels`.
     CnnT {
@@ -107,7 +110,7 @@ impl NetSpec {
     pub fn check(&self, role: Role, item: &[usize]) -> Result<(), String> {
         let image = item.len() == 3;
         match (self, role) {
-            (NetSpec::Mlp { hidden }, _) if hidden.contains(&0) => Err("hidden layers need a positive width".into()),
+            (NetSpec::Mlp { hidden, .. }, _) if hidden.contains(&0) => Err("hidden layers need a positive width".into()),
             (NetSpec::Mlp { .. }, _) => Ok(()),
             (_, _) if !image => Err(format!("{} needs images [c, h, w], the data has items of shape {item:?}", self.name())),
             (NetSpec::CnnT { layers, channels }, Role::Transport) if *layers >= 2 && *channels > 0 => Ok(()),
@@ -144,11 +147,13 @@ impl NetSpec {
         let [c, h, _] = input;
         let c_in = c + if role == Role::Transport { z_channels } else { 0 };
         let net = match (self, role) {
-            (NetSpec::Mlp { hidden }, Role::Transport) => {
+            (NetSpec::Mlp { hidden, activation }, Role::Transport) => {
                 let pixels = input[1] * input[2];
-                Net::Mlp(Mlp::new(init, c_in * pixels, hidden, out_channels * pixels))
+                Net::Mlp(Mlp::new(init, c_in * pixels, hidden, out_channels * pixels, *activation))
             }
-            (NetSpec::Mlp { hidden }, Role::Potential) => Net::Mlp(Mlp::new(init, c * input[1] * input[2], hidden, 1)),
+            (NetSpec::Mlp { hidden, activation }, Role::Potential) => {
+                Net::Mlp(Mlp::new(init, c * input[1] * input[2], hidden, 1, *activation))
+            }
             (NetSpec::CnnT { channels, layers }, _) => Net::CnnT(CnnT::new(init, c_in, out_channels, *channels, *layers)),
             (NetSpec::CnnF { channels }, _) => Net::CnnF(CnnF::new(init, c, *channels)),
             (NetSpec::Unet { base }, _) => Net::UNet(UNet::new(init, c_in, out_channels, *base)),
@@ -290,6 +295,6 @@ mod tests {
     fn roles_are_checked() {
         assert!(NetSpec::CnnF { channels: 8 }.check(Role::Transport, &[1, 32, 32]).is_err());
         assert!(NetSpec::CnnT { channels: 8, layers: 7 }.check(Role::Transport, &[2]).is_err());
-        assert!(NetSpec::Mlp { hidden: vec![4] }.check(Role::Potential, &[2]).is_ok());
+        assert!(NetSpec::Mlp { hidden: vec![4], activation: Activation::Relu }.check(Role::Potential, &[2]).is_ok());
     }
 }
