@@ -21,6 +21,7 @@ pub mod run_info;
 pub mod samples;
 pub mod spec;
 pub mod stages;
+pub mod tensor_file;
 
 use std::path::Path;
 use std::process::ExitCode;

@@ -22,7 +22,7 @@ struct Log {
 }
 
 impl Observer for Log {
-    fn on_step(&mut self, stats: &StepStats) {
+    fn on_step(&mut self, stats: &StepStats, _t: &nrun::ot::nets::Model) {
         self.steps.push(stats.clone());
     }
     fn on_checkpoint(&mut self, snapshot: &Snapshot) -> Result<(), String> {

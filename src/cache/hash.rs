@@ -24,7 +24,8 @@ struct Stamp {
 
 /// A memo of file hashes kept in the cache folder.
 pub struct FileHasher {
-    memo_path: PathBuf,
+    /// Where the memo lives; `None` keeps it in memory only.
+    memo_path: Option<PathBuf>,
     memo: BTreeMap<PathBuf, Stamp>,
     dirty: bool,
 }
@@ -37,8 +38,17 @@ impl FileHasher {
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or_default();
         FileHasher {
-            memo_path,
+            memo_path: Some(memo_path),
             memo,
+            dirty: false,
+        }
+    }
+
+    /// A hasher that remembers nothing between processes.
+    pub fn in_memory() -> Self {
+        FileHasher {
+            memo_path: None,
+            memo: BTreeMap::new(),
             dirty: false,
         }
     }
@@ -98,11 +108,11 @@ impl FileHasher {
     /// Writes the memo back if it changed (atomically; a lost race between
     /// two processes only loses memo entries, never correctness).
     pub fn save(&mut self) {
-        if !self.dirty {
+        let Some(path) = self.memo_path.as_ref().filter(|_| self.dirty) else {
             return;
-        }
+        };
         if let Ok(bytes) = serde_json::to_vec(&self.memo) {
-            let _ = crate::fsutil::write_atomic(&self.memo_path, &bytes);
+            let _ = crate::fsutil::write_atomic(path, &bytes);
         }
         self.dirty = false;
     }

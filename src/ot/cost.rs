@@ -52,6 +52,7 @@ impl Scaling {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Cost {
     pub kind: CostKind,
     #[serde(default)]

@@ -1,6 +1,7 @@
 //! Neural Optimal Transport: costs, networks and the trainer (SPEC 1-3).
 //! No YAML and no files here; stages feed it data and persist its state.
 
+pub mod apply;
 pub mod backend;
 pub mod cost;
 pub mod layers;

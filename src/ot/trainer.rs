@@ -192,7 +192,8 @@ pub struct Snapshot {
 
 /// What the caller does with the trainer's progress.
 pub trait Observer {
-    fn on_step(&mut self, stats: &StepStats);
+    /// After each healthy outer step, with T as it now is.
+    fn on_step(&mut self, stats: &StepStats, t: &Model);
     /// A snapshot to persist; an error stops the training.
     fn on_checkpoint(&mut self, snapshot: &Snapshot) -> Result<(), String>;
     /// The trainer went back to `step` (the log after it is void).
@@ -444,7 +445,7 @@ impl<'a> Trainer<'a> {
                 obs.on_restore(last_good.step);
                 continue;
             }
-            obs.on_step(&stats);
+            obs.on_step(&stats, &self.t);
             last = Some(stats);
             self.step += 1;
             if self.step % self.cfg.checkpoint_every.max(1) == 0 || self.step == self.cfg.iterations {

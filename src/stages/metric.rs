@@ -1,0 +1,297 @@
+//! `metric`: scores a `sample` output (SPEC 4 and issue list).
+//!
+//! Per input with ground truth (`clean`), over its Z samples:
+//! - `psnr`: PSNR of every sample, averaged over (input, z) (SPEC 4 (a));
+//! - `psnr_mean`: PSNR of the posterior mean (average of the Z samples),
+//!   averaged over inputs (SPEC 4 (b));
+//! - `ssim`, `ssim_mean`, `mse`: likewise;
+//! - `diversity`: mean over inputs of the per-pixel variance across z.
+//!
+//! Against a `target` dataset (distribution fit, no ground truth needed):
+//! `energy` (energy distance), `mmd` (RBF, median heuristic), `frechet`
+//! (Fréchet distance of Gaussians fitted to the raw values).
+//!
+//! For 2-D points with the `target` sample: `ot_gap`, the learned plan's
+//! mean squared transport cost over the exact discrete OT cost between the
+//! same inputs and as many target points (assignment), minus 1; and
+//! `bary_error`, the mean distance between the barycentre of T(x, .) and the
+//! exact plan's partner of x.
+//!
+//! Output: `metrics.csv` (the cell's params, then `metric,value,std,n`) and
+//! `metrics.json`.
+
+use std::fmt::Write as _;
+
+use serde::Deserialize;
+use serde_json::{Value as Json, json};
+
+use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind};
+use crate::metrics::assignment::discrete_ot_cost;
+use crate::metrics::distribution::{Bandwidth, energy_distance, mmd2_rbf};
+use crate::metrics::diversity::diversity;
+use crate::metrics::frechet::frechet_distance;
+use crate::metrics::psnr::{mse, psnr};
+use crate::metrics::ssim::ssim;
+use crate::tensor_file::{self, Dataset, Tensor};
+
+pub struct Metric;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Name {
+    Psnr,
+    PsnrMean,
+    Ssim,
+    SsimMean,
+    Mse,
+    Diversity,
+    Energy,
+    Mmd,
+    Frechet,
+    OtGap,
+    BaryError,
+}
+
+impl Name {
+    fn label(self) -> &'static str {
+        match self {
+            Name::Psnr => "psnr",
+            Name::PsnrMean => "psnr_mean",
+            Name::Ssim => "ssim",
+            Name::SsimMean => "ssim_mean",
+            Name::Mse => "mse",
+            Name::Diversity => "diversity",
+            Name::Energy => "energy",
+            Name::Mmd => "mmd",
+            Name::Frechet => "frechet",
+            Name::OtGap => "ot_gap",
+            Name::BaryError => "bary_error",
+        }
+    }
+
+    fn needs_target(self) -> bool {
+        matches!(self, Name::Energy | Name::Mmd | Name::Frechet | Name::OtGap | Name::BaryError)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    metrics: Vec<Name>,
+    /// Value range for PSNR and SSIM (2 for images in [-1, 1]).
+    #[serde(default = "default_range")]
+    data_range: f64,
+    /// Caps the points the O(n^2) distribution metrics use.
+    #[serde(default = "default_max_points")]
+    max_points: usize,
+}
+
+fn default_range() -> f64 {
+    2.0
+}
+fn default_max_points() -> usize {
+    2000
+}
+
+impl StageKind for Metric {
+    type Params = Params;
+    const NAME: &'static str = "metric";
+    const VERSION: u32 = 1;
+    const INPUTS: Option<&'static [InputSpec]> = Some(&[
+        InputSpec { name: "samples", required: true, accepts: Accepts::Stage },
+        InputSpec { name: "target", required: false, accepts: Accepts::Stage },
+    ]);
+
+    fn validate(p: &Params) -> Result<(), ParamError> {
+        if p.metrics.is_empty() {
+            return Err(ParamError::at("metrics", "name at least one metric"));
+        }
+        if p.data_range <= 0.0 {
+            return Err(ParamError::at("data_range", "must be positive"));
+        }
+        Ok(())
+    }
+
+    fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
+        let path = ctx.input_dir("samples")?.join("samples.safetensors");
+        let tensors = tensor_file::read(&path)?;
+        let f32s = |name: &str| match tensors.get(name) {
+            Some(Tensor::F32 { shape, data }) => Some((shape.clone(), data.clone())),
+            _ => None,
+        };
+        let (shape, samples) = f32s("samples").ok_or_else(|| StageError::bad_input(&path, "no `samples` tensor"))?;
+        let (n, z) = (shape[0], shape[1]);
+        let item: Vec<usize> = shape[2..].to_vec();
+        let d: usize = item.iter().product();
+        let x = f32s("x").map(|(_, v)| v);
+        let clean = f32s("clean").map(|(_, v)| v);
+        let target = if p.metrics.iter().any(|m| m.needs_target()) {
+            if !ctx.inputs.contains_key("target") {
+                return Err(anyhow::anyhow!("these metrics need the `target` input").into());
+            }
+            Some(Dataset::read(ctx.input_dir("target")?)?)
+        } else {
+            None
+        };
+
+        let mut rows: Vec<(Name, Summary)> = Vec::new();
+        for &m in &p.metrics {
+            let summary = match m {
+                Name::Psnr | Name::PsnrMean | Name::Ssim | Name::SsimMean | Name::Mse => {
+                    let clean = clean.as_ref().ok_or_else(|| anyhow::anyhow!("{} needs ground truth: the sampled data has no `clean`", m.label()))?;
+                    paired(m, &samples, clean, n, z, &item, p.data_range)?
+                }
+                Name::Diversity => Summary::one(diversity(&samples, n, z, d).map_err(metric_error)?, n),
+                Name::Energy | Name::Mmd | Name::Frechet => {
+                    let target = target.as_ref().expect("read above");
+                    let ys = cap(&target.x.data, d, p.max_points);
+                    let generated = cap(&samples, d, p.max_points);
+                    let value = match m {
+                        Name::Energy => energy_distance(generated, ys, d),
+                        Name::Mmd => mmd2_rbf(generated, ys, d, Bandwidth::MedianHeuristic),
+                        _ => frechet_distance(generated, ys, d),
+                    }
+                    .map_err(metric_error)?;
+                    Summary::one(value, generated.len() / d)
+                }
+                Name::OtGap | Name::BaryError => {
+                    let x = x.as_ref().ok_or_else(|| anyhow::anyhow!("the samples file has no inputs `x`"))?;
+                    plan_quality(m, x, &samples, &target.as_ref().expect("read above").x.data, n, z, d, p.max_points)?
+                }
+            };
+            ctx.log(format!("{}: {:.6} (n = {})", m.label(), summary.mean, summary.n));
+            rows.push((m, summary));
+        }
+
+        let cell = ctx.cell.clone();
+        let mut csv = String::new();
+        let names: Vec<&str> = cell.0.iter().map(|(a, _)| a.as_str()).collect();
+        let _ = writeln!(csv, "{}", names.iter().copied().chain(["metric", "value", "std", "n"]).collect::<Vec<_>>().join(","));
+        let cell_values: Vec<String> = cell.0.iter().map(|(_, v)| csv_field(&crate::canon::label(v))).collect();
+        let mut json_rows = Vec::new();
+        for (m, s) in &rows {
+            let mut fields = cell_values.clone();
+            fields.extend([m.label().to_string(), format!("{}", s.mean), format!("{}", s.std), s.n.to_string()]);
+            let _ = writeln!(csv, "{}", fields.join(","));
+            json_rows.push(json!({"metric": m.label(), "value": finite(s.mean), "std": finite(s.std), "n": s.n}));
+        }
+        std::fs::write(ctx.out.join("metrics.csv"), csv).map_err(anyhow::Error::from)?;
+        let doc = json!({"cell": cell.to_json(), "metrics": json_rows});
+        std::fs::write(ctx.out.join("metrics.json"), serde_json::to_vec_pretty(&doc).map_err(anyhow::Error::from)?).map_err(anyhow::Error::from)?;
+        Ok(())
+    }
+}
+
+fn finite(v: f64) -> Json {
+    crate::canon::number(v).unwrap_or(Json::Null)
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
+fn metric_error(e: crate::metrics::MetricError) -> StageError {
+    StageError::Failed(anyhow::anyhow!("{e}"))
+}
+
+/// The first `max` items (of `d` values) of a row-major set.
+fn cap(values: &[f32], d: usize, max: usize) -> &[f32] {
+    &values[..(values.len() / d).min(max) * d]
+}
+
+/// A mean with its spread over the items it averages.
+struct Summary {
+    mean: f64,
+    std: f64,
+    n: usize,
+}
+
+impl Summary {
+    fn one(value: f64, n: usize) -> Summary {
+        Summary { mean: value, std: 0.0, n }
+    }
+
+    fn of(values: &[f64]) -> Summary {
+        let n = values.len();
+        let mean = values.iter().sum::<f64>() / n.max(1) as f64;
+        let var = if n > 1 { values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64 } else { 0.0 };
+        Summary { mean, std: var.sqrt(), n }
+    }
+}
+
+/// Metrics against paired ground truth, per sample or per posterior mean.
+fn paired(m: Name, samples: &[f32], clean: &[f32], n: usize, z: usize, item: &[usize], range: f64) -> Result<Summary, StageError> {
+    let d: usize = item.iter().product();
+    if clean.len() != n * d {
+        return Err(anyhow::anyhow!("ground truth holds {} values, expected {n} x {d}", clean.len()).into());
+    }
+    let (c, h, w) = match item {
+        [c, h, w] => (*c, *h, *w),
+        _ => (1, 1, d),
+    };
+    let score = |a: &[f32], b: &[f32]| -> Result<f64, StageError> {
+        match m {
+            Name::Psnr | Name::PsnrMean => psnr(a, b, range),
+            Name::Ssim | Name::SsimMean => ssim(a, b, c, h, w, range),
+            _ => mse(a, b),
+        }
+        .map_err(metric_error)
+    };
+    let mut values = Vec::new();
+    for i in 0..n {
+        let truth = &clean[i * d..(i + 1) * d];
+        let outs = &samples[i * z * d..(i + 1) * z * d];
+        if matches!(m, Name::PsnrMean | Name::SsimMean) {
+            let mut mean = vec![0f32; d];
+            for k in 0..z {
+                for (acc, v) in mean.iter_mut().zip(&outs[k * d..(k + 1) * d]) {
+                    *acc += v / z as f32;
+                }
+            }
+            values.push(score(&mean, truth)?);
+        } else {
+            for k in 0..z {
+                values.push(score(&outs[k * d..(k + 1) * d], truth)?);
+            }
+        }
+    }
+    Ok(Summary::of(&values))
+}
+
+/// How close the learned plan is to the exact discrete OT plan (2-D toys).
+#[allow(clippy::too_many_arguments)]
+fn plan_quality(m: Name, x: &[f32], samples: &[f32], target: &[f32], n: usize, z: usize, d: usize, max: usize) -> Result<Summary, StageError> {
+    let k = n.min(target.len() / d).min(max);
+    if k < 2 {
+        return Err(anyhow::anyhow!("{} needs at least 2 inputs and target points", m.label()).into());
+    }
+    let exact = discrete_ot_cost(&x[..k * d], &target[..k * d], d).map_err(metric_error)?;
+    let sq = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(p, q)| ((p - q) as f64).powi(2)).sum::<f64>();
+    match m {
+        Name::OtGap => {
+            let mut learned = 0.0;
+            for i in 0..k {
+                for j in 0..z {
+                    learned += sq(&x[i * d..(i + 1) * d], &samples[(i * z + j) * d..(i * z + j + 1) * d]);
+                }
+            }
+            learned /= (k * z) as f64;
+            Ok(Summary::one(learned / exact.mean_cost() - 1.0, k))
+        }
+        _ => {
+            let mut errors = Vec::with_capacity(k);
+            for i in 0..k {
+                let mut bary = vec![0f64; d];
+                for j in 0..z {
+                    for (acc, v) in bary.iter_mut().zip(&samples[(i * z + j) * d..(i * z + j + 1) * d]) {
+                        *acc += *v as f64 / z as f64;
+                    }
+                }
+                let partner = &target[exact.permutation[i] * d..(exact.permutation[i] + 1) * d];
+                let e: f64 = bary.iter().zip(partner).map(|(a, b)| (a - *b as f64).powi(2)).sum();
+                errors.push(e.sqrt());
+            }
+            Ok(Summary::of(&errors))
+        }
+    }
+}

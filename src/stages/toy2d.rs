@@ -1,0 +1,113 @@
+//! `toy2d`: the 2-D distributions of the seeds, deterministic by seed
+//! (SPEC 5): Gaussian mixtures, circles, moons, squares, swiss rolls and
+//! the grid -> circle projection pair (whose `clean` is the paired target).
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::load::bad_param;
+use super::{Context, InputSpec, ParamError, StageError, StageKind};
+use crate::data::points::Points;
+use crate::data::standardize::Standardizer;
+use crate::data::toys;
+use crate::samples::Samples;
+use crate::tensor_file::Dataset;
+
+pub struct Toy2d;
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Distribution {
+    /// `k` Gaussians on a circle (3 for seed 000's first toy).
+    GaussianRing { k: usize, radius: f32, std: f32 },
+    /// A `side` x `side` grid of Gaussians, `spacing` apart, centred on 0.
+    GaussianGrid { side: usize, spacing: f32, std: f32 },
+    /// One Gaussian.
+    Gaussian { #[serde(default)] mean: [f32; 2], std: f32 },
+    NoisyCircle { radius: f32, noise: f32 },
+    Moons { noise: f32 },
+    UniformSquare { half_width: f32 },
+    SwissRoll { noise: f32, scale: f32 },
+    /// SPEC 5(c): x on the 5x5 grid mixture, `clean` its projection on the
+    /// unit circle plus noise.
+    GridToCircle,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    distribution: Distribution,
+    n: usize,
+    #[serde(default)]
+    seed: u64,
+    /// Shift and scale each coordinate to mean 0, variance 1.
+    #[serde(default)]
+    standardize: bool,
+}
+
+impl StageKind for Toy2d {
+    type Params = Params;
+    const NAME: &'static str = "toy2d";
+    const VERSION: u32 = 1;
+    const INPUTS: Option<&'static [InputSpec]> = Some(&[]);
+
+    fn validate(p: &Params) -> Result<(), ParamError> {
+        if p.n < 2 {
+            return Err(ParamError::at("n", "at least 2 points"));
+        }
+        Ok(())
+    }
+
+    fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
+        let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
+        let r = &mut rng;
+        let n = p.n;
+        let (x, paired) = match p.distribution.clone() {
+            Distribution::GaussianRing { k, radius, std } => (toys::gaussian_ring(n, k, radius, std, r), None),
+            Distribution::GaussianGrid { side, spacing, std } => (toys::gaussian_grid(n, side, spacing, std, r), None),
+            Distribution::Gaussian { mean, std } => (
+                toys::gaussian_ring(n, 1, 0.0, std, r).map(|pts| shift(pts, mean)),
+                None,
+            ),
+            Distribution::NoisyCircle { radius, noise } => (toys::noisy_circle(n, radius, noise, r), None),
+            Distribution::Moons { noise } => (toys::moons(n, noise, r), None),
+            Distribution::UniformSquare { half_width } => (toys::uniform_square(n, half_width, r), None),
+            Distribution::SwissRoll { noise, scale } => (toys::swiss_roll(n, noise, scale, r), None),
+            Distribution::GridToCircle => {
+                let (x, y) = toys::grid_to_circle(n, r).map_err(bad_param)?;
+                (Ok(x), Some(y))
+            }
+        };
+        let mut x = x.map_err(bad_param)?;
+        let mut stats = serde_json::Value::Null;
+        if p.standardize {
+            let s = Standardizer::fit(&x).map_err(bad_param)?;
+            x = s.apply(&x).map_err(bad_param)?;
+            stats = json!({"fitted_on": "this sample"});
+        }
+        let to_samples = |pts: Points| Samples::new(vec![pts.d], pts.data);
+        let ds = Dataset {
+            x: to_samples(x),
+            labels: None,
+            clean: paired.map(to_samples),
+            on_load: Vec::new(),
+            provenance: json!({
+                "source": "toy2d",
+                "distribution": format!("{:?}", p.distribution),
+                "n": n,
+                "seed": p.seed,
+                "standardize": stats,
+            }),
+        };
+        ds.write(&ctx.out)
+    }
+}
+
+fn shift(mut pts: Points, mean: [f32; 2]) -> Points {
+    for (i, v) in pts.data.iter_mut().enumerate() {
+        *v += mean[i % 2];
+    }
+    pts
+}

@@ -1,0 +1,352 @@
+//! `train`: Neural Optimal Transport between a source and a target dataset.
+//!
+//! Outputs: `T.bpk` / `f.bpk` (burnpack, what `sample` loads),
+//! `T.safetensors` / `f.safetensors` (the same weights for numpy/PyTorch),
+//! `transport.json` (how to rebuild T), `log.csv` (one row per outer step),
+//! optional `trace.csv` (push-forward fit over training) and `snapshots/`,
+//! and `summary.json`. Checkpoints live in the work area and a rerun with
+//! the same key resumes from the last one.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::tensor::Device;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::checkpoint::{self, Extra};
+use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind};
+use crate::data::on_load::LoadSampler;
+use crate::metrics::distribution::energy_distance;
+use crate::ot::apply::{TransportSpec, frozen, push_forward};
+use crate::ot::backend;
+use crate::ot::cost::Cost;
+use crate::ot::nets::{Model, NetSpec};
+use crate::ot::rng::{self, Purpose};
+use crate::ot::schedule::{LrDecay, Schedule};
+use crate::ot::trainer::{AdamSpec, GuardSpec, Observer, Snapshot, StepStats, TrainConfig, TrainError, Trainer, ZSpec};
+use crate::samples::{Sampler, Samples};
+use crate::tensor_file::{self, Dataset};
+
+pub struct Train;
+
+/// A constant gamma, or a schedule `{g0, g1, steps}`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Gamma {
+    Constant(f64),
+    Schedule(Schedule),
+}
+
+/// Measuring the push-forward fit during training (seed 000 Fig. 8/9).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trace {
+    /// Every this many outer steps.
+    pub every: u64,
+    /// Source points pushed forward, and target points compared against.
+    #[serde(default = "default_trace_points")]
+    pub points: usize,
+}
+
+fn default_trace_points() -> usize {
+    512
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    cost: Cost,
+    gamma: Gamma,
+    iterations: u64,
+    /// K_T: T updates per outer step.
+    #[serde(default = "default_t_steps")]
+    t_steps: usize,
+    batch: usize,
+    #[serde(default)]
+    z: ZSpec,
+    t_net: NetSpec,
+    f_net: NetSpec,
+    #[serde(default)]
+    t_opt: AdamSpec,
+    #[serde(default)]
+    f_opt: AdamSpec,
+    #[serde(default)]
+    seed: u64,
+    #[serde(default)]
+    guard: GuardSpec,
+    #[serde(default = "default_checkpoint_every")]
+    checkpoint_every: u64,
+    #[serde(default)]
+    lr_decay: LrDecay,
+    /// Keep T's weights at these outer steps (`snapshots/T_<step>.bpk`).
+    #[serde(default)]
+    snapshots: Vec<u64>,
+    trace: Option<Trace>,
+}
+
+fn default_t_steps() -> usize {
+    10
+}
+fn default_checkpoint_every() -> u64 {
+    100
+}
+
+impl Params {
+    fn config(&self) -> TrainConfig {
+        TrainConfig {
+            cost: self.cost,
+            gamma: match &self.gamma {
+                Gamma::Constant(g) => Schedule::constant(*g),
+                Gamma::Schedule(s) => *s,
+            },
+            iterations: self.iterations,
+            t_steps: self.t_steps,
+            batch: self.batch,
+            z: self.z.clone(),
+            t_net: self.t_net.clone(),
+            f_net: self.f_net.clone(),
+            t_opt: self.t_opt.clone(),
+            f_opt: self.f_opt.clone(),
+            seed: self.seed,
+            guard: self.guard.clone(),
+            checkpoint_every: self.checkpoint_every,
+            lr_decay: self.lr_decay,
+        }
+    }
+}
+
+impl StageKind for Train {
+    type Params = Params;
+    const NAME: &'static str = "train";
+    const VERSION: u32 = 1;
+    const INPUTS: Option<&'static [InputSpec]> = Some(&[
+        InputSpec { name: "source", required: true, accepts: Accepts::Stage },
+        InputSpec { name: "target", required: true, accepts: Accepts::Stage },
+    ]);
+
+    fn validate(p: &Params) -> Result<(), ParamError> {
+        let cfg = p.config();
+        if p.iterations == 0 {
+            return Err(ParamError::at("iterations", "must be positive"));
+        }
+        if p.batch == 0 {
+            return Err(ParamError::at("batch", "must be positive"));
+        }
+        if p.z.count == 0 {
+            return Err(ParamError::at("z.count", "must be positive"));
+        }
+        let gamma = cfg.gamma.g0.abs().max(cfg.gamma.g1.abs()).copysign(cfg.gamma.g1);
+        p.cost.check(if gamma == 0.0 { 0.0 } else { gamma }, p.z.count).map_err(|m| ParamError::at("cost", m))?;
+        if p.trace.as_ref().is_some_and(|t| t.every == 0 || t.points < 2) {
+            return Err(ParamError::at("trace", "every must be positive and points at least 2"));
+        }
+        Ok(())
+    }
+
+    fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
+        let source = Dataset::read(ctx.input_dir("source")?)?;
+        let target = Dataset::read(ctx.input_dir("target")?)?;
+        let source_sampler = LoadSampler::new(source.x.clone(), source.on_load.clone()).map_err(|e| anyhow::anyhow!(e))?;
+        let target_sampler = LoadSampler::new(target.x.clone(), target.on_load.clone()).map_err(|e| anyhow::anyhow!(e))?;
+        let device = backend::device(ctx.run.device, ctx.gpu.as_ref().map(|g| g.ordinal)).map_err(|e| anyhow::anyhow!(e))?;
+        ctx.log(format!("device {}", backend::describe(&device)));
+        let threads = ctx.cpus.max(1);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| anyhow::anyhow!("thread pool: {e}"))?;
+        pool.install(|| train(&p, ctx, &source_sampler, &target_sampler, &device))
+    }
+}
+
+fn train(p: &Params, ctx: &mut Context, source: &LoadSampler, target: &LoadSampler, device: &Device) -> Result<(), StageError> {
+    let cfg = p.config();
+    let mut trainer = Trainer::new(cfg.clone(), source, target, device).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut observer = Recorder::new(p, ctx, source, target, device);
+    if let Some(dir) = checkpoint::latest(&observer.ctx.work) {
+        let step = checkpoint::load(&dir, &mut trainer).map_err(|e| anyhow::anyhow!(e))?;
+        observer.resume(step, &checkpoint::extra(&dir, "log.csv"), &checkpoint::extra(&dir, "trace.csv"));
+        observer.event(format!("resumed from the checkpoint at step {step}"));
+    }
+    let started = Instant::now();
+    let summary = match trainer.run(&mut observer) {
+        Ok(s) => s,
+        Err(TrainError::Stopped) => return Err(StageError::Cancelled),
+        Err(e) => return Err(anyhow::anyhow!("{e}").into()),
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    let out = observer.ctx.out.clone();
+    let t = trainer.transport_net();
+    let f = trainer.potential_net();
+    save_net(t, "T", &out)?;
+    save_net(f, "f", &out)?;
+    let spec = TransportSpec {
+        net: p.t_net.clone(),
+        source: source.item_shape().to_vec(),
+        target: target.item_shape().to_vec(),
+        z_channels: p.z.channels,
+        z_std: p.z.std,
+    };
+    write_json(&out.join("transport.json"), &serde_json::to_value(&spec).map_err(anyhow::Error::from)?)?;
+    std::fs::write(out.join("log.csv"), &observer.log).map_err(anyhow::Error::from)?;
+    if p.trace.is_some() {
+        std::fs::write(out.join("trace.csv"), &observer.trace).map_err(anyhow::Error::from)?;
+    }
+    let steps_run = summary.steps - observer.resumed_at;
+    let summary_json = json!({
+        "steps": summary.steps,
+        "resumed_at": observer.resumed_at,
+        "seconds": seconds,
+        "steps_per_second": if seconds > 0.0 { steps_run as f64 / seconds } else { 0.0 },
+        "device": backend::describe(device),
+        "threads": observer.ctx.cpus,
+        "restores": summary.retries,
+        "lr_scale": summary.lr_scale,
+        "events": observer.events,
+        "last": summary.last,
+        "parameters": {"T": t.parameter_count(), "f": f.parameter_count()},
+        "nrun_version": observer.ctx.run.version,
+    });
+    write_json(&out.join("summary.json"), &summary_json)
+}
+
+fn write_json(path: &std::path::Path, value: &serde_json::Value) -> Result<(), StageError> {
+    std::fs::write(path, serde_json::to_vec_pretty(value).map_err(anyhow::Error::from)?)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()).into())
+}
+
+/// `<name>.bpk` (burn, with parameter ids) and `<name>.safetensors`.
+fn save_net(net: &Model, name: &str, out: &std::path::Path) -> Result<(), StageError> {
+    net.clone()
+        .into_record()
+        .save(out.join(format!("{name}.bpk")))
+        .map_err(|e| anyhow::anyhow!("saving {name}: {e}"))?;
+    let tensors: BTreeMap<String, tensor_file::Tensor> = net
+        .named_values()
+        .into_iter()
+        .map(|(path, shape, data)| (path, tensor_file::Tensor::F32 { shape, data }))
+        .collect();
+    tensor_file::write(&out.join(format!("{name}.safetensors")), &tensors)
+}
+
+/// The stage's side of training: log rows, progress, checkpoints, trace.
+struct Recorder<'a> {
+    ctx: &'a mut Context,
+    log: String,
+    trace: String,
+    events: Vec<String>,
+    iterations: u64,
+    checkpoint_every: u64,
+    snapshots: Vec<u64>,
+    resumed_at: u64,
+    trace_spec: Option<(Trace, Samples, Samples, TransportSpec)>,
+    device: Device,
+}
+
+const LOG_HEADER: &str = "step,gamma,f_loss,t_loss,cost,seconds\n";
+const TRACE_HEADER: &str = "step,energy_distance\n";
+
+impl<'a> Recorder<'a> {
+    fn new(p: &Params, ctx: &'a mut Context, source: &LoadSampler, target: &LoadSampler, device: &Device) -> Self {
+        let trace_spec = p.trace.clone().map(|t| {
+            let mut r = rng::stream(p.seed, Purpose::Sample, 7);
+            let xs = Samples::new(source.item_shape().to_vec(), source.draw(&mut r, t.points));
+            let ys = Samples::new(target.item_shape().to_vec(), target.draw(&mut r, t.points));
+            let spec = TransportSpec {
+                net: p.t_net.clone(),
+                source: source.item_shape().to_vec(),
+                target: target.item_shape().to_vec(),
+                z_channels: p.z.channels,
+                z_std: p.z.std,
+            };
+            (t, xs, ys, spec)
+        });
+        Recorder {
+            ctx,
+            log: LOG_HEADER.to_string(),
+            trace: TRACE_HEADER.to_string(),
+            events: Vec::new(),
+            iterations: p.iterations,
+            checkpoint_every: p.checkpoint_every,
+            snapshots: p.snapshots.clone(),
+            resumed_at: 0,
+            trace_spec,
+            device: device.clone().without_autodiff(),
+        }
+    }
+
+    fn event(&mut self, message: String) {
+        self.ctx.log(&message);
+        self.events.push(message);
+    }
+
+    /// Keeps the log rows of steps before `step` from a checkpoint.
+    fn resume(&mut self, step: u64, log: &str, trace: &str) {
+        self.resumed_at = step;
+        self.log = truncate(log, LOG_HEADER, step);
+        // Trace rows are numbered by steps completed: step `k` itself stays.
+        self.trace = truncate(trace, TRACE_HEADER, step + 1);
+    }
+}
+
+/// The rows of a CSV log (first column = step) with step < `step`.
+fn truncate(text: &str, header: &str, step: u64) -> String {
+    let mut out = header.to_string();
+    for line in text.lines().skip(1) {
+        let row_step = line.split(',').next().and_then(|s| s.parse::<u64>().ok());
+        if row_step.is_some_and(|s| s < step) {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+impl Observer for Recorder<'_> {
+    fn on_step(&mut self, s: &StepStats, t: &Model) {
+        let _ = writeln!(self.log, "{},{},{},{},{},{:.3}", s.step, s.gamma, s.f_loss, s.t_loss, s.cost, s.seconds);
+        let done = s.step + 1;
+        let message = format!("γ {:.3} f {:.4} T {:.4}", s.gamma, s.f_loss, s.t_loss);
+        self.ctx.progress(done, Some(self.iterations), message);
+        if self.snapshots.contains(&done) {
+            let dir = self.ctx.out.join("snapshots");
+            let _ = std::fs::create_dir_all(&dir);
+            if let Err(e) = t.clone().into_record().save(dir.join(format!("T_{done}.bpk"))) {
+                self.event(format!("snapshot at step {done} not saved: {e}"));
+            }
+        }
+        if let Some((trace, xs, ys, spec)) = &self.trace_spec
+            && (done % trace.every == 0 || done == self.iterations)
+        {
+            let mut r = rng::stream(0, Purpose::Sample, 8);
+            let pushed = push_forward(&frozen(t), spec, &xs.data, 1, &mut r, &self.device, 4096);
+            let d = ys.item_size();
+            if let Ok(e) = energy_distance(&pushed, &ys.data, d) {
+                let _ = writeln!(self.trace, "{done},{e}");
+            }
+        }
+    }
+
+    fn on_checkpoint(&mut self, snapshot: &Snapshot) -> Result<(), String> {
+        let extras = [Extra { name: "log.csv", text: &self.log }, Extra { name: "trace.csv", text: &self.trace }];
+        checkpoint::save(&self.ctx.work, snapshot, &extras)?;
+        self.ctx.log(format!("checkpoint at step {} (every {})", snapshot.step, self.checkpoint_every));
+        Ok(())
+    }
+
+    fn on_restore(&mut self, step: u64) {
+        let (log, trace) = (self.log.clone(), self.trace.clone());
+        self.resume(step, &log, &trace);
+    }
+
+    fn on_event(&mut self, message: &str) {
+        self.event(message.to_string());
+    }
+
+    fn stop_requested(&self) -> bool {
+        self.ctx.cancelled()
+    }
+}

@@ -1,0 +1,201 @@
+//! `transform`: degradations and transforms of a dataset (SPEC 4-5).
+//!
+//! `ops` run once, in order, with a seeded generator, so a test set is
+//! degraded the same way for every model. `on_load` ops are stored with the
+//! result and run at every draw during training (noise "redrawn at each
+//! load"). The paired ground truth is the input itself (`keep_clean`) or
+//! another dataset bound to the `clean` input.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::load::bad_param;
+use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind};
+use crate::data::blur::gaussian_blur;
+use crate::data::colorize::{Coloring, colorize};
+use crate::data::crop::CropBox;
+use crate::data::images::Images;
+use crate::data::mask::{MaskKind, random_mask};
+use crate::data::noise::gaussian_noise;
+use crate::data::pil_resize::pil_resize_u8;
+use crate::data::points::Points;
+use crate::data::projection::project_to_circle;
+use crate::data::resize::{Interp, Resize};
+use crate::samples::Samples;
+use crate::tensor_file::{Dataset, OnLoad};
+
+pub struct Transform;
+
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Nearest,
+    Bilinear,
+    Bicubic,
+}
+
+impl Mode {
+    pub fn interp(self) -> Interp {
+        match self {
+            Mode::Nearest => Interp::Nearest,
+            Mode::Bilinear => Interp::Bilinear,
+            Mode::Bicubic => Interp::Bicubic,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Op {
+    /// PyTorch `F.interpolate` semantics; `pil: true` instead reproduces
+    /// torchvision's `Resize` on 8-bit PIL images exactly (values are
+    /// snapped to 8-bit levels).
+    Resize {
+        size: [usize; 2],
+        mode: Mode,
+        #[serde(default)]
+        antialias: bool,
+        #[serde(default)]
+        pil: bool,
+    },
+    /// Adds N(0, std^2) (in [-1, 1] units: 0.4 there is 0.2 on [0, 1]).
+    Noise { std: f32 },
+    /// A `size` box, shifted by `offset` `[dy, dx]` from the centre.
+    Crop {
+        size: [usize; 2],
+        #[serde(default)]
+        offset: [i64; 2],
+    },
+    Blur { kernel: usize, sigma: f32 },
+    /// Random rectangles hidden (set to `fill`).
+    MaskRectangles { count: usize, min_side: usize, max_side: usize, #[serde(default = "minus_one")] fill: f32 },
+    /// A random fraction of pixels hidden.
+    MaskPixels { fraction: f32, #[serde(default = "minus_one")] fill: f32 },
+    /// Grayscale to a random colour per image (seed 004).
+    Colorize { #[serde(default)] uniform_rgb: bool },
+    /// 2-D points: x / (||x|| + eps) plus N(0, noise^2).
+    ProjectCircle { eps: f32, noise: f32 },
+}
+
+fn minus_one() -> f32 {
+    -1.0
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    #[serde(default)]
+    ops: Vec<Op>,
+    #[serde(default)]
+    on_load: Vec<OnLoad>,
+    #[serde(default)]
+    seed: u64,
+    /// Keep the input items as the paired ground truth `clean`.
+    #[serde(default)]
+    keep_clean: bool,
+}
+
+impl StageKind for Transform {
+    type Params = Params;
+    const NAME: &'static str = "transform";
+    const VERSION: u32 = 1;
+    const INPUTS: Option<&'static [InputSpec]> = Some(&[
+        InputSpec { name: "data", required: true, accepts: Accepts::Stage },
+        InputSpec { name: "clean", required: false, accepts: Accepts::Stage },
+    ]);
+
+    fn validate(p: &Params) -> Result<(), ParamError> {
+        if p.ops.is_empty() && p.on_load.is_empty() {
+            return Err(ParamError::at("ops", "give at least one op or on_load op"));
+        }
+        Ok(())
+    }
+
+    fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
+        let input = Dataset::read(ctx.input_dir("data")?)?;
+        let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
+        let mut x = input.x.clone();
+        for op in &p.ops {
+            x = apply(op, &x, &mut rng)?;
+        }
+        let clean = if ctx.inputs.contains_key("clean") {
+            let paired = Dataset::read(ctx.input_dir("clean")?)?;
+            if paired.x.n != x.n {
+                return Err(anyhow::anyhow!("`clean` has {} items, the data {}", paired.x.n, x.n).into());
+            }
+            Some(paired.x)
+        } else if p.keep_clean {
+            Some(input.x.clone())
+        } else {
+            input.clean.clone()
+        };
+        let mut on_load = input.on_load.clone();
+        on_load.extend(p.on_load.iter().cloned());
+        let ds = Dataset {
+            x,
+            labels: input.labels.clone(),
+            clean,
+            on_load,
+            provenance: json!({
+                "from": input.provenance,
+                "ops": format!("{:?}", p.ops),
+                "seed": p.seed,
+            }),
+        };
+        ds.write(&ctx.out)
+    }
+}
+
+fn images(s: &Samples) -> Result<Images, StageError> {
+    match s.shape.as_slice() {
+        [c, h, w] => Images::new(s.n, *c, *h, *w, s.data.clone()).map_err(bad_param),
+        other => Err(anyhow::anyhow!("this op needs images [c, h, w], the data has items {other:?}").into()),
+    }
+}
+
+fn from_images(i: Images) -> Samples {
+    Samples::new(vec![i.c, i.h, i.w], i.data)
+}
+
+pub fn apply(op: &Op, x: &Samples, rng: &mut ChaCha8Rng) -> Result<Samples, StageError> {
+    let out = match op {
+        Op::Resize { size, mode, antialias, pil: false } => {
+            let r = Resize { h: size[0], w: size[1], interp: mode.interp(), antialias: *antialias };
+            from_images(r.apply(&images(x)?).map_err(bad_param)?)
+        }
+        Op::Resize { size, mode, pil: true, .. } => {
+            let imgs = images(x)?;
+            let bytes: Vec<u8> = imgs.data.iter().map(|&v| ((v.clamp(-1.0, 1.0) + 1.0) * 127.5).round() as u8).collect();
+            let out = pil_resize_u8(&bytes, imgs.n * imgs.c, (imgs.h, imgs.w), (size[0], size[1]), mode.interp()).map_err(bad_param)?;
+            from_images(Images::from_u8(imgs.n, imgs.c, size[0], size[1], &out).map_err(bad_param)?)
+        }
+        Op::Noise { std } => {
+            let imgs = Images::new(x.n, 1, 1, x.item_size(), x.data.clone()).map_err(bad_param)?;
+            Samples::new(x.shape.clone(), gaussian_noise(&imgs, *std, rng).map_err(bad_param)?.data)
+        }
+        Op::Crop { size, offset } => {
+            let b = CropBox { h: size[0], w: size[1], dy: offset[0], dx: offset[1] };
+            from_images(b.apply(&images(x)?).map_err(bad_param)?)
+        }
+        Op::Blur { kernel, sigma } => from_images(gaussian_blur(&images(x)?, *kernel, *sigma).map_err(bad_param)?),
+        Op::MaskRectangles { count, min_side, max_side, fill } => {
+            let kind = MaskKind::Rectangles { count: *count, min_side: *min_side, max_side: *max_side };
+            from_images(random_mask(&images(x)?, kind, *fill, rng).map_err(bad_param)?.images)
+        }
+        Op::MaskPixels { fraction, fill } => {
+            from_images(random_mask(&images(x)?, MaskKind::Pixels { fraction: *fraction }, *fill, rng).map_err(bad_param)?.images)
+        }
+        Op::Colorize { uniform_rgb } => {
+            let coloring = if *uniform_rgb { Coloring::UniformRgb } else { Coloring::Hue };
+            from_images(colorize(&images(x)?, coloring, rng).map_err(bad_param)?)
+        }
+        Op::ProjectCircle { eps, noise } => {
+            let pts = Points::new(x.n, x.item_size(), x.data.clone()).map_err(bad_param)?;
+            let out = project_to_circle(&pts, *eps, *noise, rng).map_err(bad_param)?;
+            Samples::new(vec![out.d], out.data)
+        }
+    };
+    Ok(out)
+}
