@@ -16,11 +16,13 @@ pub mod metrics;
 pub mod ot;
 pub mod plan;
 pub mod plot;
+pub mod report;
 pub mod results;
 pub mod run_info;
 pub mod samples;
 pub mod spec;
 pub mod stages;
+pub mod table;
 pub mod tensor_file;
 
 use std::path::Path;

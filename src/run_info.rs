@@ -19,8 +19,10 @@ pub struct RunInfo {
 }
 
 impl RunInfo {
+    /// The command as a user would type it: `nrun` and the arguments.
     pub fn command_line() -> String {
-        std::env::args()
+        std::iter::once("nrun".to_string())
+            .chain(std::env::args().skip(1))
             .map(|a| {
                 if a.chars().all(|c| c.is_alphanumeric() || "/._-=,:+".contains(c)) {
                     a

@@ -52,6 +52,7 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
     let mut reporter = progress::for_stdout(args.quiet);
     let outcomes = exec::execute(p, plan, selected, store, &opts, info.clone(), reporter.as_mut(), cancel);
     results::publish_links(p, plan, selected, &outcomes.results, store)?;
+    results::publish_copies(p, plan, selected, &outcomes.results, store)?;
 
     let statuses: Vec<&Status> = selected
         .iter()

@@ -22,6 +22,11 @@ pub fn device(choice: DeviceChoice, gpu: Option<usize>) -> Result<Device, String
     }
 }
 
+/// The compute backends this nrun was built with.
+pub fn compiled() -> &'static str {
+    if cfg!(feature = "tch") { "burn 0.22.1: flex (CPU) and tch (libtorch CPU/CUDA)" } else { "burn 0.22.1: flex (CPU)" }
+}
+
 /// A short description for logs and reports.
 pub fn describe(device: &Device) -> String {
     format!("{device:?}")

@@ -47,6 +47,9 @@ pub struct StageDecl {
     pub params: Node,
     pub aggregate: Aggregate,
     pub resources: Resources,
+    /// Copy the outputs to `results/<pipeline>/<publish>` as plain files
+    /// after a successful run (for reports kept under version control).
+    pub publish: Option<String>,
     /// Params the stage reads through `${...}`.
     pub reads: BTreeSet<String>,
 }
@@ -110,7 +113,7 @@ impl Pipeline {
 }
 
 const TOP_KEYS: &[&str] = &["name", "description", "params", "scales", "targets", "stages"];
-const STAGE_KEYS: &[&str] = &["kind", "inputs", "params", "aggregate", "resources", "description"];
+const STAGE_KEYS: &[&str] = &["kind", "inputs", "params", "aggregate", "resources", "publish", "description"];
 
 /// Reads, overrides and validates a pipeline file.
 pub fn load(file: &Path, overrides: &Overrides) -> Result<Pipeline> {
@@ -462,6 +465,19 @@ impl Checker {
             None => Resources { cpus: 1, gpus: 0 },
             Some(n) => self.resources(n, &join(&path, "resources")),
         };
+        let publish = get("publish").and_then(|n| {
+            let key = join(&path, "publish");
+            let dir = self.string(n, &key)?;
+            let safe = !dir.is_empty()
+                && std::path::Path::new(&dir)
+                    .components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_)));
+            if !safe {
+                self.error(n.loc, key, "publish is a relative folder under results/<pipeline>, without `..`");
+                return None;
+            }
+            Some(dir)
+        });
         Some(StageDecl {
             name: key.name.clone(),
             loc: key.loc,
@@ -470,6 +486,7 @@ impl Checker {
             params: stage_params,
             aggregate,
             resources,
+            publish,
             reads,
         })
     }

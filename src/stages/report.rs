@@ -1,0 +1,99 @@
+//! `report`: one Markdown file and one self-contained HTML page from the
+//! tables and figures of its inputs, with the command, nrun version,
+//! backend and device that produced them.
+
+use serde::Deserialize;
+
+use super::artifacts::{self, Artifact};
+use super::{Context, InputSpec, ParamError, StageError, StageKind};
+use crate::report::{Block, Document, copy_figures, to_html, to_markdown};
+
+pub struct Report;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    heading: String,
+    #[serde(default)]
+    text: Option<String>,
+    /// Inputs whose tables and figures go here, in this order.
+    #[serde(default)]
+    inputs: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    title: String,
+    #[serde(default)]
+    intro: Option<String>,
+    sections: Vec<Section>,
+}
+
+impl StageKind for Report {
+    type Params = Params;
+    const NAME: &'static str = "report";
+    const VERSION: u32 = 1;
+    /// Any inputs: the tables and plots the sections name.
+    const INPUTS: Option<&'static [InputSpec]> = None;
+
+    fn validate(p: &Params) -> Result<(), ParamError> {
+        if p.sections.is_empty() {
+            return Err(ParamError::at("sections", "a report needs at least one section"));
+        }
+        Ok(())
+    }
+
+    fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
+        let doc = document(&p, ctx)?;
+        let doc = copy_figures(&doc, &ctx.out, std::path::Path::new("figures")).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let markdown = to_markdown(&doc, &ctx.out);
+        std::fs::write(ctx.out.join("report.md"), markdown).map_err(anyhow::Error::from)?;
+        let html = to_html(&doc).map_err(|e| anyhow::anyhow!("{e}"))?;
+        std::fs::write(ctx.out.join("report.html"), html).map_err(anyhow::Error::from)?;
+        Ok(())
+    }
+}
+
+/// The report's blocks; also used by `reproduce-report` to combine reports.
+pub fn document(p: &Params, ctx: &Context) -> Result<Document, StageError> {
+    let mut doc = Document::new(&p.title);
+    if let Some(intro) = &p.intro {
+        doc.push(Block::Paragraph(intro.clone()));
+    }
+    let run = &ctx.run;
+    doc.push(Block::KeyValues(vec![
+        ("pipeline".into(), run.pipeline.clone()),
+        ("scale".into(), run.scale.clone().unwrap_or_else(|| "-".into())),
+        ("nrun".into(), run.version.to_string()),
+        ("backend".into(), crate::ot::backend::compiled().to_string()),
+        ("device".into(), run.device.to_string()),
+    ]));
+    doc.push(Block::Paragraph("Produced by:".into()));
+    doc.push(Block::Code(run.command.clone()));
+    for section in &p.sections {
+        doc.push(Block::Heading(2, section.heading.clone()));
+        if let Some(text) = &section.text {
+            doc.push(Block::Paragraph(text.clone()));
+        }
+        for name in &section.inputs {
+            let ups = ctx
+                .upstreams(name)
+                .map_err(|_| anyhow::anyhow!("section `{}` names input `{name}`, which this stage does not have", section.heading))?;
+            for up in ups {
+                for artifact in artifacts::read(&up.dir)? {
+                    match artifact {
+                        Artifact::Table { file, caption } => {
+                            let markdown = std::fs::read_to_string(up.dir.join(&file)).map_err(|e| StageError::bad_input(up.dir.join(&file), e.to_string()))?;
+                            doc.push(Block::Table { markdown, caption });
+                        }
+                        Artifact::Figure { file, caption } => {
+                            doc.push(Block::Figure { path: up.dir.join(file), caption });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(doc)
+}

@@ -1,0 +1,40 @@
+//! `table`: pivots metric rows over grid axes (rows x columns, averaged
+//! over e.g. seeds) into CSV, Markdown and LaTeX, optionally beside
+//! reference values (a paper's table) and the differences.
+
+use super::artifacts::{self, Artifact};
+use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind};
+use crate::table::{PivotSpec, pivot, read_rows, to_csv, to_latex, to_markdown};
+
+pub struct Table;
+
+impl StageKind for Table {
+    type Params = PivotSpec;
+    const NAME: &'static str = "table";
+    const VERSION: u32 = 1;
+    const INPUTS: Option<&'static [InputSpec]> = Some(&[InputSpec { name: "metrics", required: true, accepts: Accepts::Stage }]);
+
+    fn validate(p: &PivotSpec) -> Result<(), ParamError> {
+        if p.rows == p.columns {
+            return Err(ParamError::at("columns", "rows and columns must be different params"));
+        }
+        Ok(())
+    }
+
+    fn run(&self, spec: PivotSpec, ctx: &mut Context) -> Result<(), StageError> {
+        let files: Vec<_> = ctx.upstreams("metrics")?.iter().map(|u| u.dir.join("metrics.csv")).collect();
+        let rows = read_rows(&files).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let table = pivot(&rows, &spec).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let write = |name: &str, text: String| {
+            std::fs::write(ctx.out.join(name), text).map_err(|e| anyhow::anyhow!("{name}: {e}"))
+        };
+        write("table.csv", to_csv(&table))?;
+        write("table.md", to_markdown(&table))?;
+        write("table.tex", to_latex(&table))?;
+        let caption = spec
+            .caption
+            .clone()
+            .unwrap_or_else(|| format!("{} by {} and {}", spec.metric, spec.rows, spec.columns));
+        artifacts::write(&ctx.out, &[Artifact::Table { file: "table.md".into(), caption }])
+    }
+}

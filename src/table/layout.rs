@@ -1,0 +1,105 @@
+//! The lines a table renders as, shared by the Markdown and LaTeX renderers.
+//!
+//! Without a reference each row is one line. With one, each row that the
+//! reference has values for becomes three lines (ours, the reference, the
+//! difference) rather than one cell holding `22.31 ± 0.12 (ref 22.60,
+//! −0.29)`: with one number per cell the columns align and read top to
+//! bottom, our value sits right above the one it is compared with, and the
+//! table stays narrow enough to take in at a glance (three numbers a cell
+//! make even three columns wide and noisy).
+
+use super::format::{fixed, signed};
+use super::{Summary, Table};
+
+/// What one cell of a rendered line shows.
+pub(crate) enum Entry {
+    Missing,
+    Ours(Summary),
+    Reference(f64),
+    Difference(f64),
+}
+
+/// How a renderer writes what numbers alone do not say.
+pub(crate) struct Typography {
+    pub missing: &'static str,
+    pub plus_minus: &'static str,
+    /// Replaces a leading `-`.
+    pub minus: &'static str,
+}
+
+impl Entry {
+    /// The entry as text, numbers at `decimals` digits.
+    pub(crate) fn render(&self, decimals: usize, typography: &Typography) -> String {
+        let minus = |number: String| match number.strip_prefix('-') {
+            Some(magnitude) => format!("{}{magnitude}", typography.minus),
+            None => number,
+        };
+        match self {
+            Entry::Missing => typography.missing.to_string(),
+            Entry::Ours(summary) => match summary.std {
+                Some(std) => format!(
+                    "{} {} {}",
+                    minus(fixed(summary.mean, decimals)),
+                    typography.plus_minus,
+                    minus(fixed(std, decimals))
+                ),
+                None => minus(fixed(summary.mean, decimals)),
+            },
+            Entry::Reference(value) => minus(fixed(*value, decimals)),
+            Entry::Difference(value) => minus(signed(*value, decimals)),
+        }
+    }
+}
+
+/// One rendered line: a label and an entry per column.
+pub(crate) struct Line {
+    pub label: String,
+    pub entries: Vec<Entry>,
+    /// The first line of a row's group (always, without a reference).
+    pub starts_group: bool,
+}
+
+pub(crate) fn lines(table: &Table) -> Vec<Line> {
+    let mut lines = Vec::new();
+    for (header, cells) in table.rows.iter().zip(&table.cells) {
+        let ours = cells
+            .iter()
+            .map(|cell| cell.ours.map_or(Entry::Missing, Entry::Ours))
+            .collect();
+        let Some(title) = &table.reference_title else {
+            lines.push(Line {
+                label: header.label.clone(),
+                entries: ours,
+                starts_group: true,
+            });
+            continue;
+        };
+        let line = |what: &str, entries, starts_group| Line {
+            label: format!("{} ({what})", header.label),
+            entries,
+            starts_group,
+        };
+        lines.push(line("ours", ours, true));
+        // A row the reference says nothing about would only add lines of dashes.
+        if cells.iter().all(|cell| cell.reference.is_none()) {
+            continue;
+        }
+        lines.push(line(
+            title,
+            cells
+                .iter()
+                .map(|cell| cell.reference.map_or(Entry::Missing, Entry::Reference))
+                .collect(),
+            false,
+        ));
+        lines.push(line(
+            "difference",
+            cells
+                .iter()
+                .map(|cell| cell.difference().map_or(Entry::Missing, Entry::Difference))
+                .collect(),
+            false,
+        ));
+    }
+    lines
+}

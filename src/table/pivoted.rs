@@ -1,0 +1,44 @@
+//! A pivoted table: labelled rows and columns of cells.
+
+use super::Summary;
+
+/// One metric as a grid of cells, ready to render.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    pub metric: String,
+    /// The param whose values are the rows.
+    pub row_param: String,
+    /// The param whose values are the columns.
+    pub column_param: String,
+    pub rows: Vec<Header>,
+    pub columns: Vec<Header>,
+    /// `cells[row][column]`, one per row and column.
+    pub cells: Vec<Vec<Cell>>,
+    /// Digits after the decimal point in Markdown and LaTeX.
+    pub decimals: usize,
+    /// Where the reference values come from; `None` without a reference.
+    pub reference_title: Option<String>,
+}
+
+/// A row or column: its param value and what to show for it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Header {
+    /// The canonical param value (`0.50` is `0.5`).
+    pub key: String,
+    pub label: String,
+}
+
+/// Our runs for one (row, column) and the value reported for it, either of
+/// which may be missing.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Cell {
+    pub ours: Option<Summary>,
+    pub reference: Option<f64>,
+}
+
+impl Cell {
+    /// Ours minus the reference, where both exist.
+    pub fn difference(&self) -> Option<f64> {
+        Some(self.ours?.mean - self.reference?)
+    }
+}

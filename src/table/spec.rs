@@ -1,0 +1,90 @@
+//! What to pivot, and the values to compare with.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// Which metric to tabulate, which params become rows and columns, and how
+/// to label and round the result. Deserialises from a pipeline's YAML, where
+/// everything but `metric`, `rows` and `columns` is optional.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PivotSpec {
+    pub metric: String,
+    /// Param whose values become the rows.
+    pub rows: String,
+    /// Param whose values become the columns.
+    pub columns: String,
+    /// Display names of row keys (`weak_quadratic` → `NOT`); unlisted keys
+    /// show as themselves.
+    #[serde(default)]
+    pub row_labels: BTreeMap<String, String>,
+    /// Display names of column keys (`0.5` → `γ = 0.5`).
+    #[serde(default)]
+    pub column_labels: BTreeMap<String, String>,
+    /// Params whose runs are averaged within a cell (typically `seed`). Any
+    /// other param that varies within a cell is an error.
+    #[serde(default)]
+    pub average_over: Vec<String>,
+    /// Digits after the decimal point in Markdown and LaTeX.
+    #[serde(default = "default_decimals")]
+    pub decimals: usize,
+    #[serde(default)]
+    pub reference: Option<Reference>,
+    /// What the table shows, for reports.
+    #[serde(default)]
+    pub caption: Option<String>,
+}
+
+/// Values reported elsewhere (a paper's table) to compare with.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reference {
+    /// Where the values come from, e.g. `Korotin et al. 2023, Table 1`.
+    pub title: String,
+    /// Values by row key, then column key (keys as in the metric rows).
+    pub values: BTreeMap<String, BTreeMap<String, f64>>,
+}
+
+fn default_decimals() -> usize {
+    2
+}
+
+impl PivotSpec {
+    /// A spec with no labels, no averaging, no reference and 2 decimals.
+    pub fn new(metric: &str, rows: &str, columns: &str) -> PivotSpec {
+        PivotSpec {
+            metric: metric.to_string(),
+            rows: rows.to_string(),
+            columns: columns.to_string(),
+            row_labels: BTreeMap::new(),
+            column_labels: BTreeMap::new(),
+            average_over: Vec::new(),
+            decimals: default_decimals(),
+            reference: None,
+            caption: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn optional_fields_default_when_deserialised() {
+        let spec: PivotSpec =
+            serde_json::from_str(r#"{"metric": "psnr", "rows": "cost", "columns": "gamma"}"#)
+                .unwrap();
+        assert_eq!(spec, PivotSpec::new("psnr", "cost", "gamma"));
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected() {
+        let err = serde_json::from_str::<PivotSpec>(
+            r#"{"metric": "psnr", "rows": "cost", "columns": "gamma", "average": ["seed"]}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("unknown field `average`"), "{err}");
+    }
+}

@@ -1,0 +1,42 @@
+//! Tables as long ("tidy") CSV: one line per cell.
+
+use super::Table;
+
+const HEADER: &str = "row,column,mean,std,runs,reference,difference\n";
+
+/// Renders `table` as CSV with the header
+/// `row,column,mean,std,runs,reference,difference`: one line per
+/// (row, column) in table order, rows and columns by label. Numbers are
+/// written in full (they are data here, not display), absent ones are empty.
+pub fn to_csv(table: &Table) -> String {
+    let mut out = HEADER.to_string();
+    for (row, cells) in table.rows.iter().zip(&table.cells) {
+        for (column, cell) in table.columns.iter().zip(cells) {
+            let fields = [
+                field(&row.label),
+                field(&column.label),
+                number(cell.ours.map(|s| s.mean)),
+                number(cell.ours.and_then(|s| s.std)),
+                cell.ours.map_or_else(String::new, |s| s.runs.to_string()),
+                number(cell.reference),
+                number(cell.difference()),
+            ];
+            out.push_str(&fields.join(","));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Quotes a field as RFC 4180 requires: when it holds a comma, quote or line break.
+fn field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+fn number(value: Option<f64>) -> String {
+    value.map_or_else(String::new, |v| v.to_string())
+}
