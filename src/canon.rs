@@ -23,10 +23,7 @@ pub fn canonical(value: &Json) -> Json {
     match value {
         Json::Number(n) => match n.as_i64() {
             Some(_) => value.clone(),
-            None => n
-                .as_f64()
-                .and_then(number)
-                .unwrap_or_else(|| value.clone()),
+            None => n.as_f64().and_then(number).unwrap_or_else(|| value.clone()),
         },
         Json::Array(items) => Json::Array(items.iter().map(canonical).collect()),
         Json::Object(map) => {
@@ -63,7 +60,10 @@ mod tests {
 
     #[test]
     fn integral_floats_become_integers() {
-        assert_eq!(to_string(&json!({"b": 1.0, "a": [0.5, -0.0]})), r#"{"a":[0.5,0],"b":1}"#);
+        assert_eq!(
+            to_string(&json!({"b": 1.0, "a": [0.5, -0.0]})),
+            r#"{"a":[0.5,0],"b":1}"#
+        );
         assert_eq!(number(f64::NAN), None);
         assert_eq!(number(1e300).unwrap(), json!(1e300));
     }

@@ -28,7 +28,9 @@ impl FromStr for DeviceChoice {
                 .strip_prefix("cuda:")
                 .and_then(|n| n.parse().ok())
                 .map(DeviceChoice::Cuda)
-                .ok_or_else(|| format!("unknown device `{s}` (expected auto, cpu, flex or cuda:N)")),
+                .ok_or_else(|| {
+                    format!("unknown device `{s}` (expected auto, cpu, flex or cuda:N)")
+                }),
         }
     }
 }

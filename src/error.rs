@@ -24,7 +24,9 @@ pub struct Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.origin {
-            Origin::File { path, loc } => write!(f, "{}:{}:{}: ", path.display(), loc.line, loc.col)?,
+            Origin::File { path, loc } => {
+                write!(f, "{}:{}:{}: ", path.display(), loc.line, loc.col)?
+            }
             Origin::CommandLine { arg } => write!(f, "command line `{arg}`: ")?,
         }
         if !self.key.is_empty() {

@@ -18,7 +18,9 @@ pub fn unique_suffix() -> String {
 }
 
 fn sibling(path: &Path) -> std::path::PathBuf {
-    let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     path.with_file_name(format!(".{name}.tmp.{}", unique_suffix()))
 }
 

@@ -88,7 +88,11 @@ impl StageGraph {
                     ));
                 }
             }
-            mine.extend(from_inputs.into_iter().filter(|a| !stage.aggregate.covers(a)));
+            mine.extend(
+                from_inputs
+                    .into_iter()
+                    .filter(|a| !stage.aggregate.covers(a)),
+            );
             axes[i] = mine;
         }
         if !diags.is_empty() {
@@ -141,9 +145,9 @@ impl StageGraph {
 
 /// A shortest cycle, reported at the input that closes it.
 fn find_cycle(graph: &DiGraph<usize, ()>, p: &Pipeline) -> Option<Diagnostic> {
-    let scc = tarjan_scc(graph).into_iter().find(|c| {
-        c.len() > 1 || graph.contains_edge(c[0], c[0])
-    })?;
+    let scc = tarjan_scc(graph)
+        .into_iter()
+        .find(|c| c.len() > 1 || graph.contains_edge(c[0], c[0]))?;
     let members: BTreeSet<NodeIndex> = scc.iter().copied().collect();
     // Stages are listed in file order, so start from the first one in the file.
     let start = *scc.iter().min_by_key(|n| graph[**n])?;
@@ -184,6 +188,9 @@ fn find_cycle(graph: &DiGraph<usize, ()>, p: &Pipeline) -> Option<Diagnostic> {
         p,
         input.loc,
         format!("stages.{}.inputs.{}", reader.name, input.name),
-        format!("dependency cycle: {} (each stage reads the next)", names.join(" -> ")),
+        format!(
+            "dependency cycle: {} (each stage reads the next)",
+            names.join(" -> ")
+        ),
     ))
 }

@@ -95,7 +95,13 @@ impl Cell {
             .map(|(a, v)| {
                 let value: String = canon::label(v)
                     .chars()
-                    .map(|c| if c.is_alphanumeric() || "-_.+".contains(c) { c } else { '_' })
+                    .map(|c| {
+                        if c.is_alphanumeric() || "-_.+".contains(c) {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
                     .collect();
                 format!("{a}={value}")
             })

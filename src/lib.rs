@@ -43,7 +43,11 @@ where
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { exit::INVALID } else { exit::OK });
+            return ExitCode::from(if e.use_stderr() {
+                exit::INVALID
+            } else {
+                exit::OK
+            });
         }
     };
     match dispatch(cli) {

@@ -55,7 +55,15 @@ impl Plan {
                 let params = match resolve(&stage.params, &lookup) {
                     Ok(v) => v,
                     Err((loc, key, message)) => {
-                        push_unique(&mut diags, located(p, loc, &format!("stages.{}.params{key}", stage.name), message));
+                        push_unique(
+                            &mut diags,
+                            located(
+                                p,
+                                loc,
+                                &format!("stages.{}.params{key}", stage.name),
+                                message,
+                            ),
+                        );
                         continue;
                     }
                 };
@@ -77,7 +85,8 @@ impl Plan {
                                 .copied()
                                 .filter(|&i| instances[i].cell.agrees_with(&cell))
                                 .collect();
-                            let aggregated = graph.axes[*u].iter().any(|a| stage.aggregate.covers(a));
+                            let aggregated =
+                                graph.axes[*u].iter().any(|a| stage.aggregate.covers(a));
                             let entry = if aggregated {
                                 Json::Array(
                                     ups.iter()
@@ -105,7 +114,15 @@ impl Plan {
                             let path = match resolve(node, &lookup) {
                                 Ok(Json::String(s)) => PathBuf::from(s),
                                 Ok(other) => {
-                                    push_unique(&mut diags, located(p, node.loc, &key, format!("a path must be text, found {other}")));
+                                    push_unique(
+                                        &mut diags,
+                                        located(
+                                            p,
+                                            node.loc,
+                                            &key,
+                                            format!("a path must be text, found {other}"),
+                                        ),
+                                    );
                                     continue;
                                 }
                                 Err((loc, _, message)) => {
@@ -115,7 +132,8 @@ impl Plan {
                             };
                             match hasher.hash(&path) {
                                 Ok(hash) => {
-                                    record_inputs.insert(input.name.clone(), json!({"content": hash}));
+                                    record_inputs
+                                        .insert(input.name.clone(), json!({"content": hash}));
                                     inputs.push(PlannedInput {
                                         name: input.name.clone(),
                                         source: PlannedSource::Path(path),
@@ -123,7 +141,9 @@ impl Plan {
                                 }
                                 Err(e) => {
                                     let message = match &e {
-                                        Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                                        Error::Io { source, .. }
+                                            if source.kind() == std::io::ErrorKind::NotFound =>
+                                        {
                                             format!("no such file or folder: {}", path.display())
                                         }
                                         _ => e.to_string(),
@@ -134,7 +154,12 @@ impl Plan {
                         }
                     }
                 }
-                let record = record::build(stage.kind.name(), stage.kind.version(), &params, record_inputs);
+                let record = record::build(
+                    stage.kind.name(),
+                    stage.kind.version(),
+                    &params,
+                    record_inputs,
+                );
                 let key = record::key(&record);
                 by_stage[s].push(instances.len());
                 instances.push(Instance {
@@ -210,7 +235,10 @@ fn path_text(path: &[PathSegment]) -> String {
 type ResolveError = (Loc, String, String);
 
 /// Renders every `${...}` below `node`, giving plain JSON.
-fn resolve(node: &Node, lookup: &dyn Fn(&str) -> Option<Json>) -> std::result::Result<Json, ResolveError> {
+fn resolve(
+    node: &Node,
+    lookup: &dyn Fn(&str) -> Option<Json>,
+) -> std::result::Result<Json, ResolveError> {
     resolve_at(node, lookup, &mut Vec::new())
 }
 

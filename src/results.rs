@@ -34,7 +34,13 @@ pub fn previous_record(p: &Pipeline, plan: &Plan, i: usize) -> Option<Json> {
 }
 
 /// Points the links of successful instances at their entries.
-pub fn publish_links(p: &Pipeline, plan: &Plan, selected: &[usize], results: &[Option<(Status, f64)>], store: &Store) -> Result<()> {
+pub fn publish_links(
+    p: &Pipeline,
+    plan: &Plan,
+    selected: &[usize],
+    results: &[Option<(Status, f64)>],
+    store: &Store,
+) -> Result<()> {
     for &i in selected {
         if matches!(&results[i], Some((s, _)) if s.ok()) {
             let link = link(p, plan, i);
@@ -47,7 +53,13 @@ pub fn publish_links(p: &Pipeline, plan: &Plan, selected: &[usize], results: &[O
 
 /// Copies the outputs of successful instances of stages with `publish` to
 /// `results/<pipeline>/<publish>[/<cell>]`, replacing what was there.
-pub fn publish_copies(p: &Pipeline, plan: &Plan, selected: &[usize], results: &[Option<(Status, f64)>], store: &Store) -> Result<()> {
+pub fn publish_copies(
+    p: &Pipeline,
+    plan: &Plan,
+    selected: &[usize],
+    results: &[Option<(Status, f64)>],
+    store: &Store,
+) -> Result<()> {
     for &i in selected {
         let inst = &plan.instances[i];
         let Some(dir) = &p.stages[inst.stage].publish else {
@@ -60,9 +72,15 @@ pub fn publish_copies(p: &Pipeline, plan: &Plan, selected: &[usize], results: &[
         if !inst.cell.is_empty() {
             dest = dest.join(inst.cell.label());
         }
-        let staging = dest.with_file_name(format!(".{}.new", dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()));
+        let staging = dest.with_file_name(format!(
+            ".{}.new",
+            dest.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        ));
         let _ = std::fs::remove_dir_all(&staging);
-        crate::fsutil::copy_tree(&store.output(&inst.key), &staging).map_err(|e| Error::io(&staging, e))?;
+        crate::fsutil::copy_tree(&store.output(&inst.key), &staging)
+            .map_err(|e| Error::io(&staging, e))?;
         let _ = std::fs::remove_dir_all(&dest);
         std::fs::rename(&staging, &dest).map_err(|e| Error::io(&dest, e))?;
     }

@@ -24,7 +24,9 @@ impl RunInfo {
         std::iter::once("nrun".to_string())
             .chain(std::env::args().skip(1))
             .map(|a| {
-                if a.chars().all(|c| c.is_alphanumeric() || "/._-=,:+".contains(c)) {
+                if a.chars()
+                    .all(|c| c.is_alphanumeric() || "/._-=,:+".contains(c))
+                {
                     a
                 } else {
                     format!("'{}'", a.replace('\'', r"'\''"))

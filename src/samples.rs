@@ -44,7 +44,10 @@ impl Samples {
     /// The first `count` items (all of them if fewer).
     pub fn head(&self, count: usize) -> Samples {
         let k = count.min(self.n);
-        Samples::new(self.shape.clone(), self.data[..k * self.item_size()].to_vec())
+        Samples::new(
+            self.shape.clone(),
+            self.data[..k * self.item_size()].to_vec(),
+        )
     }
 }
 

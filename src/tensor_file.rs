@@ -28,8 +28,16 @@ pub fn write(path: &Path, tensors: &BTreeMap<String, Tensor>) -> Result<(), Stag
         .iter()
         .map(|(name, t)| {
             let entry = match t {
-                Tensor::F32 { shape, data } => (Dtype::F32, shape, data.iter().flat_map(|v| v.to_le_bytes()).collect()),
-                Tensor::I64 { shape, data } => (Dtype::I64, shape, data.iter().flat_map(|v| v.to_le_bytes()).collect()),
+                Tensor::F32 { shape, data } => (
+                    Dtype::F32,
+                    shape,
+                    data.iter().flat_map(|v| v.to_le_bytes()).collect(),
+                ),
+                Tensor::I64 { shape, data } => (
+                    Dtype::I64,
+                    shape,
+                    data.iter().flat_map(|v| v.to_le_bytes()).collect(),
+                ),
             };
             (name, entry)
         })
@@ -42,24 +50,32 @@ pub fn write(path: &Path, tensors: &BTreeMap<String, Tensor>) -> Result<(), Stag
                 .map_err(|e| anyhow::anyhow!("tensor {name}: {e}"))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let out = safetensors::serialize(views, None).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    crate::fsutil::write_atomic(path, &out).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let out = safetensors::serialize(views, None)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    crate::fsutil::write_atomic(path, &out)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     Ok(())
 }
 
 /// Reads every tensor of a safetensors file (f32 and i64 only).
 pub fn read(path: &Path) -> Result<BTreeMap<String, Tensor>, StageError> {
     let bytes = std::fs::read(path).map_err(|e| StageError::bad_input(path, e.to_string()))?;
-    let file = SafeTensors::deserialize(&bytes).map_err(|e| StageError::bad_input(path, format!("not a safetensors file: {e}")))?;
+    let file = SafeTensors::deserialize(&bytes)
+        .map_err(|e| StageError::bad_input(path, format!("not a safetensors file: {e}")))?;
     let mut out = BTreeMap::new();
     for name in file.names() {
-        let view = file.tensor(name).map_err(|e| StageError::bad_input(path, e.to_string()))?;
+        let view = file
+            .tensor(name)
+            .map_err(|e| StageError::bad_input(path, e.to_string()))?;
         let shape = view.shape().to_vec();
         let raw = view.data();
         let tensor = match view.dtype() {
             Dtype::F32 => Tensor::F32 {
                 shape,
-                data: raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
+                data: raw
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect(),
             },
             Dtype::I64 => Tensor::I64 {
                 shape,
@@ -68,7 +84,12 @@ pub fn read(path: &Path) -> Result<BTreeMap<String, Tensor>, StageError> {
                     .map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes")))
                     .collect(),
             },
-            other => return Err(StageError::bad_input(path, format!("tensor {name} has dtype {other:?}; nrun reads f32 and i64"))),
+            other => {
+                return Err(StageError::bad_input(
+                    path,
+                    format!("tensor {name} has dtype {other:?}; nrun reads f32 and i64"),
+                ));
+            }
         };
         out.insert(name.to_string(), tensor);
     }
@@ -113,8 +134,13 @@ const META: &str = "dataset.json";
 fn samples(name: &str, t: Option<&Tensor>, path: &Path) -> Result<Option<Samples>, StageError> {
     match t {
         None => Ok(None),
-        Some(Tensor::F32 { shape, data }) if !shape.is_empty() => Ok(Some(Samples::new(shape[1..].to_vec(), data.clone()))),
-        Some(_) => Err(StageError::bad_input(path, format!("`{name}` must be an f32 tensor [n, ...]"))),
+        Some(Tensor::F32 { shape, data }) if !shape.is_empty() => {
+            Ok(Some(Samples::new(shape[1..].to_vec(), data.clone())))
+        }
+        Some(_) => Err(StageError::bad_input(
+            path,
+            format!("`{name}` must be an f32 tensor [n, ...]"),
+        )),
     }
 }
 
@@ -124,11 +150,20 @@ impl Dataset {
         let with_n = |s: &Samples| {
             let mut shape = vec![s.n];
             shape.extend(&s.shape);
-            Tensor::F32 { shape, data: s.data.clone() }
+            Tensor::F32 {
+                shape,
+                data: s.data.clone(),
+            }
         };
         tensors.insert("x".to_string(), with_n(&self.x));
         if let Some(labels) = &self.labels {
-            tensors.insert("labels".to_string(), Tensor::I64 { shape: vec![labels.len()], data: labels.clone() });
+            tensors.insert(
+                "labels".to_string(),
+                Tensor::I64 {
+                    shape: vec![labels.len()],
+                    data: labels.clone(),
+                },
+            );
         }
         if let Some(clean) = &self.clean {
             tensors.insert("clean".to_string(), with_n(clean));
@@ -141,25 +176,38 @@ impl Dataset {
             provenance: self.provenance.clone(),
         };
         let text = serde_json::to_vec_pretty(&meta).map_err(anyhow::Error::from)?;
-        std::fs::write(dir.join(META), text).map_err(|e| anyhow::anyhow!("{}: {e}", dir.join(META).display()))?;
+        std::fs::write(dir.join(META), text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", dir.join(META).display()))?;
         Ok(())
     }
 
     pub fn read(dir: &Path) -> Result<Dataset, StageError> {
         let meta_path = dir.join(META);
-        let meta: Meta = serde_json::from_slice(&std::fs::read(&meta_path).map_err(|e| StageError::bad_input(&meta_path, e.to_string()))?)
-            .map_err(|e| StageError::bad_input(&meta_path, e.to_string()))?;
+        let meta: Meta = serde_json::from_slice(
+            &std::fs::read(&meta_path)
+                .map_err(|e| StageError::bad_input(&meta_path, e.to_string()))?,
+        )
+        .map_err(|e| StageError::bad_input(&meta_path, e.to_string()))?;
         let path = dir.join(DATA);
         let tensors = read(&path)?;
-        let x = samples("x", tensors.get("x"), &path)?.ok_or_else(|| StageError::bad_input(&path, "no tensor `x`"))?;
+        let x = samples("x", tensors.get("x"), &path)?
+            .ok_or_else(|| StageError::bad_input(&path, "no tensor `x`"))?;
         let labels = match tensors.get("labels") {
             None => None,
             Some(Tensor::I64 { data, .. }) if data.len() == x.n => Some(data.clone()),
-            Some(_) => return Err(StageError::bad_input(&path, format!("`labels` must be i64 with {} entries", x.n))),
+            Some(_) => {
+                return Err(StageError::bad_input(
+                    &path,
+                    format!("`labels` must be i64 with {} entries", x.n),
+                ));
+            }
         };
         let clean = samples("clean", tensors.get("clean"), &path)?;
         if clean.as_ref().is_some_and(|c| c.n != x.n) {
-            return Err(StageError::bad_input(&path, "`clean` and `x` hold different counts"));
+            return Err(StageError::bad_input(
+                &path,
+                "`clean` and `x` hold different counts",
+            ));
         }
         Ok(Dataset {
             x,
@@ -196,7 +244,11 @@ mod tests {
     #[test]
     fn a_broken_file_is_a_bad_input() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("dataset.json"), r#"{"count":1,"shape":[2],"provenance":{}}"#).unwrap();
+        std::fs::write(
+            dir.path().join("dataset.json"),
+            r#"{"count":1,"shape":[2],"provenance":{}}"#,
+        )
+        .unwrap();
         std::fs::write(dir.path().join("data.safetensors"), b"garbage").unwrap();
         let err = Dataset::read(dir.path()).unwrap_err();
         assert!(matches!(err, StageError::BadInput { .. }), "{err}");

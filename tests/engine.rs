@@ -61,7 +61,11 @@ fn first_run_executes_everything_second_nothing() {
 
     p.clear("runs.log");
     let run = p.nrun(&["pipelines/grid.yaml"]).ok();
-    assert!(p.lines("runs.log").is_empty(), "nothing reruns: {:?}", p.lines("runs.log"));
+    assert!(
+        p.lines("runs.log").is_empty(),
+        "nothing reruns: {:?}",
+        p.lines("runs.log")
+    );
     assert!(p.statuses("grid").iter().all(|(_, _, s)| s == "cached"));
     assert!(run.stdout.contains("0 ran, 11 cached"), "{}", run.stdout);
 }
@@ -78,11 +82,21 @@ fn changing_one_grid_value_reruns_exactly_the_affected_instances() {
     let p = project();
     p.nrun(&["pipelines/grid.yaml"]).ok();
     p.clear("runs.log");
-    p.file("pipelines/grid.yaml", &GRID.replace("gamma: [0, 0.5]", "gamma: [0, 1]"));
+    p.file(
+        "pipelines/grid.yaml",
+        &GRID.replace("gamma: [0, 0.5]", "gamma: [0, 1]"),
+    );
     p.nrun(&["pipelines/grid.yaml"]).ok();
     assert_eq!(
         sorted(p.lines("runs.log")),
-        vec!["score-k-1", "score-q-1", "table-k", "table-q", "train-k-1", "train-q-1"]
+        vec![
+            "score-k-1",
+            "score-q-1",
+            "table-k",
+            "table-q",
+            "train-k-1",
+            "train-q-1"
+        ]
     );
 }
 
@@ -91,15 +105,34 @@ fn grid_flag_adds_cells_and_reuses_cached_ones() {
     let p = project();
     p.nrun(&["pipelines/grid.yaml"]).ok();
     p.clear("runs.log");
-    p.nrun(&["pipelines/grid.yaml", "--grid", "gamma=0,0.5,1"]).ok();
+    p.nrun(&["pipelines/grid.yaml", "--grid", "gamma=0,0.5,1"])
+        .ok();
     assert_eq!(
         sorted(p.lines("runs.log")),
-        vec!["score-k-1", "score-q-1", "table-k", "table-q", "train-k-1", "train-q-1"]
+        vec![
+            "score-k-1",
+            "score-q-1",
+            "table-k",
+            "table-q",
+            "train-k-1",
+            "train-q-1"
+        ]
     );
     // A second axis value list multiplies: seeds x the rest.
     p.clear("runs.log");
-    p.nrun(&["pipelines/grid.yaml", "--grid", "cost=q", "--grid", "gamma=0"]).ok();
-    assert_eq!(p.lines("runs.log"), vec!["table-q"], "only the table over fewer gammas is new");
+    p.nrun(&[
+        "pipelines/grid.yaml",
+        "--grid",
+        "cost=q",
+        "--grid",
+        "gamma=0",
+    ])
+    .ok();
+    assert_eq!(
+        p.lines("runs.log"),
+        vec!["table-q"],
+        "only the table over fewer gammas is new"
+    );
 }
 
 #[test]
@@ -107,21 +140,50 @@ fn set_overrides_a_param_and_status_explains_it() {
     let p = project();
     p.file(
         "pipelines/grid.yaml",
-        &GRID.replace("params:\n  grid:", "params:\n  train:\n    lr: 0.1\n  grid:").replace(
-            "echo train-${cost}-${gamma} >> runs.log;",
-            "echo train-${cost}-${gamma}-${train.lr * 10} >> runs.log;",
-        ),
+        &GRID
+            .replace(
+                "params:\n  grid:",
+                "params:\n  train:\n    lr: 0.1\n  grid:",
+            )
+            .replace(
+                "echo train-${cost}-${gamma} >> runs.log;",
+                "echo train-${cost}-${gamma}-${train.lr * 10} >> runs.log;",
+            ),
     );
     p.nrun(&["pipelines/grid.yaml", "--target", "models"]).ok();
     assert_eq!(p.lines("runs.log").len(), 5, "data and four trainings");
-    let status = p.nrun(&["status", "pipelines/grid.yaml", "--set", "train.lr=0.2"]).ok();
-    assert!(status.stdout.contains("will run: param changed: run"), "{}", status.stdout);
+    let status = p
+        .nrun(&["status", "pipelines/grid.yaml", "--set", "train.lr=0.2"])
+        .ok();
+    assert!(
+        status.stdout.contains("will run: param changed: run"),
+        "{}",
+        status.stdout
+    );
     p.clear("runs.log");
-    p.nrun(&["pipelines/grid.yaml", "--set", "train.lr=0.2", "--target", "models"]).ok();
-    assert!(p.lines("runs.log").contains(&"train-q-0-2".to_string()), "{:?}", p.lines("runs.log"));
+    p.nrun(&[
+        "pipelines/grid.yaml",
+        "--set",
+        "train.lr=0.2",
+        "--target",
+        "models",
+    ])
+    .ok();
+    assert!(
+        p.lines("runs.log").contains(&"train-q-0-2".to_string()),
+        "{:?}",
+        p.lines("runs.log")
+    );
     // A stage's own param can be set too.
     p.clear("runs.log");
-    p.nrun(&["pipelines/grid.yaml", "--set", "data.run=echo other >> runs.log", "--target", "data"]).ok();
+    p.nrun(&[
+        "pipelines/grid.yaml",
+        "--set",
+        "data.run=echo other >> runs.log",
+        "--target",
+        "data",
+    ])
+    .ok();
     assert_eq!(p.lines("runs.log"), vec!["other"]);
 }
 
@@ -136,19 +198,39 @@ fn status_says_why_each_instance_will_run() {
     p.file("pipelines/grid.yaml", &with_file);
     p.nrun(&["pipelines/grid.yaml"]).ok();
     let status = p.nrun(&["status", "pipelines/grid.yaml"]).ok();
-    assert!(status.stdout.contains("11 instances: 11 cached, 0 to run"), "{}", status.stdout);
+    assert!(
+        status.stdout.contains("11 instances: 11 cached, 0 to run"),
+        "{}",
+        status.stdout
+    );
 
     p.file("data.txt", "v2");
     let status = p.nrun(&["status", "pipelines/grid.yaml", "--json"]).ok();
     let rows: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
-    let data = rows.as_array().unwrap().iter().find(|r| r["stage"] == "data").unwrap();
+    let data = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["stage"] == "data")
+        .unwrap();
     assert_eq!(data["reasons"][0], "input changed: raw");
-    let train = rows.as_array().unwrap().iter().find(|r| r["stage"] == "train").unwrap();
+    let train = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["stage"] == "train")
+        .unwrap();
     assert_eq!(train["reasons"][0], "input changed: data");
     assert_eq!(train["key"].as_str().unwrap().len(), 12);
 
-    let status = p.nrun(&["status", "pipelines/grid.yaml", "--grid", "gamma=0,2"]).ok();
-    assert!(status.stdout.contains("gamma=2") && status.stdout.contains("will run: new"), "{}", status.stdout);
+    let status = p
+        .nrun(&["status", "pipelines/grid.yaml", "--grid", "gamma=0,2"])
+        .ok();
+    assert!(
+        status.stdout.contains("gamma=2") && status.stdout.contains("will run: new"),
+        "{}",
+        status.stdout
+    );
 }
 
 #[test]
@@ -197,7 +279,12 @@ fn a_failing_stage_exits_1_and_skips_its_dependents() {
     let p = Project::new();
     p.file("f.yaml", FAILING);
     let run = p.nrun(&["f.yaml", "--keep-going", "-j", "1"]).code(1);
-    assert!(run.stderr.contains("failed: work[branch=bad]: command failed with exit code 1"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("failed: work[branch=bad]: command failed with exit code 1"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("log: "), "{}", run.stderr);
     let statuses = p.statuses("failing");
     let get = |stage: &str, cell: &str| {
@@ -210,11 +297,20 @@ fn a_failing_stage_exits_1_and_skips_its_dependents() {
     assert_eq!(get("work", "bad"), "failed");
     assert_eq!(get("after", "bad"), "skipped");
     assert_eq!(get("final", "{}"), "skipped");
-    assert_eq!(get("after", "good"), "ran", "--keep-going continues other branches");
+    assert_eq!(
+        get("after", "good"),
+        "ran",
+        "--keep-going continues other branches"
+    );
     assert!(!p.lines("runs.log").contains(&"after-bad".to_string()));
     // The failure's log is kept and named in last-run.json.
     let last = p.last_run("failing");
-    let failed = last["instances"].as_array().unwrap().iter().find(|i| i["status"] == "failed").unwrap();
+    let failed = last["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["status"] == "failed")
+        .unwrap();
     let log = std::fs::read_to_string(failed["log"].as_str().unwrap()).unwrap();
     assert!(log.contains("work-bad"), "{log}");
 }
@@ -227,7 +323,10 @@ fn without_keep_going_no_new_work_starts_after_a_failure() {
     p.nrun(&["f.yaml", "-j", "1"]).code(1);
     assert_eq!(p.lines("runs.log"), vec!["work-bad"]);
     let statuses = p.statuses("failing");
-    assert!(statuses.iter().filter(|(_, _, s)| s == "skipped").count() >= 3, "{statuses:?}");
+    assert!(
+        statuses.iter().filter(|(_, _, s)| s == "skipped").count() >= 3,
+        "{statuses:?}"
+    );
 }
 
 /// (pipeline text, expected `file:line:col` prefix, expected words)
@@ -237,7 +336,11 @@ const INVALID: &[(&str, &str, &str)] = &[
         "x.yaml:6:5",
         "unknown key `colour`",
     ),
-    ("name: x\nstages:\n  a:\n    kind: comand\n", "x.yaml:4:11", "unknown stage kind `comand`"),
+    (
+        "name: x\nstages:\n  a:\n    kind: comand\n",
+        "x.yaml:4:11",
+        "unknown stage kind `comand`",
+    ),
     (
         "name: x\nstages:\n  a:\n    kind: command\n    params: {run: 'true'}\n    inputs: {d: nothere}\n",
         "x.yaml:6:17",
@@ -301,12 +404,22 @@ fn every_validation_error_exits_2_with_file_line_and_column() {
 #[test]
 fn bad_overrides_exit_2_naming_the_argument() {
     let p = project();
-    let run = p.nrun(&["pipelines/grid.yaml", "--set", "nosuch=1"]).code(2);
-    assert!(run.stderr.contains("`nosuch=1`") && run.stderr.contains("unknown param"), "{}", run.stderr);
+    let run = p
+        .nrun(&["pipelines/grid.yaml", "--set", "nosuch=1"])
+        .code(2);
+    assert!(
+        run.stderr.contains("`nosuch=1`") && run.stderr.contains("unknown param"),
+        "{}",
+        run.stderr
+    );
     let run = p.nrun(&["pipelines/grid.yaml", "--grid", "gamma"]).code(2);
     assert!(run.stderr.contains("expected KEY=VALUE"), "{}", run.stderr);
     let run = p.nrun(&["pipelines/grid.yaml", "--scale", "full"]).code(2);
-    assert!(run.stderr.contains("declares no `scales`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("declares no `scales`"),
+        "{}",
+        run.stderr
+    );
     p.nrun(&["pipelines/nope.yaml"]).code(2);
     p.nrun(&["pipelines/grid.yaml", "--frobnicate"]).code(2);
 }
@@ -322,14 +435,22 @@ fn scales_choose_a_preset() {
     // `seed` only exists at full scale.
     assert_eq!(run.code, 2, "{}", run.stderr);
     p.nrun(&["s.yaml", "--scale", "full"]).ok();
-    assert_eq!(sorted(p.lines("runs.log")), vec!["full-300", "seed-1", "seed-2"]);
+    assert_eq!(
+        sorted(p.lines("runs.log")),
+        vec!["full-300", "seed-1", "seed-2"]
+    );
 }
 
 #[test]
 fn without_a_pipeline_nrun_lists_the_pipelines() {
     let p = project();
     let run = p.nrun(&[]).ok();
-    assert!(run.stdout.contains("pipelines/grid.yaml") && run.stdout.contains("A grid of command stages"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("pipelines/grid.yaml")
+            && run.stdout.contains("A grid of command stages"),
+        "{}",
+        run.stdout
+    );
     p.file("nrun.yaml", "name: here\nstages:\n  a:\n    kind: command\n    params: {run: 'echo here >> runs.log'}\n");
     p.nrun(&[]).ok();
     assert_eq!(p.lines("runs.log"), vec!["here"]);
@@ -339,9 +460,20 @@ fn without_a_pipeline_nrun_lists_the_pipelines() {
 fn dag_prints_text_and_dot() {
     let p = project();
     let text = p.nrun(&["dag", "pipelines/grid.yaml"]).ok().stdout;
-    assert!(text.contains("table [command] x2 over cost (aggregates gamma) <- scores=score, models=train"), "{text}");
-    let dot = p.nrun(&["dag", "pipelines/grid.yaml", "--format", "dot"]).ok().stdout;
-    assert!(dot.starts_with("digraph") && dot.contains("\"train\" -> \"score\""), "{dot}");
+    assert!(
+        text.contains(
+            "table [command] x2 over cost (aggregates gamma) <- scores=score, models=train"
+        ),
+        "{text}"
+    );
+    let dot = p
+        .nrun(&["dag", "pipelines/grid.yaml", "--format", "dot"])
+        .ok()
+        .stdout;
+    assert!(
+        dot.starts_with("digraph") && dot.contains("\"train\" -> \"score\""),
+        "{dot}"
+    );
 }
 
 #[test]
@@ -352,7 +484,10 @@ fn readable_links_point_at_entries() {
     let target = std::fs::read_link(&link).unwrap();
     assert!(target.ends_with("out"));
     let manifest = std::fs::read_to_string(target.parent().unwrap().join("manifest.json")).unwrap();
-    assert!(manifest.contains("\"path\": \"m\"") && manifest.contains("blake3"), "{manifest}");
+    assert!(
+        manifest.contains("\"path\": \"m\"") && manifest.contains("blake3"),
+        "{manifest}"
+    );
     assert_eq!(p.read("results/grid/data/_/x"), "1\n");
 }
 
@@ -361,13 +496,22 @@ fn gc_deletes_only_unreferenced_entries() {
     let p = project();
     p.nrun(&["pipelines/grid.yaml"]).ok();
     // An entry no pipeline references: run a copy under another name, then remove it.
-    p.file("other.yaml", &GRID.replace("name: grid", "name: other").replace("echo 1 >", "echo 2 >"));
+    p.file(
+        "other.yaml",
+        &GRID
+            .replace("name: grid", "name: other")
+            .replace("echo 1 >", "echo 2 >"),
+    );
     p.nrun(&["other.yaml"]).ok();
     std::fs::remove_dir_all(p.path().join("results/other")).unwrap();
     let before = p.cache_entries().len();
     assert_eq!(before, 22);
     let dry = p.nrun(&["gc", "--dry-run"]).ok();
-    assert!(dry.stdout.contains("11 unreferenced entries"), "{}", dry.stdout);
+    assert!(
+        dry.stdout.contains("11 unreferenced entries"),
+        "{}",
+        dry.stdout
+    );
     assert_eq!(p.cache_entries().len(), before);
     p.nrun(&["gc"]).ok();
     assert_eq!(p.cache_entries().len(), 11);
@@ -397,14 +541,20 @@ stages:
 fn wait_for(p: &Project, line: &str) {
     let start = Instant::now();
     while !p.lines("runs.log").iter().any(|l| l == line) {
-        assert!(start.elapsed() < Duration::from_secs(20), "timed out waiting for {line}");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {line}"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }
 
 fn no_partial_entries(p: &Project) {
     for entry in p.cache_entries() {
-        assert!(entry.join("manifest.json").is_file() && entry.join("record.json").is_file(), "{entry:?}");
+        assert!(
+            entry.join("manifest.json").is_file() && entry.join("record.json").is_file(),
+            "{entry:?}"
+        );
     }
 }
 
@@ -424,7 +574,10 @@ fn a_killed_run_leaves_a_cache_the_next_run_completes() {
     p.clear("runs.log");
     p.nrun(&["slow.yaml"]).ok();
     let lines = p.lines("runs.log");
-    assert!(!lines.contains(&"start-1".to_string()), "step 1 is cached: {lines:?}");
+    assert!(
+        !lines.contains(&"start-1".to_string()),
+        "step 1 is cached: {lines:?}"
+    );
     assert!(lines.contains(&"start-2".to_string()) && lines.contains(&"sum".to_string()));
     assert_eq!(p.cache_entries().len(), 5);
 }
@@ -441,11 +594,20 @@ fn an_interrupted_run_exits_130_and_keeps_what_finished() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
     no_partial_entries(&p);
-    assert!(!p.lines("runs.log").contains(&"end-2".to_string()), "the running command was stopped");
-    let tmp = std::fs::read_dir(p.path().join("results/.cache/tmp")).unwrap().count();
+    assert!(
+        !p.lines("runs.log").contains(&"end-2".to_string()),
+        "the running command was stopped"
+    );
+    let tmp = std::fs::read_dir(p.path().join("results/.cache/tmp"))
+        .unwrap()
+        .count();
     assert_eq!(tmp, 0, "no staging folder is left behind");
     p.nrun(&["slow.yaml"]).ok();
-    assert!(p.statuses("slow").iter().any(|(s, c, st)| s == "step" && c.contains("1") && st == "cached"));
+    assert!(
+        p.statuses("slow")
+            .iter()
+            .any(|(s, c, st)| s == "step" && c.contains("1") && st == "cached")
+    );
 }
 
 #[test]

@@ -8,7 +8,9 @@ use nrun::ot::cost::{Cost, CostKind, Scaling};
 use nrun::ot::nets::{Activation, NetSpec};
 use nrun::ot::rng::{self, Purpose};
 use nrun::ot::schedule::{LrDecay, Schedule};
-use nrun::ot::trainer::{AdamSpec, GuardSpec, Observer, Snapshot, StepStats, TrainConfig, TrainError, Trainer, ZSpec};
+use nrun::ot::trainer::{
+    AdamSpec, GuardSpec, Observer, Snapshot, StepStats, TrainConfig, TrainError, Trainer, ZSpec,
+};
 use nrun::samples::Samples;
 
 /// Records what the trainer reports.
@@ -59,16 +61,31 @@ fn gaussian(n: usize, mean: [f64; 2], cov: [[f64; 2]; 2], seed: u64) -> Samples 
 
 fn config(kind: CostKind, gamma: f64, z: ZSpec, iterations: u64, seed: u64) -> TrainConfig {
     TrainConfig {
-        cost: Cost { kind, scaling: Scaling::Paper },
+        cost: Cost {
+            kind,
+            scaling: Scaling::Paper,
+        },
         gamma: Schedule::constant(gamma),
         iterations,
         t_steps: 10,
         batch: 64,
         z,
-        t_net: NetSpec::Mlp { hidden: vec![64, 64], activation: Activation::Relu },
-        f_net: NetSpec::Mlp { hidden: vec![64, 64, 64], activation: Activation::Relu },
-        t_opt: AdamSpec { lr: 1e-3, ..AdamSpec::default() },
-        f_opt: AdamSpec { lr: 1e-3, ..AdamSpec::default() },
+        t_net: NetSpec::Mlp {
+            hidden: vec![64, 64],
+            activation: Activation::Relu,
+        },
+        f_net: NetSpec::Mlp {
+            hidden: vec![64, 64, 64],
+            activation: Activation::Relu,
+        },
+        t_opt: AdamSpec {
+            lr: 1e-3,
+            ..AdamSpec::default()
+        },
+        f_opt: AdamSpec {
+            lr: 1e-3,
+            ..AdamSpec::default()
+        },
         seed,
         guard: GuardSpec::default(),
         checkpoint_every: 10,
@@ -110,10 +127,17 @@ fn strong_quadratic_recovers_the_gaussian_ot_map() {
     let m = [1.5, -0.5];
     let source = gaussian(20_000, [0.0, 0.0], s1, 1);
     let target = gaussian(20_000, m, s2, 2);
-    let z = ZSpec { count: 1, channels: 0, std: 0.0 };
+    let z = ZSpec {
+        count: 1,
+        channels: 0,
+        std: 0.0,
+    };
     let mut cfg = config(CostKind::StrongQuadratic, 0.0, z, 2000, 3);
     cfg.batch = 256;
-    cfg.f_net = NetSpec::Mlp { hidden: vec![64, 64, 64], activation: Activation::Silu };
+    cfg.f_net = NetSpec::Mlp {
+        hidden: vec![64, 64, 64],
+        activation: Activation::Silu,
+    };
     cfg.lr_decay = LrDecay::Linear { end: 0.02 };
     cfg.checkpoint_every = 500;
     let mut trainer = Trainer::new(cfg, &source, &target, &Device::flex()).unwrap();
@@ -156,7 +180,11 @@ fn gamma_zero_collapses_and_positive_gamma_does_not() {
     let source = gaussian(10_000, [0.0, 0.0], [[0.25, 0.0], [0.0, 0.25]], 5);
     let target = gaussian(10_000, [0.0, 0.0], [[1.0, 0.0], [0.0, 1.0]], 6);
     let test = gaussian(500, [0.0, 0.0], [[0.25, 0.0], [0.0, 0.25]], 7);
-    let z = ZSpec { count: 4, channels: 2, std: 1.0 };
+    let z = ZSpec {
+        count: 4,
+        channels: 2,
+        std: 1.0,
+    };
     let mut spreads = Vec::new();
     for gamma in [0.0, 1.0] {
         let mut cfg = config(CostKind::WeakQuadratic, gamma, z.clone(), 600, 8);
@@ -165,9 +193,15 @@ fn gamma_zero_collapses_and_positive_gamma_does_not() {
         trainer.run(&mut Log::default()).unwrap();
         spreads.push(spread_over_z(&trainer, &test.data, 2));
     }
-    eprintln!("variance over z: gamma 0 -> {:.5}, gamma 1 -> {:.5}", spreads[0], spreads[1]);
+    eprintln!(
+        "variance over z: gamma 0 -> {:.5}, gamma 1 -> {:.5}",
+        spreads[0], spreads[1]
+    );
     assert!(spreads[0] < 0.02, "gamma 0 should collapse: {spreads:?}");
-    assert!(spreads[1] > 10.0 * spreads[0] && spreads[1] > 0.1, "gamma 1 keeps variety: {spreads:?}");
+    assert!(
+        spreads[1] > 10.0 * spreads[0] && spreads[1] > 0.1,
+        "gamma 1 keeps variety: {spreads:?}"
+    );
 }
 
 /// Every float of both nets, in visiting order.
@@ -176,7 +210,8 @@ struct Values(Vec<f32>);
 
 impl burn::module::ModuleVisitor for Values {
     fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
-        self.0.extend(param.val().into_data().try_to_vec::<f32>().unwrap());
+        self.0
+            .extend(param.val().into_data().try_to_vec::<f32>().unwrap());
     }
 }
 
@@ -193,7 +228,11 @@ fn weights(trainer: &Trainer) -> Vec<f32> {
 fn resume_equals_an_uninterrupted_run() {
     let source = gaussian(2000, [0.0, 0.0], [[1.0, 0.0], [0.0, 1.0]], 9);
     let target = gaussian(2000, [2.0, 1.0], [[0.5, 0.0], [0.0, 0.5]], 10);
-    let z = ZSpec { count: 4, channels: 2, std: 1.0 };
+    let z = ZSpec {
+        count: 4,
+        channels: 2,
+        std: 1.0,
+    };
     let cfg = config(CostKind::WeakKernel, 0.5, z, 40, 11);
     let device = Device::flex();
 
@@ -201,7 +240,10 @@ fn resume_equals_an_uninterrupted_run() {
     straight.run(&mut Log::default()).unwrap();
 
     let mut first = Trainer::new(cfg.clone(), &source, &target, &device).unwrap();
-    let mut log = Log { stop_after: Some(25), ..Log::default() };
+    let mut log = Log {
+        stop_after: Some(25),
+        ..Log::default()
+    };
     assert!(matches!(first.run(&mut log), Err(TrainError::Stopped)));
     let last = log.checkpoints.last().unwrap().clone();
     assert_eq!(last.step, 20);
@@ -222,28 +264,51 @@ fn resume_equals_an_uninterrupted_run() {
 fn divergence_guard_restores_then_gives_up() {
     let source = gaussian(2000, [0.0, 0.0], [[1.0, 0.0], [0.0, 1.0]], 12);
     let target = gaussian(2000, [2.0, 1.0], [[0.5, 0.0], [0.0, 0.5]], 13);
-    let z = ZSpec { count: 4, channels: 2, std: 1.0 };
+    let z = ZSpec {
+        count: 4,
+        channels: 2,
+        std: 1.0,
+    };
 
     // A huge learning rate blows up; a millionth of it trains fine.
     let mut cfg = config(CostKind::WeakQuadratic, 0.5, z.clone(), 30, 14);
     cfg.t_opt.lr = 1e9;
     cfg.f_opt.lr = 1e9;
-    cfg.guard = GuardSpec { max_abs_loss: 1e4, retries: 3, lr_factor: 1e-12 };
+    cfg.guard = GuardSpec {
+        max_abs_loss: 1e4,
+        retries: 3,
+        lr_factor: 1e-12,
+    };
     let mut trainer = Trainer::new(cfg.clone(), &source, &target, &Device::flex()).unwrap();
     let mut log = Log::default();
     let summary = trainer.run(&mut log).unwrap();
     assert_eq!(summary.steps, 30);
     assert_eq!(summary.retries, 1, "{:?}", log.events);
     assert_eq!(log.restores, vec![0]);
-    assert!(log.events[0].contains("restoring step 0"), "{:?}", log.events);
+    assert!(
+        log.events[0].contains("restoring step 0"),
+        "{:?}",
+        log.events
+    );
 
     // Without an effective decrease it keeps diverging and gives up.
     cfg.guard.lr_factor = 0.5;
     let mut trainer = Trainer::new(cfg, &source, &target, &Device::flex()).unwrap();
     let mut log = Log::default();
     let err = trainer.run(&mut log).unwrap_err();
-    assert!(matches!(err, TrainError::Diverged { retries: 3, .. }), "{err}");
-    assert!(err.to_string().contains("training diverged at step"), "{err}");
+    assert!(
+        matches!(err, TrainError::Diverged { retries: 3, .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("training diverged at step"),
+        "{err}"
+    );
     assert_eq!(log.restores.len(), 3);
-    assert_eq!(log.events.len(), 4, "three restores and the final failure: {:?}", log.events);
+    assert_eq!(
+        log.events.len(),
+        4,
+        "three restores and the final failure: {:?}",
+        log.events
+    );
 }

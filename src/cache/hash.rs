@@ -61,7 +61,9 @@ impl FileHasher {
             return self.hash_file(path, &meta);
         }
         let mut listing = blake3::Hasher::new();
-        let walker = walkdir::WalkDir::new(path).sort_by_file_name().follow_links(true);
+        let walker = walkdir::WalkDir::new(path)
+            .sort_by_file_name()
+            .follow_links(true);
         for entry in walker {
             let entry = entry.map_err(|e| {
                 let p = e.path().unwrap_or(path).to_path_buf();
@@ -70,7 +72,9 @@ impl FileHasher {
             if entry.file_type().is_dir() {
                 continue;
             }
-            let meta = entry.metadata().map_err(|e| Error::io(entry.path(), e.into()))?;
+            let meta = entry
+                .metadata()
+                .map_err(|e| Error::io(entry.path(), e.into()))?;
             let rel = entry.path().strip_prefix(path).unwrap_or(entry.path());
             let hash = self.hash_file(entry.path(), &meta)?;
             listing.update(rel.to_string_lossy().as_bytes());

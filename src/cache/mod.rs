@@ -120,7 +120,8 @@ impl Store {
     /// Waits for the build lock of `key`.
     pub fn lock(&self, key: &str) -> Result<EntryLock> {
         let file = self.lock_file(key)?;
-        file.lock().map_err(|e| Error::io(self.root.join("locks"), e))?;
+        file.lock()
+            .map_err(|e| Error::io(self.root.join("locks"), e))?;
         Ok(EntryLock {
             key: key.to_string(),
             _file: file,
@@ -131,10 +132,10 @@ impl Store {
     /// makes a fresh staging folder with an empty `out/`.
     pub fn stage(&self, lock: &EntryLock) -> Result<Staging> {
         self.remove_stale_tmp(&lock.key);
-        let dir = self
-            .root
-            .join("tmp")
-            .join(format!("{}.{}", lock.key, crate::fsutil::unique_suffix()));
+        let dir =
+            self.root
+                .join("tmp")
+                .join(format!("{}.{}", lock.key, crate::fsutil::unique_suffix()));
         let out = dir.join("out");
         fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
         Ok(Staging {
@@ -200,7 +201,11 @@ impl Store {
     pub fn scratch(&self) -> Vec<(String, PathBuf)> {
         let mut out = Vec::new();
         for sub in ["work", "tmp"] {
-            for entry in fs::read_dir(self.root.join(sub)).into_iter().flatten().flatten() {
+            for entry in fs::read_dir(self.root.join(sub))
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
                 let name = entry.file_name().to_string_lossy().into_owned();
                 let key = name.split('.').next().unwrap_or_default().to_string();
                 out.push((key, entry.path()));
@@ -241,7 +246,9 @@ fn manifest(out: &Path) -> Result<Vec<ManifestFile>> {
         if entry.file_type().is_dir() {
             continue;
         }
-        let meta = entry.metadata().map_err(|e| Error::io(entry.path(), e.into()))?;
+        let meta = entry
+            .metadata()
+            .map_err(|e| Error::io(entry.path(), e.into()))?;
         let rel = entry.path().strip_prefix(out).unwrap_or(entry.path());
         files.push(ManifestFile {
             path: rel.to_string_lossy().into_owned(),

@@ -32,7 +32,10 @@ pub fn short(key: &str) -> &str {
 pub fn explain(old: &Json, new: &Json) -> Vec<String> {
     let mut reasons = Vec::new();
     if old["kind"] != new["kind"] {
-        reasons.push(format!("stage kind changed ({} -> {})", old["kind"], new["kind"]));
+        reasons.push(format!(
+            "stage kind changed ({} -> {})",
+            old["kind"], new["kind"]
+        ));
     } else if old["version"] != new["version"] {
         reasons.push(format!(
             "stage implementation version changed ({} -> {})",
@@ -81,7 +84,11 @@ fn flatten(prefix: &str, value: &Json, out: &mut BTreeMap<String, Json>) {
     match value {
         Json::Object(map) if !map.is_empty() => {
             for (k, v) in map {
-                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 flatten(&key, v, out);
             }
         }
@@ -126,8 +133,17 @@ mod tests {
     #[test]
     fn explains_each_kind_of_change() {
         let base = rec(1, 0.5, "k1");
-        assert_eq!(explain(&base, &rec(2, 0.5, "k1")), vec!["stage implementation version changed (1 -> 2)"]);
-        assert_eq!(explain(&base, &rec(1, 1.0, "k1")), vec!["param changed: gamma (0.5 -> 1)"]);
-        assert_eq!(explain(&base, &rec(1, 0.5, "k2")), vec!["input changed: data"]);
+        assert_eq!(
+            explain(&base, &rec(2, 0.5, "k1")),
+            vec!["stage implementation version changed (1 -> 2)"]
+        );
+        assert_eq!(
+            explain(&base, &rec(1, 1.0, "k1")),
+            vec!["param changed: gamma (0.5 -> 1)"]
+        );
+        assert_eq!(
+            explain(&base, &rec(1, 0.5, "k2")),
+            vec!["input changed: data"]
+        );
     }
 }

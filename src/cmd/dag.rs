@@ -8,7 +8,14 @@ use crate::spec::{Aggregate, InputSource};
 pub fn run(args: &PipelineArgs, format: DagFormat) -> Result<u8> {
     let loaded = Loaded::load(args)?;
     let p = &loaded.pipeline;
-    let count = |s: usize| loaded.plan.instances.iter().filter(|i| i.stage == s).count();
+    let count = |s: usize| {
+        loaded
+            .plan
+            .instances
+            .iter()
+            .filter(|i| i.stage == s)
+            .count()
+    };
     let axes = |s: usize| -> String {
         let a: Vec<&str> = p
             .grid
@@ -17,7 +24,11 @@ pub fn run(args: &PipelineArgs, format: DagFormat) -> Result<u8> {
             .map(|a| a.name.as_str())
             .filter(|a| loaded.graph.axes[s].contains(*a))
             .collect();
-        if a.is_empty() { String::new() } else { format!(" over {}", a.join(" x ")) }
+        if a.is_empty() {
+            String::new()
+        } else {
+            format!(" over {}", a.join(" x "))
+        }
     };
     match format {
         DagFormat::Text => {
@@ -43,7 +54,11 @@ pub fn run(args: &PipelineArgs, format: DagFormat) -> Result<u8> {
                     count(s),
                     axes(s),
                     aggregate,
-                    if inputs.is_empty() { String::new() } else { format!(" <- {}", inputs.join(", ")) }
+                    if inputs.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" <- {}", inputs.join(", "))
+                    }
                 );
             }
         }
@@ -69,7 +84,10 @@ pub fn run(args: &PipelineArgs, format: DagFormat) -> Result<u8> {
                         InputSource::Path(n) => {
                             let path = n.as_str().unwrap_or("?");
                             println!("  \"{path}\" [shape=note];");
-                            println!("  \"{path}\" -> \"{}\" [label=\"{}\"];", stage.name, input.name);
+                            println!(
+                                "  \"{path}\" -> \"{}\" [label=\"{}\"];",
+                                stage.name, input.name
+                            );
                         }
                     }
                 }

@@ -13,7 +13,9 @@ use crate::spec::overrides::Overrides;
 
 pub fn run(dry_run: bool, cache: Option<&Path>) -> Result<u8> {
     let cache_dir = super::cache_dir(cache);
-    let mut keep: BTreeSet<String> = crate::results::linked_keys(Path::new("results")).into_iter().collect();
+    let mut keep: BTreeSet<String> = crate::results::linked_keys(Path::new("results"))
+        .into_iter()
+        .collect();
     for file in super::list::pipeline_files(Path::new("pipelines")) {
         for scale in scales(&file, &cache_dir)? {
             let overrides = Overrides {
@@ -61,7 +63,11 @@ pub fn run(dry_run: bool, cache: Option<&Path>) -> Result<u8> {
     println!(
         "{entries} unreferenced entries, {verb} {:.1} MB{}",
         bytes as f64 / 1e6,
-        if busy > 0 { format!(" ({busy} in use, kept)") } else { String::new() }
+        if busy > 0 {
+            format!(" ({busy} in use, kept)")
+        } else {
+            String::new()
+        }
     );
     Ok(exit::OK)
 }

@@ -73,7 +73,11 @@ pub fn overrides(args: &PipelineArgs) -> Result<Overrides> {
             Err(d) => diags.0.push(d),
         }
     }
-    if diags.0.is_empty() { Ok(out) } else { Err(Error::Invalid(diags)) }
+    if diags.0.is_empty() {
+        Ok(out)
+    } else {
+        Err(Error::Invalid(diags))
+    }
 }
 
 /// A path to a pipeline file, or the name of one under pipelines/.

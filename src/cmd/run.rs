@@ -15,7 +15,9 @@ use crate::run_info::RunInfo;
 
 pub fn run(args: &RunArgs) -> Result<u8> {
     let loaded = Loaded::load(&args.pipeline)?;
-    let wanted = loaded.graph.select(&loaded.pipeline, &args.pipeline.targets)?;
+    let wanted = loaded
+        .graph
+        .select(&loaded.pipeline, &args.pipeline.targets)?;
     let selected = loaded.plan.selected(&wanted);
     if args.dry_run {
         return super::status::print(&loaded, &selected, false);
@@ -50,7 +52,16 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
         slots_per_gpu: args.slots_per_gpu,
     };
     let mut reporter = progress::for_stdout(args.quiet);
-    let outcomes = exec::execute(p, plan, selected, store, &opts, info.clone(), reporter.as_mut(), cancel);
+    let outcomes = exec::execute(
+        p,
+        plan,
+        selected,
+        store,
+        &opts,
+        info.clone(),
+        reporter.as_mut(),
+        cancel,
+    );
     results::publish_links(p, plan, selected, &outcomes.results, store)?;
     results::publish_copies(p, plan, selected, &outcomes.results, store)?;
 
@@ -61,7 +72,15 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
     let count = |name: &str| statuses.iter().filter(|s| s.name() == name).count();
     let code = if outcomes.interrupted {
         exit::INTERRUPTED
-    } else if statuses.iter().any(|s| matches!(s, Status::Failed { bad_input: true, .. })) {
+    } else if statuses.iter().any(|s| {
+        matches!(
+            s,
+            Status::Failed {
+                bad_input: true,
+                ..
+            }
+        )
+    }) {
         exit::INVALID
     } else if count("failed") > 0 {
         exit::FAILED
@@ -91,7 +110,11 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
     );
     for &i in selected {
         if let Some((Status::Failed { message, log, .. }, _)) = &outcomes.results[i] {
-            eprintln!("failed: {}: {message}\n  log: {}", plan.label(p, i), log.display());
+            eprintln!(
+                "failed: {}: {message}\n  log: {}",
+                plan.label(p, i),
+                log.display()
+            );
         }
     }
     if outcomes.interrupted {

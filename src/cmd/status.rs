@@ -59,7 +59,10 @@ fn rows(loaded: &Loaded, selected: &[usize]) -> Vec<Row> {
 pub fn print(loaded: &Loaded, selected: &[usize], json: bool) -> Result<u8> {
     let rows = rows(loaded, selected);
     if json {
-        println!("{}", serde_json::to_string_pretty(&rows).expect("rows serialise"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).expect("rows serialise")
+        );
         return Ok(exit::OK);
     }
     let cells: Vec<String> = selected
@@ -68,16 +71,26 @@ pub fn print(loaded: &Loaded, selected: &[usize], json: bool) -> Result<u8> {
         .collect();
     let w_stage = rows.iter().map(|r| r.stage.len()).max().unwrap_or(5).max(5);
     let w_cell = cells.iter().map(String::len).max().unwrap_or(4).max(4);
-    println!("{:<w_stage$}  {:<w_cell$}  {:<12}  STATE", "STAGE", "CELL", "KEY");
+    println!(
+        "{:<w_stage$}  {:<w_cell$}  {:<12}  STATE",
+        "STAGE", "CELL", "KEY"
+    );
     for (row, cell) in rows.iter().zip(&cells) {
         let state = if row.reasons.is_empty() {
             row.state.to_string()
         } else {
             format!("{}: {}", row.state, row.reasons.join("; "))
         };
-        println!("{:<w_stage$}  {:<w_cell$}  {:<12}  {state}", row.stage, cell, row.key);
+        println!(
+            "{:<w_stage$}  {:<w_cell$}  {:<12}  {state}",
+            row.stage, cell, row.key
+        );
     }
     let to_run = rows.iter().filter(|r| r.state != "cached").count();
-    println!("{} instances: {} cached, {to_run} to run", rows.len(), rows.len() - to_run);
+    println!(
+        "{} instances: {} cached, {to_run} to run",
+        rows.len(),
+        rows.len() - to_run
+    );
     Ok(exit::OK)
 }

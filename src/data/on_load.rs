@@ -23,11 +23,19 @@ impl LoadSampler {
             if let OnLoad::Nearest { size } = op {
                 match shape.as_slice() {
                     [c, _, _] => shape = vec![*c, size[0], size[1]],
-                    other => return Err(format!("on_load nearest needs images, the data has items {other:?}")),
+                    other => {
+                        return Err(format!(
+                            "on_load nearest needs images, the data has items {other:?}"
+                        ));
+                    }
                 }
             }
         }
-        Ok(LoadSampler { samples, ops, shape })
+        Ok(LoadSampler {
+            samples,
+            ops,
+            shape,
+        })
     }
 
     /// Applies the ops to a batch of `count` items.
@@ -41,8 +49,19 @@ impl LoadSampler {
                     }
                 }
                 OnLoad::Nearest { size } => {
-                    let images = Images { n: count, c: shape[0], h: shape[1], w: shape[2], data };
-                    let r = Resize { h: size[0], w: size[1], interp: Interp::Nearest, antialias: false };
+                    let images = Images {
+                        n: count,
+                        c: shape[0],
+                        h: shape[1],
+                        w: shape[2],
+                        data,
+                    };
+                    let r = Resize {
+                        h: size[0],
+                        w: size[1],
+                        interp: Interp::Nearest,
+                        antialias: false,
+                    };
                     data = r.apply(&images).expect("shapes checked in new").data;
                     shape = vec![shape[0], size[0], size[1]];
                 }
@@ -58,7 +77,9 @@ impl Sampler for LoadSampler {
     }
 
     fn draw(&self, rng: &mut Rng, batch: usize) -> Vec<f32> {
-        let indices: Vec<usize> = (0..batch).map(|_| rng.random_range(0..self.samples.n)).collect();
+        let indices: Vec<usize> = (0..batch)
+            .map(|_| rng.random_range(0..self.samples.n))
+            .collect();
         self.transform(self.samples.gather(&indices), batch, rng)
     }
 }
@@ -71,7 +92,11 @@ mod tests {
     #[test]
     fn noise_is_fresh_and_nearest_upsamples() {
         let s = Samples::new(vec![1, 2, 2], vec![0.0; 8]);
-        let sampler = LoadSampler::new(s, vec![OnLoad::Noise { std: 1.0 }, OnLoad::Nearest { size: [4, 4] }]).unwrap();
+        let sampler = LoadSampler::new(
+            s,
+            vec![OnLoad::Noise { std: 1.0 }, OnLoad::Nearest { size: [4, 4] }],
+        )
+        .unwrap();
         assert_eq!(sampler.item_shape(), &[1, 4, 4]);
         let mut rng = stream(0, Purpose::Sample, 0);
         let a = sampler.draw(&mut rng, 1);

@@ -79,7 +79,11 @@ fn build(job: Job) -> Status {
     if let Err(e) = fs::create_dir_all(&work) {
         return failed(format!("{}: {e}", work.display()));
     }
-    let mut log = match fs::OpenOptions::new().create(true).append(true).open(&log_path) {
+    let mut log = match fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+    {
         Ok(f) => f,
         Err(e) => return failed(format!("{}: {e}", log_path.display())),
     };
@@ -121,7 +125,9 @@ fn build(job: Job) -> Status {
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown panic".to_string());
-            Err(StageError::Failed(anyhow::anyhow!("stage panicked: {what}")))
+            Err(StageError::Failed(anyhow::anyhow!(
+                "stage panicked: {what}"
+            )))
         });
     match result {
         Ok(()) => {

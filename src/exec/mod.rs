@@ -162,7 +162,11 @@ pub fn execute(
                 message,
             } => reporter.progress(id, done, total, &message),
             Event::Waiting { id, reason } => reporter.waiting(id, &reason),
-            Event::Finished { id, status, seconds } => {
+            Event::Finished {
+                id,
+                status,
+                seconds,
+            } => {
                 if let Some((cpus, gpu)) = held.remove(&id) {
                     free_cpus += cpus;
                     if let Some(slot) = gpu {

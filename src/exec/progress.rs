@@ -111,7 +111,12 @@ impl Reporter for Lines {
         self.finished += 1;
         // Quiet runs leave failures to the final summary.
         if !self.quiet {
-            let text = format!("[{}/{}] {}", self.finished, self.total, describe(label, status, seconds));
+            let text = format!(
+                "[{}/{}] {}",
+                self.finished,
+                self.total,
+                describe(label, status, seconds)
+            );
             self.line(&text);
         }
     }

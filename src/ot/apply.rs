@@ -25,7 +25,11 @@ pub struct TransportSpec {
 impl TransportSpec {
     /// Values of z per item of x.
     pub fn z_dim(&self) -> usize {
-        let pixels: usize = if self.source.len() == 3 { self.source[1] * self.source[2] } else { 1 };
+        let pixels: usize = if self.source.len() == 3 {
+            self.source[1] * self.source[2]
+        } else {
+            1
+        };
         self.z_channels * pixels
     }
 
@@ -35,8 +39,18 @@ impl TransportSpec {
             rng: rng::stream(0, rng::Purpose::InitT, 0),
             device,
         };
-        let out_channels = if self.target.len() == 3 { self.target[0] } else { self.target.iter().product() };
-        self.net.build(&mut init, Role::Transport, &self.source, self.z_channels, out_channels)
+        let out_channels = if self.target.len() == 3 {
+            self.target[0]
+        } else {
+            self.target.iter().product()
+        };
+        self.net.build(
+            &mut init,
+            Role::Transport,
+            &self.source,
+            self.z_channels,
+            out_channels,
+        )
     }
 }
 

@@ -24,7 +24,11 @@ pub fn device(choice: DeviceChoice, gpu: Option<usize>) -> Result<Device, String
 
 /// The compute backends this nrun was built with.
 pub fn compiled() -> &'static str {
-    if cfg!(feature = "tch") { "burn 0.22.1: flex (CPU) and tch (libtorch CPU/CUDA)" } else { "burn 0.22.1: flex (CPU)" }
+    if cfg!(feature = "tch") {
+        "burn 0.22.1: flex (CPU) and tch (libtorch CPU/CUDA)"
+    } else {
+        "burn 0.22.1: flex (CPU)"
+    }
 }
 
 /// A short description for logs and reports.
@@ -39,7 +43,10 @@ fn best_cpu() -> Device {
 
 #[cfg(not(feature = "tch"))]
 fn cuda(_n: usize) -> Result<Device, String> {
-    Err("this nrun was built without GPU support; rebuild with `--features tch` (see README)".into())
+    Err(
+        "this nrun was built without GPU support; rebuild with `--features tch` (see README)"
+            .into(),
+    )
 }
 
 #[cfg(not(feature = "tch"))]
@@ -58,7 +65,9 @@ fn best_cpu() -> Device {
 fn cuda(n: usize) -> Result<Device, String> {
     let count = gpu_count();
     if n >= count {
-        return Err(format!("cuda:{n} asked for, but libtorch sees {count} GPU(s)"));
+        return Err(format!(
+            "cuda:{n} asked for, but libtorch sees {count} GPU(s)"
+        ));
     }
     Ok(Device::libtorch_cuda(n))
 }

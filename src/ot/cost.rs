@@ -66,7 +66,9 @@ impl Cost {
             CostKind::StrongQuadratic | CostKind::MeanDistance if gamma != 0.0 => {
                 Err(format!("{:?} has no gamma; got gamma = {gamma}", self.kind))
             }
-            CostKind::MeanDistance if z_count < 2 => Err("distance to the mean needs z.count >= 2".into()),
+            CostKind::MeanDistance if z_count < 2 => {
+                Err("distance to the mean needs z.count >= 2".into())
+            }
             CostKind::WeakQuadratic | CostKind::WeakKernel if gamma != 0.0 && z_count < 2 => {
                 Err("a weak cost with gamma != 0 needs z.count >= 2 samples per x".into())
             }
@@ -87,7 +89,12 @@ impl Cost {
                     quadratic
                 } else {
                     let centred = t.clone() - t.mean_dim(1);
-                    let var = centred.square().sum_dim(2).reshape([b, z]).sum_dim(1).div_scalar((z - 1) as f64);
+                    let var = centred
+                        .square()
+                        .sum_dim(2)
+                        .reshape([b, z])
+                        .sum_dim(1)
+                        .div_scalar((z - 1) as f64);
                     quadratic - var.mul_scalar(gamma / 2.0)
                 }
             }
@@ -145,8 +152,15 @@ mod tests {
 
     fn value(cost: CostKind, x: &[f32], t: &[f32], z: usize, gamma: f64) -> f64 {
         let d = x.len();
-        let c = Cost { kind: cost, scaling: Scaling::Paper };
-        let v = c.estimate(tensor(x.to_vec(), [1, d]), tensor(t.to_vec(), [1, z, d]), gamma);
+        let c = Cost {
+            kind: cost,
+            scaling: Scaling::Paper,
+        };
+        let v = c.estimate(
+            tensor(x.to_vec(), [1, d]),
+            tensor(t.to_vec(), [1, z, d]),
+            gamma,
+        );
         v.into_scalar::<f32>() as f64
     }
 
@@ -176,8 +190,15 @@ mod tests {
     fn scalings_multiply_the_paper_cost() {
         assert_eq!(Scaling::OfficialNot.factor(1024), 2.0 / 1024.0);
         assert_eq!(Scaling::Student.factor(1024), 2.0);
-        let c = Cost { kind: CostKind::StrongQuadratic, scaling: Scaling::OfficialKnot };
-        let v = c.estimate(tensor(X.to_vec(), [1, 2]), tensor(T.to_vec(), [1, 3, 2]), 0.0);
+        let c = Cost {
+            kind: CostKind::StrongQuadratic,
+            scaling: Scaling::OfficialKnot,
+        };
+        let v = c.estimate(
+            tensor(X.to_vec(), [1, 2]),
+            tensor(T.to_vec(), [1, 3, 2]),
+            0.0,
+        );
         assert!((v.into_scalar::<f32>() - 10.0).abs() < 1e-5);
     }
 
@@ -190,11 +211,22 @@ mod tests {
         let s = 0.7f32;
         let mut rng = rng::stream(7, Purpose::Sample, 0);
         let noise = rng::normal(&mut rng, draws * z * d, s);
-        let t: Vec<f32> = noise.iter().enumerate().map(|(i, e)| m[i % d] + e).collect();
+        let t: Vec<f32> = noise
+            .iter()
+            .enumerate()
+            .map(|(i, e)| m[i % d] + e)
+            .collect();
         let x = vec![0f32; draws * d];
         let mean = |kind: CostKind, gamma: f64| {
-            let c = Cost { kind, scaling: Scaling::Paper };
-            let v = c.estimate(tensor(x.clone(), [draws, d]), tensor(t.clone(), [draws, z, d]), gamma);
+            let c = Cost {
+                kind,
+                scaling: Scaling::Paper,
+            };
+            let v = c.estimate(
+                tensor(x.clone(), [draws, d]),
+                tensor(t.clone(), [draws, z, d]),
+                gamma,
+            );
             v.mean().into_scalar::<f32>() as f64
         };
         let m2: f64 = m.iter().map(|v| (*v as f64).powi(2)).sum();
@@ -202,7 +234,10 @@ mod tests {
         // E||x - y||^2 = ||m||^2 + d s^2; Var = d s^2.
         let expected = 0.5 * (m2 + var) - 0.5 * 0.8 * var;
         let got = mean(CostKind::WeakQuadratic, 0.8);
-        assert!((got - expected).abs() < 0.02 * expected.abs(), "weak quadratic {got} vs {expected}");
+        assert!(
+            (got - expected).abs() < 0.02 * expected.abs(),
+            "weak quadratic {got} vs {expected}"
+        );
         // E||x - E y||^2 = ||m||^2 exactly.
         let got = mean(CostKind::MeanDistance, 0.0);
         assert!((got - m2).abs() < 0.03 * m2, "mean distance {got} vs {m2}");
@@ -212,14 +247,23 @@ mod tests {
         let with_gamma = mean(CostKind::WeakKernel, 1.0);
         let without = mean(CostKind::WeakKernel, 0.0);
         let got = (without - with_gamma) * 4.0;
-        assert!((got - spread).abs() < 0.02 * spread, "pair spread {got} vs {spread}");
+        assert!(
+            (got - spread).abs() < 0.02 * spread,
+            "pair spread {got} vs {spread}"
+        );
     }
 
     #[test]
     fn gamma_and_z_are_checked() {
-        let strong = Cost { kind: CostKind::StrongQuadratic, scaling: Scaling::Paper };
+        let strong = Cost {
+            kind: CostKind::StrongQuadratic,
+            scaling: Scaling::Paper,
+        };
         assert!(strong.check(0.5, 4).is_err());
-        let weak = Cost { kind: CostKind::WeakKernel, scaling: Scaling::Paper };
+        let weak = Cost {
+            kind: CostKind::WeakKernel,
+            scaling: Scaling::Paper,
+        };
         assert!(weak.check(0.5, 1).is_err());
         assert!(weak.check(-0.5, 4).is_ok());
     }

@@ -49,7 +49,12 @@ impl Conv {
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let options = ConvOptions::new([1, 1], [self.padding, self.padding], [1, 1], 1);
-        conv2d(x, self.weight.val(), self.bias.as_ref().map(|b| b.val()), options)
+        conv2d(
+            x,
+            self.weight.val(),
+            self.bias.as_ref().map(|b| b.val()),
+            options,
+        )
     }
 }
 

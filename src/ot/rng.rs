@@ -42,5 +42,7 @@ pub fn uniform(rng: &mut Rng, count: usize, bound: f32) -> Vec<f32> {
     if bound <= 0.0 {
         return vec![0.0; count];
     }
-    (0..count).map(|_| rng.random_range(-bound..bound)).collect()
+    (0..count)
+        .map(|_| rng.random_range(-bound..bound))
+        .collect()
 }

@@ -16,7 +16,11 @@ pub struct Schedule {
 
 impl Schedule {
     pub fn constant(gamma: f64) -> Schedule {
-        Schedule { g0: gamma, g1: gamma, steps: 0 }
+        Schedule {
+            g0: gamma,
+            g1: gamma,
+            steps: 0,
+        }
     }
 
     pub fn at(&self, step: u64) -> f64 {
@@ -45,11 +49,17 @@ pub enum LrDecay {
 
 impl LrDecay {
     pub fn factor(&self, step: u64, iterations: u64) -> f64 {
-        let progress = if iterations <= 1 { 0.0 } else { (step as f64 / (iterations - 1) as f64).min(1.0) };
+        let progress = if iterations <= 1 {
+            0.0
+        } else {
+            (step as f64 / (iterations - 1) as f64).min(1.0)
+        };
         match *self {
             LrDecay::Constant => 1.0,
             LrDecay::Linear { end } => 1.0 + (end - 1.0) * progress,
-            LrDecay::Cosine { end } => end + (1.0 - end) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()),
+            LrDecay::Cosine { end } => {
+                end + (1.0 - end) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos())
+            }
         }
     }
 }
@@ -72,13 +82,21 @@ mod tests {
 
     #[test]
     fn ramps_then_holds() {
-        let s = Schedule { g0: 0.0, g1: 0.66, steps: 100 };
+        let s = Schedule {
+            g0: 0.0,
+            g1: 0.66,
+            steps: 100,
+        };
         assert_eq!(s.at(0), 0.0);
         assert!((s.at(50) - 0.33).abs() < 1e-12);
         assert_eq!(s.at(100), 0.66);
         assert_eq!(s.at(1000), 0.66);
         assert_eq!(Schedule::constant(0.5).at(7), 0.5);
-        let down = Schedule { g0: 1.0, g1: 0.0, steps: 10 };
+        let down = Schedule {
+            g0: 1.0,
+            g1: 0.0,
+            steps: 10,
+        };
         assert_eq!(down.at(5), 0.5);
     }
 }

@@ -64,7 +64,8 @@ impl Default for AdamSpec {
 
 impl AdamSpec {
     fn optimizer(&self) -> ModuleOptimizer {
-        let decay = (self.weight_decay > 0.0).then(|| WeightDecayConfig::new(self.weight_decay as f32));
+        let decay =
+            (self.weight_decay > 0.0).then(|| WeightDecayConfig::new(self.weight_decay as f32));
         AdamConfig::new()
             .with_beta_1(self.betas[0] as f32)
             .with_beta_2(self.betas[1] as f32)
@@ -206,8 +207,14 @@ pub trait Observer {
 pub enum TrainError {
     #[error("{0}")]
     Config(String),
-    #[error("training diverged at step {step}: {reason}; gave up after {retries} restores with lower learning rates")]
-    Diverged { step: u64, reason: String, retries: u32 },
+    #[error(
+        "training diverged at step {step}: {reason}; gave up after {retries} restores with lower learning rates"
+    )]
+    Diverged {
+        step: u64,
+        reason: String,
+        retries: u32,
+    },
     #[error("checkpoint: {0}")]
     Checkpoint(String),
     #[error("stopped")]
@@ -241,7 +248,12 @@ pub struct Trainer<'a> {
 
 impl<'a> Trainer<'a> {
     /// Builds both nets from the seed; `device` gets autodiff here.
-    pub fn new(cfg: TrainConfig, source: &'a dyn Sampler, target: &'a dyn Sampler, device: &Device) -> Result<Self, TrainError> {
+    pub fn new(
+        cfg: TrainConfig,
+        source: &'a dyn Sampler,
+        target: &'a dyn Sampler,
+        device: &Device,
+    ) -> Result<Self, TrainError> {
         let (xs, ys) = (source.item_shape().to_vec(), target.item_shape().to_vec());
         let x_dim: usize = xs.iter().product();
         let y_dim: usize = ys.iter().product();
@@ -251,15 +263,25 @@ impl<'a> Trainer<'a> {
             )));
         }
         if xs.len() == 3 && (ys.len() != 3 || xs[1..] != ys[1..]) {
-            return Err(TrainError::Config(format!("source {xs:?} and target {ys:?} images differ in size")));
+            return Err(TrainError::Config(format!(
+                "source {xs:?} and target {ys:?} images differ in size"
+            )));
         }
-        cfg.t_net.check(Role::Transport, &xs).map_err(TrainError::Config)?;
-        cfg.f_net.check(Role::Potential, &ys).map_err(TrainError::Config)?;
+        cfg.t_net
+            .check(Role::Transport, &xs)
+            .map_err(TrainError::Config)?;
+        cfg.f_net
+            .check(Role::Potential, &ys)
+            .map_err(TrainError::Config)?;
         let max_gamma = cfg.gamma.g0.abs().max(cfg.gamma.g1.abs());
         let gamma_probe = if max_gamma == 0.0 { 0.0 } else { max_gamma };
-        cfg.cost.check(gamma_probe, cfg.z.count).map_err(TrainError::Config)?;
+        cfg.cost
+            .check(gamma_probe, cfg.z.count)
+            .map_err(TrainError::Config)?;
         if cfg.batch == 0 || cfg.t_steps == 0 || cfg.z.count == 0 {
-            return Err(TrainError::Config("batch, t_steps and z.count must be positive".into()));
+            return Err(TrainError::Config(
+                "batch, t_steps and z.count must be positive".into(),
+            ));
         }
         let device = device.clone().autodiff();
         let pixels: usize = if xs.len() == 3 { xs[1] * xs[2] } else { 1 };
@@ -269,7 +291,13 @@ impl<'a> Trainer<'a> {
                 rng: rng::stream(cfg.seed, Purpose::InitT, 0),
                 device: &device,
             };
-            cfg.t_net.build(&mut init, Role::Transport, &xs, cfg.z.channels, out_channels)
+            cfg.t_net.build(
+                &mut init,
+                Role::Transport,
+                &xs,
+                cfg.z.channels,
+                out_channels,
+            )
         };
         let f = {
             let mut init = Init {
@@ -314,10 +342,19 @@ impl<'a> Trainer<'a> {
     }
 
     /// T applied to every x with Z fresh z each: `[b, dx]` -> `[b * Z, dy]`.
-    fn push_forward(&self, t: &Model, x: Tensor<2>, rng: &mut rng::Rng, device: &Device) -> Tensor<2> {
+    fn push_forward(
+        &self,
+        t: &Model,
+        x: Tensor<2>,
+        rng: &mut rng::Rng,
+        device: &Device,
+    ) -> Tensor<2> {
         let [b, dx] = x.dims();
         let z = self.cfg.z.count;
-        let xs = x.unsqueeze_dim::<3>(1).repeat_dim(1, z).reshape([b * z, dx]);
+        let xs = x
+            .unsqueeze_dim::<3>(1)
+            .repeat_dim(1, z)
+            .reshape([b * z, dx]);
         let input = if self.z_dim == 0 {
             xs
         } else {
@@ -340,7 +377,11 @@ impl<'a> Trainer<'a> {
         for _ in 0..self.cfg.t_steps {
             let x = self.rows(self.source.draw(&mut rng, b), self.x_dim, &self.device);
             let t = self.push_forward(&self.t, x.clone(), &mut rng, &self.device);
-            let cost = self.cfg.cost.estimate(x, t.clone().reshape([b, z, self.y_dim]), gamma).mean();
+            let cost = self
+                .cfg
+                .cost
+                .estimate(x, t.clone().reshape([b, z, self.y_dim]), gamma)
+                .mean();
             let loss = cost.clone() - f_frozen.forward(t).mean();
             cost_sum += scalar(&cost);
             t_loss_sum += scalar(&loss);
@@ -383,7 +424,10 @@ impl<'a> Trainer<'a> {
     }
 
     pub fn restore(&mut self, snapshot: &Snapshot) -> Result<(), TrainError> {
-        let load = |m: Model, r: &ModuleRecord| m.try_load_record(r.clone()).map_err(|e| TrainError::Checkpoint(e.to_string()));
+        let load = |m: Model, r: &ModuleRecord| {
+            m.try_load_record(r.clone())
+                .map_err(|e| TrainError::Checkpoint(e.to_string()))
+        };
         self.t = load(self.t.clone(), &snapshot.t)?;
         self.f = load(self.f.clone(), &snapshot.f)?;
         self.t_opt = snapshot.t_opt.clone();
@@ -448,9 +492,11 @@ impl<'a> Trainer<'a> {
             obs.on_step(&stats, &self.t);
             last = Some(stats);
             self.step += 1;
-            if self.step % self.cfg.checkpoint_every.max(1) == 0 || self.step == self.cfg.iterations {
+            if self.step % self.cfg.checkpoint_every.max(1) == 0 || self.step == self.cfg.iterations
+            {
                 last_good = self.snapshot();
-                obs.on_checkpoint(&last_good).map_err(TrainError::Checkpoint)?;
+                obs.on_checkpoint(&last_good)
+                    .map_err(TrainError::Checkpoint)?;
             }
         }
         Ok(Summary {

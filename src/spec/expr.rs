@@ -107,7 +107,10 @@ impl Expr {
         let mut parser = Parser { tokens, pos: 0 };
         let expr = parser.sum()?;
         if parser.pos != parser.tokens.len() {
-            return Err(format!("unexpected `{}` in `${{{src}}}`", parser.tokens[parser.pos]));
+            return Err(format!(
+                "unexpected `{}` in `${{{src}}}`",
+                parser.tokens[parser.pos]
+            ));
         }
         Ok(expr)
     }
@@ -192,8 +195,7 @@ fn tokenize(src: &str) -> Result<Vec<Token>, String> {
                     || chars[i] == '.'
                     || chars[i] == 'e'
                     || chars[i] == 'E'
-                    || ((chars[i] == '-' || chars[i] == '+')
-                        && matches!(chars[i - 1], 'e' | 'E')))
+                    || ((chars[i] == '-' || chars[i] == '+') && matches!(chars[i - 1], 'e' | 'E')))
             {
                 i += 1;
             }
@@ -204,8 +206,7 @@ fn tokenize(src: &str) -> Result<Vec<Token>, String> {
             tokens.push(Token::Num(x));
         } else if c.is_alphabetic() || c == '_' {
             let start = i;
-            while i < chars.len() && (chars[i].is_alphanumeric() || matches!(chars[i], '_' | '.'))
-            {
+            while i < chars.len() && (chars[i].is_alphanumeric() || matches!(chars[i], '_' | '.')) {
                 i += 1;
             }
             tokens.push(Token::Name(chars[start..i].iter().collect()));
@@ -299,7 +300,10 @@ mod tests {
 
     #[test]
     fn pieces_join_as_text() {
-        assert_eq!(render("run-${cost}-${n}").unwrap(), json!("run-weak_kernel-3"));
+        assert_eq!(
+            render("run-${cost}-${n}").unwrap(),
+            json!("run-weak_kernel-3")
+        );
         assert_eq!(render("$${HOME}/${n}").unwrap(), json!("${HOME}/3"));
     }
 

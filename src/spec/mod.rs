@@ -112,8 +112,23 @@ impl Pipeline {
     }
 }
 
-const TOP_KEYS: &[&str] = &["name", "description", "params", "scales", "targets", "stages"];
-const STAGE_KEYS: &[&str] = &["kind", "inputs", "params", "aggregate", "resources", "publish", "description"];
+const TOP_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "params",
+    "scales",
+    "targets",
+    "stages",
+];
+const STAGE_KEYS: &[&str] = &[
+    "kind",
+    "inputs",
+    "params",
+    "aggregate",
+    "resources",
+    "publish",
+    "description",
+];
 
 /// Reads, overrides and validates a pipeline file.
 pub fn load(file: &Path, overrides: &Overrides) -> Result<Pipeline> {
@@ -156,9 +171,18 @@ impl Checker {
     }
 
     /// `node` as a map whose keys are all in `allowed`; reports the rest.
-    fn map<'n>(&mut self, node: &'n Node, key: &str, allowed: &[&str]) -> Option<&'n [(Key, Node)]> {
+    fn map<'n>(
+        &mut self,
+        node: &'n Node,
+        key: &str,
+        allowed: &[&str],
+    ) -> Option<&'n [(Key, Node)]> {
         let Some(entries) = node.as_map() else {
-            self.error(node.loc, key, format!("expected a mapping, found {}", node.type_name()));
+            self.error(
+                node.loc,
+                key,
+                format!("expected a mapping, found {}", node.type_name()),
+            );
             return None;
         };
         for (k, _) in entries {
@@ -166,7 +190,11 @@ impl Checker {
                 self.error(
                     k.loc,
                     join(key, &k.name),
-                    format!("unknown key `{}` (expected one of: {})", k.name, allowed.join(", ")),
+                    format!(
+                        "unknown key `{}` (expected one of: {})",
+                        k.name,
+                        allowed.join(", ")
+                    ),
                 );
             }
         }
@@ -177,7 +205,11 @@ impl Checker {
         match &node.value {
             Value::Str(s) => Some(s.clone()),
             _ => {
-                self.error(node.loc, key, format!("expected a string, found {}", node.type_name()));
+                self.error(
+                    node.loc,
+                    key,
+                    format!("expected a string, found {}", node.type_name()),
+                );
                 None
             }
         }
@@ -204,7 +236,9 @@ impl Checker {
         let get = |k: &str| top.iter().find(|(key, _)| key.name == k).map(|(_, v)| v);
 
         let name = match get("name") {
-            Some(n) => self.string(n, "name").filter(|s| self.name(s, n.loc, "name", "pipeline name")),
+            Some(n) => self
+                .string(n, "name")
+                .filter(|s| self.name(s, n.loc, "name", "pipeline name")),
             None => {
                 self.error(root.loc, "name", "missing required key `name`");
                 None
@@ -231,7 +265,8 @@ impl Checker {
         self.apply_overrides(overrides, &mut params, &mut stages_node);
         let (grid, mut flat) = self.params(&params);
         if let Some(s) = &scale {
-            flat.entry("scale".to_string()).or_insert(Json::String(s.clone()));
+            flat.entry("scale".to_string())
+                .or_insert(Json::String(s.clone()));
         }
 
         let stage_entries = stages_node.as_map().unwrap_or_default();
@@ -243,6 +278,16 @@ impl Checker {
             }
         }
         let targets = self.targets(get("targets"), &names);
+        for stage in &stages {
+            let first = stage.publish.as_deref().and_then(|p| p.split('/').next());
+            if let Some(dir) = first.filter(|d| names.contains(d)) {
+                self.error(
+                    stage.loc,
+                    format!("stages.{}.publish", stage.name),
+                    format!("`{dir}` is a stage's readable folder; publish somewhere else"),
+                );
+            }
+        }
         self.check_aggregates(&stages, stage_entries, &grid);
 
         Some(Pipeline {
@@ -373,7 +418,14 @@ impl Checker {
                         continue;
                     }
                     let Value::Seq(items) = &values.value else {
-                        self.error(values.loc, key, format!("a grid axis is a list of values, found {}", values.type_name()));
+                        self.error(
+                            values.loc,
+                            key,
+                            format!(
+                                "a grid axis is a list of values, found {}",
+                                values.type_name()
+                            ),
+                        );
                         continue;
                     };
                     if items.is_empty() {
@@ -384,7 +436,11 @@ impl Checker {
                     let mut vals = Vec::new();
                     for item in items {
                         if matches!(item.value, Value::Seq(_) | Value::Map(_) | Value::Null) {
-                            self.error(item.loc, &key, format!("axis values are scalars, found {}", item.type_name()));
+                            self.error(
+                                item.loc,
+                                &key,
+                                format!("axis values are scalars, found {}", item.type_name()),
+                            );
                             continue;
                         }
                         let json = crate::canon::canonical(&item.to_json());
@@ -426,7 +482,12 @@ impl Checker {
         let path = join("stages", &key.name);
         self.name(&key.name, key.loc, &path, "stage name");
         let entries = self.map(node, &path, STAGE_KEYS)?;
-        let get = |k: &str| entries.iter().find(|(key, _)| key.name == k).map(|(_, v)| v);
+        let get = |k: &str| {
+            entries
+                .iter()
+                .find(|(key, _)| key.name == k)
+                .map(|(_, v)| v)
+        };
 
         let kind_path = join(&path, "kind");
         let kind = match get("kind") {
@@ -441,7 +502,10 @@ impl Checker {
                     self.error(
                         k.loc,
                         &kind_path,
-                        format!("unknown stage kind `{name}` (known: {})", stages::names().join(", ")),
+                        format!(
+                            "unknown stage kind `{name}` (known: {})",
+                            stages::names().join(", ")
+                        ),
                     );
                 }
                 found
@@ -452,8 +516,17 @@ impl Checker {
         let stage_params = get("params")
             .cloned()
             .unwrap_or_else(|| Node::new(Value::Map(Vec::new()), node.loc));
-        if self.map(&stage_params, &join(&path, "params"), &[]).is_some() {
-            self.templates(&stage_params, &join(&path, "params"), grid, params, &mut reads);
+        if self
+            .map(&stage_params, &join(&path, "params"), &[])
+            .is_some()
+        {
+            self.templates(
+                &stage_params,
+                &join(&path, "params"),
+                grid,
+                params,
+                &mut reads,
+            );
         }
 
         let inputs = self.inputs(get("inputs"), &path, kind, names, grid, params, &mut reads);
@@ -473,7 +546,11 @@ impl Checker {
                     .components()
                     .all(|c| matches!(c, std::path::Component::Normal(_)));
             if !safe {
-                self.error(n.loc, key, "publish is a relative folder under results/<pipeline>, without `..`");
+                self.error(
+                    n.loc,
+                    key,
+                    "publish is a relative folder under results/<pipeline>, without `..`",
+                );
                 return None;
             }
             Some(dir)
@@ -508,7 +585,8 @@ impl Checker {
                         if grid.is_axis(p) || params.contains_key(p) {
                             reads.insert(p.to_string());
                         } else {
-                            let mut known: Vec<String> = grid.axes.iter().map(|a| a.name.clone()).collect();
+                            let mut known: Vec<String> =
+                                grid.axes.iter().map(|a| a.name.clone()).collect();
                             known.extend(params.keys().cloned());
                             self.error(
                                 node.loc,
@@ -560,7 +638,9 @@ impl Checker {
                         self.error(
                             v.loc,
                             &key,
-                            format!("no stage named `{stage}` (for a file, write {{path: {stage}}})"),
+                            format!(
+                                "no stage named `{stage}` (for a file, write {{path: {stage}}})"
+                            ),
                         );
                         None
                     }
@@ -573,7 +653,11 @@ impl Checker {
                             Some(InputSource::Path(p.clone()))
                         }
                         Some((_, p)) => {
-                            self.error(p.loc, join(&key, "path"), format!("expected a string, found {}", p.type_name()));
+                            self.error(
+                                p.loc,
+                                join(&key, "path"),
+                                format!("expected a string, found {}", p.type_name()),
+                            );
                             None
                         }
                         None => {
@@ -586,7 +670,10 @@ impl Checker {
                     self.error(
                         v.loc,
                         &key,
-                        format!("an input is a stage name or {{path: ...}}, found {}", v.type_name()),
+                        format!(
+                            "an input is a stage name or {{path: ...}}, found {}",
+                            v.type_name()
+                        ),
                     );
                     None
                 }
@@ -617,7 +704,14 @@ impl Checker {
         out
     }
 
-    fn check_input(&mut self, kind: &dyn Kind, name: &str, source: &InputSource, loc: Loc, key: &str) {
+    fn check_input(
+        &mut self,
+        kind: &dyn Kind,
+        name: &str,
+        source: &InputSource,
+        loc: Loc,
+        key: &str,
+    ) {
         let specs = kind.inputs();
         if kind.any_inputs() {
             return;
@@ -630,14 +724,20 @@ impl Checker {
                 format!(
                     "stage kind `{}` has no input `{name}` (inputs: {})",
                     kind.name(),
-                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
                 ),
             );
             return;
         };
         let ok = matches!(
             (spec.accepts, source),
-            (Accepts::Either, _) | (Accepts::Stage, InputSource::Stage(_)) | (Accepts::Path, InputSource::Path(_))
+            (Accepts::Either, _)
+                | (Accepts::Stage, InputSource::Stage(_))
+                | (Accepts::Path, InputSource::Path(_))
         );
         if !ok {
             let want = match spec.accepts {
@@ -658,7 +758,11 @@ impl Checker {
                     match item.as_str() {
                         Some(a) if grid.is_axis(a) => axes.push(a.to_string()),
                         Some(a) => self.error(item.loc, path, format!("`{a}` is not a grid axis")),
-                        None => self.error(item.loc, path, format!("expected an axis name, found {}", item.type_name())),
+                        None => self.error(
+                            item.loc,
+                            path,
+                            format!("expected an axis name, found {}", item.type_name()),
+                        ),
                     }
                 }
                 Aggregate::Axes(axes)
@@ -677,7 +781,11 @@ impl Checker {
             let n = match v.value {
                 Value::Int(n) if n >= 0 => n as usize,
                 _ => {
-                    self.error(v.loc, key, format!("expected a non-negative integer, found {}", v.type_name()));
+                    self.error(
+                        v.loc,
+                        key,
+                        format!("expected a non-negative integer, found {}", v.type_name()),
+                    );
                     continue;
                 }
             };
@@ -707,7 +815,11 @@ impl Checker {
                 match item.as_str() {
                     Some(s) if names.contains(&s) => stages.push(s.to_string()),
                     Some(s) => self.error(item.loc, &key, format!("no stage named `{s}`")),
-                    None => self.error(item.loc, &key, format!("expected a stage name, found {}", item.type_name())),
+                    None => self.error(
+                        item.loc,
+                        &key,
+                        format!("expected a stage name, found {}", item.type_name()),
+                    ),
                 }
             }
             out.insert(k.name.clone(), stages);
@@ -718,7 +830,12 @@ impl Checker {
     /// An `aggregate` axis must reach the stage through one of its inputs.
     fn check_aggregates(&mut self, stages: &[StageDecl], entries: &[(Key, Node)], grid: &Grid) {
         for stage in stages {
-            if !matches!(stage.aggregate, Aggregate::None) && !stage.inputs.iter().any(|i| matches!(i.source, InputSource::Stage(_))) {
+            if !matches!(stage.aggregate, Aggregate::None)
+                && !stage
+                    .inputs
+                    .iter()
+                    .any(|i| matches!(i.source, InputSource::Stage(_)))
+            {
                 let loc = entries
                     .iter()
                     .find(|(k, _)| k.name == stage.name)

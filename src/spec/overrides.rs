@@ -65,9 +65,11 @@ fn split_assignment(arg: &str) -> Result<(&str, &str), Diagnostic> {
         .ok_or_else(|| usage(arg, "expected KEY=VALUE"))?;
     let key = key.trim();
     let valid = !key.is_empty()
-        && key
-            .split('.')
-            .all(|s| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-'));
+        && key.split('.').all(|s| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+        });
     if !valid {
         return Err(usage(arg, format!("`{key}` is not a param name")));
     }

@@ -139,9 +139,10 @@ impl Node {
         let mut node = self;
         for seg in path {
             let next = match (seg, &node.value) {
-                (PathSegment::Key(k), Value::Map(entries)) => {
-                    entries.iter().find(|(key, _)| &key.name == k).map(|(_, v)| v)
-                }
+                (PathSegment::Key(k), Value::Map(entries)) => entries
+                    .iter()
+                    .find(|(key, _)| &key.name == k)
+                    .map(|(_, v)| v),
                 (PathSegment::Index(i), Value::Seq(items)) => items.get(*i),
                 _ => None,
             };

@@ -20,7 +20,8 @@ const FILE: &str = "artifacts.json";
 
 pub fn write(dir: &Path, artifacts: &[Artifact]) -> Result<(), StageError> {
     let bytes = serde_json::to_vec_pretty(artifacts).map_err(anyhow::Error::from)?;
-    std::fs::write(dir.join(FILE), bytes).map_err(|e| anyhow::anyhow!("{}: {e}", dir.join(FILE).display()).into())
+    std::fs::write(dir.join(FILE), bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", dir.join(FILE).display()).into())
 }
 
 /// The artifacts of an upstream output; none if it made none.

@@ -33,11 +33,26 @@ pub fn save(work: &Path, snapshot: &Snapshot, extras: &[Extra]) -> Result<(), St
     let new = work.join("ckpt.new");
     let _ = fs::remove_dir_all(&new);
     fs::create_dir_all(&new).map_err(|e| format!("{}: {e}", new.display()))?;
-    let err = |what: &str, e: &dyn std::fmt::Display| format!("saving {what} to {}: {e}", new.display());
-    snapshot.t.clone().save(new.join("t.bpk")).map_err(|e| err("T", &e))?;
-    snapshot.f.clone().save(new.join("f.bpk")).map_err(|e| err("f", &e))?;
-    snapshot.t_opt.save(new.join("t_opt.bpk")).map_err(|e| err("T's optimiser", &e))?;
-    snapshot.f_opt.save(new.join("f_opt.bpk")).map_err(|e| err("f's optimiser", &e))?;
+    let err =
+        |what: &str, e: &dyn std::fmt::Display| format!("saving {what} to {}: {e}", new.display());
+    snapshot
+        .t
+        .clone()
+        .save(new.join("t.bpk"))
+        .map_err(|e| err("T", &e))?;
+    snapshot
+        .f
+        .clone()
+        .save(new.join("f.bpk"))
+        .map_err(|e| err("f", &e))?;
+    snapshot
+        .t_opt
+        .save(new.join("t_opt.bpk"))
+        .map_err(|e| err("T's optimiser", &e))?;
+    snapshot
+        .f_opt
+        .save(new.join("f_opt.bpk"))
+        .map_err(|e| err("f's optimiser", &e))?;
     for extra in extras {
         fs::write(new.join(extra.name), extra.text).map_err(|e| err(extra.name, &e))?;
     }
@@ -46,7 +61,11 @@ pub fn save(work: &Path, snapshot: &Snapshot, extras: &[Extra]) -> Result<(), St
         lr_scale: snapshot.lr_scale,
         retries: snapshot.retries,
     };
-    fs::write(new.join(STATE), serde_json::to_vec(&state).expect("state serialises")).map_err(|e| err(STATE, &e))?;
+    fs::write(
+        new.join(STATE),
+        serde_json::to_vec(&state).expect("state serialises"),
+    )
+    .map_err(|e| err(STATE, &e))?;
     let current = work.join("ckpt");
     let old = work.join("ckpt.old");
     let _ = fs::remove_dir_all(&old);
@@ -68,8 +87,12 @@ pub fn latest(work: &Path) -> Option<PathBuf> {
 
 /// Loads a checkpoint into `trainer`; returns the step it resumes at.
 pub fn load(dir: &Path, trainer: &mut Trainer) -> Result<u64, String> {
-    let err = |what: &str, e: &dyn std::fmt::Display| format!("checkpoint {}: {what}: {e}", dir.display());
-    let state: State = serde_json::from_slice(&fs::read(dir.join(STATE)).map_err(|e| err(STATE, &e))?).map_err(|e| err(STATE, &e))?;
+    let err = |what: &str, e: &dyn std::fmt::Display| {
+        format!("checkpoint {}: {what}: {e}", dir.display())
+    };
+    let state: State =
+        serde_json::from_slice(&fs::read(dir.join(STATE)).map_err(|e| err(STATE, &e))?)
+            .map_err(|e| err(STATE, &e))?;
     let (t_opt, f_opt) = trainer.optimizers();
     let snapshot = Snapshot {
         step: state.step,
@@ -77,8 +100,12 @@ pub fn load(dir: &Path, trainer: &mut Trainer) -> Result<u64, String> {
         retries: state.retries,
         t: ModuleRecord::load(dir.join("t.bpk")).map_err(|e| err("T", &e))?,
         f: ModuleRecord::load(dir.join("f.bpk")).map_err(|e| err("f", &e))?,
-        t_opt: t_opt.load(dir.join("t_opt.bpk")).map_err(|e| err("T's optimiser", &e))?,
-        f_opt: f_opt.load(dir.join("f_opt.bpk")).map_err(|e| err("f's optimiser", &e))?,
+        t_opt: t_opt
+            .load(dir.join("t_opt.bpk"))
+            .map_err(|e| err("T's optimiser", &e))?,
+        f_opt: f_opt
+            .load(dir.join("f_opt.bpk"))
+            .map_err(|e| err("f's optimiser", &e))?,
     };
     trainer.restore(&snapshot).map_err(|e| err("restore", &e))?;
     Ok(state.step)

@@ -22,7 +22,11 @@ impl StageKind for Cifar10 {
     type Params = Params;
     const NAME: &'static str = "cifar10";
     const VERSION: u32 = 1;
-    const INPUTS: Option<&'static [InputSpec]> = Some(&[InputSpec { name: "batches", required: true, accepts: Accepts::Path }]);
+    const INPUTS: Option<&'static [InputSpec]> = Some(&[InputSpec {
+        name: "batches",
+        required: true,
+        accepts: Accepts::Path,
+    }]);
 
     fn validate(p: &Params) -> Result<(), ParamError> {
         p.select.validate()
@@ -41,7 +45,10 @@ impl StageKind for Cifar10 {
                 .collect();
             files.sort();
             if files.is_empty() {
-                return Err(StageError::bad_input(&path, "no *.bin CIFAR batch in this folder"));
+                return Err(StageError::bad_input(
+                    &path,
+                    "no *.bin CIFAR batch in this folder",
+                ));
             }
             files
         } else {

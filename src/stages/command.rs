@@ -41,7 +41,10 @@ impl StageKind for Command {
         }
         for (k, v) in &params.env {
             if matches!(v, Json::Array(_) | Json::Object(_)) {
-                return Err(ParamError::at(&format!("env.{k}"), "environment values are scalars"));
+                return Err(ParamError::at(
+                    &format!("env.{k}"),
+                    "environment values are scalars",
+                ));
             }
         }
         Ok(())
@@ -62,7 +65,10 @@ impl StageKind for Command {
             .env("NRUN_WORK", &ctx.work)
             .env("NRUN_CELL", ctx.cell.to_json().to_string());
         for (name, input) in &ctx.inputs {
-            cmd.env(format!("NRUN_IN_{}", env_name(name)), paths(input, "\n", false));
+            cmd.env(
+                format!("NRUN_IN_{}", env_name(name)),
+                paths(input, "\n", false),
+            );
         }
         for (k, v) in &params.env {
             cmd.env(k, crate::canon::label(v));
@@ -130,7 +136,13 @@ fn expand(script: &str, ctx: &Context) -> String {
 /// The folders behind an input, shell-quoted for a command line or raw for
 /// an environment variable.
 fn paths(input: &Input, sep: &str, quoted: bool) -> String {
-    let show = |p: &Path| if quoted { quote(p) } else { p.to_string_lossy().into_owned() };
+    let show = |p: &Path| {
+        if quoted {
+            quote(p)
+        } else {
+            p.to_string_lossy().into_owned()
+        }
+    };
     match input {
         Input::Path(p) => show(p),
         Input::Stage(ups) => ups
@@ -144,7 +156,9 @@ fn paths(input: &Input, sep: &str, quoted: bool) -> String {
 /// Single-quotes a path for `sh`.
 fn quote(path: &Path) -> String {
     let s = path.to_string_lossy();
-    if s.chars().all(|c| c.is_alphanumeric() || "/._-=,+".contains(c)) {
+    if s.chars()
+        .all(|c| c.is_alphanumeric() || "/._-=,+".contains(c))
+    {
         s.into_owned()
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
@@ -153,6 +167,12 @@ fn quote(path: &Path) -> String {
 
 fn env_name(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
         .collect()
 }

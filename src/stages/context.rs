@@ -93,7 +93,9 @@ impl Context {
     pub fn upstreams(&self, name: &str) -> Result<&[Upstream], StageError> {
         match self.inputs.get(name) {
             Some(Input::Stage(ups)) => Ok(ups),
-            Some(Input::Path(_)) => Err(anyhow::anyhow!("input `{name}` is a path, not a stage").into()),
+            Some(Input::Path(_)) => {
+                Err(anyhow::anyhow!("input `{name}` is a path, not a stage").into())
+            }
             None => Err(anyhow::anyhow!("input `{name}` is not bound").into()),
         }
     }

@@ -24,8 +24,16 @@ impl StageKind for Idx {
     const NAME: &'static str = "idx";
     const VERSION: u32 = 1;
     const INPUTS: Option<&'static [InputSpec]> = Some(&[
-        InputSpec { name: "images", required: true, accepts: Accepts::Path },
-        InputSpec { name: "labels", required: false, accepts: Accepts::Path },
+        InputSpec {
+            name: "images",
+            required: true,
+            accepts: Accepts::Path,
+        },
+        InputSpec {
+            name: "labels",
+            required: false,
+            accepts: Accepts::Path,
+        },
     ]);
 
     fn validate(p: &Params) -> Result<(), ParamError> {
@@ -34,7 +42,11 @@ impl StageKind for Idx {
 
     fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
         let images = ctx.input_path("images")?.to_path_buf();
-        let labels = ctx.inputs.contains_key("labels").then(|| ctx.input_path("labels").map(|p| p.to_path_buf())).transpose()?;
+        let labels = ctx
+            .inputs
+            .contains_key("labels")
+            .then(|| ctx.input_path("labels").map(|p| p.to_path_buf()))
+            .transpose()?;
         let set = match &labels {
             Some(l) => read_idx_pair(&images, l).map_err(bad_file)?,
             None => {

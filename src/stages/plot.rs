@@ -18,7 +18,9 @@ use serde::Deserialize;
 use super::artifacts::{self, Artifact};
 use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind, Upstream};
 use crate::grid::Cell;
-use crate::plot::{Cloud, Image, Panel, Point, ScatterPanel, Series, image_grid, line_chart, panels, scatter_row};
+use crate::plot::{
+    Cloud, Image, Panel, Point, ScatterPanel, Series, image_grid, line_chart, panels, scatter_row,
+};
 use crate::table::{Summary, read_rows};
 use crate::tensor_file::{self, Dataset, Tensor};
 
@@ -77,13 +79,24 @@ impl StageKind for Plot {
     const NAME: &'static str = "plot";
     const VERSION: u32 = 1;
     const INPUTS: Option<&'static [InputSpec]> = Some(&[
-        InputSpec { name: "data", required: true, accepts: Accepts::Stage },
-        InputSpec { name: "target", required: false, accepts: Accepts::Stage },
+        InputSpec {
+            name: "data",
+            required: true,
+            accepts: Accepts::Stage,
+        },
+        InputSpec {
+            name: "target",
+            required: false,
+            accepts: Accepts::Stage,
+        },
     ]);
 
     fn validate(p: &Params) -> Result<(), ParamError> {
         if let Figure::Samples { inputs: 0, .. } | Figure::Samples { z_shown: 0, .. } = p.figure {
-            return Err(ParamError::at("figure.inputs", "show at least one input and one z"));
+            return Err(ParamError::at(
+                "figure.inputs",
+                "show at least one input and one z",
+            ));
         }
         Ok(())
     }
@@ -96,20 +109,40 @@ impl StageKind for Plot {
         };
         let out = ctx.out.clone();
         let figures = match &p.figure {
-            Figure::MetricVs { metric, x, series, series_labels, x_label, y_label } => {
+            Figure::MetricVs {
+                metric,
+                x,
+                series,
+                series_labels,
+                x_label,
+                y_label,
+            } => {
                 let files: Vec<_> = ups.iter().map(|u| u.dir.join("metrics.csv")).collect();
                 let rows = read_rows(&files).map_err(|e| anyhow::anyhow!("{e}"))?;
                 let mut groups: BTreeMap<String, BTreeMap<String, Vec<f64>>> = BTreeMap::new();
                 for row in rows.iter().filter(|r| &r.metric == metric) {
-                    let xv = row.params.get(x).ok_or_else(|| anyhow::anyhow!("metric rows have no param `{x}`"))?;
-                    let sv = match series {
-                        Some(s) => row.params.get(s).cloned().ok_or_else(|| anyhow::anyhow!("metric rows have no param `{s}`"))?,
-                        None => metric.clone(),
-                    };
-                    groups.entry(sv).or_default().entry(xv.clone()).or_default().push(row.value);
+                    let xv = row
+                        .params
+                        .get(x)
+                        .ok_or_else(|| anyhow::anyhow!("metric rows have no param `{x}`"))?;
+                    let sv =
+                        match series {
+                            Some(s) => row.params.get(s).cloned().ok_or_else(|| {
+                                anyhow::anyhow!("metric rows have no param `{s}`")
+                            })?,
+                            None => metric.clone(),
+                        };
+                    groups
+                        .entry(sv)
+                        .or_default()
+                        .entry(xv.clone())
+                        .or_default()
+                        .push(row.value);
                 }
                 if groups.is_empty() {
-                    return Err(anyhow::anyhow!("no rows of metric `{metric}` in the inputs").into());
+                    return Err(
+                        anyhow::anyhow!("no rows of metric `{metric}` in the inputs").into(),
+                    );
                 }
                 let series: Vec<Series> = groups
                     .into_iter()
@@ -118,15 +151,29 @@ impl StageKind for Plot {
                             .into_iter()
                             .filter_map(|(xv, values)| {
                                 let s = Summary::of(&values)?;
-                                Some(Point { x: xv.parse().ok()?, y: s.mean, y_err: s.std })
+                                Some(Point {
+                                    x: xv.parse().ok()?,
+                                    y: s.mean,
+                                    y_err: s.std,
+                                })
                             })
                             .collect();
                         points.sort_by(|a, b| a.x.total_cmp(&b.x));
-                        Series { name: series_labels.get(&name).cloned().unwrap_or(name), points }
+                        Series {
+                            name: series_labels.get(&name).cloned().unwrap_or(name),
+                            points,
+                        }
                     })
                     .collect();
                 let stem = out.join(format!("{metric}_vs_{x}"));
-                line_chart(&stem, &p.title, x_label.as_deref().unwrap_or(x), y_label.as_deref().unwrap_or(metric), &series).map_err(plot_error)?;
+                line_chart(
+                    &stem,
+                    &p.title,
+                    x_label.as_deref().unwrap_or(x),
+                    y_label.as_deref().unwrap_or(metric),
+                    &series,
+                )
+                .map_err(plot_error)?;
                 vec![figure(&stem, p.title.clone())]
             }
             Figure::Samples { inputs, z_shown } => {
@@ -145,7 +192,15 @@ impl StageKind for Plot {
                     let name = up.cell.to_string();
                     let series = |col: &str| Series {
                         name: name.clone(),
-                        points: cols["step"].iter().zip(&cols[col]).map(|(x, y)| Point { x: *x, y: *y, y_err: None }).collect(),
+                        points: cols["step"]
+                            .iter()
+                            .zip(&cols[col])
+                            .map(|(x, y)| Point {
+                                x: *x,
+                                y: *y,
+                                y_err: None,
+                            })
+                            .collect(),
                     };
                     f.push(series("f_loss"));
                     t.push(series("t_loss"));
@@ -154,7 +209,10 @@ impl StageKind for Plot {
                 let stem = out.join("training_curves");
                 let all = [("f loss", f), ("T loss", t), ("gamma", g)]
                     .into_iter()
-                    .map(|(label, series)| Panel { y_label: label.to_string(), series })
+                    .map(|(label, series)| Panel {
+                        y_label: label.to_string(),
+                        series,
+                    })
                     .collect::<Vec<_>>();
                 panels(&stem, &p.title, "outer step", &all).map_err(plot_error)?;
                 vec![figure(&stem, p.title.clone())]
@@ -165,16 +223,43 @@ impl StageKind for Plot {
                     let cols = read_csv_columns(&up.dir.join("trace.csv"))?;
                     series.push(Series {
                         name: up.cell.to_string(),
-                        points: cols["step"].iter().zip(&cols["energy_distance"]).map(|(x, y)| Point { x: *x, y: *y, y_err: None }).collect(),
+                        points: cols["step"]
+                            .iter()
+                            .zip(&cols["energy_distance"])
+                            .map(|(x, y)| Point {
+                                x: *x,
+                                y: *y,
+                                y_err: None,
+                            })
+                            .collect(),
                     });
                 }
                 let stem = out.join("trace");
-                line_chart(&stem, &p.title, "outer step", "energy distance to target", &series).map_err(plot_error)?;
+                line_chart(
+                    &stem,
+                    &p.title,
+                    "outer step",
+                    "energy distance to target",
+                    &series,
+                )
+                .map_err(plot_error)?;
                 vec![figure(&stem, p.title.clone())]
             }
-            Figure::Map2d { segments, panels_over } => {
-                let target = target.as_ref().ok_or_else(|| anyhow::anyhow!("map2d needs the `target` input"))?;
-                map_figures(&ups, target, *segments, panels_over.as_deref(), &out, &p.title)?
+            Figure::Map2d {
+                segments,
+                panels_over,
+            } => {
+                let target = target
+                    .as_ref()
+                    .ok_or_else(|| anyhow::anyhow!("map2d needs the `target` input"))?;
+                map_figures(
+                    &ups,
+                    target,
+                    *segments,
+                    panels_over.as_deref(),
+                    &out,
+                    &p.title,
+                )?
             }
         };
         artifacts::write(&ctx.out, &figures)
@@ -182,7 +267,12 @@ impl StageKind for Plot {
 }
 
 fn figure(stem: &Path, caption: String) -> Artifact {
-    let file = format!("{}.png", stem.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+    let file = format!(
+        "{}.png",
+        stem.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    );
     Artifact::Figure { file, caption }
 }
 
@@ -192,13 +282,22 @@ fn plot_error(e: crate::plot::PlotError) -> StageError {
 
 /// Numeric columns of a CSV file by header name.
 fn read_csv_columns(path: &Path) -> Result<BTreeMap<String, Vec<f64>>, StageError> {
-    let mut reader = csv::Reader::from_path(path).map_err(|e| StageError::bad_input(path, e.to_string()))?;
-    let headers: Vec<String> = reader.headers().map_err(|e| StageError::bad_input(path, e.to_string()))?.iter().map(str::to_string).collect();
-    let mut cols: BTreeMap<String, Vec<f64>> = headers.iter().map(|h| (h.clone(), Vec::new())).collect();
+    let mut reader =
+        csv::Reader::from_path(path).map_err(|e| StageError::bad_input(path, e.to_string()))?;
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| StageError::bad_input(path, e.to_string()))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let mut cols: BTreeMap<String, Vec<f64>> =
+        headers.iter().map(|h| (h.clone(), Vec::new())).collect();
     for record in reader.records() {
         let record = record.map_err(|e| StageError::bad_input(path, e.to_string()))?;
         for (h, v) in headers.iter().zip(record.iter()) {
-            cols.get_mut(h).expect("header").push(v.parse().unwrap_or(f64::NAN));
+            cols.get_mut(h)
+                .expect("header")
+                .push(v.parse().unwrap_or(f64::NAN));
         }
     }
     Ok(cols)
@@ -212,18 +311,33 @@ fn f32_tensor(tensors: &BTreeMap<String, Tensor>, name: &str) -> Option<(Vec<usi
 }
 
 /// Rows: inputs; columns: the input x, `z_shown` samples, the ground truth.
-fn sample_grid(dir: &Path, stem: &Path, cell: &Cell, inputs: usize, z_shown: usize) -> Result<(), StageError> {
+fn sample_grid(
+    dir: &Path,
+    stem: &Path,
+    cell: &Cell,
+    inputs: usize,
+    z_shown: usize,
+) -> Result<(), StageError> {
     let path = dir.join("samples.safetensors");
     let tensors = tensor_file::read(&path)?;
-    let (shape, samples) = f32_tensor(&tensors, "samples").ok_or_else(|| StageError::bad_input(&path, "no `samples`"))?;
+    let (shape, samples) = f32_tensor(&tensors, "samples")
+        .ok_or_else(|| StageError::bad_input(&path, "no `samples`"))?;
     if shape.len() != 5 {
-        return Err(anyhow::anyhow!("samples figures need images; these samples have shape {shape:?}").into());
+        return Err(anyhow::anyhow!(
+            "samples figures need images; these samples have shape {shape:?}"
+        )
+        .into());
     }
     let (n, z, c, h, w) = (shape[0], shape[1], shape[2], shape[3], shape[4]);
     let d = c * h * w;
     let x = f32_tensor(&tensors, "x");
     let clean = f32_tensor(&tensors, "clean");
-    let image = |data: &[f32], c: usize| Image { c, h, w, data: data.to_vec() };
+    let image = |data: &[f32], c: usize| Image {
+        c,
+        h,
+        w,
+        data: data.to_vec(),
+    };
     let mut rows = Vec::new();
     for i in 0..inputs.min(n) {
         let mut row = Vec::new();
@@ -232,9 +346,16 @@ fn sample_grid(dir: &Path, stem: &Path, cell: &Cell, inputs: usize, z_shown: usi
             (s.len() == 4 && s[2] == h && s[3] == w).then(|| image(&v[i * dx..(i + 1) * dx], s[1]))
         }));
         for k in 0..z_shown.min(z) {
-            row.push(Some(image(&samples[(i * z + k) * d..(i * z + k + 1) * d], c)));
+            row.push(Some(image(
+                &samples[(i * z + k) * d..(i * z + k + 1) * d],
+                c,
+            )));
         }
-        row.push(clean.as_ref().map(|(_, v)| image(&v[i * d..(i + 1) * d], c)));
+        row.push(
+            clean
+                .as_ref()
+                .map(|(_, v)| image(&v[i * d..(i + 1) * d], c)),
+        );
         rows.push(row);
     }
     let mut cols = vec!["input".to_string()];
@@ -247,26 +368,48 @@ fn sample_grid(dir: &Path, stem: &Path, cell: &Cell, inputs: usize, z_shown: usi
 }
 
 /// One figure per group of cells that differ only in `panels_over`.
-fn map_figures(ups: &[Upstream], target: &Dataset, segments: usize, panels_over: Option<&str>, out: &Path, title: &str) -> Result<Vec<Artifact>, StageError> {
+fn map_figures(
+    ups: &[Upstream],
+    target: &Dataset,
+    segments: usize,
+    panels_over: Option<&str>,
+    out: &Path,
+    title: &str,
+) -> Result<Vec<Artifact>, StageError> {
     let mut groups: BTreeMap<String, Vec<&Upstream>> = BTreeMap::new();
     for up in ups {
         let key = up.cell.restrict(|a| Some(a) != panels_over).label();
         groups.entry(key).or_default().push(up);
     }
-    let target_cloud: Vec<[f64; 2]> = target.x.data.chunks_exact(2).take(2000).map(|p| [p[0] as f64, p[1] as f64]).collect();
+    let target_cloud: Vec<[f64; 2]> = target
+        .x
+        .data
+        .chunks_exact(2)
+        .take(2000)
+        .map(|p| [p[0] as f64, p[1] as f64])
+        .collect();
     let mut figs = Vec::new();
     for (key, members) in groups {
         let mut row = Vec::new();
         for up in members {
             let path = up.dir.join("samples.safetensors");
             let tensors = tensor_file::read(&path)?;
-            let (shape, samples) = f32_tensor(&tensors, "samples").ok_or_else(|| StageError::bad_input(&path, "no `samples`"))?;
-            let (_, x) = f32_tensor(&tensors, "x").ok_or_else(|| StageError::bad_input(&path, "no `x`"))?;
+            let (shape, samples) = f32_tensor(&tensors, "samples")
+                .ok_or_else(|| StageError::bad_input(&path, "no `samples`"))?;
+            let (_, x) =
+                f32_tensor(&tensors, "x").ok_or_else(|| StageError::bad_input(&path, "no `x`"))?;
             if shape.len() != 3 || shape[2] != 2 {
-                return Err(anyhow::anyhow!("map2d needs 2-D points; the samples have shape {shape:?}").into());
+                return Err(anyhow::anyhow!(
+                    "map2d needs 2-D points; the samples have shape {shape:?}"
+                )
+                .into());
             }
             let z = shape[1];
-            let points = |v: &[f32]| v.chunks_exact(2).map(|p| [p[0] as f64, p[1] as f64]).collect::<Vec<_>>();
+            let points = |v: &[f32]| {
+                v.chunks_exact(2)
+                    .map(|p| [p[0] as f64, p[1] as f64])
+                    .collect::<Vec<_>>()
+            };
             let segs = (0..segments.min(shape[0]))
                 .flat_map(|i| {
                     let from = [x[2 * i] as f64, x[2 * i + 1] as f64];
@@ -275,15 +418,29 @@ fn map_figures(ups: &[Upstream], target: &Dataset, segments: usize, panels_over:
                 .map(|(from, j)| [from, [samples[2 * j] as f64, samples[2 * j + 1] as f64]])
                 .collect();
             let panel_title = match panels_over {
-                Some(axis) => up.cell.get(axis).map_or_else(String::new, |v| format!("{axis} = {}", crate::canon::label(v))),
+                Some(axis) => up.cell.get(axis).map_or_else(String::new, |v| {
+                    format!("{axis} = {}", crate::canon::label(v))
+                }),
                 None => up.cell.to_string(),
             };
             row.push(ScatterPanel {
                 title: panel_title,
                 clouds: vec![
-                    Cloud { label: "source x".into(), points: points(&x), color: None },
-                    Cloud { label: "target y".into(), points: target_cloud.clone(), color: None },
-                    Cloud { label: "T(x, z)".into(), points: points(&samples), color: None },
+                    Cloud {
+                        label: "source x".into(),
+                        points: points(&x),
+                        color: None,
+                    },
+                    Cloud {
+                        label: "target y".into(),
+                        points: target_cloud.clone(),
+                        color: None,
+                    },
+                    Cloud {
+                        label: "T(x, z)".into(),
+                        points: points(&samples),
+                        color: None,
+                    },
                 ],
                 segments: segs,
             });

@@ -27,6 +27,10 @@ pub struct Params {
     title: String,
     #[serde(default)]
     intro: Option<String>,
+    /// A note printed under the intro at a given scale (e.g. that smoke
+    /// numbers are not comparable with a paper's).
+    #[serde(default)]
+    scale_notes: std::collections::BTreeMap<String, String>,
     sections: Vec<Section>,
 }
 
@@ -39,14 +43,18 @@ impl StageKind for Report {
 
     fn validate(p: &Params) -> Result<(), ParamError> {
         if p.sections.is_empty() {
-            return Err(ParamError::at("sections", "a report needs at least one section"));
+            return Err(ParamError::at(
+                "sections",
+                "a report needs at least one section",
+            ));
         }
         Ok(())
     }
 
     fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
         let doc = document(&p, ctx)?;
-        let doc = copy_figures(&doc, &ctx.out, std::path::Path::new("figures")).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let doc = copy_figures(&doc, &ctx.out, std::path::Path::new("figures"))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let markdown = to_markdown(&doc, &ctx.out);
         std::fs::write(ctx.out.join("report.md"), markdown).map_err(anyhow::Error::from)?;
         let html = to_html(&doc).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -55,16 +63,47 @@ impl StageKind for Report {
     }
 }
 
-/// The report's blocks; also used by `reproduce-report` to combine reports.
+fn table_name(input: &str, cell: &crate::grid::Cell) -> String {
+    if cell.is_empty() {
+        input.to_string()
+    } else {
+        format!("{input}_{}", cell.label())
+    }
+}
+
+/// Copies a table's CSV, Markdown and LaTeX (same stem) beside the report.
+fn copy_table_files(
+    markdown: &std::path::Path,
+    dir: &std::path::Path,
+    name: &str,
+) -> Result<(), StageError> {
+    std::fs::create_dir_all(dir).map_err(anyhow::Error::from)?;
+    for ext in ["csv", "md", "tex"] {
+        let from = markdown.with_extension(ext);
+        if from.exists() {
+            std::fs::copy(&from, dir.join(format!("{name}.{ext}")))
+                .map_err(|e| anyhow::anyhow!("{}: {e}", from.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The report's blocks.
 pub fn document(p: &Params, ctx: &Context) -> Result<Document, StageError> {
     let mut doc = Document::new(&p.title);
     if let Some(intro) = &p.intro {
         doc.push(Block::Paragraph(intro.clone()));
     }
     let run = &ctx.run;
+    if let Some(note) = run.scale.as_ref().and_then(|s| p.scale_notes.get(s)) {
+        doc.push(Block::Paragraph(note.clone()));
+    }
     doc.push(Block::KeyValues(vec![
         ("pipeline".into(), run.pipeline.clone()),
-        ("scale".into(), run.scale.clone().unwrap_or_else(|| "-".into())),
+        (
+            "scale".into(),
+            run.scale.clone().unwrap_or_else(|| "-".into()),
+        ),
         ("nrun".into(), run.version.to_string()),
         ("backend".into(), crate::ot::backend::compiled().to_string()),
         ("device".into(), run.device.to_string()),
@@ -77,18 +116,31 @@ pub fn document(p: &Params, ctx: &Context) -> Result<Document, StageError> {
             doc.push(Block::Paragraph(text.clone()));
         }
         for name in &section.inputs {
-            let ups = ctx
-                .upstreams(name)
-                .map_err(|_| anyhow::anyhow!("section `{}` names input `{name}`, which this stage does not have", section.heading))?;
+            let ups = ctx.upstreams(name).map_err(|_| {
+                anyhow::anyhow!(
+                    "section `{}` names input `{name}`, which this stage does not have",
+                    section.heading
+                )
+            })?;
             for up in ups {
                 for artifact in artifacts::read(&up.dir)? {
                     match artifact {
                         Artifact::Table { file, caption } => {
-                            let markdown = std::fs::read_to_string(up.dir.join(&file)).map_err(|e| StageError::bad_input(up.dir.join(&file), e.to_string()))?;
+                            let source = up.dir.join(&file);
+                            let markdown = std::fs::read_to_string(&source)
+                                .map_err(|e| StageError::bad_input(&source, e.to_string()))?;
+                            copy_table_files(
+                                &source,
+                                &ctx.out.join("tables"),
+                                &table_name(name, &up.cell),
+                            )?;
                             doc.push(Block::Table { markdown, caption });
                         }
                         Artifact::Figure { file, caption } => {
-                            doc.push(Block::Figure { path: up.dir.join(file), caption });
+                            doc.push(Block::Figure {
+                                path: up.dir.join(file),
+                                caption,
+                            });
                         }
                     }
                 }

@@ -47,8 +47,16 @@ impl StageKind for Sample {
     const NAME: &'static str = "sample";
     const VERSION: u32 = 1;
     const INPUTS: Option<&'static [InputSpec]> = Some(&[
-        InputSpec { name: "model", required: true, accepts: Accepts::Stage },
-        InputSpec { name: "data", required: true, accepts: Accepts::Stage },
+        InputSpec {
+            name: "model",
+            required: true,
+            accepts: Accepts::Stage,
+        },
+        InputSpec {
+            name: "data",
+            required: true,
+            accepts: Accepts::Stage,
+        },
     ]);
 
     fn validate(p: &Params) -> Result<(), ParamError> {
@@ -64,8 +72,11 @@ impl StageKind for Sample {
     fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
         let model_dir = ctx.input_dir("model")?.to_path_buf();
         let spec_path = model_dir.join("transport.json");
-        let spec: TransportSpec = serde_json::from_slice(&std::fs::read(&spec_path).map_err(|e| StageError::bad_input(&spec_path, e.to_string()))?)
-            .map_err(|e| StageError::bad_input(&spec_path, e.to_string()))?;
+        let spec: TransportSpec = serde_json::from_slice(
+            &std::fs::read(&spec_path)
+                .map_err(|e| StageError::bad_input(&spec_path, e.to_string()))?,
+        )
+        .map_err(|e| StageError::bad_input(&spec_path, e.to_string()))?;
         let weights = match p.snapshot {
             Some(step) => model_dir.join("snapshots").join(format!("T_{step}.bpk")),
             None => model_dir.join("T.bpk"),
@@ -75,7 +86,8 @@ impl StageKind for Sample {
         if !data.on_load.is_empty() {
             // Inputs with per-load transforms are drawn once, seeded, so every
             // model sees the same ones.
-            let sampler = LoadSampler::new(x.clone(), data.on_load.clone()).map_err(|e| anyhow::anyhow!(e))?;
+            let sampler = LoadSampler::new(x.clone(), data.on_load.clone())
+                .map_err(|e| anyhow::anyhow!(e))?;
             let mut r = rng::stream(p.seed, Purpose::Sample, 1);
             x = crate::samples::Samples::new(
                 crate::samples::Sampler::item_shape(&sampler).to_vec(),
@@ -83,7 +95,12 @@ impl StageKind for Sample {
             );
         }
         if x.shape != spec.source {
-            return Err(anyhow::anyhow!("T maps items of shape {:?}, the data has {:?}", spec.source, x.shape).into());
+            return Err(anyhow::anyhow!(
+                "T maps items of shape {:?}, the data has {:?}",
+                spec.source,
+                x.shape
+            )
+            .into());
         }
         let n = p.limit.map_or(x.n, |l| l.min(x.n));
         let x = x.head(n);
@@ -103,16 +120,40 @@ impl StageKind for Sample {
             s.extend(inner);
             s
         };
-        tensors.insert("x".to_string(), Tensor::F32 { shape: with(n, &x.shape), data: x.data.clone() });
+        tensors.insert(
+            "x".to_string(),
+            Tensor::F32 {
+                shape: with(n, &x.shape),
+                data: x.data.clone(),
+            },
+        );
         let mut sample_shape = vec![n, p.z_count];
         sample_shape.extend(&spec.target);
-        tensors.insert("samples".to_string(), Tensor::F32 { shape: sample_shape, data: samples });
+        tensors.insert(
+            "samples".to_string(),
+            Tensor::F32 {
+                shape: sample_shape,
+                data: samples,
+            },
+        );
         if let Some(clean) = &data.clean {
             let clean = clean.head(n);
-            tensors.insert("clean".to_string(), Tensor::F32 { shape: with(n, &clean.shape), data: clean.data });
+            tensors.insert(
+                "clean".to_string(),
+                Tensor::F32 {
+                    shape: with(n, &clean.shape),
+                    data: clean.data,
+                },
+            );
         }
         if let Some(labels) = &data.labels {
-            tensors.insert("labels".to_string(), Tensor::I64 { shape: vec![n], data: labels[..n].to_vec() });
+            tensors.insert(
+                "labels".to_string(),
+                Tensor::I64 {
+                    shape: vec![n],
+                    data: labels[..n].to_vec(),
+                },
+            );
         }
         tensor_file::write(&ctx.out.join("samples.safetensors"), &tensors)?;
         let meta = json!({
@@ -123,7 +164,11 @@ impl StageKind for Sample {
             "snapshot": p.snapshot,
             "device": backend::describe(&device),
         });
-        std::fs::write(ctx.out.join("samples.json"), serde_json::to_vec_pretty(&meta).map_err(anyhow::Error::from)?).map_err(anyhow::Error::from)?;
+        std::fs::write(
+            ctx.out.join("samples.json"),
+            serde_json::to_vec_pretty(&meta).map_err(anyhow::Error::from)?,
+        )
+        .map_err(anyhow::Error::from)?;
         Ok(())
     }
 }

@@ -37,7 +37,10 @@ impl Select {
         if let Some(split) = &self.split {
             let total: f64 = split.fractions.iter().sum();
             if split.fractions.iter().any(|f| *f <= 0.0) || (total - 1.0).abs() > 1e-9 {
-                return Err(ParamError::at("select.split.fractions", "fractions must be positive and sum to 1"));
+                return Err(ParamError::at(
+                    "select.split.fractions",
+                    "fractions must be positive and sum to 1",
+                ));
             }
             if split.take >= split.fractions.len() {
                 return Err(ParamError::at(
@@ -54,7 +57,9 @@ impl Select {
     /// shuffle beyond membership).
     pub fn indices(&self, labels: Option<&[i64]>, n: usize) -> Vec<usize> {
         let mut keep: Vec<usize> = (0..n)
-            .filter(|&i| self.labels.is_empty() || labels.is_some_and(|l| self.labels.contains(&l[i])))
+            .filter(|&i| {
+                self.labels.is_empty() || labels.is_some_and(|l| self.labels.contains(&l[i]))
+            })
             .collect();
         if let Some(split) = &self.split {
             let mut order = keep.clone();
@@ -89,7 +94,11 @@ impl Select {
 }
 
 /// Items of `samples` (and their labels) at `indices`.
-pub fn pick(samples: &Samples, labels: Option<&[i64]>, indices: &[usize]) -> (Samples, Option<Vec<i64>>) {
+pub fn pick(
+    samples: &Samples,
+    labels: Option<&[i64]>,
+    indices: &[usize],
+) -> (Samples, Option<Vec<i64>>) {
     let x = Samples::new(samples.shape.clone(), samples.gather(indices));
     let labels = labels.map(|l| indices.iter().map(|&i| l[i]).collect());
     (x, labels)
@@ -104,20 +113,34 @@ mod tests {
         let labels: Vec<i64> = (0..100).map(|i| i % 3).collect();
         let half = |take| Select {
             labels: vec![1],
-            split: Some(Split { fractions: vec![0.5, 0.5], take, seed: 4 }),
+            split: Some(Split {
+                fractions: vec![0.5, 0.5],
+                take,
+                seed: 4,
+            }),
             limit: None,
         };
-        let (a, b) = (half(0).indices(Some(&labels), 100), half(1).indices(Some(&labels), 100));
+        let (a, b) = (
+            half(0).indices(Some(&labels), 100),
+            half(1).indices(Some(&labels), 100),
+        );
         assert_eq!(a.len() + b.len(), 33);
         assert!(a.iter().all(|i| !b.contains(i)));
         assert!(a.iter().chain(&b).all(|&i| labels[i] == 1));
-        assert!(a.windows(2).all(|w| w[0] < w[1]), "original order within a part");
+        assert!(
+            a.windows(2).all(|w| w[0] < w[1]),
+            "original order within a part"
+        );
     }
 
     #[test]
     fn bad_fractions_are_rejected() {
         let s = Select {
-            split: Some(Split { fractions: vec![0.5, 0.6], take: 0, seed: 0 }),
+            split: Some(Split {
+                fractions: vec![0.5, 0.6],
+                take: 0,
+                seed: 0,
+            }),
             ..Select::default()
         };
         assert!(s.validate().is_err());

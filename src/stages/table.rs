@@ -12,17 +12,28 @@ impl StageKind for Table {
     type Params = PivotSpec;
     const NAME: &'static str = "table";
     const VERSION: u32 = 1;
-    const INPUTS: Option<&'static [InputSpec]> = Some(&[InputSpec { name: "metrics", required: true, accepts: Accepts::Stage }]);
+    const INPUTS: Option<&'static [InputSpec]> = Some(&[InputSpec {
+        name: "metrics",
+        required: true,
+        accepts: Accepts::Stage,
+    }]);
 
     fn validate(p: &PivotSpec) -> Result<(), ParamError> {
         if p.rows == p.columns {
-            return Err(ParamError::at("columns", "rows and columns must be different params"));
+            return Err(ParamError::at(
+                "columns",
+                "rows and columns must be different params",
+            ));
         }
         Ok(())
     }
 
     fn run(&self, spec: PivotSpec, ctx: &mut Context) -> Result<(), StageError> {
-        let files: Vec<_> = ctx.upstreams("metrics")?.iter().map(|u| u.dir.join("metrics.csv")).collect();
+        let files: Vec<_> = ctx
+            .upstreams("metrics")?
+            .iter()
+            .map(|u| u.dir.join("metrics.csv"))
+            .collect();
         let rows = read_rows(&files).map_err(|e| anyhow::anyhow!("{e}"))?;
         let table = pivot(&rows, &spec).map_err(|e| anyhow::anyhow!("{e}"))?;
         let write = |name: &str, text: String| {
@@ -35,6 +46,12 @@ impl StageKind for Table {
             .caption
             .clone()
             .unwrap_or_else(|| format!("{} by {} and {}", spec.metric, spec.rows, spec.columns));
-        artifacts::write(&ctx.out, &[Artifact::Table { file: "table.md".into(), caption }])
+        artifacts::write(
+            &ctx.out,
+            &[Artifact::Table {
+                file: "table.md".into(),
+                caption,
+            }],
+        )
     }
 }

@@ -21,15 +21,37 @@ pub struct Toy2d;
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Distribution {
     /// `k` Gaussians on a circle (3 for seed 000's first toy).
-    GaussianRing { k: usize, radius: f32, std: f32 },
+    GaussianRing {
+        k: usize,
+        radius: f32,
+        std: f32,
+    },
     /// A `side` x `side` grid of Gaussians, `spacing` apart, centred on 0.
-    GaussianGrid { side: usize, spacing: f32, std: f32 },
+    GaussianGrid {
+        side: usize,
+        spacing: f32,
+        std: f32,
+    },
     /// One Gaussian.
-    Gaussian { #[serde(default)] mean: [f32; 2], std: f32 },
-    NoisyCircle { radius: f32, noise: f32 },
-    Moons { noise: f32 },
-    UniformSquare { half_width: f32 },
-    SwissRoll { noise: f32, scale: f32 },
+    Gaussian {
+        #[serde(default)]
+        mean: [f32; 2],
+        std: f32,
+    },
+    NoisyCircle {
+        radius: f32,
+        noise: f32,
+    },
+    Moons {
+        noise: f32,
+    },
+    UniformSquare {
+        half_width: f32,
+    },
+    SwissRoll {
+        noise: f32,
+        scale: f32,
+    },
     /// SPEC 5(c): x on the 5x5 grid mixture, `clean` its projection on the
     /// unit circle plus noise.
     GridToCircle,
@@ -65,16 +87,26 @@ impl StageKind for Toy2d {
         let r = &mut rng;
         let n = p.n;
         let (x, paired) = match p.distribution.clone() {
-            Distribution::GaussianRing { k, radius, std } => (toys::gaussian_ring(n, k, radius, std, r), None),
-            Distribution::GaussianGrid { side, spacing, std } => (toys::gaussian_grid(n, side, spacing, std, r), None),
+            Distribution::GaussianRing { k, radius, std } => {
+                (toys::gaussian_ring(n, k, radius, std, r), None)
+            }
+            Distribution::GaussianGrid { side, spacing, std } => {
+                (toys::gaussian_grid(n, side, spacing, std, r), None)
+            }
             Distribution::Gaussian { mean, std } => (
                 toys::gaussian_ring(n, 1, 0.0, std, r).map(|pts| shift(pts, mean)),
                 None,
             ),
-            Distribution::NoisyCircle { radius, noise } => (toys::noisy_circle(n, radius, noise, r), None),
+            Distribution::NoisyCircle { radius, noise } => {
+                (toys::noisy_circle(n, radius, noise, r), None)
+            }
             Distribution::Moons { noise } => (toys::moons(n, noise, r), None),
-            Distribution::UniformSquare { half_width } => (toys::uniform_square(n, half_width, r), None),
-            Distribution::SwissRoll { noise, scale } => (toys::swiss_roll(n, noise, scale, r), None),
+            Distribution::UniformSquare { half_width } => {
+                (toys::uniform_square(n, half_width, r), None)
+            }
+            Distribution::SwissRoll { noise, scale } => {
+                (toys::swiss_roll(n, noise, scale, r), None)
+            }
             Distribution::GridToCircle => {
                 let (x, y) = toys::grid_to_circle(n, r).map_err(bad_param)?;
                 (Ok(x), Some(y))

@@ -26,7 +26,9 @@ use crate::ot::cost::Cost;
 use crate::ot::nets::{Model, NetSpec};
 use crate::ot::rng::{self, Purpose};
 use crate::ot::schedule::{LrDecay, Schedule};
-use crate::ot::trainer::{AdamSpec, GuardSpec, Observer, Snapshot, StepStats, TrainConfig, TrainError, Trainer, ZSpec};
+use crate::ot::trainer::{
+    AdamSpec, GuardSpec, Observer, Snapshot, StepStats, TrainConfig, TrainError, Trainer, ZSpec,
+};
 use crate::samples::{Sampler, Samples};
 use crate::tensor_file::{self, Dataset};
 
@@ -123,8 +125,16 @@ impl StageKind for Train {
     const NAME: &'static str = "train";
     const VERSION: u32 = 1;
     const INPUTS: Option<&'static [InputSpec]> = Some(&[
-        InputSpec { name: "source", required: true, accepts: Accepts::Stage },
-        InputSpec { name: "target", required: true, accepts: Accepts::Stage },
+        InputSpec {
+            name: "source",
+            required: true,
+            accepts: Accepts::Stage,
+        },
+        InputSpec {
+            name: "target",
+            required: true,
+            accepts: Accepts::Stage,
+        },
     ]);
 
     fn validate(p: &Params) -> Result<(), ParamError> {
@@ -138,10 +148,23 @@ impl StageKind for Train {
         if p.z.count == 0 {
             return Err(ParamError::at("z.count", "must be positive"));
         }
-        let gamma = cfg.gamma.g0.abs().max(cfg.gamma.g1.abs()).copysign(cfg.gamma.g1);
-        p.cost.check(if gamma == 0.0 { 0.0 } else { gamma }, p.z.count).map_err(|m| ParamError::at("cost", m))?;
-        if p.trace.as_ref().is_some_and(|t| t.every == 0 || t.points < 2) {
-            return Err(ParamError::at("trace", "every must be positive and points at least 2"));
+        let gamma = cfg
+            .gamma
+            .g0
+            .abs()
+            .max(cfg.gamma.g1.abs())
+            .copysign(cfg.gamma.g1);
+        p.cost
+            .check(if gamma == 0.0 { 0.0 } else { gamma }, p.z.count)
+            .map_err(|m| ParamError::at("cost", m))?;
+        if p.trace
+            .as_ref()
+            .is_some_and(|t| t.every == 0 || t.points < 2)
+        {
+            return Err(ParamError::at(
+                "trace",
+                "every must be positive and points at least 2",
+            ));
         }
         Ok(())
     }
@@ -149,9 +172,12 @@ impl StageKind for Train {
     fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
         let source = Dataset::read(ctx.input_dir("source")?)?;
         let target = Dataset::read(ctx.input_dir("target")?)?;
-        let source_sampler = LoadSampler::new(source.x.clone(), source.on_load.clone()).map_err(|e| anyhow::anyhow!(e))?;
-        let target_sampler = LoadSampler::new(target.x.clone(), target.on_load.clone()).map_err(|e| anyhow::anyhow!(e))?;
-        let device = backend::device(ctx.run.device, ctx.gpu.as_ref().map(|g| g.ordinal)).map_err(|e| anyhow::anyhow!(e))?;
+        let source_sampler = LoadSampler::new(source.x.clone(), source.on_load.clone())
+            .map_err(|e| anyhow::anyhow!(e))?;
+        let target_sampler = LoadSampler::new(target.x.clone(), target.on_load.clone())
+            .map_err(|e| anyhow::anyhow!(e))?;
+        let device = backend::device(ctx.run.device, ctx.gpu.as_ref().map(|g| g.ordinal))
+            .map_err(|e| anyhow::anyhow!(e))?;
         ctx.log(format!("device {}", backend::describe(&device)));
         let threads = ctx.cpus.max(1);
         let pool = rayon::ThreadPoolBuilder::new()
@@ -162,13 +188,24 @@ impl StageKind for Train {
     }
 }
 
-fn train(p: &Params, ctx: &mut Context, source: &LoadSampler, target: &LoadSampler, device: &Device) -> Result<(), StageError> {
+fn train(
+    p: &Params,
+    ctx: &mut Context,
+    source: &LoadSampler,
+    target: &LoadSampler,
+    device: &Device,
+) -> Result<(), StageError> {
     let cfg = p.config();
-    let mut trainer = Trainer::new(cfg.clone(), source, target, device).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut trainer =
+        Trainer::new(cfg.clone(), source, target, device).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut observer = Recorder::new(p, ctx, source, target, device);
     if let Some(dir) = checkpoint::latest(&observer.ctx.work) {
         let step = checkpoint::load(&dir, &mut trainer).map_err(|e| anyhow::anyhow!(e))?;
-        observer.resume(step, &checkpoint::extra(&dir, "log.csv"), &checkpoint::extra(&dir, "trace.csv"));
+        observer.resume(
+            step,
+            &checkpoint::extra(&dir, "log.csv"),
+            &checkpoint::extra(&dir, "trace.csv"),
+        );
         observer.event(format!("resumed from the checkpoint at step {step}"));
     }
     let started = Instant::now();
@@ -190,7 +227,10 @@ fn train(p: &Params, ctx: &mut Context, source: &LoadSampler, target: &LoadSampl
         z_channels: p.z.channels,
         z_std: p.z.std,
     };
-    write_json(&out.join("transport.json"), &serde_json::to_value(&spec).map_err(anyhow::Error::from)?)?;
+    write_json(
+        &out.join("transport.json"),
+        &serde_json::to_value(&spec).map_err(anyhow::Error::from)?,
+    )?;
     std::fs::write(out.join("log.csv"), &observer.log).map_err(anyhow::Error::from)?;
     if p.trace.is_some() {
         std::fs::write(out.join("trace.csv"), &observer.trace).map_err(anyhow::Error::from)?;
@@ -214,8 +254,11 @@ fn train(p: &Params, ctx: &mut Context, source: &LoadSampler, target: &LoadSampl
 }
 
 fn write_json(path: &std::path::Path, value: &serde_json::Value) -> Result<(), StageError> {
-    std::fs::write(path, serde_json::to_vec_pretty(value).map_err(anyhow::Error::from)?)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()).into())
+    std::fs::write(
+        path,
+        serde_json::to_vec_pretty(value).map_err(anyhow::Error::from)?,
+    )
+    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()).into())
 }
 
 /// `<name>.bpk` (burn, with parameter ids) and `<name>.safetensors`.
@@ -250,7 +293,13 @@ const LOG_HEADER: &str = "step,gamma,f_loss,t_loss,cost,seconds\n";
 const TRACE_HEADER: &str = "step,energy_distance\n";
 
 impl<'a> Recorder<'a> {
-    fn new(p: &Params, ctx: &'a mut Context, source: &LoadSampler, target: &LoadSampler, device: &Device) -> Self {
+    fn new(
+        p: &Params,
+        ctx: &'a mut Context,
+        source: &LoadSampler,
+        target: &LoadSampler,
+        device: &Device,
+    ) -> Self {
         let trace_spec = p.trace.clone().map(|t| {
             let mut r = rng::stream(p.seed, Purpose::Sample, 7);
             let xs = Samples::new(source.item_shape().to_vec(), source.draw(&mut r, t.points));
@@ -307,14 +356,22 @@ fn truncate(text: &str, header: &str, step: u64) -> String {
 
 impl Observer for Recorder<'_> {
     fn on_step(&mut self, s: &StepStats, t: &Model) {
-        let _ = writeln!(self.log, "{},{},{},{},{},{:.3}", s.step, s.gamma, s.f_loss, s.t_loss, s.cost, s.seconds);
+        let _ = writeln!(
+            self.log,
+            "{},{},{},{},{},{:.3}",
+            s.step, s.gamma, s.f_loss, s.t_loss, s.cost, s.seconds
+        );
         let done = s.step + 1;
         let message = format!("γ {:.3} f {:.4} T {:.4}", s.gamma, s.f_loss, s.t_loss);
         self.ctx.progress(done, Some(self.iterations), message);
         if self.snapshots.contains(&done) {
             let dir = self.ctx.out.join("snapshots");
             let _ = std::fs::create_dir_all(&dir);
-            if let Err(e) = t.clone().into_record().save(dir.join(format!("T_{done}.bpk"))) {
+            if let Err(e) = t
+                .clone()
+                .into_record()
+                .save(dir.join(format!("T_{done}.bpk")))
+            {
                 self.event(format!("snapshot at step {done} not saved: {e}"));
             }
         }
@@ -331,9 +388,21 @@ impl Observer for Recorder<'_> {
     }
 
     fn on_checkpoint(&mut self, snapshot: &Snapshot) -> Result<(), String> {
-        let extras = [Extra { name: "log.csv", text: &self.log }, Extra { name: "trace.csv", text: &self.trace }];
+        let extras = [
+            Extra {
+                name: "log.csv",
+                text: &self.log,
+            },
+            Extra {
+                name: "trace.csv",
+                text: &self.trace,
+            },
+        ];
         checkpoint::save(&self.ctx.work, snapshot, &extras)?;
-        self.ctx.log(format!("checkpoint at step {} (every {})", snapshot.step, self.checkpoint_every));
+        self.ctx.log(format!(
+            "checkpoint at step {} (every {})",
+            snapshot.step, self.checkpoint_every
+        ));
         Ok(())
     }
 

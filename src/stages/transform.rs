@@ -61,22 +61,43 @@ pub enum Op {
         pil: bool,
     },
     /// Adds N(0, std^2) (in [-1, 1] units: 0.4 there is 0.2 on [0, 1]).
-    Noise { std: f32 },
+    Noise {
+        std: f32,
+    },
     /// A `size` box, shifted by `offset` `[dy, dx]` from the centre.
     Crop {
         size: [usize; 2],
         #[serde(default)]
         offset: [i64; 2],
     },
-    Blur { kernel: usize, sigma: f32 },
+    Blur {
+        kernel: usize,
+        sigma: f32,
+    },
     /// Random rectangles hidden (set to `fill`).
-    MaskRectangles { count: usize, min_side: usize, max_side: usize, #[serde(default = "minus_one")] fill: f32 },
+    MaskRectangles {
+        count: usize,
+        min_side: usize,
+        max_side: usize,
+        #[serde(default = "minus_one")]
+        fill: f32,
+    },
     /// A random fraction of pixels hidden.
-    MaskPixels { fraction: f32, #[serde(default = "minus_one")] fill: f32 },
+    MaskPixels {
+        fraction: f32,
+        #[serde(default = "minus_one")]
+        fill: f32,
+    },
     /// Grayscale to a random colour per image (seed 004).
-    Colorize { #[serde(default)] uniform_rgb: bool },
+    Colorize {
+        #[serde(default)]
+        uniform_rgb: bool,
+    },
     /// 2-D points: x / (||x|| + eps) plus N(0, noise^2).
-    ProjectCircle { eps: f32, noise: f32 },
+    ProjectCircle {
+        eps: f32,
+        noise: f32,
+    },
 }
 
 fn minus_one() -> f32 {
@@ -102,8 +123,16 @@ impl StageKind for Transform {
     const NAME: &'static str = "transform";
     const VERSION: u32 = 1;
     const INPUTS: Option<&'static [InputSpec]> = Some(&[
-        InputSpec { name: "data", required: true, accepts: Accepts::Stage },
-        InputSpec { name: "clean", required: false, accepts: Accepts::Stage },
+        InputSpec {
+            name: "data",
+            required: true,
+            accepts: Accepts::Stage,
+        },
+        InputSpec {
+            name: "clean",
+            required: false,
+            accepts: Accepts::Stage,
+        },
     ]);
 
     fn validate(p: &Params) -> Result<(), ParamError> {
@@ -123,7 +152,9 @@ impl StageKind for Transform {
         let clean = if ctx.inputs.contains_key("clean") {
             let paired = Dataset::read(ctx.input_dir("clean")?)?;
             if paired.x.n != x.n {
-                return Err(anyhow::anyhow!("`clean` has {} items, the data {}", paired.x.n, x.n).into());
+                return Err(
+                    anyhow::anyhow!("`clean` has {} items, the data {}", paired.x.n, x.n).into(),
+                );
             }
             Some(paired.x)
         } else if p.keep_clean {
@@ -151,7 +182,10 @@ impl StageKind for Transform {
 fn images(s: &Samples) -> Result<Images, StageError> {
     match s.shape.as_slice() {
         [c, h, w] => Images::new(s.n, *c, *h, *w, s.data.clone()).map_err(bad_param),
-        other => Err(anyhow::anyhow!("this op needs images [c, h, w], the data has items {other:?}").into()),
+        other => Err(anyhow::anyhow!(
+            "this op needs images [c, h, w], the data has items {other:?}"
+        )
+        .into()),
     }
 }
 
@@ -161,34 +195,96 @@ fn from_images(i: Images) -> Samples {
 
 pub fn apply(op: &Op, x: &Samples, rng: &mut ChaCha8Rng) -> Result<Samples, StageError> {
     let out = match op {
-        Op::Resize { size, mode, antialias, pil: false } => {
-            let r = Resize { h: size[0], w: size[1], interp: mode.interp(), antialias: *antialias };
+        Op::Resize {
+            size,
+            mode,
+            antialias,
+            pil: false,
+        } => {
+            let r = Resize {
+                h: size[0],
+                w: size[1],
+                interp: mode.interp(),
+                antialias: *antialias,
+            };
             from_images(r.apply(&images(x)?).map_err(bad_param)?)
         }
-        Op::Resize { size, mode, pil: true, .. } => {
+        Op::Resize {
+            size,
+            mode,
+            pil: true,
+            ..
+        } => {
             let imgs = images(x)?;
-            let bytes: Vec<u8> = imgs.data.iter().map(|&v| ((v.clamp(-1.0, 1.0) + 1.0) * 127.5).round() as u8).collect();
-            let out = pil_resize_u8(&bytes, imgs.n * imgs.c, (imgs.h, imgs.w), (size[0], size[1]), mode.interp()).map_err(bad_param)?;
+            let bytes: Vec<u8> = imgs
+                .data
+                .iter()
+                .map(|&v| ((v.clamp(-1.0, 1.0) + 1.0) * 127.5).round() as u8)
+                .collect();
+            let out = pil_resize_u8(
+                &bytes,
+                imgs.n * imgs.c,
+                (imgs.h, imgs.w),
+                (size[0], size[1]),
+                mode.interp(),
+            )
+            .map_err(bad_param)?;
             from_images(Images::from_u8(imgs.n, imgs.c, size[0], size[1], &out).map_err(bad_param)?)
         }
         Op::Noise { std } => {
             let imgs = Images::new(x.n, 1, 1, x.item_size(), x.data.clone()).map_err(bad_param)?;
-            Samples::new(x.shape.clone(), gaussian_noise(&imgs, *std, rng).map_err(bad_param)?.data)
+            Samples::new(
+                x.shape.clone(),
+                gaussian_noise(&imgs, *std, rng).map_err(bad_param)?.data,
+            )
         }
         Op::Crop { size, offset } => {
-            let b = CropBox { h: size[0], w: size[1], dy: offset[0], dx: offset[1] };
+            let b = CropBox {
+                h: size[0],
+                w: size[1],
+                dy: offset[0],
+                dx: offset[1],
+            };
             from_images(b.apply(&images(x)?).map_err(bad_param)?)
         }
-        Op::Blur { kernel, sigma } => from_images(gaussian_blur(&images(x)?, *kernel, *sigma).map_err(bad_param)?),
-        Op::MaskRectangles { count, min_side, max_side, fill } => {
-            let kind = MaskKind::Rectangles { count: *count, min_side: *min_side, max_side: *max_side };
-            from_images(random_mask(&images(x)?, kind, *fill, rng).map_err(bad_param)?.images)
+        Op::Blur { kernel, sigma } => {
+            from_images(gaussian_blur(&images(x)?, *kernel, *sigma).map_err(bad_param)?)
         }
-        Op::MaskPixels { fraction, fill } => {
-            from_images(random_mask(&images(x)?, MaskKind::Pixels { fraction: *fraction }, *fill, rng).map_err(bad_param)?.images)
+        Op::MaskRectangles {
+            count,
+            min_side,
+            max_side,
+            fill,
+        } => {
+            let kind = MaskKind::Rectangles {
+                count: *count,
+                min_side: *min_side,
+                max_side: *max_side,
+            };
+            from_images(
+                random_mask(&images(x)?, kind, *fill, rng)
+                    .map_err(bad_param)?
+                    .images,
+            )
         }
+        Op::MaskPixels { fraction, fill } => from_images(
+            random_mask(
+                &images(x)?,
+                MaskKind::Pixels {
+                    fraction: *fraction,
+                },
+                *fill,
+                rng,
+            )
+            .map_err(bad_param)?
+            .images,
+        ),
         Op::Colorize { uniform_rgb } => {
-            let coloring = if *uniform_rgb { Coloring::UniformRgb } else { Coloring::Hue };
+            let coloring = if *uniform_rgb {
+                Coloring::UniformRgb
+            } else {
+                Coloring::Hue
+            };
             from_images(colorize(&images(x)?, coloring, rng).map_err(bad_param)?)
         }
         Op::ProjectCircle { eps, noise } => {

@@ -44,11 +44,20 @@ pub struct Mlp {
 }
 
 impl Mlp {
-    pub fn new(init: &mut Init, d_in: usize, hidden: &[usize], d_out: usize, activation: Activation) -> Mlp {
+    pub fn new(
+        init: &mut Init,
+        d_in: usize,
+        hidden: &[usize],
+        d_out: usize,
+        activation: Activation,
+    ) -> Mlp {
         let mut sizes = vec![d_in];
         sizes.extend_from_slice(hidden);
         sizes.push(d_out);
-        let layers = sizes.windows(2).map(|w| Dense::new(init, w[0], w[1])).collect();
+        let layers = sizes
+            .windows(2)
+            .map(|w| Dense::new(init, w[0], w[1]))
+            .collect();
         Mlp { layers, activation }
     }
 

@@ -110,19 +110,50 @@ impl NetSpec {
     pub fn check(&self, role: Role, item: &[usize]) -> Result<(), String> {
         let image = item.len() == 3;
         match (self, role) {
-            (NetSpec::Mlp { hidden, .. }, _) if hidden.contains(&0) => Err("hidden layers need a positive width".into()),
+            (NetSpec::Mlp { hidden, .. }, _) if hidden.contains(&0) => {
+                Err("hidden layers need a positive width".into())
+            }
             (NetSpec::Mlp { .. }, _) => Ok(()),
-            (_, _) if !image => Err(format!("{} needs images [c, h, w], the data has items of shape {item:?}", self.name())),
-            (NetSpec::CnnT { layers, channels }, Role::Transport) if *layers >= 2 && *channels > 0 => Ok(()),
-            (NetSpec::CnnT { .. }, Role::Transport) => Err("cnn_t needs at least 2 layers and positive channels".into()),
-            (NetSpec::Unet { base }, Role::Transport) if *base > 0 && item[1] % 16 == 0 && item[2] % 16 == 0 => Ok(()),
-            (NetSpec::Unet { .. }, Role::Transport) => Err("unet needs a positive base and image sides divisible by 16".into()),
+            (_, _) if !image => Err(format!(
+                "{} needs images [c, h, w], the data has items of shape {item:?}",
+                self.name()
+            )),
+            (NetSpec::CnnT { layers, channels }, Role::Transport)
+                if *layers >= 2 && *channels > 0 =>
+            {
+                Ok(())
+            }
+            (NetSpec::CnnT { .. }, Role::Transport) => {
+                Err("cnn_t needs at least 2 layers and positive channels".into())
+            }
+            (NetSpec::Unet { base }, Role::Transport)
+                if *base > 0 && item[1] % 16 == 0 && item[2] % 16 == 0 =>
+            {
+                Ok(())
+            }
+            (NetSpec::Unet { .. }, Role::Transport) => {
+                Err("unet needs a positive base and image sides divisible by 16".into())
+            }
             (NetSpec::CnnF { .. }, Role::Potential) if item[1] >= 16 && item[2] >= 16 => Ok(()),
-            (NetSpec::CnnF { .. }, Role::Potential) => Err("cnn_f pools four times: images must be at least 16x16".into()),
-            (NetSpec::ResnetD { .. }, Role::Potential) if item[1] == item[2] && item[1] >= 4 && item[1].is_power_of_two() => Ok(()),
-            (NetSpec::ResnetD { .. }, Role::Potential) => Err("resnet_d needs square images with a power-of-two side".into()),
-            (_, Role::Transport) => Err(format!("{} is a potential network, not a transport map", self.name())),
-            (_, Role::Potential) => Err(format!("{} is a transport map, not a potential network", self.name())),
+            (NetSpec::CnnF { .. }, Role::Potential) => {
+                Err("cnn_f pools four times: images must be at least 16x16".into())
+            }
+            (NetSpec::ResnetD { .. }, Role::Potential)
+                if item[1] == item[2] && item[1] >= 4 && item[1].is_power_of_two() =>
+            {
+                Ok(())
+            }
+            (NetSpec::ResnetD { .. }, Role::Potential) => {
+                Err("resnet_d needs square images with a power-of-two side".into())
+            }
+            (_, Role::Transport) => Err(format!(
+                "{} is a potential network, not a transport map",
+                self.name()
+            )),
+            (_, Role::Potential) => Err(format!(
+                "{} is a transport map, not a potential network",
+                self.name()
+            )),
         }
     }
 
@@ -139,25 +170,55 @@ impl NetSpec {
     /// Builds the net for items of shape `item` (`[c, h, w]` or `[d]`).
     /// A transport net also takes `z_channels` extra inputs (channels for
     /// images, coordinates for points) and outputs `out_channels` channels.
-    pub fn build(&self, init: &mut Init, role: Role, item: &[usize], z_channels: usize, out_channels: usize) -> Model {
+    pub fn build(
+        &self,
+        init: &mut Init,
+        role: Role,
+        item: &[usize],
+        z_channels: usize,
+        out_channels: usize,
+    ) -> Model {
         let input = match item {
             [c, h, w] => [*c, *h, *w],
             _ => [item.iter().product(), 1, 1],
         };
         let [c, h, _] = input;
-        let c_in = c + if role == Role::Transport { z_channels } else { 0 };
+        let c_in = c + if role == Role::Transport {
+            z_channels
+        } else {
+            0
+        };
         let net = match (self, role) {
             (NetSpec::Mlp { hidden, activation }, Role::Transport) => {
                 let pixels = input[1] * input[2];
-                Net::Mlp(Mlp::new(init, c_in * pixels, hidden, out_channels * pixels, *activation))
+                Net::Mlp(Mlp::new(
+                    init,
+                    c_in * pixels,
+                    hidden,
+                    out_channels * pixels,
+                    *activation,
+                ))
             }
-            (NetSpec::Mlp { hidden, activation }, Role::Potential) => {
-                Net::Mlp(Mlp::new(init, c * input[1] * input[2], hidden, 1, *activation))
+            (NetSpec::Mlp { hidden, activation }, Role::Potential) => Net::Mlp(Mlp::new(
+                init,
+                c * input[1] * input[2],
+                hidden,
+                1,
+                *activation,
+            )),
+            (NetSpec::CnnT { channels, layers }, _) => {
+                Net::CnnT(CnnT::new(init, c_in, out_channels, *channels, *layers))
             }
-            (NetSpec::CnnT { channels, layers }, _) => Net::CnnT(CnnT::new(init, c_in, out_channels, *channels, *layers)),
             (NetSpec::CnnF { channels }, _) => Net::CnnF(CnnF::new(init, c, *channels)),
             (NetSpec::Unet { base }, _) => Net::UNet(UNet::new(init, c_in, out_channels, *base)),
-            (NetSpec::ResnetD { nf, nf_max, res_ratio }, _) => Net::ResNetD(ResNetD::new(init, c, h, *nf, *nf_max, *res_ratio)),
+            (
+                NetSpec::ResnetD {
+                    nf,
+                    nf_max,
+                    res_ratio,
+                },
+                _,
+            ) => Net::ResNetD(ResNetD::new(init, c, h, *nf, *nf_max, *res_ratio)),
         };
         Model {
             net,
@@ -211,7 +272,11 @@ impl burn::module::ModuleVisitor for Named {
     fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
         let value = param.val();
         let shape = value.dims().to_vec();
-        let data = value.into_data().convert::<f32>().try_into_vec::<f32>().unwrap_or_default();
+        let data = value
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .unwrap_or_default();
         self.out.push((self.path.join("."), shape, data));
     }
 }
@@ -262,15 +327,29 @@ mod tests {
             rng: rng::stream(0, Purpose::InitT, 0),
             device: &device,
         };
-        spec.build(&mut init, role, item, z, item[0]).parameter_count()
+        spec.build(&mut init, role, item, z, item[0])
+            .parameter_count()
     }
 
     /// SPEC 3: the seed's nets at 32x32 with one z channel.
     #[test]
     fn seed_cnn_parameter_counts_match_the_spec() {
-        let t = count(NetSpec::CnnT { channels: 128, layers: 7 }, Role::Transport, &[1, 32, 32], 1);
+        let t = count(
+            NetSpec::CnnT {
+                channels: 128,
+                layers: 7,
+            },
+            Role::Transport,
+            &[1, 32, 32],
+            1,
+        );
         assert_eq!(t, 2_058_369);
-        let f = count(NetSpec::CnnF { channels: 128 }, Role::Potential, &[1, 32, 32], 0);
+        let f = count(
+            NetSpec::CnnF { channels: 128 },
+            Role::Potential,
+            &[1, 32, 32],
+            0,
+        );
         assert_eq!(f, 970_497);
     }
 
@@ -281,7 +360,16 @@ mod tests {
     fn official_net_parameter_counts() {
         let unet = count(NetSpec::Unet { base: 48 }, Role::Transport, &[3, 64, 64], 1);
         assert_eq!(unet, unet_params(4, 3, 48));
-        let d = count(NetSpec::ResnetD { nf: 64, nf_max: 512, res_ratio: 0.1 }, Role::Potential, &[3, 64, 64], 0);
+        let d = count(
+            NetSpec::ResnetD {
+                nf: 64,
+                nf_max: 512,
+                res_ratio: 0.1,
+            },
+            Role::Potential,
+            &[3, 64, 64],
+            0,
+        );
         assert_eq!(d, resnet_d_params(3, 64, 64, 512));
     }
 
@@ -324,8 +412,26 @@ mod tests {
 
     #[test]
     fn roles_are_checked() {
-        assert!(NetSpec::CnnF { channels: 8 }.check(Role::Transport, &[1, 32, 32]).is_err());
-        assert!(NetSpec::CnnT { channels: 8, layers: 7 }.check(Role::Transport, &[2]).is_err());
-        assert!(NetSpec::Mlp { hidden: vec![4], activation: Activation::Relu }.check(Role::Potential, &[2]).is_ok());
+        assert!(
+            NetSpec::CnnF { channels: 8 }
+                .check(Role::Transport, &[1, 32, 32])
+                .is_err()
+        );
+        assert!(
+            NetSpec::CnnT {
+                channels: 8,
+                layers: 7
+            }
+            .check(Role::Transport, &[2])
+            .is_err()
+        );
+        assert!(
+            NetSpec::Mlp {
+                hidden: vec![4],
+                activation: Activation::Relu
+            }
+            .check(Role::Potential, &[2])
+            .is_ok()
+        );
     }
 }

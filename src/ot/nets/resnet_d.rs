@@ -54,7 +54,14 @@ pub struct ResNetD {
 
 impl ResNetD {
     /// `size` is the image side (a power of two, at least 4).
-    pub fn new(init: &mut Init, c_in: usize, size: usize, nf: usize, nf_max: usize, res_ratio: f64) -> ResNetD {
+    pub fn new(
+        init: &mut Init,
+        c_in: usize,
+        size: usize,
+        nf: usize,
+        nf_max: usize,
+        res_ratio: f64,
+    ) -> ResNetD {
         let levels_count = (size / FINAL_SIDE).max(1).ilog2() as usize;
         let width = |i: usize| (nf << i).min(nf_max);
         let stem = Conv::new(init, c_in, nf, 3, true);
@@ -77,7 +84,9 @@ impl ResNetD {
         let mut x = leaky_relu(self.stem.forward(x), SLOPE);
         for (i, level) in self.levels.iter().enumerate() {
             if i > 0 {
-                let pool = AvgPoolOptions::new([3, 3]).with_stride([2, 2]).with_padding([1, 1]);
+                let pool = AvgPoolOptions::new([3, 3])
+                    .with_stride([2, 2])
+                    .with_padding([1, 1]);
                 x = avg_pool2d(x, pool);
             }
             for block in level {

@@ -51,7 +51,10 @@ impl UNet {
         let inc = DoubleConv::new(init, c_in, b, b);
         // With bilinear up-sampling the deepest level keeps 8b channels.
         let widths = [(b, 2 * b), (2 * b, 4 * b), (4 * b, 8 * b), (8 * b, 8 * b)];
-        let downs = widths.iter().map(|&(i, o)| DoubleConv::new(init, i, o, o)).collect();
+        let downs = widths
+            .iter()
+            .map(|&(i, o)| DoubleConv::new(init, i, o, o))
+            .collect();
         // (input channels after concatenation, output channels)
         let ups = [(16 * b, 4 * b), (8 * b, 2 * b), (4 * b, b), (2 * b, b)]
             .iter()
