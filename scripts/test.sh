@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/nrun-target}"
 # The browser test must not silently skip where Chromium was installed.
 if command -v chromedriver >/dev/null; then export NRUN_REQUIRE_BROWSER=1; fi
-cargo test --locked --all-targets "$@"
+cargo test --locked "$@"
