@@ -50,7 +50,13 @@ impl Plan {
         for &s in &graph.order {
             let stage = &p.stages[s];
             let axes = p.grid.ordered(|a| graph.axes[s].contains(a));
-            for cell in Grid::cells(&axes) {
+            'cells: for cell in Grid::cells(&axes) {
+                let excluded = stage.only.iter().any(|(axis, values)| {
+                    cell.get(axis).is_some_and(|v| !values.iter().any(|w| crate::canon::to_string(w) == crate::canon::to_string(v)))
+                });
+                if excluded {
+                    continue;
+                }
                 let lookup = |name: &str| p.lookup(name, &cell);
                 let params = match resolve(&stage.params, &lookup) {
                     Ok(v) => v,
@@ -96,8 +102,9 @@ impl Plan {
                             } else if ups.len() == 1 {
                                 json!({"stage": instances[ups[0]].key})
                             } else {
-                                // The upstream failed validation; its error is already reported.
-                                continue;
+                                // No upstream instance: it failed validation (already
+                                // reported) or an `only` upstream left this cell out.
+                                continue 'cells;
                             };
                             for &i in &ups {
                                 if !deps.contains(&i) {

@@ -46,6 +46,9 @@ pub struct StageDecl {
     /// The stage's `params`, unresolved (`${...}` still in place).
     pub params: Node,
     pub aggregate: Aggregate,
+    /// Restricts axes to some of their values for this stage (and so for
+    /// what reads it): `only: {gamma: [1]}`.
+    pub only: Vec<(String, Vec<Json>)>,
     pub resources: Resources,
     /// Copy the outputs to `results/<pipeline>/<publish>` as plain files
     /// after a successful run (for reports kept under version control).
@@ -125,6 +128,7 @@ const STAGE_KEYS: &[&str] = &[
     "inputs",
     "params",
     "aggregate",
+    "only",
     "resources",
     "publish",
     "description",
@@ -534,6 +538,10 @@ impl Checker {
             None => Aggregate::None,
             Some(n) => self.aggregate(n, &join(&path, "aggregate"), grid),
         };
+        let only = match get("only") {
+            None => Vec::new(),
+            Some(n) => self.only(n, &join(&path, "only"), grid),
+        };
         let resources = match get("resources") {
             None => Resources { cpus: 1, gpus: 0 },
             Some(n) => self.resources(n, &join(&path, "resources")),
@@ -562,6 +570,7 @@ impl Checker {
             inputs,
             params: stage_params,
             aggregate,
+            only,
             resources,
             publish,
             reads,
@@ -772,6 +781,24 @@ impl Checker {
                 Aggregate::None
             }
         }
+    }
+
+    fn only(&mut self, node: &Node, path: &str, grid: &Grid) -> Vec<(String, Vec<Json>)> {
+        let mut out = Vec::new();
+        for (k, v) in self.map(node, path, &[]).unwrap_or_default() {
+            let key = join(path, &k.name);
+            if !grid.is_axis(&k.name) {
+                self.error(k.loc, key, format!("`{}` is not a grid axis", k.name));
+                continue;
+            }
+            match &v.value {
+                Value::Seq(items) if !items.is_empty() => {
+                    out.push((k.name.clone(), items.iter().map(|i| crate::canon::canonical(&i.to_json())).collect()));
+                }
+                _ => self.error(v.loc, key, "expected a non-empty list of axis values"),
+            }
+        }
+        out
     }
 
     fn resources(&mut self, node: &Node, path: &str) -> Resources {

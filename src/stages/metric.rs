@@ -17,8 +17,18 @@
 //! `bary_error`, the mean distance between the barycentre of T(x, .) and the
 //! exact plan's partner of x.
 //!
-//! Output: `metrics.csv` (the cell's params, then `metric,value,std,n`) and
-//! `metrics.json`.
+//! With the training output bound to `model`: `fit_final`, the last
+//! push-forward energy distance of the training trace, and
+//! `fit_oscillation`, its standard deviation over the second half of
+//! training (how much the fit keeps moving between fake solutions, seed
+//! 000 Fig. 8/9, as one number).
+//!
+//! `closed_form_error`: for Gaussian source and target, the mean of
+//! ||T(x, z) - T*(x)|| / ||T*(x)|| where T*(x) = m_y + A (x - m_x) is the
+//! closed-form OT map between Gaussians fitted to the inputs and the target.
+//!
+//! Output: `metrics.csv` (the cell's params, then `metric,value,std,n`),
+//! `metrics.json`, and `metrics.md` (listed for reports).
 
 use std::fmt::Write as _;
 
@@ -50,6 +60,9 @@ pub enum Name {
     Frechet,
     OtGap,
     BaryError,
+    FitFinal,
+    FitOscillation,
+    ClosedFormError,
 }
 
 impl Name {
@@ -66,14 +79,18 @@ impl Name {
             Name::Frechet => "frechet",
             Name::OtGap => "ot_gap",
             Name::BaryError => "bary_error",
+            Name::FitFinal => "fit_final",
+            Name::FitOscillation => "fit_oscillation",
+            Name::ClosedFormError => "closed_form_error",
         }
     }
 
     fn needs_target(self) -> bool {
-        matches!(
-            self,
-            Name::Energy | Name::Mmd | Name::Frechet | Name::OtGap | Name::BaryError
-        )
+        matches!(self, Name::Energy | Name::Mmd | Name::Frechet | Name::OtGap | Name::BaryError | Name::ClosedFormError)
+    }
+
+    fn needs_model(self) -> bool {
+        matches!(self, Name::FitFinal | Name::FitOscillation)
     }
 }
 
@@ -103,11 +120,16 @@ impl StageKind for Metric {
     const INPUTS: Option<&'static [InputSpec]> = Some(&[
         InputSpec {
             name: "samples",
-            required: true,
+            required: false,
             accepts: Accepts::Stage,
         },
         InputSpec {
             name: "target",
+            required: false,
+            accepts: Accepts::Stage,
+        },
+        InputSpec {
+            name: "model",
             required: false,
             accepts: Accepts::Stage,
         },
@@ -124,19 +146,15 @@ impl StageKind for Metric {
     }
 
     fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
-        let path = ctx.input_dir("samples")?.join("samples.safetensors");
-        let tensors = tensor_file::read(&path)?;
-        let f32s = |name: &str| match tensors.get(name) {
-            Some(Tensor::F32 { shape, data }) => Some((shape.clone(), data.clone())),
-            _ => None,
+        let needs_samples = p.metrics.iter().any(|m| !m.needs_model());
+        let loaded = if needs_samples {
+            if !ctx.inputs.contains_key("samples") {
+                return Err(anyhow::anyhow!("these metrics need the `samples` input").into());
+            }
+            Some(Loaded::read(&ctx.input_dir("samples")?.join("samples.safetensors"))?)
+        } else {
+            None
         };
-        let (shape, samples) =
-            f32s("samples").ok_or_else(|| StageError::bad_input(&path, "no `samples` tensor"))?;
-        let (n, z) = (shape[0], shape[1]);
-        let item: Vec<usize> = shape[2..].to_vec();
-        let d: usize = item.iter().product();
-        let x = f32s("x").map(|(_, v)| v);
-        let clean = f32s("clean").map(|(_, v)| v);
         let target = if p.metrics.iter().any(|m| m.needs_target()) {
             if !ctx.inputs.contains_key("target") {
                 return Err(anyhow::anyhow!("these metrics need the `target` input").into());
@@ -145,10 +163,24 @@ impl StageKind for Metric {
         } else {
             None
         };
+        let trace = if p.metrics.iter().any(|m| m.needs_model()) {
+            if !ctx.inputs.contains_key("model") {
+                return Err(anyhow::anyhow!("these metrics need the training output bound to `model`").into());
+            }
+            Some(read_trace(&ctx.input_dir("model")?.join("trace.csv"))?)
+        } else {
+            None
+        };
 
         let mut rows: Vec<(Name, Summary)> = Vec::new();
         for &m in &p.metrics {
-            let summary = match m {
+            let summary = if m.needs_model() {
+                let trace = trace.as_ref().expect("read above");
+                fit_summary(m, trace)?
+            } else {
+                let Loaded { n, z, item, d, samples, x, clean } = loaded.as_ref().expect("read above");
+                let (n, z, d) = (*n, *z, *d);
+                match m {
                 Name::Psnr | Name::PsnrMean | Name::Ssim | Name::SsimMean | Name::Mse => {
                     let clean = clean.as_ref().ok_or_else(|| {
                         anyhow::anyhow!(
@@ -156,15 +188,15 @@ impl StageKind for Metric {
                             m.label()
                         )
                     })?;
-                    paired(m, &samples, clean, n, z, &item, p.data_range)?
+                    paired(m, samples, clean, n, z, item, p.data_range)?
                 }
                 Name::Diversity => {
-                    Summary::one(diversity(&samples, n, z, d).map_err(metric_error)?, n)
+                    Summary::one(diversity(samples, n, z, d).map_err(metric_error)?, n)
                 }
                 Name::Energy | Name::Mmd | Name::Frechet => {
                     let target = target.as_ref().expect("read above");
                     let ys = cap(&target.x.data, d, p.max_points);
-                    let generated = cap(&samples, d, p.max_points);
+                    let generated = cap(samples, d, p.max_points);
                     let value = match m {
                         Name::Energy => energy_distance(generated, ys, d),
                         Name::Mmd => mmd2_rbf(generated, ys, d, Bandwidth::MedianHeuristic),
@@ -174,19 +206,14 @@ impl StageKind for Metric {
                     Summary::one(value, generated.len() / d)
                 }
                 Name::OtGap | Name::BaryError => {
-                    let x = x
-                        .as_ref()
-                        .ok_or_else(|| anyhow::anyhow!("the samples file has no inputs `x`"))?;
-                    plan_quality(
-                        m,
-                        x,
-                        &samples,
-                        &target.as_ref().expect("read above").x.data,
-                        n,
-                        z,
-                        d,
-                        p.max_points,
-                    )?
+                    let x = x.as_ref().ok_or_else(|| anyhow::anyhow!("the samples file has no inputs `x`"))?;
+                    plan_quality(m, x, samples, &target.as_ref().expect("read above").x.data, n, z, d, p.max_points)?
+                }
+                Name::ClosedFormError => {
+                    let x = x.as_ref().ok_or_else(|| anyhow::anyhow!("the samples file has no inputs `x`"))?;
+                    closed_form_error(x, samples, &target.as_ref().expect("read above").x.data, n, z, d)?
+                }
+                Name::FitFinal | Name::FitOscillation => unreachable!("handled above"),
                 }
             };
             ctx.log(format!(
@@ -229,6 +256,13 @@ impl StageKind for Metric {
             json_rows.push(json!({"metric": m.label(), "value": finite(s.mean), "std": finite(s.std), "n": s.n}));
         }
         std::fs::write(ctx.out.join("metrics.csv"), csv).map_err(anyhow::Error::from)?;
+        let mut md = String::from("| metric | value | std | n |\n| --- | ---: | ---: | ---: |\n");
+        for (m, s) in &rows {
+            let _ = writeln!(md, "| {} | {:.4} | {:.4} | {} |", m.label(), s.mean, s.std, s.n);
+        }
+        std::fs::write(ctx.out.join("metrics.md"), md).map_err(anyhow::Error::from)?;
+        let caption = if cell.is_empty() { "Metrics".to_string() } else { format!("Metrics ({cell})") };
+        super::artifacts::write(&ctx.out, &[super::artifacts::Artifact::Table { file: "metrics.md".into(), caption }])?;
         let doc = json!({"cell": cell.to_json(), "metrics": json_rows});
         std::fs::write(
             ctx.out.join("metrics.json"),
@@ -237,6 +271,89 @@ impl StageKind for Metric {
         .map_err(anyhow::Error::from)?;
         Ok(())
     }
+}
+
+/// A `sample` output in memory.
+struct Loaded {
+    n: usize,
+    z: usize,
+    item: Vec<usize>,
+    d: usize,
+    samples: Vec<f32>,
+    x: Option<Vec<f32>>,
+    clean: Option<Vec<f32>>,
+}
+
+impl Loaded {
+    fn read(path: &std::path::Path) -> Result<Loaded, StageError> {
+        let tensors = tensor_file::read(path)?;
+        let f32s = |name: &str| match tensors.get(name) {
+            Some(Tensor::F32 { shape, data }) => Some((shape.clone(), data.clone())),
+            _ => None,
+        };
+        let (shape, samples) = f32s("samples").ok_or_else(|| StageError::bad_input(path, "no `samples` tensor"))?;
+        if shape.len() < 3 {
+            return Err(StageError::bad_input(path, format!("`samples` has shape {shape:?}, expected [n, z, ...]")));
+        }
+        let item: Vec<usize> = shape[2..].to_vec();
+        Ok(Loaded {
+            n: shape[0],
+            z: shape[1],
+            d: item.iter().product(),
+            item,
+            samples,
+            x: f32s("x").map(|(_, v)| v),
+            clean: f32s("clean").map(|(_, v)| v),
+        })
+    }
+}
+
+/// The `(step, energy_distance)` rows of a training trace.
+fn read_trace(path: &std::path::Path) -> Result<Vec<(f64, f64)>, StageError> {
+    let text = std::fs::read_to_string(path).map_err(|_| StageError::bad_input(path, "no training trace: give the train stage a `trace` param"))?;
+    let rows: Vec<(f64, f64)> = text
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let (a, b) = l.split_once(',')?;
+            Some((a.parse().ok()?, b.parse().ok()?))
+        })
+        .collect();
+    if rows.is_empty() {
+        return Err(StageError::bad_input(path, "the training trace has no rows"));
+    }
+    Ok(rows)
+}
+
+fn fit_summary(m: Name, trace: &[(f64, f64)]) -> Result<Summary, StageError> {
+    let last_step = trace.last().expect("non-empty").0;
+    Ok(match m {
+        Name::FitFinal => Summary::one(trace.last().expect("non-empty").1, 1),
+        _ => {
+            let late: Vec<f64> = trace.iter().filter(|(s, _)| *s > last_step / 2.0).map(|(_, v)| *v).collect();
+            let s = Summary::of(&late);
+            Summary::one(s.std, s.n)
+        }
+    })
+}
+
+/// Relative error of T against the closed-form map between fitted Gaussians.
+fn closed_form_error(x: &[f32], samples: &[f32], target: &[f32], n: usize, z: usize, d: usize) -> Result<Summary, StageError> {
+    use crate::metrics::frechet::gaussian_ot_map;
+    use crate::metrics::gaussian::Gaussian;
+    let source = Gaussian::fit(&x[..n * d], d).map_err(metric_error)?;
+    let goal = Gaussian::fit(target, d).map_err(metric_error)?;
+    let a = gaussian_ot_map(source.cov(), goal.cov()).map_err(metric_error)?;
+    let mut errors = Vec::with_capacity(n * z);
+    for i in 0..n {
+        let xi = nalgebra::DVector::from_iterator(d, x[i * d..(i + 1) * d].iter().map(|v| *v as f64));
+        let want = goal.mean() + &a * (xi - source.mean());
+        for k in 0..z {
+            let got = nalgebra::DVector::from_iterator(d, samples[(i * z + k) * d..(i * z + k + 1) * d].iter().map(|v| *v as f64));
+            errors.push((got - &want).norm() / want.norm());
+        }
+    }
+    Ok(Summary::of(&errors))
 }
 
 fn finite(v: f64) -> Json {

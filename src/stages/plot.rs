@@ -262,6 +262,19 @@ impl StageKind for Plot {
                 )?
             }
         };
+        // A plot stage that still varies over some axes makes one figure per
+        // cell: say which in the caption.
+        let figures: Vec<Artifact> = if ctx.cell.is_empty() || matches!(p.figure, Figure::Samples { .. } | Figure::Map2d { .. }) {
+            figures
+        } else {
+            figures
+                .into_iter()
+                .map(|a| match a {
+                    Artifact::Figure { file, caption } => Artifact::Figure { file, caption: format!("{caption} ({})", ctx.cell) },
+                    other => other,
+                })
+                .collect()
+        };
         artifacts::write(&ctx.out, &figures)
     }
 }
@@ -445,8 +458,11 @@ fn map_figures(
                 segments: segs,
             });
         }
-        let stem = out.join(format!("map_{key}"));
-        let caption = format!("{title} ({})", key.replace(',', ", "));
+        let (stem, caption) = if key == "_" {
+            (out.join("map"), title.to_string())
+        } else {
+            (out.join(format!("map_{key}")), format!("{title} ({})", key.replace(',', ", ")))
+        };
         scatter_row(&stem, &caption, &row).map_err(plot_error)?;
         figs.push(figure(&stem, caption));
     }

@@ -32,11 +32,11 @@ pub enum Distribution {
         spacing: f32,
         std: f32,
     },
-    /// One Gaussian.
+    /// One Gaussian N(mean, cov).
     Gaussian {
         #[serde(default)]
         mean: [f32; 2],
-        std: f32,
+        cov: [[f32; 2]; 2],
     },
     NoisyCircle {
         radius: f32,
@@ -93,10 +93,7 @@ impl StageKind for Toy2d {
             Distribution::GaussianGrid { side, spacing, std } => {
                 (toys::gaussian_grid(n, side, spacing, std, r), None)
             }
-            Distribution::Gaussian { mean, std } => (
-                toys::gaussian_ring(n, 1, 0.0, std, r).map(|pts| shift(pts, mean)),
-                None,
-            ),
+            Distribution::Gaussian { mean, cov } => (gaussian(n, mean, cov, r), None),
             Distribution::NoisyCircle { radius, noise } => {
                 (toys::noisy_circle(n, radius, noise, r), None)
             }
@@ -137,9 +134,31 @@ impl StageKind for Toy2d {
     }
 }
 
-fn shift(mut pts: Points, mean: [f32; 2]) -> Points {
-    for (i, v) in pts.data.iter_mut().enumerate() {
-        *v += mean[i % 2];
+/// n draws of N(mean, cov) through the Cholesky factor of `cov`.
+fn gaussian(n: usize, mean: [f32; 2], cov: [[f32; 2]; 2], rng: &mut ChaCha8Rng) -> Result<Points, crate::data::error::ParamError> {
+    use rand::RngExt;
+    let [[a, b], [b2, c]] = cov;
+    let invalid = |what: &'static str| crate::data::error::ParamError::Invalid {
+        name: what,
+        value: f64::from(a),
+        expected: "a symmetric positive definite 2x2 matrix",
+    };
+    if (b - b2).abs() > 1e-6 * (a.abs() + c.abs()).max(1e-30) {
+        return Err(invalid("covariance (not symmetric)"));
     }
-    pts
+    // cov = L L^T with L = [[l11, 0], [l21, l22]].
+    let l11 = a.sqrt();
+    let l21 = b / l11;
+    let l22 = (c - l21 * l21).sqrt();
+    if !(l11 > 0.0 && l22 > 0.0) {
+        return Err(invalid("covariance (not positive definite)"));
+    }
+    let mut data = Vec::with_capacity(2 * n);
+    for _ in 0..n {
+        let e0: f32 = rng.sample(rand_distr::StandardNormal);
+        let e1: f32 = rng.sample(rand_distr::StandardNormal);
+        data.push(mean[0] + l11 * e0);
+        data.push(mean[1] + l21 * e0 + l22 * e1);
+    }
+    Points::new(n, 2, data)
 }
