@@ -5,7 +5,8 @@
 //! pipeline can state unit conversions such as the report's gamma to the
 //! paper's explicitly. A string that is exactly one `${...}` takes the
 //! param's own type; otherwise the pieces are joined as text. `$${` writes a
-//! literal `${`.
+//! literal `${`. `${labels[pair]}` indexes a map param with the value of
+//! another param (e.g. a grid axis).
 
 use serde_json::Value as Json;
 
@@ -24,6 +25,8 @@ enum Part {
 pub enum Expr {
     Number(f64),
     Param(String),
+    /// `map[key]`: the entry of map param `map` named by param `key`'s value.
+    Index(String, String),
     Neg(Box<Expr>),
     Binary(Box<Expr>, Op, Box<Expr>),
 }
@@ -119,6 +122,10 @@ impl Expr {
         match self {
             Expr::Number(_) => {}
             Expr::Param(p) => out.push(p),
+            Expr::Index(map, key) => {
+                out.push(map);
+                out.push(key);
+            }
             Expr::Neg(e) => e.collect_params(out),
             Expr::Binary(a, _, b) => {
                 a.collect_params(out);
@@ -130,6 +137,18 @@ impl Expr {
     pub fn eval(&self, lookup: &dyn Fn(&str) -> Option<Json>) -> Result<Json, String> {
         match self {
             Expr::Param(p) => lookup(p).ok_or_else(|| format!("unknown param `{p}`")),
+            Expr::Index(map, key) => {
+                let k = lookup(key).ok_or_else(|| format!("unknown param `{key}`"))?;
+                let k = crate::canon::label(&k);
+                match lookup(map) {
+                    Some(Json::Object(entries)) => entries
+                        .get(&k)
+                        .cloned()
+                        .ok_or_else(|| format!("param `{map}` has no entry `{k}` (for `{key}`)")),
+                    Some(other) => Err(format!("param `{map}` is {other}, not a mapping")),
+                    None => Err(format!("unknown param `{map}`")),
+                }
+            }
             _ => number(self.eval_number(lookup)?),
         }
     }
@@ -137,10 +156,9 @@ impl Expr {
     fn eval_number(&self, lookup: &dyn Fn(&str) -> Option<Json>) -> Result<f64, String> {
         match self {
             Expr::Number(x) => Ok(*x),
-            Expr::Param(p) => match lookup(p) {
-                Some(Json::Number(n)) => Ok(n.as_f64().unwrap_or(f64::NAN)),
-                Some(other) => Err(format!("param `{p}` is {other}, not a number")),
-                None => Err(format!("unknown param `{p}`")),
+            Expr::Param(_) | Expr::Index(..) => match self.eval(lookup)? {
+                Json::Number(n) => Ok(n.as_f64().unwrap_or(f64::NAN)),
+                other => Err(format!("`{}` is {other}, not a number", self.text())),
             },
             Expr::Neg(e) => Ok(-e.eval_number(lookup)?),
             Expr::Binary(a, op, b) => {
@@ -151,6 +169,27 @@ impl Expr {
                     Op::Mul => a * b,
                     Op::Div => a / b,
                 })
+            }
+        }
+    }
+}
+
+impl Expr {
+    /// The expression as written (for messages).
+    fn text(&self) -> String {
+        match self {
+            Expr::Number(x) => x.to_string(),
+            Expr::Param(p) => p.clone(),
+            Expr::Index(m, k) => format!("{m}[{k}]"),
+            Expr::Neg(e) => format!("-{}", e.text()),
+            Expr::Binary(a, op, b) => {
+                let op = match op {
+                    Op::Add => "+",
+                    Op::Sub => "-",
+                    Op::Mul => "*",
+                    Op::Div => "/",
+                };
+                format!("{} {op} {}", a.text(), b.text())
             }
         }
     }
@@ -185,7 +224,7 @@ fn tokenize(src: &str) -> Result<Vec<Token>, String> {
         let c = chars[i];
         if c.is_whitespace() {
             i += 1;
-        } else if "+-*/()".contains(c) {
+        } else if "+-*/()[]".contains(c) {
             tokens.push(Token::Sym(c));
             i += 1;
         } else if c.is_ascii_digit() || c == '.' {
@@ -266,6 +305,19 @@ impl Parser {
                 }
             }
             Some(Token::Num(x)) => Ok(Expr::Number(x)),
+            Some(Token::Name(n)) if self.peek() == Some(&Token::Sym('[')) => {
+                self.pos += 1;
+                let key = match self.peek().cloned() {
+                    Some(Token::Name(k)) => k,
+                    _ => return Err(format!("`{n}[` must be followed by a param name")),
+                };
+                self.pos += 1;
+                if self.peek() != Some(&Token::Sym(']')) {
+                    return Err(format!("missing `]` after `{n}[{key}`"));
+                }
+                self.pos += 1;
+                Ok(Expr::Index(n, key))
+            }
             Some(Token::Name(n)) => Ok(Expr::Param(n)),
             Some(t) => Err(format!("unexpected `{t}`")),
             None => Err("expression ends too early".to_string()),
@@ -284,6 +336,8 @@ mod tests {
             "train.lr" => Some(json!(0.0001)),
             "cost" => Some(json!("weak_kernel")),
             "n" => Some(json!(3)),
+            "labels" => Some(json!({"tshirt": 0, "coat": 4})),
+            "pair" => Some(json!("coat")),
             _ => None,
         }
     }
@@ -316,9 +370,19 @@ mod tests {
     }
 
     #[test]
+    fn maps_are_indexed_by_params() {
+        assert_eq!(render("${labels[pair]}").unwrap(), json!(4));
+        assert_eq!(render("${labels[pair] * 2}").unwrap(), json!(8));
+        assert!(render("${labels[n]}").unwrap_err().contains("no entry `3`"));
+        assert!(render("${cost[pair]}").unwrap_err().contains("not a mapping"));
+        let t = Template::parse("${labels[pair]}").unwrap().unwrap();
+        assert_eq!(t.params(), vec!["labels", "pair"]);
+    }
+
+    #[test]
     fn errors_name_the_problem() {
         assert!(render("${gama}").unwrap_err().contains("gama"));
-        assert!(render("${cost * 2}").unwrap_err().contains("not a number"));
+        assert!(render("${cost * 2}").unwrap_err().contains("`cost` is \"weak_kernel\", not a number"));
         assert!(Template::parse("${gamma").is_err());
         assert!(Template::parse("${}").is_err());
         assert!(Template::parse("${gamma +}").is_err());

@@ -46,9 +46,11 @@ pub struct StageDecl {
     /// The stage's `params`, unresolved (`${...}` still in place).
     pub params: Node,
     pub aggregate: Aggregate,
-    /// Restricts axes to some of their values for this stage (and so for
-    /// what reads it): `only: {gamma: [1]}`.
-    pub only: Vec<(String, Vec<Json>)>,
+    /// Restricts the stage's cells (and so what reads it): a cell is kept
+    /// when it matches any clause, i.e. every axis of the clause takes one of
+    /// the listed values. `only: {gamma: [1]}` is one clause; a list of
+    /// clauses allows combinations, e.g. the strong cost at gamma 0 only.
+    pub only: Vec<Vec<(String, Vec<Json>)>>,
     pub resources: Resources,
     /// Copy the outputs to `results/<pipeline>/<publish>` as plain files
     /// after a successful run (for reports kept under version control).
@@ -783,7 +785,22 @@ impl Checker {
         }
     }
 
-    fn only(&mut self, node: &Node, path: &str, grid: &Grid) -> Vec<(String, Vec<Json>)> {
+    fn only(&mut self, node: &Node, path: &str, grid: &Grid) -> Vec<Vec<(String, Vec<Json>)>> {
+        match &node.value {
+            Value::Seq(clauses) if !clauses.is_empty() => clauses
+                .iter()
+                .enumerate()
+                .map(|(i, c)| self.only_clause(c, &format!("{path}[{i}]"), grid))
+                .collect(),
+            Value::Map(_) => vec![self.only_clause(node, path, grid)],
+            _ => {
+                self.error(node.loc, path, "expected {axis: [values]} or a list of them");
+                Vec::new()
+            }
+        }
+    }
+
+    fn only_clause(&mut self, node: &Node, path: &str, grid: &Grid) -> Vec<(String, Vec<Json>)> {
         let mut out = Vec::new();
         for (k, v) in self.map(node, path, &[]).unwrap_or_default() {
             let key = join(path, &k.name);

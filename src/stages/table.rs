@@ -3,7 +3,7 @@
 //! reference values (a paper's table) and the differences.
 
 use super::artifacts::{self, Artifact};
-use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind};
+use super::{Context, InputSpec, ParamError, StageError, StageKind};
 use crate::table::{PivotSpec, pivot, read_rows, to_csv, to_latex, to_markdown};
 
 pub struct Table;
@@ -12,11 +12,9 @@ impl StageKind for Table {
     type Params = PivotSpec;
     const NAME: &'static str = "table";
     const VERSION: u32 = 1;
-    const INPUTS: Option<&'static [InputSpec]> = Some(&[InputSpec {
-        name: "metrics",
-        required: true,
-        accepts: Accepts::Stage,
-    }]);
+    /// Any inputs: every metric stage bound here contributes its rows
+    /// (e.g. a strong-cost branch beside the weak-cost one).
+    const INPUTS: Option<&'static [InputSpec]> = None;
 
     fn validate(p: &PivotSpec) -> Result<(), ParamError> {
         if p.rows == p.columns {
@@ -29,11 +27,10 @@ impl StageKind for Table {
     }
 
     fn run(&self, spec: PivotSpec, ctx: &mut Context) -> Result<(), StageError> {
-        let files: Vec<_> = ctx
-            .upstreams("metrics")?
-            .iter()
-            .map(|u| u.dir.join("metrics.csv"))
-            .collect();
+        let mut files = Vec::new();
+        for name in ctx.inputs.keys() {
+            files.extend(ctx.upstreams(name)?.iter().map(|u| u.dir.join("metrics.csv")));
+        }
         let rows = read_rows(&files).map_err(|e| anyhow::anyhow!("{e}"))?;
         let table = pivot(&rows, &spec).map_err(|e| anyhow::anyhow!("{e}"))?;
         let write = |name: &str, text: String| {

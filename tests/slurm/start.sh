@@ -108,6 +108,9 @@ DependencyParameters=kill_invalid_depend
 # scancel: SIGKILL 5 s after SIGTERM (default 30) keeps tests and stop fast.
 KillWait=5
 ReturnToService=2
+# A job no node can run (e.g. more CPUs than the node has) is refused by
+# sbatch, not left pending forever with Reason=PartitionConfig.
+EnforcePartLimits=ALL
 NodeName=localhost CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
@@ -115,6 +118,9 @@ EOF
 # Daemons get /dev/null and log files for stdio: a caller that captures
 # this script's output must not wait for daemons holding its pipes.
 say "starting munged, slurmctld, slurmd ($state)"
+# From here on a failure stops what did start, keeping the logs: no daemon
+# is left holding the ports for the next cluster.
+die() { "$here/stop.sh" "$state" >&2 || true; echo "slurm/start.sh: $*" >&2; exit 1; }
 runuser -u munge -- munged --force \
   --socket="$state/munge/munge.socket.2" --key-file="$state/munge/munge.key" \
   --pid-file="$state/munge/munged.pid" --log-file="$state/munge/munged.log" \

@@ -44,20 +44,28 @@ if alive "$state/slurmctld.pid" slurmctld; then
   fi
 fi
 
-# Reverse start order: the node, the controller, then munge that both use.
+# All three at once: each takes about 2 s to exit, and none needs the
+# others to shut down (the jobs are gone already).
+pids=()
 for d in slurmd:slurmd slurmctld:slurmctld munge/munged:munged; do
   pidfile=$state/${d%%:*}.pid name=${d##*:}
   if alive "$pidfile" "$name"; then
     pid=$(cat "$pidfile")
     kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do [ -d "/proc/$pid" ] || break; sleep 0.2; done
-    if [ -d "/proc/$pid" ]; then
-      echo "slurm/stop.sh: $name ($pid) ignored SIGTERM for 10 s: SIGKILL" >&2
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-    echo "slurm/stop.sh: stopped $name ($pid)" >&2
+    pids+=("$pid")
+    echo "slurm/stop.sh: stopping $name ($pid)" >&2
   fi
   rm -f "$pidfile"
+done
+for _ in $(seq 50); do
+  left=()
+  for pid in ${pids[@]+"${pids[@]}"}; do [ -d "/proc/$pid" ] && left+=("$pid"); done
+  [ ${#left[@]} -eq 0 ] && break
+  sleep 0.2
+done
+for pid in ${left[@]+"${left[@]}"}; do
+  echo "slurm/stop.sh: $pid ignored SIGTERM for 10 s: SIGKILL" >&2
+  kill -KILL "$pid" 2>/dev/null || true
 done
 rm -f "$state/munge/munge.socket.2" "$state/munge/munge.socket.2.lock"
 
