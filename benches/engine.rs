@@ -24,7 +24,11 @@ fn pipeline() -> String {
 
 fn stats(mut samples: Vec<f64>) -> (f64, f64, f64) {
     samples.sort_by(f64::total_cmp);
-    (samples[0], samples[samples.len() / 2], samples[samples.len() - 1])
+    (
+        samples[0],
+        samples[samples.len() / 2],
+        samples[samples.len() - 1],
+    )
 }
 
 fn main() {
@@ -33,8 +37,16 @@ fn main() {
     std::fs::write(dir.path().join("data.bin"), vec![7u8; 1 << 20]).unwrap();
     let nrun = env!("CARGO_BIN_EXE_nrun");
     let run = || {
-        let out = Command::new(nrun).args(["p.yaml", "-q"]).current_dir(dir.path()).output().expect("nrun runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(nrun)
+            .args(["p.yaml", "-q"])
+            .current_dir(dir.path())
+            .output()
+            .expect("nrun runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let first = run();
@@ -47,7 +59,9 @@ fn main() {
         assert!(out.contains("0 ran, 200 cached"), "{out}");
     }
     let (min, median, max) = stats(times);
-    println!("cached run, 200 instances: min {min:.1} ms, median {median:.1} ms, max {max:.1} ms (target <= 50 ms)");
+    println!(
+        "cached run, 200 instances: min {min:.1} ms, median {median:.1} ms, max {max:.1} ms (target <= 50 ms)"
+    );
 
     let big = dir.path().join("big.bin");
     let size: usize = 1 << 30;
@@ -72,5 +86,7 @@ fn main() {
         rates.push(size as f64 / start.elapsed().as_secs_f64() / 1e9);
     }
     let (min, median, max) = stats(rates);
-    println!("hashing a 1 GiB file (page cache warm): min {min:.2} GB/s, median {median:.2} GB/s, max {max:.2} GB/s (target >= 1 GB/s)");
+    println!(
+        "hashing a 1 GiB file (page cache warm): min {min:.2} GB/s, median {median:.2} GB/s, max {max:.2} GB/s (target >= 1 GB/s)"
+    );
 }

@@ -51,6 +51,9 @@ pub enum Command {
     },
     /// List the pipelines under pipelines/
     List,
+    /// Run every pipeline under pipelines/ and combine their reports
+    #[command(name = "reproduce-report")]
+    ReproduceReport(RunArgs),
 }
 
 #[derive(Args, Debug, Clone, Default)]

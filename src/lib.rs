@@ -66,6 +66,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
         Some(Command::Dag { pipeline, format }) => cmd::dag::run(&pipeline, format),
         Some(Command::Gc { dry_run, cache }) => cmd::gc::run(dry_run, cache.as_deref()),
         Some(Command::List) => cmd::list::run(),
+        Some(Command::ReproduceReport(args)) => cmd::reproduce::run(&args),
         None => {
             let mut args = cli.run;
             if args.pipeline.pipeline.is_none() {

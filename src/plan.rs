@@ -51,12 +51,14 @@ impl Plan {
             let stage = &p.stages[s];
             let axes = p.grid.ordered(|a| graph.axes[s].contains(a));
             'cells: for cell in Grid::cells(&axes) {
-                let same = |a: &Json, b: &Json| crate::canon::to_string(a) == crate::canon::to_string(b);
+                let same =
+                    |a: &Json, b: &Json| crate::canon::to_string(a) == crate::canon::to_string(b);
                 let allowed = stage.only.is_empty()
                     || stage.only.iter().any(|clause| {
-                        clause
-                            .iter()
-                            .all(|(axis, values)| cell.get(axis).is_none_or(|v| values.iter().any(|w| same(v, w))))
+                        clause.iter().all(|(axis, values)| {
+                            cell.get(axis)
+                                .is_none_or(|v| values.iter().any(|w| same(v, w)))
+                        })
                     });
                 if !allowed {
                     continue;

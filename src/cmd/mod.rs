@@ -4,6 +4,7 @@
 pub mod dag;
 pub mod gc;
 pub mod list;
+pub mod reproduce;
 pub mod run;
 pub mod status;
 

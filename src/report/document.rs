@@ -2,8 +2,10 @@
 
 use std::path::PathBuf;
 
+use serde::{Deserialize, Serialize};
+
 /// A report: a title (rendered as the level-1 heading) and its blocks.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Document {
     pub title: String,
     pub blocks: Vec<Block>,
@@ -11,7 +13,7 @@ pub struct Document {
 
 /// One piece of a report. Text is plain text, not Markdown: renderers
 /// escape it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Block {
     /// A heading of level 1 to 6 (others are clamped). The title is level
     /// 1, so sections start at 2.

@@ -374,7 +374,11 @@ mod tests {
         assert_eq!(render("${labels[pair]}").unwrap(), json!(4));
         assert_eq!(render("${labels[pair] * 2}").unwrap(), json!(8));
         assert!(render("${labels[n]}").unwrap_err().contains("no entry `3`"));
-        assert!(render("${cost[pair]}").unwrap_err().contains("not a mapping"));
+        assert!(
+            render("${cost[pair]}")
+                .unwrap_err()
+                .contains("not a mapping")
+        );
         let t = Template::parse("${labels[pair]}").unwrap().unwrap();
         assert_eq!(t.params(), vec!["labels", "pair"]);
     }
@@ -382,7 +386,11 @@ mod tests {
     #[test]
     fn errors_name_the_problem() {
         assert!(render("${gama}").unwrap_err().contains("gama"));
-        assert!(render("${cost * 2}").unwrap_err().contains("`cost` is \"weak_kernel\", not a number"));
+        assert!(
+            render("${cost * 2}")
+                .unwrap_err()
+                .contains("`cost` is \"weak_kernel\", not a number")
+        );
         assert!(Template::parse("${gamma").is_err());
         assert!(Template::parse("${}").is_err());
         assert!(Template::parse("${gamma +}").is_err());

@@ -794,7 +794,11 @@ impl Checker {
                 .collect(),
             Value::Map(_) => vec![self.only_clause(node, path, grid)],
             _ => {
-                self.error(node.loc, path, "expected {axis: [values]} or a list of them");
+                self.error(
+                    node.loc,
+                    path,
+                    "expected {axis: [values]} or a list of them",
+                );
                 Vec::new()
             }
         }
@@ -810,7 +814,13 @@ impl Checker {
             }
             match &v.value {
                 Value::Seq(items) if !items.is_empty() => {
-                    out.push((k.name.clone(), items.iter().map(|i| crate::canon::canonical(&i.to_json())).collect()));
+                    out.push((
+                        k.name.clone(),
+                        items
+                            .iter()
+                            .map(|i| crate::canon::canonical(&i.to_json()))
+                            .collect(),
+                    ));
                 }
                 _ => self.error(v.loc, key, "expected a non-empty list of axis values"),
             }

@@ -86,7 +86,15 @@ impl Name {
     }
 
     fn needs_target(self) -> bool {
-        matches!(self, Name::Energy | Name::Mmd | Name::Frechet | Name::OtGap | Name::BaryError | Name::ClosedFormError)
+        matches!(
+            self,
+            Name::Energy
+                | Name::Mmd
+                | Name::Frechet
+                | Name::OtGap
+                | Name::BaryError
+                | Name::ClosedFormError
+        )
     }
 
     fn needs_model(self) -> bool {
@@ -116,7 +124,7 @@ fn default_max_points() -> usize {
 impl StageKind for Metric {
     type Params = Params;
     const NAME: &'static str = "metric";
-    const VERSION: u32 = 1;
+    const VERSION: u32 = 2;
     const INPUTS: Option<&'static [InputSpec]> = Some(&[
         InputSpec {
             name: "samples",
@@ -151,7 +159,9 @@ impl StageKind for Metric {
             if !ctx.inputs.contains_key("samples") {
                 return Err(anyhow::anyhow!("these metrics need the `samples` input").into());
             }
-            Some(Loaded::read(&ctx.input_dir("samples")?.join("samples.safetensors"))?)
+            Some(Loaded::read(
+                &ctx.input_dir("samples")?.join("samples.safetensors"),
+            )?)
         } else {
             None
         };
@@ -165,7 +175,10 @@ impl StageKind for Metric {
         };
         let trace = if p.metrics.iter().any(|m| m.needs_model()) {
             if !ctx.inputs.contains_key("model") {
-                return Err(anyhow::anyhow!("these metrics need the training output bound to `model`").into());
+                return Err(anyhow::anyhow!(
+                    "these metrics need the training output bound to `model`"
+                )
+                .into());
             }
             Some(read_trace(&ctx.input_dir("model")?.join("trace.csv"))?)
         } else {
@@ -178,42 +191,70 @@ impl StageKind for Metric {
                 let trace = trace.as_ref().expect("read above");
                 fit_summary(m, trace)?
             } else {
-                let Loaded { n, z, item, d, samples, x, clean } = loaded.as_ref().expect("read above");
+                let Loaded {
+                    n,
+                    z,
+                    item,
+                    d,
+                    samples,
+                    x,
+                    clean,
+                } = loaded.as_ref().expect("read above");
                 let (n, z, d) = (*n, *z, *d);
                 match m {
-                Name::Psnr | Name::PsnrMean | Name::Ssim | Name::SsimMean | Name::Mse => {
-                    let clean = clean.as_ref().ok_or_else(|| {
-                        anyhow::anyhow!(
-                            "{} needs ground truth: the sampled data has no `clean`",
-                            m.label()
-                        )
-                    })?;
-                    paired(m, samples, clean, n, z, item, p.data_range)?
-                }
-                Name::Diversity => {
-                    Summary::one(diversity(samples, n, z, d).map_err(metric_error)?, n)
-                }
-                Name::Energy | Name::Mmd | Name::Frechet => {
-                    let target = target.as_ref().expect("read above");
-                    let ys = cap(&target.x.data, d, p.max_points);
-                    let generated = cap(samples, d, p.max_points);
-                    let value = match m {
-                        Name::Energy => energy_distance(generated, ys, d),
-                        Name::Mmd => mmd2_rbf(generated, ys, d, Bandwidth::MedianHeuristic),
-                        _ => frechet_distance(generated, ys, d),
+                    Name::Psnr | Name::PsnrMean | Name::Ssim | Name::SsimMean | Name::Mse => {
+                        let clean = clean.as_ref().ok_or_else(|| {
+                            anyhow::anyhow!(
+                                "{} needs ground truth: the sampled data has no `clean`",
+                                m.label()
+                            )
+                        })?;
+                        paired(m, samples, clean, n, z, item, p.data_range)?
                     }
-                    .map_err(metric_error)?;
-                    Summary::one(value, generated.len() / d)
-                }
-                Name::OtGap | Name::BaryError => {
-                    let x = x.as_ref().ok_or_else(|| anyhow::anyhow!("the samples file has no inputs `x`"))?;
-                    plan_quality(m, x, samples, &target.as_ref().expect("read above").x.data, n, z, d, p.max_points)?
-                }
-                Name::ClosedFormError => {
-                    let x = x.as_ref().ok_or_else(|| anyhow::anyhow!("the samples file has no inputs `x`"))?;
-                    closed_form_error(x, samples, &target.as_ref().expect("read above").x.data, n, z, d)?
-                }
-                Name::FitFinal | Name::FitOscillation => unreachable!("handled above"),
+                    Name::Diversity => {
+                        Summary::one(diversity(samples, n, z, d).map_err(metric_error)?, n)
+                    }
+                    Name::Energy | Name::Mmd | Name::Frechet => {
+                        let target = target.as_ref().expect("read above");
+                        let ys = cap(&target.x.data, d, p.max_points);
+                        let generated = cap(samples, d, p.max_points);
+                        let value = match m {
+                            Name::Energy => energy_distance(generated, ys, d),
+                            Name::Mmd => mmd2_rbf(generated, ys, d, Bandwidth::MedianHeuristic),
+                            _ => frechet_distance(generated, ys, d),
+                        }
+                        .map_err(metric_error)?;
+                        Summary::one(value, generated.len() / d)
+                    }
+                    Name::OtGap | Name::BaryError => {
+                        let x = x
+                            .as_ref()
+                            .ok_or_else(|| anyhow::anyhow!("the samples file has no inputs `x`"))?;
+                        plan_quality(
+                            m,
+                            x,
+                            samples,
+                            &target.as_ref().expect("read above").x.data,
+                            n,
+                            z,
+                            d,
+                            p.max_points,
+                        )?
+                    }
+                    Name::ClosedFormError => {
+                        let x = x
+                            .as_ref()
+                            .ok_or_else(|| anyhow::anyhow!("the samples file has no inputs `x`"))?;
+                        closed_form_error(
+                            x,
+                            samples,
+                            &target.as_ref().expect("read above").x.data,
+                            n,
+                            z,
+                            d,
+                        )?
+                    }
+                    Name::FitFinal | Name::FitOscillation => unreachable!("handled above"),
                 }
             };
             ctx.log(format!(
@@ -258,11 +299,28 @@ impl StageKind for Metric {
         std::fs::write(ctx.out.join("metrics.csv"), csv).map_err(anyhow::Error::from)?;
         let mut md = String::from("| metric | value | std | n |\n| --- | ---: | ---: | ---: |\n");
         for (m, s) in &rows {
-            let _ = writeln!(md, "| {} | {:.4} | {:.4} | {} |", m.label(), s.mean, s.std, s.n);
+            let _ = writeln!(
+                md,
+                "| {} | {:.4} | {:.4} | {} |",
+                m.label(),
+                s.mean,
+                s.std,
+                s.n
+            );
         }
         std::fs::write(ctx.out.join("metrics.md"), md).map_err(anyhow::Error::from)?;
-        let caption = if cell.is_empty() { "Metrics".to_string() } else { format!("Metrics ({cell})") };
-        super::artifacts::write(&ctx.out, &[super::artifacts::Artifact::Table { file: "metrics.md".into(), caption }])?;
+        let caption = if cell.is_empty() {
+            "Metrics".to_string()
+        } else {
+            format!("Metrics ({cell})")
+        };
+        super::artifacts::write(
+            &ctx.out,
+            &[super::artifacts::Artifact::Table {
+                file: "metrics.md".into(),
+                caption,
+            }],
+        )?;
         let doc = json!({"cell": cell.to_json(), "metrics": json_rows});
         std::fs::write(
             ctx.out.join("metrics.json"),
@@ -291,9 +349,13 @@ impl Loaded {
             Some(Tensor::F32 { shape, data }) => Some((shape.clone(), data.clone())),
             _ => None,
         };
-        let (shape, samples) = f32s("samples").ok_or_else(|| StageError::bad_input(path, "no `samples` tensor"))?;
+        let (shape, samples) =
+            f32s("samples").ok_or_else(|| StageError::bad_input(path, "no `samples` tensor"))?;
         if shape.len() < 3 {
-            return Err(StageError::bad_input(path, format!("`samples` has shape {shape:?}, expected [n, z, ...]")));
+            return Err(StageError::bad_input(
+                path,
+                format!("`samples` has shape {shape:?}, expected [n, z, ...]"),
+            ));
         }
         let item: Vec<usize> = shape[2..].to_vec();
         Ok(Loaded {
@@ -310,7 +372,12 @@ impl Loaded {
 
 /// The `(step, energy_distance)` rows of a training trace.
 fn read_trace(path: &std::path::Path) -> Result<Vec<(f64, f64)>, StageError> {
-    let text = std::fs::read_to_string(path).map_err(|_| StageError::bad_input(path, "no training trace: give the train stage a `trace` param"))?;
+    let text = std::fs::read_to_string(path).map_err(|_| {
+        StageError::bad_input(
+            path,
+            "no training trace: give the train stage a `trace` param",
+        )
+    })?;
     let rows: Vec<(f64, f64)> = text
         .lines()
         .skip(1)
@@ -320,7 +387,10 @@ fn read_trace(path: &std::path::Path) -> Result<Vec<(f64, f64)>, StageError> {
         })
         .collect();
     if rows.is_empty() {
-        return Err(StageError::bad_input(path, "the training trace has no rows"));
+        return Err(StageError::bad_input(
+            path,
+            "the training trace has no rows",
+        ));
     }
     Ok(rows)
 }
@@ -330,7 +400,11 @@ fn fit_summary(m: Name, trace: &[(f64, f64)]) -> Result<Summary, StageError> {
     Ok(match m {
         Name::FitFinal => Summary::one(trace.last().expect("non-empty").1, 1),
         _ => {
-            let late: Vec<f64> = trace.iter().filter(|(s, _)| *s > last_step / 2.0).map(|(_, v)| *v).collect();
+            let late: Vec<f64> = trace
+                .iter()
+                .filter(|(s, _)| *s > last_step / 2.0)
+                .map(|(_, v)| *v)
+                .collect();
             let s = Summary::of(&late);
             Summary::one(s.std, s.n)
         }
@@ -338,7 +412,14 @@ fn fit_summary(m: Name, trace: &[(f64, f64)]) -> Result<Summary, StageError> {
 }
 
 /// Relative error of T against the closed-form map between fitted Gaussians.
-fn closed_form_error(x: &[f32], samples: &[f32], target: &[f32], n: usize, z: usize, d: usize) -> Result<Summary, StageError> {
+fn closed_form_error(
+    x: &[f32],
+    samples: &[f32],
+    target: &[f32],
+    n: usize,
+    z: usize,
+    d: usize,
+) -> Result<Summary, StageError> {
     use crate::metrics::frechet::gaussian_ot_map;
     use crate::metrics::gaussian::Gaussian;
     let source = Gaussian::fit(&x[..n * d], d).map_err(metric_error)?;
@@ -346,10 +427,16 @@ fn closed_form_error(x: &[f32], samples: &[f32], target: &[f32], n: usize, z: us
     let a = gaussian_ot_map(source.cov(), goal.cov()).map_err(metric_error)?;
     let mut errors = Vec::with_capacity(n * z);
     for i in 0..n {
-        let xi = nalgebra::DVector::from_iterator(d, x[i * d..(i + 1) * d].iter().map(|v| *v as f64));
+        let xi =
+            nalgebra::DVector::from_iterator(d, x[i * d..(i + 1) * d].iter().map(|v| *v as f64));
         let want = goal.mean() + &a * (xi - source.mean());
         for k in 0..z {
-            let got = nalgebra::DVector::from_iterator(d, samples[(i * z + k) * d..(i * z + k + 1) * d].iter().map(|v| *v as f64));
+            let got = nalgebra::DVector::from_iterator(
+                d,
+                samples[(i * z + k) * d..(i * z + k + 1) * d]
+                    .iter()
+                    .map(|v| *v as f64),
+            );
             errors.push((got - &want).norm() / want.norm());
         }
     }

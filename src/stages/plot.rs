@@ -77,7 +77,7 @@ pub struct Params {
 impl StageKind for Plot {
     type Params = Params;
     const NAME: &'static str = "plot";
-    const VERSION: u32 = 1;
+    const VERSION: u32 = 2;
     const INPUTS: Option<&'static [InputSpec]> = Some(&[
         InputSpec {
             name: "data",
@@ -264,13 +264,18 @@ impl StageKind for Plot {
         };
         // A plot stage that still varies over some axes makes one figure per
         // cell: say which in the caption.
-        let figures: Vec<Artifact> = if ctx.cell.is_empty() || matches!(p.figure, Figure::Samples { .. } | Figure::Map2d { .. }) {
+        let figures: Vec<Artifact> = if ctx.cell.is_empty()
+            || matches!(p.figure, Figure::Samples { .. } | Figure::Map2d { .. })
+        {
             figures
         } else {
             figures
                 .into_iter()
                 .map(|a| match a {
-                    Artifact::Figure { file, caption } => Artifact::Figure { file, caption: format!("{caption} ({})", ctx.cell) },
+                    Artifact::Figure { file, caption } => Artifact::Figure {
+                        file,
+                        caption: format!("{caption} ({})", ctx.cell),
+                    },
                     other => other,
                 })
                 .collect()
@@ -461,7 +466,10 @@ fn map_figures(
         let (stem, caption) = if key == "_" {
             (out.join("map"), title.to_string())
         } else {
-            (out.join(format!("map_{key}")), format!("{title} ({})", key.replace(',', ", ")))
+            (
+                out.join(format!("map_{key}")),
+                format!("{title} ({})", key.replace(',', ", ")),
+            )
         };
         scatter_row(&stem, &caption, &row).map_err(plot_error)?;
         figs.push(figure(&stem, caption));

@@ -1,6 +1,7 @@
 //! `report`: one Markdown file and one self-contained HTML page from the
 //! tables and figures of its inputs, with the command, nrun version,
-//! backend and device that produced them.
+//! backend and device that produced them. `document.json` keeps the
+//! document itself for `nrun reproduce-report` to combine.
 
 use serde::Deserialize;
 
@@ -37,7 +38,7 @@ pub struct Params {
 impl StageKind for Report {
     type Params = Params;
     const NAME: &'static str = "report";
-    const VERSION: u32 = 1;
+    const VERSION: u32 = 2;
     /// Any inputs: the tables and plots the sections name.
     const INPUTS: Option<&'static [InputSpec]> = None;
 
@@ -53,6 +54,10 @@ impl StageKind for Report {
 
     fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
         let doc = document(&p, ctx)?;
+        // The document with figures still in their (immutable) upstream
+        // entries: what `nrun reproduce-report` combines.
+        let json = serde_json::to_vec_pretty(&doc).map_err(anyhow::Error::from)?;
+        std::fs::write(ctx.out.join("document.json"), json).map_err(anyhow::Error::from)?;
         let doc = copy_figures(&doc, &ctx.out, std::path::Path::new("figures"))
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let markdown = to_markdown(&doc, &ctx.out);

@@ -11,7 +11,7 @@ pub struct Table;
 impl StageKind for Table {
     type Params = PivotSpec;
     const NAME: &'static str = "table";
-    const VERSION: u32 = 1;
+    const VERSION: u32 = 2;
     /// Any inputs: every metric stage bound here contributes its rows
     /// (e.g. a strong-cost branch beside the weak-cost one).
     const INPUTS: Option<&'static [InputSpec]> = None;
@@ -29,7 +29,11 @@ impl StageKind for Table {
     fn run(&self, spec: PivotSpec, ctx: &mut Context) -> Result<(), StageError> {
         let mut files = Vec::new();
         for name in ctx.inputs.keys() {
-            files.extend(ctx.upstreams(name)?.iter().map(|u| u.dir.join("metrics.csv")));
+            files.extend(
+                ctx.upstreams(name)?
+                    .iter()
+                    .map(|u| u.dir.join("metrics.csv")),
+            );
         }
         let rows = read_rows(&files).map_err(|e| anyhow::anyhow!("{e}"))?;
         let table = pivot(&rows, &spec).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -43,6 +47,11 @@ impl StageKind for Table {
             .caption
             .clone()
             .unwrap_or_else(|| format!("{} by {} and {}", spec.metric, spec.rows, spec.columns));
+        let caption = if ctx.cell.is_empty() {
+            caption
+        } else {
+            format!("{caption} ({})", ctx.cell)
+        };
         artifacts::write(
             &ctx.out,
             &[Artifact::Table {

@@ -135,7 +135,12 @@ impl StageKind for Toy2d {
 }
 
 /// n draws of N(mean, cov) through the Cholesky factor of `cov`.
-fn gaussian(n: usize, mean: [f32; 2], cov: [[f32; 2]; 2], rng: &mut ChaCha8Rng) -> Result<Points, crate::data::error::ParamError> {
+fn gaussian(
+    n: usize,
+    mean: [f32; 2],
+    cov: [[f32; 2]; 2],
+    rng: &mut ChaCha8Rng,
+) -> Result<Points, crate::data::error::ParamError> {
     use rand::RngExt;
     let [[a, b], [b2, c]] = cov;
     let invalid = |what: &'static str| crate::data::error::ParamError::Invalid {

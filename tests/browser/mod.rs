@@ -1,3 +1,4 @@
+#![allow(dead_code)]
 //! Headless Chromium driven through chromedriver's WebDriver HTTP API, to
 //! check that an HTML page loads with every image decoded, every in-page
 //! link resolving, nothing outside the page referenced, and no errors in the browser console.

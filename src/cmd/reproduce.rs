@@ -1,0 +1,82 @@
+//! `nrun reproduce-report [--scale NAME]`: runs every pipeline under
+//! pipelines/ at that scale, then combines their reports into one Markdown
+//! file and one self-contained HTML page under results/reproduce-report/.
+
+use std::path::{Path, PathBuf};
+
+use super::Loaded;
+use crate::cli::RunArgs;
+use crate::error::{Error, Result, exit};
+use crate::report::{Document, concat, copy_figures, to_html, to_markdown};
+use crate::spec::overrides::Overrides;
+
+const OUT: &str = "results/reproduce-report";
+
+pub fn run(args: &RunArgs) -> Result<u8> {
+    let files = super::list::pipeline_files(Path::new("pipelines"));
+    if files.is_empty() {
+        return Err(Error::Usage("no pipelines under pipelines/".into()));
+    }
+    let p = &args.pipeline;
+    if p.pipeline.is_some() || !p.sets.is_empty() || !p.grids.is_empty() || !p.targets.is_empty() {
+        return Err(Error::Usage(
+            "reproduce-report runs every pipeline as declared: it takes --scale and run options, not a pipeline, --set, --grid or --target".into(),
+        ));
+    }
+    let overrides = Overrides {
+        scale: p.scale.clone(),
+        ..Overrides::default()
+    };
+    let mut worst = exit::OK;
+    let mut docs = Vec::new();
+    for file in &files {
+        println!("== {}", file.display());
+        let loaded = Loaded::load_file(file, &overrides, p.cache.as_deref())?;
+        let selected = loaded
+            .plan
+            .selected(&vec![true; loaded.pipeline.stages.len()]);
+        let code = super::run::execute(&loaded, &selected, args)?;
+        worst = worst.max(code);
+        if code == exit::INTERRUPTED {
+            return Ok(code);
+        }
+        for i in selected {
+            let inst = &loaded.plan.instances[i];
+            if loaded.pipeline.stages[inst.stage].kind.name() != "report"
+                || !loaded.store.contains(&inst.key)
+            {
+                continue;
+            }
+            let path = loaded.store.output(&inst.key).join("document.json");
+            let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+            let doc: Document = serde_json::from_slice(&bytes)
+                .map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
+            docs.push(doc);
+        }
+    }
+    if docs.is_empty() {
+        return Err(Error::Other("no pipeline produced a report".into()));
+    }
+    let scale = overrides.scale.clone().unwrap_or_else(|| "default".into());
+    let combined = concat(
+        format!("nrun: reproduction of the seed reports ({scale} scale)"),
+        &docs,
+    );
+    let out = PathBuf::from(OUT);
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
+    let combined = copy_figures(&combined, &out, Path::new("figures"))
+        .map_err(|e| Error::Other(e.to_string()))?;
+    let md = out.join("report.md");
+    std::fs::write(&md, to_markdown(&combined, &out)).map_err(|e| Error::io(&md, e))?;
+    let html = out.join("report.html");
+    let page = to_html(&combined).map_err(|e| Error::Other(e.to_string()))?;
+    std::fs::write(&html, page).map_err(|e| Error::io(&html, e))?;
+    println!(
+        "combined report of {} pipelines: {} and {}",
+        docs.len(),
+        md.display(),
+        html.display()
+    );
+    Ok(worst)
+}

@@ -1,0 +1,351 @@
+//! End-to-end runs of the ML stage kinds through the real binary: data
+//! loaders on files the test writes, a tiny training that is killed and
+//! resumed, sampling, metrics, tables, plots and the HTML report in a
+//! headless browser.
+
+mod browser;
+mod common;
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use common::Project;
+
+/// An IDX image file: n images of side x side, pixel value = image index.
+fn idx_images(n: u32, side: u32) -> Vec<u8> {
+    let mut out = vec![0, 0, 8, 3];
+    for v in [n, side, side] {
+        out.extend(v.to_be_bytes());
+    }
+    for i in 0..n {
+        out.extend(std::iter::repeat_n((i * 20) as u8, (side * side) as usize));
+    }
+    out
+}
+
+fn idx_labels(labels: &[u8]) -> Vec<u8> {
+    let mut out = vec![0, 0, 8, 1];
+    out.extend((labels.len() as u32).to_be_bytes());
+    out.extend(labels);
+    out
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+fn write_bytes(p: &Project, rel: &str, bytes: &[u8]) {
+    let path = p.path().join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+const LOADERS: &str = r#"
+name: loaders
+stages:
+  raw:
+    kind: idx
+    inputs: {images: {path: data/images.idx}, labels: {path: data/labels.idx}}
+    params: {select: {labels: [1]}}
+  gz:
+    kind: idx
+    inputs: {images: {path: data/images.idx.gz}, labels: {path: data/labels.idx.gz}}
+    params: {select: {split: {fractions: [0.5, 0.5], take: 1}}}
+  cifar:
+    kind: cifar10
+    inputs: {batches: {path: data/cifar}}
+  folder:
+    kind: image_folder
+    inputs: {folder: {path: data/images}}
+    params: {rgb: true}
+  up:
+    kind: transform
+    inputs: {data: raw}
+    params: {ops: [{op: resize, size: [8, 8], mode: nearest}], keep_clean: true}
+"#;
+
+fn loader_project() -> Project {
+    let p = Project::new();
+    write_bytes(&p, "data/images.idx", &idx_images(6, 4));
+    write_bytes(&p, "data/labels.idx", &idx_labels(&[0, 1, 1, 2, 1, 0]));
+    write_bytes(&p, "data/images.idx.gz", &gzip(&idx_images(6, 4)));
+    write_bytes(
+        &p,
+        "data/labels.idx.gz",
+        &gzip(&idx_labels(&[0, 1, 1, 2, 1, 0])),
+    );
+    let mut cifar = Vec::new();
+    for label in [3u8, 7] {
+        cifar.push(label);
+        cifar.extend(std::iter::repeat_n(label * 10, 3072));
+    }
+    write_bytes(&p, "data/cifar/data_batch_1.bin", &cifar);
+    for (class, shade) in [("cats", 40u8), ("dogs", 200)] {
+        let img = image::RgbImage::from_pixel(5, 5, image::Rgb([shade, 0, 255 - shade]));
+        let path = p.path().join(format!("data/images/{class}/a.png"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        img.save(path).unwrap();
+    }
+    p.file("loaders.yaml", LOADERS);
+    p
+}
+
+fn dataset_json(p: &Project, stage: &str) -> serde_json::Value {
+    serde_json::from_str(&p.read(&format!("results/loaders/{stage}/_/dataset.json"))).unwrap()
+}
+
+#[test]
+fn loaders_read_idx_cifar_and_image_folders() {
+    let p = loader_project();
+    p.nrun(&["loaders.yaml"]).ok();
+    assert_eq!(
+        dataset_json(&p, "raw")["count"],
+        3,
+        "three images of label 1"
+    );
+    assert_eq!(dataset_json(&p, "gz")["count"], 3, "half of six");
+    assert_eq!(
+        dataset_json(&p, "cifar")["shape"],
+        serde_json::json!([3, 32, 32])
+    );
+    assert_eq!(dataset_json(&p, "folder")["count"], 2);
+    assert_eq!(
+        dataset_json(&p, "up")["shape"],
+        serde_json::json!([1, 8, 8])
+    );
+    // numpy-readable tensors: check the safetensors header names the arrays.
+    let bytes = std::fs::read(p.path().join("results/loaders/up/_/data.safetensors")).unwrap();
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header = String::from_utf8_lossy(&bytes[8..8 + header_len]).to_string();
+    assert!(
+        header.contains("\"x\"") && header.contains("\"clean\"") && header.contains("\"labels\""),
+        "{header}"
+    );
+}
+
+#[test]
+fn bad_data_files_exit_2_naming_the_file() {
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "data/images.idx",
+            {
+                let mut b = idx_images(6, 4);
+                b[3] = 9;
+                b
+            },
+            "wrong magic number",
+        ),
+        (
+            "data/images.idx",
+            idx_images(6, 4)[..40].to_vec(),
+            "truncated",
+        ),
+        ("data/labels.idx", idx_labels(&[0, 1, 1]), "6"),
+    ];
+    for (file, bytes, words) in cases {
+        let p = loader_project();
+        write_bytes(&p, file, &bytes);
+        let run = p.nrun(&["loaders.yaml", "--target", "raw"]).code(2);
+        assert!(
+            run.stderr.contains(file) && run.stderr.contains(words),
+            "{file}: expected `{words}` in {}",
+            run.stderr
+        );
+        assert!(p.cache_entries().is_empty(), "nothing half-written");
+    }
+    let p = loader_project();
+    write_bytes(&p, "data/images/cats/a.png", b"not a png");
+    let run = p.nrun(&["loaders.yaml", "--target", "folder"]).code(2);
+    assert!(run.stderr.contains("cats/a.png"), "{}", run.stderr);
+    let p = loader_project();
+    std::fs::remove_dir_all(p.path().join("data/images")).unwrap();
+    std::fs::create_dir_all(p.path().join("data/images")).unwrap();
+    let run = p.nrun(&["loaders.yaml", "--target", "folder"]).code(2);
+    assert!(run.stderr.contains("data/images"), "{}", run.stderr);
+}
+
+const TOY: &str = r#"
+name: toy
+params:
+  iterations: 400
+  grid:
+    cost: [weak_quadratic, weak_kernel]
+    gamma: [0.5]
+stages:
+  x: {kind: toy2d, params: {distribution: {kind: moons, noise: 0.05}, n: 2000, seed: 1, standardize: true}}
+  x_test: {kind: toy2d, params: {distribution: {kind: moons, noise: 0.05}, n: 200, seed: 2, standardize: true}}
+  y: {kind: toy2d, params: {distribution: {kind: noisy_circle, radius: 1, noise: 0.05}, n: 2000, seed: 3}}
+  y_test: {kind: toy2d, params: {distribution: {kind: noisy_circle, radius: 1, noise: 0.05}, n: 200, seed: 4}}
+  train:
+    kind: train
+    inputs: {source: x, target: y}
+    params:
+      cost: {kind: "${cost}"}
+      gamma: "${gamma}"
+      iterations: "${iterations}"
+      batch: 32
+      z: {count: 4, channels: 2, std: 1.0}
+      t_net: {kind: mlp, hidden: [16, 16]}
+      f_net: {kind: mlp, hidden: [16, 16]}
+      checkpoint_every: 20
+      trace: {every: 50, points: 64}
+  samples: {kind: sample, inputs: {model: train, data: x_test}, params: {z_count: 4}}
+  scores:
+    kind: metric
+    inputs: {samples: samples, target: y_test, model: train}
+    params: {metrics: [energy, mmd, diversity, ot_gap, bary_error, fit_final, fit_oscillation]}
+  fit:
+    kind: table
+    inputs: {metrics: scores}
+    aggregate: all
+    params: {metric: energy, rows: cost, columns: gamma, caption: fit}
+  maps:
+    kind: plot
+    inputs: {data: samples, target: y_test}
+    aggregate: all
+    params: {title: Moons to circle, figure: {kind: map2d, segments: 20}}
+  curves:
+    kind: plot
+    inputs: {data: train}
+    aggregate: all
+    params: {title: Training, figure: {kind: curves}}
+  page:
+    kind: report
+    inputs: {maps: maps, curves: curves, scores: scores}
+    aggregate: all
+    publish: report
+    params:
+      title: Toy report
+      sections: [{heading: Maps, inputs: [maps, curves]}, {heading: Scores, inputs: [scores]}]
+"#;
+
+#[test]
+fn a_tiny_training_runs_to_a_report_that_loads_in_a_browser() {
+    let p = Project::new();
+    // rows == columns is invalid for a table: caught before anything runs.
+    p.file(
+        "toy.yaml",
+        &TOY.replace("rows: cost, columns: gamma", "rows: cost, columns: cost"),
+    );
+    let run = p.nrun(&["toy.yaml"]).code(2);
+    assert!(
+        run.stderr.contains("toy.yaml:") && run.stderr.contains("stages.fit.params.columns"),
+        "{}",
+        run.stderr
+    );
+    p.file("toy.yaml", TOY);
+    p.nrun(&["toy.yaml"]).ok();
+    let summary: serde_json::Value =
+        serde_json::from_str(&p.read("results/toy/train/cost=weak_kernel,gamma=0.5/summary.json"))
+            .unwrap();
+    assert_eq!(summary["steps"], 400);
+    let log = p.read("results/toy/train/cost=weak_kernel,gamma=0.5/log.csv");
+    assert_eq!(
+        log.lines().count(),
+        401,
+        "a header and one row per outer step"
+    );
+    let metrics = p.read("results/toy/scores/cost=weak_kernel,gamma=0.5/metrics.csv");
+    for m in ["energy", "ot_gap", "fit_oscillation"] {
+        assert!(metrics.contains(m), "{metrics}");
+    }
+    let html = p.path().join("results/toy/report/report.html");
+    assert!(html.is_file());
+    let Some(b) = browser::Browser::start() else {
+        return;
+    };
+    let page = b.inspect(&html);
+    assert!(page.images.len() >= 2, "{:?}", page.images);
+    assert!(page.images.iter().all(|i| i.loaded), "{:?}", page.images);
+    assert!(page.errors.is_empty(), "{:?}", page.errors);
+}
+
+/// A training killed mid-run resumes from its checkpoint and ends with the
+/// same weights as an uninterrupted run.
+#[test]
+fn a_killed_training_resumes_to_the_same_weights() {
+    let once = Project::new();
+    once.file(
+        "toy.yaml",
+        &TOY.replace("iterations: 400", "iterations: 3000"),
+    );
+    once.nrun(&[
+        "toy.yaml",
+        "--target",
+        "train",
+        "--grid",
+        "cost=weak_kernel",
+    ])
+    .ok();
+    let want = std::fs::read(
+        once.path()
+            .join("results/toy/train/cost=weak_kernel,gamma=0.5/T.safetensors"),
+    )
+    .unwrap();
+
+    let p = Project::new();
+    p.file(
+        "toy.yaml",
+        &TOY.replace("iterations: 400", "iterations: 3000"),
+    );
+    let mut child = p.spawn(&[
+        "toy.yaml",
+        "--target",
+        "train",
+        "--grid",
+        "cost=weak_kernel",
+    ]);
+    let start = Instant::now();
+    let checkpoint = loop {
+        let found = walkdir::WalkDir::new(p.path().join("results/.cache/work"))
+            .into_iter()
+            .flatten()
+            .find(|e| e.file_name() == "state.json");
+        if let Some(entry) = found {
+            let state: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(entry.path()).unwrap_or_default())
+                    .unwrap_or_default();
+            if state["step"].as_u64().is_some_and(|s| s >= 100) {
+                break state["step"].as_u64().unwrap();
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no checkpoint appeared"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGKILL);
+    }
+    child.wait().unwrap();
+    assert!(checkpoint < 3000);
+    p.nrun(&[
+        "toy.yaml",
+        "--target",
+        "train",
+        "--grid",
+        "cost=weak_kernel",
+    ])
+    .ok();
+    let summary: serde_json::Value =
+        serde_json::from_str(&p.read("results/toy/train/cost=weak_kernel,gamma=0.5/summary.json"))
+            .unwrap();
+    assert!(
+        summary["resumed_at"].as_u64().unwrap() >= checkpoint,
+        "{summary}"
+    );
+    let got = std::fs::read(
+        p.path()
+            .join("results/toy/train/cost=weak_kernel,gamma=0.5/T.safetensors"),
+    )
+    .unwrap();
+    assert!(
+        got == want,
+        "resumed weights differ from the uninterrupted run's"
+    );
+    let log = p.read("results/toy/train/cost=weak_kernel,gamma=0.5/log.csv");
+    assert_eq!(log.lines().count(), 3001, "the log has every step once");
+}
