@@ -54,6 +54,15 @@ pub enum Command {
     /// Run every pipeline under pipelines/ and combine their reports
     #[command(name = "reproduce-report")]
     ReproduceReport(RunArgs),
+    /// Build one stage instance from its job file (what cluster jobs run)
+    #[command(hide = true)]
+    Exec {
+        /// The cache the job belongs to
+        #[arg(long)]
+        cache: PathBuf,
+        /// The instance's cache key
+        key: String,
+    },
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -102,6 +111,17 @@ pub struct RunArgs {
     /// Print only failures and the summary
     #[arg(short, long)]
     pub quiet: bool,
+    /// Where stages run [default: the pipeline's `executor`, else local]
+    #[arg(long, value_enum)]
+    pub executor: Option<ExecutorKind>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExecutorKind {
+    /// Threads of this process
+    Local,
+    /// sbatch jobs on a Slurm cluster sharing this filesystem
+    Slurm,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -55,7 +55,7 @@ impl Grid {
 }
 
 /// Values of some axes, in grid order.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Cell(pub Vec<(String, Json)>);
 
 impl Cell {

@@ -67,6 +67,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
         Some(Command::Gc { dry_run, cache }) => cmd::gc::run(dry_run, cache.as_deref()),
         Some(Command::List) => cmd::list::run(),
         Some(Command::ReproduceReport(args)) => cmd::reproduce::run(&args),
+        Some(Command::Exec { cache, key }) => cmd::exec::run(&cache, &key),
         None => {
             let mut args = cli.run;
             if args.pipeline.pipeline.is_none() {

@@ -4,12 +4,12 @@ use std::path::PathBuf;
 
 use crate::device::DeviceChoice;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct RunInfo {
     pub pipeline: String,
     /// The command line, as typed.
     pub command: String,
-    pub version: &'static str,
+    pub version: String,
     /// results/<pipeline>
     pub results: PathBuf,
     /// The device asked for with `--device` (stages may override it).

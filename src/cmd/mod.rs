@@ -2,6 +2,7 @@
 //! [`Loaded`], and returns the process exit code.
 
 pub mod dag;
+pub mod exec;
 pub mod gc;
 pub mod list;
 pub mod reproduce;

@@ -6,12 +6,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use super::Loaded;
+use crate::cli::ExecutorKind;
 use crate::cli::RunArgs;
-use crate::error::{Result, exit};
+use crate::error::{Error, Result, exit};
 use crate::exec::events::Status;
+use crate::exec::slurm::SlurmConfig;
 use crate::exec::{self, progress, slots};
 use crate::results;
 use crate::run_info::RunInfo;
+use crate::spec::ExecutorSpec;
 
 pub fn run(args: &RunArgs) -> Result<u8> {
     let loaded = Loaded::load(&args.pipeline)?;
@@ -35,18 +38,37 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
     } = loaded;
     let started = Instant::now();
     let cancel = interrupt_flag();
-    let info = Arc::new(RunInfo {
+    let info = RunInfo {
         pipeline: p.name.clone(),
         command: RunInfo::command_line(),
-        version: env!("CARGO_PKG_VERSION"),
+        version: env!("CARGO_PKG_VERSION").to_string(),
         results: results::pipeline_dir(p),
         device: args.device,
         scale: p.scale.clone(),
-    });
+    };
+    let spec = match args.executor {
+        Some(ExecutorKind::Local) => ExecutorSpec::Local,
+        Some(ExecutorKind::Slurm) => match &p.executor {
+            ExecutorSpec::Slurm(config) => ExecutorSpec::Slurm(config.clone()),
+            ExecutorSpec::Local => ExecutorSpec::Slurm(SlurmConfig::default_settings()),
+        },
+        None => p.executor.clone(),
+    };
+    let mut executor: Box<dyn exec::Executor> = match spec {
+        ExecutorSpec::Local => Box::new(exec::local::Local::new(store.clone(), cancel.clone())),
+        ExecutorSpec::Slurm(config) => {
+            Box::new(exec::slurm::Slurm::new(store.clone(), config).map_err(Error::Usage)?)
+        }
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let opts = exec::Options {
-        jobs: args
-            .jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        // On a cluster, -j caps the jobs in flight; by default the cluster
+        // schedules as many as it can.
+        jobs: args.jobs.unwrap_or(if executor.shares_this_machine() {
+            cores
+        } else {
+            10_000
+        }),
         keep_going: args.keep_going,
         gpus: slots::gpu_ids(args.gpus.as_deref()),
         slots_per_gpu: args.slots_per_gpu,
@@ -58,7 +80,8 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
         selected,
         store,
         &opts,
-        info.clone(),
+        &info,
+        executor.as_mut(),
         reporter.as_mut(),
         cancel,
     );

@@ -14,6 +14,8 @@ pub enum Event {
     },
     /// The instance waits on something outside nrun's control.
     Waiting { id: usize, reason: String },
+    /// Cluster jobs waiting in the queue and running.
+    Queue { queued: usize, running: usize },
     Finished {
         id: usize,
         status: Status,

@@ -1,16 +1,17 @@
-//! The dispatcher: launches ready stage instances on executor threads within
+//! The dispatcher: launches ready stage instances on an [`Executor`] within
 //! the CPU-token and GPU-slot budgets, propagates failures, and feeds the
 //! progress reporter.
 
 pub mod events;
+pub mod job;
 pub mod local;
 pub mod progress;
 pub mod slots;
+pub mod slurm;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use events::{Event, Status};
@@ -23,8 +24,22 @@ use crate::run_info::RunInfo;
 use crate::spec::Pipeline;
 use crate::stages::{Input, Upstream};
 
+/// Where instances are built: threads here, or jobs on a cluster.
+pub trait Executor {
+    /// Starts building an instance; its end comes back as `Event::Finished`.
+    fn launch(&mut self, spec: job::JobSpec, gpu: Option<slots::GpuSlot>);
+    /// The next event, waiting at most `wait`.
+    fn next_event(&mut self, wait: Duration) -> Option<Event>;
+    /// Stops what runs (after Ctrl-C); the `Finished` events still follow.
+    fn cancel(&mut self);
+    /// Whether instances run on this machine, so that `-j` CPU tokens and
+    /// GPU slots apply (a cluster schedules its own).
+    fn shares_this_machine(&self) -> bool;
+}
+
 pub struct Options {
-    /// CPU tokens: how many single-CPU stages may run at once.
+    /// CPU tokens: how many single-CPU stages may run at once (jobs in
+    /// flight, on a cluster).
     pub jobs: usize,
     pub keep_going: bool,
     pub gpus: Vec<String>,
@@ -43,13 +58,15 @@ enum State {
     Done,
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn execute(
     p: &Pipeline,
     plan: &Plan,
     selected: &[usize],
     store: &Store,
     opts: &Options,
-    run: Arc<RunInfo>,
+    run: &RunInfo,
+    executor: &mut dyn Executor,
     reporter: &mut dyn Reporter,
     cancel: Arc<AtomicBool>,
 ) -> Outcomes {
@@ -88,16 +105,22 @@ pub fn execute(
         }
     }
 
-    let (tx, rx) = mpsc::channel::<Event>();
     let jobs = opts.jobs.max(1);
     let mut free_cpus = jobs;
-    let mut pool = SlotPool::new(&opts.gpus, opts.slots_per_gpu.max(1));
+    let local = executor.shares_this_machine();
+    let gpus = if local { opts.gpus.clone() } else { Vec::new() };
+    let mut pool = SlotPool::new(&gpus, opts.slots_per_gpu.max(1));
+    let mut cancelled = false;
     let mut held: BTreeMap<usize, (usize, Option<slots::GpuSlot>)> = BTreeMap::new();
     let mut stopping = false;
 
     loop {
         if cancel.load(Ordering::Relaxed) {
             stopping = true;
+            if !cancelled {
+                executor.cancel();
+                cancelled = true;
+            }
         }
         if !stopping {
             let ready: Vec<usize> = state
@@ -108,7 +131,12 @@ pub fn execute(
             for i in ready {
                 let inst = &plan.instances[i];
                 let stage = &p.stages[inst.stage];
-                let cpus = stage.resources.cpus.min(jobs);
+                // On a cluster every job takes one token: -j bounds jobs in flight.
+                let cpus = if local {
+                    stage.resources.cpus.min(jobs)
+                } else {
+                    1
+                };
                 if cpus > free_cpus {
                     continue;
                 }
@@ -124,35 +152,29 @@ pub fn execute(
                 held.insert(i, (cpus, gpu.clone()));
                 state.insert(i, State::Running);
                 reporter.started(i, &labels[i]);
-                let job = local::Job {
+                let spec = job::JobSpec {
                     id: i,
-                    kind: stage.kind,
+                    kind: stage.kind.name().to_string(),
                     stage: stage.name.clone(),
                     cell: inst.cell.clone(),
                     params: inst.params.clone(),
                     record: inst.record.clone(),
                     key: inst.key.clone(),
                     inputs: bind_inputs(p, plan, i, store),
-                    gpu,
-                    cpus,
-                    store: store.clone(),
+                    cpus: stage.resources.cpus,
+                    gpus: stage.resources.gpus,
+                    mem: stage.resources.mem.clone(),
+                    time: stage.resources.time.clone(),
                     run: run.clone(),
-                    events: tx.clone(),
-                    cancel: cancel.clone(),
                 };
-                std::thread::Builder::new()
-                    .name(format!("stage-{i}"))
-                    .spawn(move || local::execute(job))
-                    .expect("spawning a stage thread");
+                executor.launch(spec, gpu);
             }
         }
         if held.is_empty() {
             break;
         }
-        let event = match rx.recv_timeout(Duration::from_millis(100)) {
-            Ok(e) => e,
-            Err(mpsc::RecvTimeoutError::Timeout) => continue,
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        let Some(event) = executor.next_event(Duration::from_millis(100)) else {
+            continue;
         };
         match event {
             Event::Progress {
@@ -162,6 +184,7 @@ pub fn execute(
                 message,
             } => reporter.progress(id, done, total, &message),
             Event::Waiting { id, reason } => reporter.waiting(id, &reason),
+            Event::Queue { queued, running } => reporter.queue(queued, running),
             Event::Finished {
                 id,
                 status,

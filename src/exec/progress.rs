@@ -14,6 +14,8 @@ pub trait Reporter {
     fn started(&mut self, id: usize, label: &str);
     fn progress(&mut self, id: usize, done: u64, total: Option<u64>, message: &str);
     fn waiting(&mut self, id: usize, reason: &str);
+    /// Cluster jobs queued and running.
+    fn queue(&mut self, queued: usize, running: usize);
     /// An instance that was running ended.
     fn finished_running(&mut self, id: usize, label: &str, status: &Status, seconds: f64);
     /// An instance ended without running (cached, skipped).
@@ -99,6 +101,12 @@ impl Reporter for Lines {
     fn waiting(&mut self, id: usize, reason: &str) {
         if !self.quiet {
             self.line(&format!("  [{id}] waiting: {reason}"));
+        }
+    }
+
+    fn queue(&mut self, queued: usize, running: usize) {
+        if !self.quiet {
+            self.line(&format!("slurm: {queued} queued, {running} running"));
         }
     }
 
@@ -201,6 +209,13 @@ impl Reporter for Bars {
         if let Some(bar) = self.running.get(&id) {
             bar.set_message(format!("waiting: {reason}"));
         }
+    }
+
+    fn queue(&mut self, queued: usize, running: usize) {
+        self.overall.set_message(format!(
+            "({} cached; slurm: {queued} queued, {running} running)",
+            self.cached
+        ));
     }
 
     fn finished_running(&mut self, id: usize, label: &str, status: &Status, seconds: f64) {

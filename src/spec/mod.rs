@@ -34,6 +34,7 @@ pub struct Pipeline {
     /// `${train}` works as well as `${train.lr}`).
     pub params: BTreeMap<String, Json>,
     pub targets: BTreeMap<String, Vec<String>>,
+    pub executor: ExecutorSpec,
     /// Stages in file order.
     pub stages: Vec<StageDecl>,
 }
@@ -89,12 +90,31 @@ impl Aggregate {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Resources {
     /// CPU tokens taken from `-j` while the stage runs.
     pub cpus: usize,
     /// GPU slots the stage wants (0 or 1).
     pub gpus: usize,
+    /// Memory and time limits for cluster jobs (Slurm's `--mem`, `--time`).
+    pub mem: Option<String>,
+    pub time: Option<String>,
+}
+
+impl Resources {
+    fn one_cpu() -> Resources {
+        Resources {
+            cpus: 1,
+            ..Resources::default()
+        }
+    }
+}
+
+/// Where instances are built (`executor:` in a pipeline, `--executor`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExecutorSpec {
+    Local,
+    Slurm(crate::exec::slurm::SlurmConfig),
 }
 
 impl Pipeline {
@@ -124,6 +144,7 @@ const TOP_KEYS: &[&str] = &[
     "scales",
     "targets",
     "stages",
+    "executor",
 ];
 const STAGE_KEYS: &[&str] = &[
     "kind",
@@ -284,6 +305,7 @@ impl Checker {
             }
         }
         let targets = self.targets(get("targets"), &names);
+        let executor = get("executor").map_or(ExecutorSpec::Local, |n| self.executor(n));
         for stage in &stages {
             let first = stage.publish.as_deref().and_then(|p| p.split('/').next());
             if let Some(dir) = first.filter(|d| names.contains(d)) {
@@ -305,6 +327,7 @@ impl Checker {
             grid,
             params: flat,
             targets,
+            executor,
             stages,
         })
     }
@@ -545,7 +568,7 @@ impl Checker {
             Some(n) => self.only(n, &join(&path, "only"), grid),
         };
         let resources = match get("resources") {
-            None => Resources { cpus: 1, gpus: 0 },
+            None => Resources::one_cpu(),
             Some(n) => self.resources(n, &join(&path, "resources")),
         };
         let publish = get("publish").and_then(|n| {
@@ -829,9 +852,40 @@ impl Checker {
     }
 
     fn resources(&mut self, node: &Node, path: &str) -> Resources {
-        let mut r = Resources { cpus: 1, gpus: 0 };
-        for (k, v) in self.map(node, path, &["cpus", "gpu"]).unwrap_or_default() {
+        let mut r = Resources::one_cpu();
+        for (k, v) in self
+            .map(node, path, &["cpus", "gpu", "mem", "time"])
+            .unwrap_or_default()
+        {
             let key = join(path, &k.name);
+            if matches!(k.name.as_str(), "mem" | "time") {
+                let value = match &v.value {
+                    Value::Str(s) if !s.trim().is_empty() => s.clone(),
+                    Value::Int(i) if *i > 0 => i.to_string(),
+                    _ => {
+                        self.error(
+                            v.loc,
+                            key,
+                            format!(
+                                "expected a Slurm {} such as {}",
+                                k.name,
+                                if k.name == "mem" {
+                                    "`8G`"
+                                } else {
+                                    "`02:00:00`"
+                                }
+                            ),
+                        );
+                        continue;
+                    }
+                };
+                if k.name == "mem" {
+                    r.mem = Some(value);
+                } else {
+                    r.time = Some(value);
+                }
+                continue;
+            }
             let n = match v.value {
                 Value::Int(n) if n >= 0 => n as usize,
                 _ => {
@@ -851,6 +905,51 @@ impl Checker {
             }
         }
         r
+    }
+
+    /// `executor: {kind: local}` or `{kind: slurm, partition, account, qos, sbatch, poll_min, poll_max}`.
+    fn executor(&mut self, node: &Node) -> ExecutorSpec {
+        let Some(entries) = self.map(node, "executor", &[]) else {
+            return ExecutorSpec::Local;
+        };
+        let kind = entries
+            .iter()
+            .find(|(k, _)| k.name == "kind")
+            .map(|(_, v)| v);
+        match kind.and_then(|k| k.as_str()) {
+            Some("local") => {
+                self.map(node, "executor", &["kind"]);
+                ExecutorSpec::Local
+            }
+            Some("slurm") => {
+                let mut json = node.to_json();
+                if let Some(obj) = json.as_object_mut() {
+                    obj.remove("kind");
+                }
+                match crate::stages::parse::<crate::exec::slurm::SlurmConfig>(&json) {
+                    Ok(config) => ExecutorSpec::Slurm(config),
+                    Err(e) => {
+                        let loc = node.locate(&e.path);
+                        let key = e
+                            .path
+                            .iter()
+                            .map(|s| match s {
+                                yaml::PathSegment::Key(k) => k.clone(),
+                                yaml::PathSegment::Index(i) => i.to_string(),
+                            })
+                            .collect::<Vec<_>>()
+                            .join(".");
+                        self.error(loc, join("executor", &key), e.message);
+                        ExecutorSpec::Local
+                    }
+                }
+            }
+            _ => {
+                let loc = kind.map_or(node.loc, |k| k.loc);
+                self.error(loc, "executor.kind", "expected `local` or `slurm`");
+                ExecutorSpec::Local
+            }
+        }
     }
 
     fn targets(&mut self, node: Option<&Node>, names: &[&str]) -> BTreeMap<String, Vec<String>> {

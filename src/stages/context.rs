@@ -16,14 +16,14 @@ use crate::grid::Cell;
 use crate::run_info::RunInfo;
 
 /// An input as the stage receives it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum Input {
     /// Outputs of upstream instances: one, or all cells of an aggregate.
     Stage(Vec<Upstream>),
     Path(PathBuf),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Upstream {
     pub stage: String,
     pub cell: Cell,

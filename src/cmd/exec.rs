@@ -1,0 +1,75 @@
+//! `nrun exec --cache DIR KEY` (hidden): what a cluster job runs. Builds
+//! the instance described by `work/<KEY>/job.json` exactly as the local
+//! executor would, printing progress as plain lines (the job's log), and
+//! exits 0 when the entry exists, 2 for bad input data, 1 otherwise.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::cache::Store;
+use crate::error::{Error, Result, exit};
+use crate::exec::events::{Event, Status};
+use crate::exec::job::{self, JobSpec, Runtime};
+use crate::exec::slots::GpuSlot;
+
+pub fn run(cache: &Path, key: &str) -> Result<u8> {
+    let store = Store::open(cache)?;
+    let path = store.work(key).join("job.json");
+    let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+    let spec: JobSpec = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
+    // Slurm stops a job with SIGTERM: let the stage finish its step and stop.
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    // The GPU Slurm granted is the only one this job sees.
+    let gpu = (spec.gpus > 0).then(|| GpuSlot {
+        ordinal: 0,
+        id: std::env::var("CUDA_VISIBLE_DEVICES").unwrap_or_else(|_| "0".into()),
+        slot: 0,
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    let printer = std::thread::spawn(move || {
+        for event in rx {
+            if let Event::Progress {
+                done,
+                total,
+                message,
+                ..
+            } = event
+            {
+                let of = total.map_or_else(String::new, |t| format!("/{t}"));
+                println!("{done}{of} {message}");
+            }
+        }
+    });
+    println!("nrun exec: {} [{}] key {key}", spec.stage, spec.cell);
+    let status = job::build(
+        &spec,
+        Runtime {
+            store,
+            gpu,
+            events: tx,
+            cancel,
+        },
+    );
+    let _ = printer.join();
+    println!("nrun exec: {}", status.name());
+    Ok(match status {
+        Status::Ran | Status::Cached => exit::OK,
+        Status::Failed {
+            bad_input: true,
+            message,
+            ..
+        } => {
+            eprintln!("{message}");
+            exit::INVALID
+        }
+        Status::Failed { message, .. } => {
+            eprintln!("{message}");
+            exit::FAILED
+        }
+        Status::Skipped { .. } => exit::INTERRUPTED,
+    })
+}
