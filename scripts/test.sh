@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # Runs nrun's tests: unit, end-to-end (the real binary), training
-# correctness, and the report's headless-browser check.
+# correctness, the report's headless-browser check, and (when a one-node
+# Slurm cluster can be started here) the Slurm executor's end-to-end tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/nrun-target}"
 # The browser test must not silently skip where Chromium was installed.
 if command -v chromedriver >/dev/null; then export NRUN_REQUIRE_BROWSER=1; fi
+state="${TMPDIR:-/tmp}/nrun-test-slurm"
+if env_file=$(tests/slurm/start.sh "$state" 2>/tmp/nrun-slurm-start.log); then
+  export NRUN_SLURM_ENV="$env_file"
+  trap 'tests/slurm/stop.sh "$state" >/dev/null 2>&1 || true' EXIT
+else
+  echo "test.sh: no Slurm cluster ($(tail -n 1 /tmp/nrun-slurm-start.log)); the Slurm tests will skip" >&2
+fi
 cargo test --locked "$@"

@@ -45,6 +45,7 @@ pub fn run(cache: &Path, key: &str) -> Result<u8> {
         }
     });
     println!("nrun exec: {} [{}] key {key}", spec.stage, spec.cell);
+    let work = store.work(key);
     let status = job::build(
         &spec,
         Runtime {
@@ -56,6 +57,10 @@ pub fn run(cache: &Path, key: &str) -> Result<u8> {
     );
     let _ = printer.join();
     println!("nrun exec: {}", status.name());
+    // What failed, for the submitting nrun to report (beside the exit code).
+    if let Status::Failed { message, .. } = &status {
+        let _ = std::fs::write(work.join("failure.txt"), message);
+    }
     Ok(match status {
         Status::Ran | Status::Cached => exit::OK,
         Status::Failed {

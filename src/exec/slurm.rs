@@ -186,6 +186,7 @@ impl Slurm {
             return Ok(job);
         }
         let _ = std::fs::remove_file(work.join("exit_code"));
+        let _ = std::fs::remove_file(work.join("failure.txt"));
         let spec_path = work.join("job.json");
         std::fs::write(
             &spec_path,
@@ -298,8 +299,11 @@ impl Slurm {
                     || "no exit code".to_string(),
                     |rc| format!("exit code {rc}"),
                 );
+                let why = std::fs::read_to_string(self.store.work(&t.key).join("failure.txt"))
+                    .map(|m| format!(": {}", m.trim()))
+                    .unwrap_or_default();
                 Status::Failed {
-                    message: format!("slurm job {job} ended {state} ({how})"),
+                    message: format!("slurm job {job} ended {state} ({how}){why}"),
                     log: self.store.work(&t.key).join(format!("slurm-{job}.out")),
                     bad_input: rc == Some(2),
                 }

@@ -17,7 +17,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn from(out: Output) -> Run {
+    pub fn from_output(out: Output) -> Run {
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -83,7 +83,7 @@ impl Project {
     }
 
     pub fn nrun(&self, args: &[&str]) -> Run {
-        Run::from(self.command(args).output().expect("running nrun"))
+        Run::from_output(self.command(args).output().expect("running nrun"))
     }
 
     pub fn spawn(&self, args: &[&str]) -> Child {
