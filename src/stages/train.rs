@@ -20,7 +20,7 @@ use super::checkpoint::{self, Extra};
 use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind};
 use crate::data::on_load::LoadSampler;
 use crate::metrics::distribution::energy_distance;
-use crate::ot::apply::{TransportSpec, frozen, push_forward};
+use crate::ot::apply::{PotentialSpec, TransportSpec, frozen, push_forward};
 use crate::ot::backend;
 use crate::ot::cost::Cost;
 use crate::ot::nets::{Model, NetSpec};
@@ -29,6 +29,7 @@ use crate::ot::schedule::{LrDecay, Schedule};
 use crate::ot::trainer::{
     AdamSpec, GuardSpec, Observer, Snapshot, StepStats, TrainConfig, TrainError, Trainer, ZSpec,
 };
+use crate::ot::variants::NoiseSpec;
 use crate::samples::{Sampler, Samples};
 use crate::tensor_file::{self, Dataset};
 
@@ -87,6 +88,11 @@ pub struct Params {
     #[serde(default)]
     snapshots: Vec<u64>,
     trace: Option<Trace>,
+    /// Noised strong NOT (seed 003): a noise-conditioned potential.
+    noise: Option<NoiseSpec>,
+    /// Reg-NOT (seed 004): weight of the convexity penalty on psi.
+    #[serde(default)]
+    convexity: f64,
 }
 
 fn default_t_steps() -> usize {
@@ -116,6 +122,8 @@ impl Params {
             guard: self.guard.clone(),
             checkpoint_every: self.checkpoint_every,
             lr_decay: self.lr_decay,
+            noise: self.noise.clone(),
+            convexity: self.convexity,
         }
     }
 }
@@ -123,7 +131,7 @@ impl Params {
 impl StageKind for Train {
     type Params = Params;
     const NAME: &'static str = "train";
-    const VERSION: u32 = 1;
+    const VERSION: u32 = 2;
     const INPUTS: Option<&'static [InputSpec]> = Some(&[
         InputSpec {
             name: "source",
@@ -227,6 +235,16 @@ fn train(
         z_channels: p.z.channels,
         z_std: p.z.std,
     };
+    let potential = PotentialSpec {
+        net: p.f_net.clone(),
+        item: target.item_shape().to_vec(),
+        scale: p.cost.scaling.factor(target.item_shape().iter().product()),
+        noise: p.noise.clone(),
+    };
+    write_json(
+        &out.join("potential.json"),
+        &serde_json::to_value(&potential).map_err(anyhow::Error::from)?,
+    )?;
     write_json(
         &out.join("transport.json"),
         &serde_json::to_value(&spec).map_err(anyhow::Error::from)?,

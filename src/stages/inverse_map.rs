@@ -1,0 +1,129 @@
+//! `inverse_map`: maps target items back to the source with the trained
+//! potential, x = grad psi(y) = y - grad f(y) / c (seed 004: the inverse
+//! map a convex psi gives for quadratic costs). Output as `sample`'s:
+//! `samples.safetensors` with `x` (the targets given), `samples`
+//! (`[n, 1, ...]`) and the dataset's `clean` and `labels` if any.
+
+use std::collections::BTreeMap;
+
+use burn::module::Module;
+use serde::Deserialize;
+
+use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind};
+use crate::ot::apply::PotentialSpec;
+use crate::ot::backend;
+use crate::ot::variants::inverse_map;
+use crate::tensor_file::{self, Dataset, Tensor};
+
+pub struct InverseMap;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// Use only the first `limit` items.
+    limit: Option<usize>,
+    #[serde(default = "default_batch")]
+    batch: usize,
+}
+
+fn default_batch() -> usize {
+    256
+}
+
+impl StageKind for InverseMap {
+    type Params = Params;
+    const NAME: &'static str = "inverse_map";
+    const VERSION: u32 = 1;
+    const INPUTS: Option<&'static [InputSpec]> = Some(&[
+        InputSpec {
+            name: "model",
+            required: true,
+            accepts: Accepts::Stage,
+        },
+        InputSpec {
+            name: "data",
+            required: true,
+            accepts: Accepts::Stage,
+        },
+    ]);
+
+    fn validate(p: &Params) -> Result<(), ParamError> {
+        if p.batch == 0 {
+            return Err(ParamError::at("batch", "must be positive"));
+        }
+        Ok(())
+    }
+
+    fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
+        let model = ctx.input_dir("model")?.to_path_buf();
+        let spec_path = model.join("potential.json");
+        let spec: PotentialSpec = serde_json::from_slice(
+            &std::fs::read(&spec_path)
+                .map_err(|e| StageError::bad_input(&spec_path, e.to_string()))?,
+        )
+        .map_err(|e| StageError::bad_input(&spec_path, e.to_string()))?;
+        if spec.noise.is_some() {
+            return Err(anyhow::anyhow!(
+                "a noise-conditioned potential has no single gradient map; train without `noise`"
+            )
+            .into());
+        }
+        let data = Dataset::read(ctx.input_dir("data")?)?;
+        if data.x.shape != spec.item {
+            return Err(anyhow::anyhow!(
+                "f scores items of shape {:?}, the data has {:?}",
+                spec.item,
+                data.x.shape
+            )
+            .into());
+        }
+        let n = p.limit.map_or(data.x.n, |l| l.min(data.x.n));
+        let y = data.x.head(n);
+        let device = backend::device(ctx.run.device, ctx.gpu.as_ref().map(|g| g.ordinal))
+            .map_err(|e| anyhow::anyhow!(e))?;
+        let weights = model.join("f.bpk");
+        let f = spec
+            .build(&device.clone().autodiff())
+            .try_load_file(&weights)
+            .map_err(|e| StageError::bad_input(&weights, e.to_string()))?;
+        let x = inverse_map(&f, &y.data, y.item_size(), spec.scale, &device, p.batch);
+
+        let with =
+            |lead: &[usize], inner: &[usize]| lead.iter().chain(inner).copied().collect::<Vec<_>>();
+        let mut tensors = BTreeMap::new();
+        tensors.insert(
+            "x".to_string(),
+            Tensor::F32 {
+                shape: with(&[n], &y.shape),
+                data: y.data.clone(),
+            },
+        );
+        tensors.insert(
+            "samples".to_string(),
+            Tensor::F32 {
+                shape: with(&[n, 1], &y.shape),
+                data: x,
+            },
+        );
+        if let Some(clean) = &data.clean {
+            let clean = clean.head(n);
+            tensors.insert(
+                "clean".to_string(),
+                Tensor::F32 {
+                    shape: with(&[n], &clean.shape),
+                    data: clean.data,
+                },
+            );
+        }
+        if let Some(labels) = &data.labels {
+            tensors.insert(
+                "labels".to_string(),
+                Tensor::I64 {
+                    shape: vec![n],
+                    data: labels[..n].to_vec(),
+                },
+            );
+        }
+        tensor_file::write(&ctx.out.join("samples.safetensors"), &tensors)
+    }
+}
