@@ -15,3 +15,12 @@ else
   echo "test.sh: no Slurm cluster ($(tail -n 1 /tmp/nrun-slurm-start.log)); the Slurm tests will skip" >&2
 fi
 cargo test --locked "$@"
+# The libtorch build, where its PyTorch venv exists (scripts/setup-tch.sh):
+# unit tests and the flex / libtorch parity test.
+if [ -x "${NRUN_VENV:-$HOME/.cache/nrun-venv}/bin/python" ] && [ $# -eq 0 ]; then
+  (
+    # shellcheck disable=SC1091
+    source scripts/tch-env.sh
+    cargo test --locked --features tch --lib --test parity
+  )
+fi

@@ -1,0 +1,110 @@
+"""PyTorch reference of one NOT outer step, for nrun's speed comparison.
+
+The same networks as nrun's `cnn_t` / `cnn_f` (seed 000, SPEC 3), the same
+step: K_T updates of T (weak quadratic cost, f frozen), then one of f, Adam
+(betas 0.9/0.999, eps 1e-8, weight decay 1e-10). Prints one JSON line with
+the median seconds per outer step after warm-up. Run by bench/compare.sh.
+"""
+
+import argparse
+import json
+import statistics
+import time
+
+import torch
+from torch import nn
+
+
+def cnn_t(channels, layers, c_in=2, c_out=1):
+    mods = []
+    for i in range(layers):
+        a = c_in if i == 0 else channels
+        b = c_out if i == layers - 1 else channels
+        mods.append(nn.Conv2d(a, b, 5, padding=2))
+        if i < layers - 1:
+            mods.append(nn.ReLU())
+    return nn.Sequential(*mods)
+
+
+class CnnF(nn.Module):
+    def __init__(self, channels, c_in=1):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(c_in, channels, 5, padding=2), nn.ReLU(), nn.AvgPool2d(2),
+            nn.Conv2d(channels, channels, 5, padding=2), nn.ReLU(), nn.AvgPool2d(2),
+            nn.Conv2d(channels, channels, 5, padding=2), nn.ReLU(), nn.AvgPool2d(2),
+            nn.Conv2d(channels, channels, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2),
+            nn.Conv2d(channels, 1, 1),
+        )
+
+    def forward(self, y):
+        return self.body(y).flatten(1).mean(1)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--z", type=int, default=4)
+    p.add_argument("--channels", type=int, default=128)
+    p.add_argument("--layers", type=int, default=7)
+    p.add_argument("--t-steps", type=int, default=10)
+    p.add_argument("--steps", type=int, default=3)
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--threads", type=int, default=0)
+    a = p.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    dev = torch.device(a.device)
+    torch.manual_seed(0)
+    T = cnn_t(a.channels, a.layers).to(dev)
+    f = CnnF(a.channels).to(dev)
+    opt = lambda m: torch.optim.Adam(m.parameters(), lr=1e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-10)
+    t_opt, f_opt = opt(T), opt(f)
+    b, z, gamma = a.batch, a.z, 0.25
+
+    def push(x):
+        xz = x.unsqueeze(1).repeat(1, z, 1, 1, 1).flatten(0, 1)
+        noise = torch.randn(b * z, 1, 32, 32, device=dev)
+        return T(torch.cat([xz, noise], 1))
+
+    def outer():
+        for p_ in f.parameters():
+            p_.requires_grad_(False)
+        for _ in range(a.t_steps):
+            x = torch.randn(b, 1, 32, 32, device=dev)
+            t = push(x)
+            tz = t.view(b, z, -1)
+            quad = 0.5 * ((x.view(b, 1, -1) - tz) ** 2).sum(2).mean(1)
+            var = ((tz - tz.mean(1, keepdim=True)) ** 2).sum(2).sum(1) / (z - 1)
+            loss = (quad - gamma / 2 * var).mean() - f(t).mean()
+            t_opt.zero_grad()
+            loss.backward()
+            t_opt.step()
+        for p_ in f.parameters():
+            p_.requires_grad_(True)
+        with torch.no_grad():
+            t = push(torch.randn(b, 1, 32, 32, device=dev))
+        y = torch.randn(b, 1, 32, 32, device=dev)
+        f_loss = f(t).mean() - f(y).mean()
+        f_opt.zero_grad()
+        f_loss.backward()
+        f_opt.step()
+        return f_loss.item()
+
+    times = []
+    for i in range(a.warmup + a.steps):
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        outer()
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        if i >= a.warmup:
+            times.append(time.perf_counter() - start)
+    print(json.dumps({"impl": "pytorch", "device": a.device, "torch": torch.__version__,
+                      "seconds_per_step": statistics.median(times), "steps": a.steps}))
+
+
+if __name__ == "__main__":
+    main()

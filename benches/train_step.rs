@@ -1,0 +1,98 @@
+//! nrun's side of the training-speed comparison with PyTorch
+//! (`bench/compare.sh` runs both): median seconds per NOT outer step of the
+//! seed's CNNs (K_T updates of T, one of f) on every device this build has.
+//!
+//!     cargo bench --bench train_step -- --batch 64 --z 4 --channels 128 --layers 7 --steps 3
+
+use std::time::Instant;
+
+use burn::tensor::Device;
+use nrun::ot::cost::{Cost, CostKind, Scaling};
+use nrun::ot::nets::NetSpec;
+use nrun::ot::schedule::{LrDecay, Schedule};
+use nrun::ot::trainer::{AdamSpec, GuardSpec, Observer, Snapshot, StepStats, TrainConfig, Trainer, ZSpec};
+use nrun::ot::{backend, nets::Model, rng};
+use nrun::samples::Samples;
+
+struct Timer {
+    times: Vec<f64>,
+    last: Instant,
+}
+
+impl Observer for Timer {
+    fn on_step(&mut self, _: &StepStats, _: &Model) {
+        let now = Instant::now();
+        self.times.push(now.duration_since(self.last).as_secs_f64());
+        self.last = now;
+    }
+    fn on_checkpoint(&mut self, _: &Snapshot) -> Result<(), String> {
+        Ok(())
+    }
+    fn on_restore(&mut self, _: u64) {}
+    fn on_event(&mut self, _: &str) {}
+    fn stop_requested(&self) -> bool {
+        false
+    }
+}
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn devices() -> Vec<(String, Device)> {
+    let mut out = vec![("flex cpu".to_string(), Device::flex())];
+    if cfg!(feature = "tch") {
+        if let Ok(d) = backend::device(nrun::device::DeviceChoice::Cpu, None) {
+            out.push(("tch cpu".into(), d));
+        }
+        for n in 0..backend::gpu_count() {
+            if let Ok(d) = backend::device(nrun::device::DeviceChoice::Cuda(n), None) {
+                out.push((format!("tch cuda:{n}"), d));
+            }
+        }
+    }
+    out
+}
+
+fn main() {
+    let (batch, z, channels, layers) = (arg("--batch", 64), arg("--z", 4), arg("--channels", 128), arg("--layers", 7));
+    let (steps, warmup, t_steps) = (arg("--steps", 3), arg("--warmup", 1), arg("--t-steps", 10));
+    let mut r = rng::stream(0, rng::Purpose::Sample, 0);
+    let pool = |r: &mut rng::Rng| Samples::new(vec![1, 32, 32], rng::normal(r, 256 * 1024, 1.0));
+    let (source, target) = (pool(&mut r), pool(&mut r));
+    for (name, device) in devices() {
+        let cfg = TrainConfig {
+            cost: Cost { kind: CostKind::WeakQuadratic, scaling: Scaling::Paper },
+            gamma: Schedule::constant(0.25),
+            iterations: (warmup + steps) as u64,
+            t_steps,
+            batch,
+            z: ZSpec { count: z, channels: 1, std: 1.0 },
+            t_net: NetSpec::CnnT { channels, layers },
+            f_net: NetSpec::CnnF { channels },
+            t_opt: AdamSpec::default(),
+            f_opt: AdamSpec::default(),
+            seed: 0,
+            guard: GuardSpec::default(),
+            checkpoint_every: u64::MAX,
+            lr_decay: LrDecay::Constant,
+            noise: None,
+            convexity: 0.0,
+        };
+        let mut trainer = Trainer::new(cfg, &source, &target, &device).expect("trainer");
+        let mut timer = Timer { times: Vec::new(), last: Instant::now() };
+        trainer.run(&mut timer).expect("training runs");
+        let mut times = timer.times.split_off(warmup);
+        times.sort_by(f64::total_cmp);
+        let median = times[times.len() / 2];
+        println!(
+            "{{\"impl\": \"nrun\", \"device\": \"{name}\", \"seconds_per_step\": {median}, \"steps\": {steps}, \"threads\": {}}}",
+            rayon::current_num_threads()
+        );
+    }
+}
