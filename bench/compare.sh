@@ -7,7 +7,9 @@
 #   bench/compare.sh --seed-cnn           # the seed's nets: batch 64 x 4, 128 channels
 #
 # Needs the PyTorch venv of scripts/setup-tch.sh ($NRUN_VENV, default
-# ~/.cache/nrun-venv); uses the tch build too when it exists.
+# ~/.cache/nrun-venv); uses the tch build too when it exists. nrun runs in
+# the dev profile, whose dependencies (burn, libtorch) are optimised as in
+# release: the network math is what is timed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${NRUN_VENV:-$HOME/.cache/nrun-venv}"
@@ -21,11 +23,11 @@ out=$(mktemp)
 if "$venv/bin/python" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)'; then
   "$venv/bin/python" bench/torch_step.py --device cuda "${shape[@]}" >>"$out"
 fi
-CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/nrun-target}" cargo bench --quiet --bench train_step -- "${shape[@]}" >>"$out"
+CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/nrun-target}" cargo bench --quiet --profile dev --bench train_step -- "${shape[@]}" >>"$out"
 if [ -x "$venv/bin/python" ] && [ -d "$HOME/.cache/nrun-target-tch" ]; then
   torch_lib=$("$venv/bin/python" -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')
   LD_LIBRARY_PATH="$torch_lib:${LD_LIBRARY_PATH:-}" LIBTORCH_USE_PYTORCH=1 VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" \
-    CARGO_TARGET_DIR="$HOME/.cache/nrun-target-tch" cargo bench --quiet --features tch --bench train_step -- "${shape[@]}" \
+    CARGO_TARGET_DIR="$HOME/.cache/nrun-target-tch" cargo bench --quiet --profile dev --features tch --bench train_step -- "${shape[@]}" \
     | grep -v '"flex cpu"' >>"$out"
 fi
 "$venv/bin/python" - "$out" <<'PY'

@@ -10,7 +10,9 @@ use burn::tensor::Device;
 use nrun::ot::cost::{Cost, CostKind, Scaling};
 use nrun::ot::nets::NetSpec;
 use nrun::ot::schedule::{LrDecay, Schedule};
-use nrun::ot::trainer::{AdamSpec, GuardSpec, Observer, Snapshot, StepStats, TrainConfig, Trainer, ZSpec};
+use nrun::ot::trainer::{
+    AdamSpec, GuardSpec, Observer, Snapshot, StepStats, TrainConfig, Trainer, ZSpec,
+};
 use nrun::ot::{backend, nets::Model, rng};
 use nrun::samples::Samples;
 
@@ -60,19 +62,31 @@ fn devices() -> Vec<(String, Device)> {
 }
 
 fn main() {
-    let (batch, z, channels, layers) = (arg("--batch", 64), arg("--z", 4), arg("--channels", 128), arg("--layers", 7));
+    let (batch, z, channels, layers) = (
+        arg("--batch", 64),
+        arg("--z", 4),
+        arg("--channels", 128),
+        arg("--layers", 7),
+    );
     let (steps, warmup, t_steps) = (arg("--steps", 3), arg("--warmup", 1), arg("--t-steps", 10));
     let mut r = rng::stream(0, rng::Purpose::Sample, 0);
     let pool = |r: &mut rng::Rng| Samples::new(vec![1, 32, 32], rng::normal(r, 256 * 1024, 1.0));
     let (source, target) = (pool(&mut r), pool(&mut r));
     for (name, device) in devices() {
         let cfg = TrainConfig {
-            cost: Cost { kind: CostKind::WeakQuadratic, scaling: Scaling::Paper },
+            cost: Cost {
+                kind: CostKind::WeakQuadratic,
+                scaling: Scaling::Paper,
+            },
             gamma: Schedule::constant(0.25),
             iterations: (warmup + steps) as u64,
             t_steps,
             batch,
-            z: ZSpec { count: z, channels: 1, std: 1.0 },
+            z: ZSpec {
+                count: z,
+                channels: 1,
+                std: 1.0,
+            },
             t_net: NetSpec::CnnT { channels, layers },
             f_net: NetSpec::CnnF { channels },
             t_opt: AdamSpec::default(),
@@ -85,7 +99,10 @@ fn main() {
             convexity: 0.0,
         };
         let mut trainer = Trainer::new(cfg, &source, &target, &device).expect("trainer");
-        let mut timer = Timer { times: Vec::new(), last: Instant::now() };
+        let mut timer = Timer {
+            times: Vec::new(),
+            last: Instant::now(),
+        };
         trainer.run(&mut timer).expect("training runs");
         let mut times = timer.times.split_off(warmup);
         times.sort_by(f64::total_cmp);

@@ -46,11 +46,7 @@ impl StageGraph {
         if let Some(cycle) = find_cycle(&graph, p) {
             return Err(Error::Invalid(Diagnostics(vec![cycle])));
         }
-        let order: Vec<usize> = petgraph::algo::toposort(&graph, None)
-            .map_err(|_| Error::Other("dependency cycle".into()))?
-            .into_iter()
-            .map(|n| graph[n])
-            .collect();
+        let order = file_order(&graph);
 
         let mut axes: Vec<BTreeSet<String>> = vec![BTreeSet::new(); p.stages.len()];
         let mut diags = Vec::new();
@@ -141,6 +137,38 @@ impl StageGraph {
             .map(|n| self.graph[n])
             .collect()
     }
+}
+
+/// A topological order that keeps the file's order wherever dependencies
+/// allow (Kahn's algorithm, always taking the earliest ready stage), so
+/// listings read like the pipeline file.
+fn file_order(graph: &DiGraph<usize, ()>) -> Vec<usize> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let mut pending: Vec<usize> = graph
+        .node_indices()
+        .map(|n| {
+            graph
+                .neighbors_directed(n, petgraph::Direction::Incoming)
+                .count()
+        })
+        .collect();
+    let mut ready: BinaryHeap<Reverse<usize>> = graph
+        .node_indices()
+        .filter(|n| pending[n.index()] == 0)
+        .map(|n| Reverse(graph[n]))
+        .collect();
+    let mut order = Vec::with_capacity(pending.len());
+    while let Some(Reverse(i)) = ready.pop() {
+        order.push(i);
+        for m in graph.neighbors(NodeIndex::new(i)) {
+            pending[m.index()] -= 1;
+            if pending[m.index()] == 0 {
+                ready.push(Reverse(graph[m]));
+            }
+        }
+    }
+    order
 }
 
 /// A shortest cycle, reported at the input that closes it.

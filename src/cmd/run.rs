@@ -70,7 +70,7 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
             10_000
         }),
         keep_going: args.keep_going,
-        gpus: slots::gpu_ids(args.gpus.as_deref()),
+        gpus: slots::gpu_ids(args.gpus.as_deref(), crate::ot::backend::gpu_count()),
         slots_per_gpu: args.slots_per_gpu,
     };
     let mut reporter = progress::for_stdout(args.quiet);

@@ -50,10 +50,13 @@ impl SlotPool {
     }
 }
 
-/// GPU ids from `--gpus` or, failing that, `CUDA_VISIBLE_DEVICES`.
-pub fn gpu_ids(flag: Option<&str>) -> Vec<String> {
+/// GPU ids from `--gpus`, else `CUDA_VISIBLE_DEVICES`, else the `detected`
+/// GPUs numbered from 0.
+pub fn gpu_ids(flag: Option<&str>, detected: usize) -> Vec<String> {
     let from_env = std::env::var("CUDA_VISIBLE_DEVICES").ok();
-    let list = flag.map(str::to_string).or(from_env).unwrap_or_default();
+    let Some(list) = flag.map(str::to_string).or(from_env) else {
+        return (0..detected).map(|i| i.to_string()).collect();
+    };
     list.split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty() && *s != "-1")
