@@ -194,8 +194,8 @@ stages:
   samples: {kind: sample, inputs: {model: train, data: x_test}, params: {z_count: 4}}
   scores:
     kind: metric
-    inputs: {samples: samples, target: y_test, model: train}
-    params: {metrics: [energy, mmd, diversity, ot_gap, bary_error, fit_final, fit_oscillation]}
+    inputs: {samples: samples, target: y_test, model: train, features: {path: feat}}
+    params: {metrics: [energy, mmd, diversity, ot_gap, bary_error, fit_final, fit_oscillation, frechet_features]}
   fit:
     kind: table
     inputs: {metrics: scores}
@@ -221,9 +221,34 @@ stages:
       sections: [{heading: Maps, inputs: [maps, curves]}, {heading: Scores, inputs: [scores]}]
 "#;
 
+/// A feature network for `frechet_features`: an MLP 2 -> 8 -> 3 with
+/// weights drawn by nrun, saved the way nrun exports networks.
+fn write_features(p: &Project) {
+    use nrun::ot::apply::FeatureSpec;
+    use nrun::ot::nets::{Activation, NetSpec};
+    let spec = FeatureSpec {
+        net: NetSpec::Mlp {
+            hidden: vec![8],
+            activation: Activation::Silu,
+        },
+        inputs: 2,
+        outputs: 3,
+    };
+    let net = spec.build(&burn::tensor::Device::flex()).unwrap();
+    let tensors = net
+        .named_values()
+        .into_iter()
+        .map(|(name, shape, data)| (name, nrun::tensor_file::Tensor::F32 { shape, data }))
+        .collect();
+    std::fs::create_dir_all(p.path().join("feat")).unwrap();
+    nrun::tensor_file::write(&p.path().join("feat/features.safetensors"), &tensors).unwrap();
+    p.file("feat/features.json", &serde_json::to_string(&spec).unwrap());
+}
+
 #[test]
 fn a_tiny_training_runs_to_a_report_that_loads_in_a_browser() {
     let p = Project::new();
+    write_features(&p);
     // rows == columns is invalid for a table: caught before anything runs.
     p.file(
         "toy.yaml",
@@ -248,7 +273,7 @@ fn a_tiny_training_runs_to_a_report_that_loads_in_a_browser() {
         "a header and one row per outer step"
     );
     let metrics = p.read("results/toy/scores/cost=weak_kernel,gamma=0.5/metrics.csv");
-    for m in ["energy", "ot_gap", "fit_oscillation"] {
+    for m in ["energy", "ot_gap", "fit_oscillation", "frechet_features"] {
         assert!(metrics.contains(m), "{metrics}");
     }
     let html = p.path().join("results/toy/report/report.html");
@@ -267,6 +292,7 @@ fn a_tiny_training_runs_to_a_report_that_loads_in_a_browser() {
 #[test]
 fn a_killed_training_resumes_to_the_same_weights() {
     let once = Project::new();
+    write_features(&once);
     once.file(
         "toy.yaml",
         &TOY.replace("iterations: 400", "iterations: 3000"),
@@ -286,6 +312,7 @@ fn a_killed_training_resumes_to_the_same_weights() {
     .unwrap();
 
     let p = Project::new();
+    write_features(&p);
     p.file(
         "toy.yaml",
         &TOY.replace("iterations: 400", "iterations: 3000"),

@@ -76,6 +76,49 @@ impl PotentialSpec {
     }
 }
 
+/// A feature network the user supplies for Fréchet distances: what
+/// `features.json` says beside `features.safetensors`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureSpec {
+    pub net: NetSpec,
+    /// Values per item it reads (images are flattened).
+    pub inputs: usize,
+    pub outputs: usize,
+}
+
+impl FeatureSpec {
+    pub fn build(&self, device: &Device) -> Result<Model, String> {
+        let mut init = Init {
+            rng: rng::stream(0, rng::Purpose::InitF, 1),
+            device,
+        };
+        self.net
+            .build_features(&mut init, self.inputs, self.outputs)
+    }
+}
+
+/// Rows through a network without autodiff, in batches: `[n, d]` -> `[n, k]`.
+pub fn apply_rows(net: &Model, rows: &[f32], d: usize, device: &Device, batch: usize) -> Vec<f32> {
+    let n = rows.len() / d.max(1);
+    let mut out = Vec::new();
+    for start in (0..n).step_by(batch.max(1)) {
+        let end = (start + batch.max(1)).min(n);
+        let x = Tensor::<2>::from_data(
+            TensorData::new(rows[start * d..end * d].to_vec(), [end - start, d]),
+            device,
+        );
+        out.extend(
+            net.forward(x)
+                .into_data()
+                .convert::<f32>()
+                .try_into_vec::<f32>()
+                .expect("f32"),
+        );
+    }
+    out
+}
+
 /// T(x, z) for `z_count` fresh z per item of `x`: returns `[n, z_count, dy]`
 /// row-major. `t` must be a non-autodiff module (`valid()`).
 pub fn push_forward(

@@ -27,6 +27,13 @@
 //! ||T(x, z) - T*(x)|| / ||T*(x)|| where T*(x) = m_y + A (x - m_x) is the
 //! closed-form OT map between Gaussians fitted to the inputs and the target.
 //!
+//! `frechet_features`: the Fréchet distance between Gaussians fitted to the
+//! features a network the user supplies gives the samples and the target
+//! (FID-style; nothing is downloaded): bind a folder holding
+//! `features.json` (`{net: {kind: mlp, hidden, activation}, inputs, outputs}`)
+//! and `features.safetensors` (weights named `net.Mlp.layers.N.weight`
+//! `[in, out]` and `.bias`, as nrun exports networks) to `features`.
+//!
 //! Output: `metrics.csv` (the cell's params, then `metric,value,std,n`),
 //! `metrics.json`, and `metrics.md` (listed for reports).
 
@@ -63,6 +70,7 @@ pub enum Name {
     FitFinal,
     FitOscillation,
     ClosedFormError,
+    FrechetFeatures,
 }
 
 impl Name {
@@ -82,6 +90,7 @@ impl Name {
             Name::FitFinal => "fit_final",
             Name::FitOscillation => "fit_oscillation",
             Name::ClosedFormError => "closed_form_error",
+            Name::FrechetFeatures => "frechet_features",
         }
     }
 
@@ -91,6 +100,7 @@ impl Name {
             Name::Energy
                 | Name::Mmd
                 | Name::Frechet
+                | Name::FrechetFeatures
                 | Name::OtGap
                 | Name::BaryError
                 | Name::ClosedFormError
@@ -141,6 +151,11 @@ impl StageKind for Metric {
             required: false,
             accepts: Accepts::Stage,
         },
+        InputSpec {
+            name: "features",
+            required: false,
+            accepts: Accepts::Either,
+        },
     ]);
 
     fn validate(p: &Params) -> Result<(), ParamError> {
@@ -170,6 +185,17 @@ impl StageKind for Metric {
                 return Err(anyhow::anyhow!("these metrics need the `target` input").into());
             }
             Some(Dataset::read(ctx.input_dir("target")?)?)
+        } else {
+            None
+        };
+        let features = if p.metrics.contains(&Name::FrechetFeatures) {
+            if !ctx.inputs.contains_key("features") {
+                return Err(anyhow::anyhow!(
+                    "frechet_features needs a feature network bound to the `features` input"
+                )
+                .into());
+            }
+            Some(load_features(ctx.input_dir("features")?)?)
         } else {
             None
         };
@@ -253,6 +279,21 @@ impl StageKind for Metric {
                             z,
                             d,
                         )?
+                    }
+                    Name::FrechetFeatures => {
+                        let (net, spec) = features.as_ref().expect("loaded above");
+                        let target = target.as_ref().expect("read above");
+                        if d != spec.inputs || target.x.item_size() != spec.inputs {
+                            return Err(anyhow::anyhow!("the feature network reads {} values per item; the samples have {d}", spec.inputs).into());
+                        }
+                        let device = burn::tensor::Device::flex();
+                        let generated = cap(samples, d, p.max_points);
+                        let ys = cap(&target.x.data, d, p.max_points);
+                        let fg = crate::ot::apply::apply_rows(net, generated, d, &device, 512);
+                        let fy = crate::ot::apply::apply_rows(net, ys, d, &device, 512);
+                        let value =
+                            frechet_distance(&fg, &fy, spec.outputs).map_err(metric_error)?;
+                        Summary::one(value, generated.len() / d)
                     }
                     Name::FitFinal | Name::FitOscillation => unreachable!("handled above"),
                 }
@@ -368,6 +409,34 @@ impl Loaded {
             clean: f32s("clean").map(|(_, v)| v),
         })
     }
+}
+
+/// A user's feature network: `features.json` (a `FeatureSpec`) and
+/// `features.safetensors` (weights named as nrun exports them).
+fn load_features(
+    dir: &std::path::Path,
+) -> Result<(crate::ot::nets::Model, crate::ot::apply::FeatureSpec), StageError> {
+    let spec_path = dir.join("features.json");
+    let spec: crate::ot::apply::FeatureSpec = serde_json::from_slice(
+        &std::fs::read(&spec_path).map_err(|e| StageError::bad_input(&spec_path, e.to_string()))?,
+    )
+    .map_err(|e| StageError::bad_input(&spec_path, e.to_string()))?;
+    let weights_path = dir.join("features.safetensors");
+    let values = tensor_file::read(&weights_path)?
+        .into_iter()
+        .filter_map(|(name, t)| match t {
+            Tensor::F32 { shape, data } => Some((name, (shape, data))),
+            Tensor::I64 { .. } => None,
+        })
+        .collect();
+    let device = burn::tensor::Device::flex();
+    let net = spec
+        .build(&device)
+        .map_err(|e| StageError::bad_input(&spec_path, e))?;
+    let net = net
+        .load_named(&values, &device)
+        .map_err(|e| StageError::bad_input(&weights_path, e))?;
+    Ok((net, spec))
 }
 
 /// The `(step, energy_distance)` rows of a training trace.

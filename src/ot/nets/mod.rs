@@ -106,6 +106,26 @@ pub struct Model {
 }
 
 impl NetSpec {
+    /// A feature extractor: an MLP from `d_in` values to `outputs`
+    /// features (other architectures end in a single score or an image).
+    pub fn build_features(
+        &self,
+        init: &mut Init,
+        d_in: usize,
+        outputs: usize,
+    ) -> Result<Model, String> {
+        match self {
+            NetSpec::Mlp { hidden, activation } => Ok(Model {
+                net: Net::Mlp(Mlp::new(init, d_in, hidden, outputs, *activation)),
+                input: [d_in, 1, 1],
+            }),
+            other => Err(format!(
+                "feature networks are MLPs; `{}` is not supported",
+                other.name()
+            )),
+        }
+    }
+
     /// Which roles an architecture can play.
     pub fn check(&self, role: Role, item: &[usize]) -> Result<(), String> {
         let image = item.len() == 3;
@@ -281,7 +301,74 @@ impl burn::module::ModuleVisitor for Named {
     }
 }
 
+/// Replaces float tensors by dotted path (what `named_values` exports).
+struct LoadNamed<'a> {
+    path: Vec<String>,
+    values: &'a std::collections::BTreeMap<String, (Vec<usize>, Vec<f32>)>,
+    device: burn::tensor::Device,
+    problems: Vec<String>,
+}
+
+impl burn::module::ModuleMapper for LoadNamed<'_> {
+    fn enter_module(&mut self, name: &str, _container: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container: &str) {
+        self.path.pop();
+    }
+
+    fn map_float<const D: usize>(
+        &mut self,
+        param: burn::module::Param<Tensor<D>>,
+    ) -> burn::module::Param<Tensor<D>> {
+        let name = self.path.join(".");
+        let want = param.shape().dims::<D>().to_vec();
+        match self.values.get(&name) {
+            Some((shape, data)) if *shape == want => {
+                let (id, _, _) = param.consume();
+                let value = Tensor::from_data(
+                    burn::tensor::TensorData::new(data.clone(), shape.clone()),
+                    &self.device,
+                );
+                burn::module::Param::initialized(id, value)
+            }
+            Some((shape, _)) => {
+                self.problems.push(format!(
+                    "`{name}` has shape {shape:?}, the network needs {want:?}"
+                ));
+                param
+            }
+            None => {
+                self.problems.push(format!("no tensor `{name}`"));
+                param
+            }
+        }
+    }
+}
+
 impl Model {
+    /// This model with every weight taken from `values` (by dotted path, as
+    /// `named_values` writes them), or what is missing or misshapen.
+    pub fn load_named(
+        self,
+        values: &std::collections::BTreeMap<String, (Vec<usize>, Vec<f32>)>,
+        device: &burn::tensor::Device,
+    ) -> Result<Model, String> {
+        let mut loader = LoadNamed {
+            path: Vec::new(),
+            values,
+            device: device.clone(),
+            problems: Vec::new(),
+        };
+        let model = self.map(&mut loader);
+        if loader.problems.is_empty() {
+            Ok(model)
+        } else {
+            Err(loader.problems.join("; "))
+        }
+    }
+
     /// Every weight (and BatchNorm statistic) by dotted path, for export.
     pub fn named_values(&self) -> Vec<(String, Vec<usize>, Vec<f32>)> {
         let mut named = Named::default();
@@ -408,6 +495,49 @@ mod tests {
             total += block(w(i), w(i)) + block(w(i), w(i + 1));
         }
         total + w(levels + 1) * 16 + 1
+    }
+
+    #[test]
+    fn exported_weights_load_back_by_name() {
+        let device = burn::tensor::Device::flex();
+        let spec = NetSpec::Mlp {
+            hidden: vec![4],
+            activation: Activation::Relu,
+        };
+        let build = |seed| {
+            let mut init = Init {
+                rng: rng::stream(seed, Purpose::InitF, 0),
+                device: &device,
+            };
+            spec.build_features(&mut init, 3, 2).unwrap()
+        };
+        let (a, b) = (build(1), build(2));
+        let named = a.named_values();
+        assert_eq!(named[0].0, "net.Mlp.layers.0.weight");
+        let values: std::collections::BTreeMap<_, _> =
+            named.into_iter().map(|(k, s, v)| (k, (s, v))).collect();
+        let b = b.load_named(&values, &device).unwrap();
+        let x = Tensor::<2>::from_data(
+            burn::tensor::TensorData::new(vec![0.1f32, -0.2, 0.3], [1, 3]),
+            &device,
+        );
+        let (ya, yb) = (a.forward(x.clone()).into_data(), b.forward(x).into_data());
+        assert_eq!(ya, yb);
+        let mut broken = values_of(&a);
+        broken.remove("net.Mlp.layers.1.bias");
+        assert!(
+            build(3)
+                .load_named(&broken, &device)
+                .unwrap_err()
+                .contains("net.Mlp.layers.1.bias")
+        );
+    }
+
+    fn values_of(m: &Model) -> std::collections::BTreeMap<String, (Vec<usize>, Vec<f32>)> {
+        m.named_values()
+            .into_iter()
+            .map(|(k, s, v)| (k, (s, v)))
+            .collect()
     }
 
     #[test]
