@@ -5,6 +5,11 @@
 #
 #   bench/compare.sh                      # small nets (quick on a CPU)
 #   bench/compare.sh --seed-cnn           # the seed's nets: batch 64 x 4, 128 channels
+#   ROUNDS=5 bench/compare.sh             # more rounds (default 3)
+#
+# Shared machines drift, so the implementations take turns: each round runs
+# PyTorch and then every nrun backend, a ratio is taken within each round,
+# and the median ratio over the rounds is printed beside its range.
 #
 # Needs the PyTorch venv of scripts/setup-tch.sh ($NRUN_VENV, default
 # ~/.cache/nrun-venv); uses the tch build too when it exists. nrun runs in
@@ -13,35 +18,49 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${NRUN_VENV:-$HOME/.cache/nrun-venv}"
+rounds="${ROUNDS:-3}"
 if [ "${1:-}" = "--seed-cnn" ]; then
   shape=(--batch 64 --z 4 --channels 128 --layers 7 --steps 2)
 else
   shape=(--batch 8 --z 4 --channels 32 --layers 4 --steps 5)
 fi
 out=$(mktemp)
-"$venv/bin/python" bench/torch_step.py --device cpu "${shape[@]}" >>"$out"
-if "$venv/bin/python" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)'; then
-  "$venv/bin/python" bench/torch_step.py --device cuda "${shape[@]}" >>"$out"
-fi
-CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/nrun-target}" cargo bench --quiet --profile dev --bench train_step -- "${shape[@]}" >>"$out"
-if [ -x "$venv/bin/python" ] && [ -d "$HOME/.cache/nrun-target-tch" ]; then
+trap 'rm -f "$out"' EXIT
+cpu_target="${CARGO_TARGET_DIR:-$HOME/.cache/nrun-target}"
+tch_target="$HOME/.cache/nrun-target-tch"
+has_cuda=$("$venv/bin/python" -c 'import torch; print(int(torch.cuda.is_available()))')
+has_tch=0
+if [ -d "$tch_target" ]; then
+  has_tch=1
   torch_lib=$("$venv/bin/python" -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')
-  LD_LIBRARY_PATH="$torch_lib:${LD_LIBRARY_PATH:-}" LIBTORCH_USE_PYTORCH=1 VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" \
-    CARGO_TARGET_DIR="$HOME/.cache/nrun-target-tch" cargo bench --quiet --profile dev --features tch --bench train_step -- "${shape[@]}" \
-    | grep -v '"flex cpu"' >>"$out"
 fi
+nrun_flex() {
+  CARGO_TARGET_DIR="$cpu_target" cargo bench --quiet --profile dev --bench train_step -- "${shape[@]}" --device flex "$@"
+}
+nrun_tch() {
+  LD_LIBRARY_PATH="$torch_lib:${LD_LIBRARY_PATH:-}" LIBTORCH_USE_PYTORCH=1 VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" \
+    CARGO_TARGET_DIR="$tch_target" cargo bench --quiet --profile dev --features tch --bench train_step -- "${shape[@]}" --device tch "$@"
+}
+for round in $(seq "$rounds"); do
+  {
+    "$venv/bin/python" bench/torch_step.py --device cpu "${shape[@]}"
+    if [ "$has_cuda" = 1 ]; then "$venv/bin/python" bench/torch_step.py --device cuda "${shape[@]}"; fi
+    nrun_flex
+    if [ "$has_tch" = 1 ]; then nrun_tch; fi
+  } | sed "s/^{/{\"round\": $round, /" >>"$out"
+done
 "$venv/bin/python" - "$out" <<'PY'
-import json, sys
+import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
-ref = {r["device"]: r["seconds_per_step"] for r in rows if r["impl"] == "pytorch"}
-print(f"{'implementation':<16}{'seconds/step':>14}{'vs PyTorch':>12}")
+ref = {(r["round"], r["device"]): r["seconds_per_step"] for r in rows if r["impl"] == "pytorch"}
+by_impl = {}
 for r in rows:
-    if r["impl"] == "pytorch":
-        print(f"{'pytorch ' + r['device']:<16}{r['seconds_per_step']:>14.3f}{1.0:>12.2f}")
-for r in rows:
-    if r["impl"] == "nrun":
-        base = ref.get("cuda" if "cuda" in r["device"] else "cpu")
-        ratio = base / r["seconds_per_step"] if base else float("nan")
-        print(f"{'nrun ' + r['device']:<16}{r['seconds_per_step']:>14.3f}{ratio:>12.2f}")
+    name = f"{r['impl']} {r['device']}"
+    base = ref.get((r["round"], "cuda" if "cuda" in r["device"] else "cpu"))
+    by_impl.setdefault(name, []).append((r["seconds_per_step"], base / r["seconds_per_step"]))
+print(f"{'implementation':<16}{'seconds/step':>14}{'vs PyTorch':>12}{'range':>16}   ({len(set(r['round'] for r in rows))} rounds, medians)")
+for name, xs in by_impl.items():
+    secs = statistics.median(s for s, _ in xs)
+    ratios = [q for _, q in xs]
+    print(f"{name:<16}{secs:>14.3f}{statistics.median(ratios):>12.2f}{min(ratios):>8.2f} - {max(ratios):.2f}")
 PY
-rm -f "$out"

@@ -62,6 +62,10 @@ fn devices() -> Vec<(String, Device)> {
 }
 
 fn main() {
+    // As `nrun` itself does (see `nrun::heap`).
+    if !std::env::args().any(|a| a == "--default-heap") {
+        nrun::heap::keep_freed_memory();
+    }
     let (batch, z, channels, layers) = (
         arg("--batch", 64),
         arg("--z", 4),
@@ -72,7 +76,11 @@ fn main() {
     let mut r = rng::stream(0, rng::Purpose::Sample, 0);
     let pool = |r: &mut rng::Rng| Samples::new(vec![1, 32, 32], rng::normal(r, 256 * 1024, 1.0));
     let (source, target) = (pool(&mut r), pool(&mut r));
+    let only = std::env::args().skip_while(|a| a != "--device").nth(1);
     for (name, device) in devices() {
+        if only.as_ref().is_some_and(|o| !name.contains(o.as_str())) {
+            continue;
+        }
         let cfg = TrainConfig {
             cost: Cost {
                 kind: CostKind::WeakQuadratic,

@@ -32,7 +32,7 @@ impl Grid {
     }
 
     /// The axes among `names`, in grid order.
-    pub fn ordered<'a>(&'a self, names: impl Fn(&str) -> bool) -> Vec<&'a Axis> {
+    pub fn ordered(&self, names: impl Fn(&str) -> bool) -> Vec<&Axis> {
         self.axes.iter().filter(|a| names(&a.name)).collect()
     }
 

@@ -12,6 +12,7 @@ pub mod exec;
 pub mod fsutil;
 pub mod graph;
 pub mod grid;
+pub mod heap;
 pub mod metrics;
 pub mod ot;
 pub mod plan;
@@ -39,6 +40,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
+    heap::keep_freed_memory();
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {

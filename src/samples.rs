@@ -18,7 +18,7 @@ pub struct Samples {
 impl Samples {
     pub fn new(shape: Vec<usize>, data: Vec<f32>) -> Samples {
         let size: usize = shape.iter().product();
-        let n = if size == 0 { 0 } else { data.len() / size };
+        let n = data.len().checked_div(size).unwrap_or(0);
         Samples { n, shape, data }
     }
 

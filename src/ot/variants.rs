@@ -47,7 +47,7 @@ fn default_embedding() -> usize {
 
 impl NoiseSpec {
     pub fn check(&self) -> Result<(), String> {
-        if self.embedding == 0 || self.embedding % 2 != 0 {
+        if self.embedding == 0 || !self.embedding.is_multiple_of(2) {
             return Err("the sigma embedding needs an even, positive number of channels".into());
         }
         if !(self.sigma_data > 0.0 && self.log_std >= 0.0) {

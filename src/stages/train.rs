@@ -394,7 +394,7 @@ impl Observer for Recorder<'_> {
             }
         }
         if let Some((trace, xs, ys, spec)) = &self.trace_spec
-            && (done % trace.every == 0 || done == self.iterations)
+            && (done.is_multiple_of(trace.every) || done == self.iterations)
         {
             let mut r = rng::stream(0, Purpose::Sample, 8);
             let pushed = push_forward(&frozen(t), spec, &xs.data, 1, &mut r, &self.device, 4096);

@@ -89,6 +89,8 @@ pub enum Role {
 }
 
 #[derive(Module, Debug)]
+// A training holds two nets, so the size of the largest variant is irrelevant.
+#[allow(clippy::large_enum_variant)]
 pub enum Net {
     Mlp(Mlp),
     CnnT(CnnT),
@@ -147,7 +149,7 @@ impl NetSpec {
                 Err("cnn_t needs at least 2 layers and positive channels".into())
             }
             (NetSpec::Unet { base }, Role::Transport)
-                if *base > 0 && item[1] % 16 == 0 && item[2] % 16 == 0 =>
+                if *base > 0 && item[1].is_multiple_of(16) && item[2].is_multiple_of(16) =>
             {
                 Ok(())
             }
