@@ -31,9 +31,10 @@ fn median_seconds(reps: usize, mut pass: impl FnMut() -> f32) -> f64 {
 fn devices() -> Vec<(&'static str, Device)> {
     let mut out = vec![("flex cpu", Device::flex())];
     if cfg!(feature = "tch")
-        && let Ok(d) = nrun::ot::backend::device(nrun::device::DeviceChoice::Cpu, None) {
-            out.push(("tch cpu", d));
-        }
+        && let Ok(d) = nrun::ot::backend::device(nrun::device::DeviceChoice::Cpu, None)
+    {
+        out.push(("tch cpu", d));
+    }
     out
 }
 

@@ -79,7 +79,8 @@ impl Plan {
                         continue;
                     }
                 };
-                if let Err(e) = stage.kind.check(&params) {
+                let input_names: Vec<&str> = stage.inputs.iter().map(|i| i.name.as_str()).collect();
+                if let Err(e) = stage.kind.check(&params, &input_names) {
                     let loc = stage.params.locate(&e.path);
                     let key = format!("stages.{}.params{}", stage.name, path_text(&e.path));
                     push_unique(&mut diags, located(p, loc, &key, e.message));

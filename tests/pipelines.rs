@@ -196,11 +196,13 @@ stages:
     kind: metric
     inputs: {samples: samples, target: y_test, model: train, features: {path: feat}}
     params: {metrics: [energy, mmd, diversity, ot_gap, bary_error, fit_final, fit_oscillation, frechet_features]}
+  identity: {kind: identity_map, inputs: {data: x_test}}
+  identity_scores: {kind: metric, inputs: {samples: identity, target: y_test}, params: {metrics: [energy]}}
   fit:
     kind: table
-    inputs: {metrics: scores}
+    inputs: {metrics: scores, untransported: identity_scores}
     aggregate: all
-    params: {metric: energy, rows: cost, columns: gamma, caption: fit}
+    params: {metric: energy, rows: cost, columns: gamma, caption: fit, baselines: {untransported: moons as they are}}
   maps:
     kind: plot
     inputs: {data: samples, target: y_test}
@@ -275,6 +277,21 @@ fn a_tiny_training_runs_to_a_report_that_loads_in_a_browser() {
     let metrics = p.read("results/toy/scores/cost=weak_kernel,gamma=0.5/metrics.csv");
     for m in ["energy", "ot_gap", "fit_oscillation", "frechet_features"] {
         assert!(metrics.contains(m), "{metrics}");
+    }
+    // The untransported moons are a baseline row, one value in every
+    // column, farther from the circle than what either map pushes forward.
+    let table = p.read("results/toy/fit/_/table.csv");
+    let energy = |row: &str| -> Vec<f64> {
+        table
+            .lines()
+            .filter(|l| l.starts_with(&format!("{row},")))
+            .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+            .collect()
+    };
+    let baseline = energy("moons as they are");
+    assert_eq!(baseline.len(), 1, "{table}");
+    for map in ["weak_quadratic", "weak_kernel"] {
+        assert!(energy(map)[0] < baseline[0], "{table}");
     }
     let html = p.path().join("results/toy/report/report.html");
     assert!(html.is_file());

@@ -572,7 +572,8 @@ impl<'a> Trainer<'a> {
             obs.on_step(&stats, &self.t);
             last = Some(stats);
             self.step += 1;
-            if self.step.is_multiple_of(self.cfg.checkpoint_every.max(1)) || self.step == self.cfg.iterations
+            if self.step.is_multiple_of(self.cfg.checkpoint_every.max(1))
+                || self.step == self.cfg.iterations
             {
                 last_good = self.snapshot();
                 obs.on_checkpoint(&last_good)

@@ -4,16 +4,14 @@
 //! `samples.safetensors` with `x` (the targets given), `samples`
 //! (`[n, 1, ...]`) and the dataset's `clean` and `labels` if any.
 
-use std::collections::BTreeMap;
-
 use burn::module::Module;
 use serde::Deserialize;
 
-use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind};
+use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind, samples_file};
 use crate::ot::apply::PotentialSpec;
 use crate::ot::backend;
 use crate::ot::variants::inverse_map;
-use crate::tensor_file::{self, Dataset, Tensor};
+use crate::tensor_file::Dataset;
 
 pub struct InverseMap;
 
@@ -88,42 +86,6 @@ impl StageKind for InverseMap {
             .map_err(|e| StageError::bad_input(&weights, e.to_string()))?;
         let x = inverse_map(&f, &y.data, y.item_size(), spec.scale, &device, p.batch);
 
-        let with =
-            |lead: &[usize], inner: &[usize]| lead.iter().chain(inner).copied().collect::<Vec<_>>();
-        let mut tensors = BTreeMap::new();
-        tensors.insert(
-            "x".to_string(),
-            Tensor::F32 {
-                shape: with(&[n], &y.shape),
-                data: y.data.clone(),
-            },
-        );
-        tensors.insert(
-            "samples".to_string(),
-            Tensor::F32 {
-                shape: with(&[n, 1], &y.shape),
-                data: x,
-            },
-        );
-        if let Some(clean) = &data.clean {
-            let clean = clean.head(n);
-            tensors.insert(
-                "clean".to_string(),
-                Tensor::F32 {
-                    shape: with(&[n], &clean.shape),
-                    data: clean.data,
-                },
-            );
-        }
-        if let Some(labels) = &data.labels {
-            tensors.insert(
-                "labels".to_string(),
-                Tensor::I64 {
-                    shape: vec![n],
-                    data: labels[..n].to_vec(),
-                },
-            );
-        }
-        tensor_file::write(&ctx.out.join("samples.safetensors"), &tensors)
+        samples_file::write(&ctx.out, &data, &y, x, 1, &y.shape)
     }
 }

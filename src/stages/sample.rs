@@ -3,18 +3,15 @@
 //! Output `samples.safetensors`: `x` (the inputs), `samples` (`[n, Z, ...]`),
 //! and `clean` / `labels` when the dataset has them; plus `samples.json`.
 
-use std::collections::BTreeMap;
-
 use burn::module::Module;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind};
-use crate::data::on_load::LoadSampler;
+use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind, samples_file};
 use crate::ot::apply::{TransportSpec, push_forward};
 use crate::ot::backend;
 use crate::ot::rng::{self, Purpose};
-use crate::tensor_file::{self, Dataset, Tensor};
+use crate::tensor_file::Dataset;
 
 pub struct Sample;
 
@@ -82,18 +79,7 @@ impl StageKind for Sample {
             None => model_dir.join("T.bpk"),
         };
         let data = Dataset::read(ctx.input_dir("data")?)?;
-        let mut x = data.x.clone();
-        if !data.on_load.is_empty() {
-            // Inputs with per-load transforms are drawn once, seeded, so every
-            // model sees the same ones.
-            let sampler = LoadSampler::new(x.clone(), data.on_load.clone())
-                .map_err(|e| anyhow::anyhow!(e))?;
-            let mut r = rng::stream(p.seed, Purpose::Sample, 1);
-            x = crate::samples::Samples::new(
-                crate::samples::Sampler::item_shape(&sampler).to_vec(),
-                sampler.transform(x.data.clone(), x.n, &mut r),
-            );
-        }
+        let x = samples_file::inputs(&data, p.seed)?;
         if x.shape != spec.source {
             return Err(anyhow::anyhow!(
                 "T maps items of shape {:?}, the data has {:?}",
@@ -114,48 +100,7 @@ impl StageKind for Sample {
         let mut r = rng::stream(p.seed, Purpose::Sample, 0);
         let samples = push_forward(&t, &spec, &x.data, p.z_count, &mut r, &device, p.batch);
 
-        let mut tensors = BTreeMap::new();
-        let with = |n: usize, inner: &[usize]| {
-            let mut s = vec![n];
-            s.extend(inner);
-            s
-        };
-        tensors.insert(
-            "x".to_string(),
-            Tensor::F32 {
-                shape: with(n, &x.shape),
-                data: x.data.clone(),
-            },
-        );
-        let mut sample_shape = vec![n, p.z_count];
-        sample_shape.extend(&spec.target);
-        tensors.insert(
-            "samples".to_string(),
-            Tensor::F32 {
-                shape: sample_shape,
-                data: samples,
-            },
-        );
-        if let Some(clean) = &data.clean {
-            let clean = clean.head(n);
-            tensors.insert(
-                "clean".to_string(),
-                Tensor::F32 {
-                    shape: with(n, &clean.shape),
-                    data: clean.data,
-                },
-            );
-        }
-        if let Some(labels) = &data.labels {
-            tensors.insert(
-                "labels".to_string(),
-                Tensor::I64 {
-                    shape: vec![n],
-                    data: labels[..n].to_vec(),
-                },
-            );
-        }
-        tensor_file::write(&ctx.out.join("samples.safetensors"), &tensors)?;
+        samples_file::write(&ctx.out, &data, &x, samples, p.z_count, &spec.target)?;
         let meta = json!({
             "inputs": n,
             "z_count": p.z_count,

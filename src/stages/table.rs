@@ -1,10 +1,11 @@
 //! `table`: pivots metric rows over grid axes (rows x columns, averaged
 //! over e.g. seeds) into CSV, Markdown and LaTeX, optionally beside
-//! reference values (a paper's table) and the differences.
+//! reference values (a paper's table) and the differences, and beside
+//! baselines that hold for every column.
 
 use super::artifacts::{self, Artifact};
 use super::{Context, InputSpec, ParamError, StageError, StageKind};
-use crate::table::{PivotSpec, pivot, read_rows, to_csv, to_latex, to_markdown};
+use crate::table::{PivotSpec, add_baseline, pivot, read_rows, to_csv, to_latex, to_markdown};
 
 pub struct Table;
 
@@ -26,17 +27,48 @@ impl StageKind for Table {
         Ok(())
     }
 
+    fn validate_inputs(p: &PivotSpec, inputs: &[&str]) -> Result<(), ParamError> {
+        if let Some(name) = p.baselines.keys().find(|b| !inputs.contains(&b.as_str())) {
+            return Err(ParamError::at(
+                &format!("baselines.{name}"),
+                format!(
+                    "`{name}` is not an input of this stage (inputs: {})",
+                    inputs.join(", ")
+                ),
+            ));
+        }
+        if inputs.iter().all(|i| p.baselines.contains_key(*i)) {
+            return Err(ParamError::at(
+                "baselines",
+                "every input is a baseline; bind at least one input to pivot",
+            ));
+        }
+        Ok(())
+    }
+
     fn run(&self, spec: PivotSpec, ctx: &mut Context) -> Result<(), StageError> {
+        let metric_files = |name: &str| -> Result<Vec<_>, StageError> {
+            Ok(ctx
+                .upstreams(name)?
+                .iter()
+                .map(|u| u.dir.join("metrics.csv"))
+                .collect())
+        };
         let mut files = Vec::new();
-        for name in ctx.inputs.keys() {
-            files.extend(
-                ctx.upstreams(name)?
-                    .iter()
-                    .map(|u| u.dir.join("metrics.csv")),
-            );
+        for name in ctx
+            .inputs
+            .keys()
+            .filter(|n| !spec.baselines.contains_key(*n))
+        {
+            files.extend(metric_files(name)?);
         }
         let rows = read_rows(&files).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let table = pivot(&rows, &spec).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut table = pivot(&rows, &spec).map_err(|e| anyhow::anyhow!("{e}"))?;
+        for (name, label) in &spec.baselines {
+            let rows = read_rows(&metric_files(name)?).map_err(|e| anyhow::anyhow!("{e}"))?;
+            add_baseline(&mut table, name, label, &rows, &spec)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
         let write = |name: &str, text: String| {
             std::fs::write(ctx.out.join(name), text).map_err(|e| anyhow::anyhow!("{name}: {e}"))
         };

@@ -73,6 +73,16 @@ pub enum TableError {
         params: String,
         count: usize,
     },
+    /// A baseline's rows must not depend on the table's row or column param.
+    #[error(
+        "baseline `{baseline}`: its rows vary over the {role} param `{param}`, \
+         so they are not one value for every column; bind it as an ordinary input"
+    )]
+    BaselineVaries {
+        baseline: String,
+        role: &'static str,
+        param: String,
+    },
     /// Two keys of a label or reference map are the same number (`0.5`, `0.50`).
     #[error("{what}: keys `{first}` and `{second}` are the same number")]
     DuplicateKey {

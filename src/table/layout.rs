@@ -66,13 +66,18 @@ pub(crate) fn lines(table: &Table) -> Vec<Line> {
             .iter()
             .map(|cell| cell.ours.map_or(Entry::Missing, Entry::Ours))
             .collect();
-        let Some(title) = &table.reference_title else {
-            lines.push(Line {
-                label: header.label.clone(),
-                entries: ours,
-                starts_group: true,
-            });
-            continue;
+        // A row the reference says nothing about (a baseline, say) is one
+        // line: its reference lines would be dashes.
+        let title = match &table.reference_title {
+            Some(title) if cells.iter().any(|cell| cell.reference.is_some()) => title,
+            _ => {
+                lines.push(Line {
+                    label: header.label.clone(),
+                    entries: ours,
+                    starts_group: true,
+                });
+                continue;
+            }
         };
         let line = |what: &str, entries, starts_group| Line {
             label: format!("{} ({what})", header.label),
@@ -80,10 +85,6 @@ pub(crate) fn lines(table: &Table) -> Vec<Line> {
             starts_group,
         };
         lines.push(line("ours", ours, true));
-        // A row the reference says nothing about would only add lines of dashes.
-        if cells.iter().all(|cell| cell.reference.is_none()) {
-            continue;
-        }
         lines.push(line(
             title,
             cells

@@ -2,6 +2,7 @@
 //! grid of (row param × column param) cells averaged over runs, compare it
 //! with reported values, and render it as CSV, Markdown or LaTeX.
 
+mod baseline;
 mod error;
 mod escape;
 mod format;
@@ -20,6 +21,7 @@ mod stats;
 mod tests;
 mod tidy;
 
+pub use baseline::add_baseline;
 pub use error::TableError;
 pub(crate) use escape::markdown as escape_markdown;
 pub use latex::to_latex;

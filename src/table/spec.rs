@@ -31,6 +31,11 @@ pub struct PivotSpec {
     pub decimals: usize,
     #[serde(default)]
     pub reference: Option<Reference>,
+    /// Inputs of the table stage whose rows hold for every column (a
+    /// baseline such as `identity_map`, scored once), by input name, with
+    /// their row labels. They become rows below the pivoted ones.
+    #[serde(default)]
+    pub baselines: BTreeMap<String, String>,
     /// What the table shows, for reports.
     #[serde(default)]
     pub caption: Option<String>,
@@ -62,6 +67,7 @@ impl PivotSpec {
             average_over: Vec::new(),
             decimals: default_decimals(),
             reference: None,
+            baselines: BTreeMap::new(),
             caption: None,
         }
     }

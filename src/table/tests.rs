@@ -182,7 +182,7 @@ fn a_reference_adds_its_value_and_our_difference() {
 }
 
 #[test]
-fn a_row_the_reference_lacks_shows_ours_alone() {
+fn a_row_the_reference_lacks_is_one_line_under_its_plain_label() {
     let rows = read(&[SEEDS]).unwrap();
     let mut reference = reference();
     reference.values.remove("weak_quadratic");
@@ -194,12 +194,12 @@ fn a_row_the_reference_lacks_shows_ours_alone() {
     assert_eq!(
         to_markdown(&table),
         "\
-|                        |            0 |     1 |
-| ---------------------- | -----------: | ----: |
-| weak\\_quadratic (ours) | 23.17 ± 1.26 | 20.00 |
-| kernel (ours)          |            — |     — |
-| kernel (paper)         |        24.00 |     — |
-| kernel (difference)    |            — |     — |
+|                     |            0 |     1 |
+| ------------------- | -----------: | ----: |
+| weak\\_quadratic     | 23.17 ± 1.26 | 20.00 |
+| kernel (ours)       |            — |     — |
+| kernel (paper)      |        24.00 |     — |
+| kernel (difference) |            — |     — |
 "
     );
 }
@@ -388,5 +388,65 @@ a\\textbar{}b & 1.00 \\\\
         to_csv(&table).contains("\n\"say \"\"hi\"\", ok\",0,1,"),
         "{}",
         to_csv(&table)
+    );
+}
+
+/// The identity map scored once: no params at all.
+const BASELINE: &str = "\
+metric,value,std,n
+psnr,13.0,2.0,64
+ssim,0.4,0.1,64
+";
+
+#[test]
+fn a_baseline_is_one_row_with_its_value_in_every_column() {
+    let rows = read(&[SEEDS]).unwrap();
+    let spec = by_seed("psnr", "cost", "gamma");
+    let mut table = pivot(&rows, &spec).unwrap();
+    add_baseline(
+        &mut table,
+        "input",
+        "degraded input",
+        &read(&[BASELINE]).unwrap(),
+        &spec,
+    )
+    .unwrap();
+    assert_eq!(table.rows.last().unwrap().label, "degraded input");
+    let baseline = table.cells.last().unwrap();
+    assert_eq!(baseline.len(), table.columns.len());
+    for cell in baseline {
+        assert_eq!(cell.ours.map(|s| (s.mean, s.runs)), Some((13.0, 1)));
+        assert_eq!(cell.reference, None);
+    }
+    let markdown = to_markdown(&table);
+    let last = markdown.lines().last().unwrap();
+    assert!(last.starts_with("| degraded input"), "{markdown}");
+    assert_eq!(last.matches("13.00").count(), 2, "{markdown}");
+}
+
+#[test]
+fn baseline_seeds_are_averaged_and_other_params_must_not_vary() {
+    let spec = by_seed("psnr", "cost", "gamma");
+    let mut table = pivot(&read(&[SEEDS]).unwrap(), &spec).unwrap();
+    let seeds = read(&["seed,metric,value,std,n\n1,psnr,12.0,1,64\n2,psnr,14.0,1,64\n"]).unwrap();
+    add_baseline(&mut table, "input", "input", &seeds, &spec).unwrap();
+    let cell = table.cells.last().unwrap()[0].ours.unwrap();
+    assert_eq!((cell.mean, cell.runs), (13.0, 2));
+
+    let noisy = read(&["noise,metric,value,std,n\n0.1,psnr,12.0,1,64\n0.2,psnr,14.0,1,64\n"]);
+    let err = add_baseline(&mut table, "input", "input", &noisy.unwrap(), &spec).unwrap_err();
+    assert!(err.to_string().contains("param `noise` varies"), "{err}");
+}
+
+#[test]
+fn a_baseline_that_varies_over_the_columns_is_refused() {
+    let spec = by_seed("psnr", "cost", "gamma");
+    let mut table = pivot(&read(&[SEEDS]).unwrap(), &spec).unwrap();
+    let by_gamma = read(&["gamma,metric,value,std,n\n0,psnr,12.0,1,64\n"]).unwrap();
+    let err = add_baseline(&mut table, "input", "input", &by_gamma, &spec).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("baseline `input`: its rows vary over the columns param `gamma`"),
+        "{err}"
     );
 }

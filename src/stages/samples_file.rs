@@ -1,0 +1,78 @@
+//! `samples.safetensors`, the output of every stage that maps a dataset's
+//! items (`sample`, `inverse_map`, `identity_map`) and the input of
+//! `metric`: `x` (the items mapped, `[n, ...]`), `samples` (`[n, Z, ...]`),
+//! and the dataset's `clean` and `labels` for those items when it has them.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::StageError;
+use crate::data::on_load::LoadSampler;
+use crate::ot::rng::{self, Purpose};
+use crate::samples::{Sampler, Samples};
+use crate::tensor_file::{self, Dataset, Tensor};
+
+/// The items of `data` to map. Items with per-load transforms (noise
+/// redrawn at every training draw) are drawn once, seeded by `seed`, so
+/// every model and baseline sees the same ones.
+pub(super) fn inputs(data: &Dataset, seed: u64) -> Result<Samples, StageError> {
+    if data.on_load.is_empty() {
+        return Ok(data.x.clone());
+    }
+    let sampler =
+        LoadSampler::new(data.x.clone(), data.on_load.clone()).map_err(|e| anyhow::anyhow!(e))?;
+    let mut r = rng::stream(seed, Purpose::Sample, 1);
+    Ok(Samples::new(
+        sampler.item_shape().to_vec(),
+        sampler.transform(data.x.data.clone(), data.x.n, &mut r),
+    ))
+}
+
+/// Writes `out/samples.safetensors` for the first `x.n` items of `data`:
+/// `samples` holds `z` outputs of shape `item` per item of `x`.
+pub(super) fn write(
+    out: &Path,
+    data: &Dataset,
+    x: &Samples,
+    samples: Vec<f32>,
+    z: usize,
+    item: &[usize],
+) -> Result<(), StageError> {
+    let n = x.n;
+    let with = |lead: &[usize], inner: &[usize]| lead.iter().chain(inner).copied().collect();
+    let mut tensors = BTreeMap::new();
+    tensors.insert(
+        "x".to_string(),
+        Tensor::F32 {
+            shape: with(&[n], &x.shape),
+            data: x.data.clone(),
+        },
+    );
+    tensors.insert(
+        "samples".to_string(),
+        Tensor::F32 {
+            shape: with(&[n, z], item),
+            data: samples,
+        },
+    );
+    if let Some(clean) = &data.clean {
+        let clean = clean.head(n);
+        tensors.insert(
+            "clean".to_string(),
+            Tensor::F32 {
+                shape: with(&[n], &clean.shape),
+                data: clean.data,
+            },
+        );
+    }
+    if let Some(labels) = &data.labels {
+        tensors.insert(
+            "labels".to_string(),
+            Tensor::I64 {
+                shape: vec![n],
+                data: labels[..n].to_vec(),
+            },
+        );
+    }
+    tensor_file::write(&out.join("samples.safetensors"), &tensors)
+}
