@@ -5,6 +5,7 @@
 #
 #   bench/compare.sh                      # small nets (quick on a CPU)
 #   bench/compare.sh --seed-cnn           # the seed's nets: batch 64 x 4, 128 channels
+#   bench/compare.sh --bf16               # both sides autocast to bfloat16 (GPUs)
 #   ROUNDS=5 bench/compare.sh             # more rounds (default 3)
 #
 # Shared machines drift, so the implementations take turns: each round runs
@@ -19,11 +20,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${NRUN_VENV:-$HOME/.cache/nrun-venv}"
 rounds="${ROUNDS:-3}"
-if [ "${1:-}" = "--seed-cnn" ]; then
-  shape=(--batch 64 --z 4 --channels 128 --layers 7 --steps 2)
-else
-  shape=(--batch 8 --z 4 --channels 32 --layers 4 --steps 5)
-fi
+size=(--batch 8 --z 4 --channels 32 --layers 4 --steps 5)
+precision=()
+for arg in "$@"; do
+  case "$arg" in
+    --seed-cnn) size=(--batch 64 --z 4 --channels 128 --layers 7 --steps 2) ;;
+    --bf16) precision=(--bf16) ;;
+    *) echo "compare.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+shape=("${size[@]}" "${precision[@]}")
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 cpu_target="${CARGO_TARGET_DIR:-$HOME/.cache/nrun-target}"
@@ -58,7 +64,8 @@ for r in rows:
     name = f"{r['impl']} {r['device']}"
     base = ref.get((r["round"], "cuda" if "cuda" in r["device"] else "cpu"))
     by_impl.setdefault(name, []).append((r["seconds_per_step"], base / r["seconds_per_step"]))
-print(f"{'implementation':<16}{'seconds/step':>14}{'vs PyTorch':>12}{'range':>16}   ({len(set(r['round'] for r in rows))} rounds, medians)")
+precision = rows[0].get("precision", "f32")
+print(f"{'implementation':<16}{'seconds/step':>14}{'vs PyTorch':>12}{'range':>16}   ({len(set(r['round'] for r in rows))} rounds, medians, {precision})")
 for name, xs in by_impl.items():
     secs = statistics.median(s for s, _ in xs)
     ratios = [q for _, q in xs]

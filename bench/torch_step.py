@@ -52,6 +52,7 @@ def main():
     p.add_argument("--steps", type=int, default=3)
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--bf16", action="store_true", help="autocast the networks to bfloat16")
     a = p.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -63,10 +64,18 @@ def main():
     t_opt, f_opt = opt(T), opt(f)
     b, z, gamma = a.batch, a.z, 0.25
 
+    def autocast():
+        return torch.autocast(dev.type, dtype=torch.bfloat16, enabled=a.bf16)
+
     def push(x):
         xz = x.unsqueeze(1).repeat(1, z, 1, 1, 1).flatten(0, 1)
         noise = torch.randn(b * z, 1, 32, 32, device=dev)
-        return T(torch.cat([xz, noise], 1))
+        with autocast():
+            return T(torch.cat([xz, noise], 1)).float()
+
+    def score(y):
+        with autocast():
+            return f(y).float()
 
     def outer():
         for p_ in f.parameters():
@@ -77,7 +86,7 @@ def main():
             tz = t.view(b, z, -1)
             quad = 0.5 * ((x.view(b, 1, -1) - tz) ** 2).sum(2).mean(1)
             var = ((tz - tz.mean(1, keepdim=True)) ** 2).sum(2).sum(1) / (z - 1)
-            loss = (quad - gamma / 2 * var).mean() - f(t).mean()
+            loss = (quad - gamma / 2 * var).mean() - score(t).mean()
             t_opt.zero_grad()
             loss.backward()
             t_opt.step()
@@ -86,7 +95,7 @@ def main():
         with torch.no_grad():
             t = push(torch.randn(b, 1, 32, 32, device=dev))
         y = torch.randn(b, 1, 32, 32, device=dev)
-        f_loss = f(t).mean() - f(y).mean()
+        f_loss = score(t).mean() - score(y).mean()
         f_opt.zero_grad()
         f_loss.backward()
         f_opt.step()
@@ -103,6 +112,7 @@ def main():
         if i >= a.warmup:
             times.append(time.perf_counter() - start)
     print(json.dumps({"impl": "pytorch", "device": a.device, "torch": torch.__version__,
+                      "precision": "bf16" if a.bf16 else "f32",
                       "seconds_per_step": statistics.median(times), "steps": a.steps}))
 
 

@@ -9,6 +9,7 @@ use std::time::Instant;
 use burn::tensor::Device;
 use nrun::ot::cost::{Cost, CostKind, Scaling};
 use nrun::ot::nets::NetSpec;
+use nrun::ot::precision::Precision;
 use nrun::ot::schedule::{LrDecay, Schedule};
 use nrun::ot::trainer::{
     AdamSpec, GuardSpec, Observer, Snapshot, StepStats, TrainConfig, Trainer, ZSpec,
@@ -77,6 +78,12 @@ fn main() {
     let pool = |r: &mut rng::Rng| Samples::new(vec![1, 32, 32], rng::normal(r, 256 * 1024, 1.0));
     let (source, target) = (pool(&mut r), pool(&mut r));
     let only = std::env::args().skip_while(|a| a != "--device").nth(1);
+    // `--bf16`: convolutions and products in bfloat16, like torch_step.py's `--bf16`.
+    let precision = if std::env::args().any(|a| a == "--bf16") {
+        Precision::Bf16
+    } else {
+        Precision::F32
+    };
     for (name, device) in devices() {
         if only.as_ref().is_some_and(|o| !name.contains(o.as_str())) {
             continue;
@@ -105,6 +112,7 @@ fn main() {
             lr_decay: LrDecay::Constant,
             noise: None,
             convexity: 0.0,
+            precision,
         };
         let mut trainer = Trainer::new(cfg, &source, &target, &device).expect("trainer");
         let mut timer = Timer {
@@ -116,7 +124,12 @@ fn main() {
         times.sort_by(f64::total_cmp);
         let median = times[times.len() / 2];
         println!(
-            "{{\"impl\": \"nrun\", \"device\": \"{name}\", \"seconds_per_step\": {median}, \"steps\": {steps}, \"threads\": {}}}",
+            "{{\"impl\": \"nrun\", \"device\": \"{name}\", \"precision\": \"{}\", \"seconds_per_step\": {median}, \"steps\": {steps}, \"threads\": {}}}",
+            if precision == Precision::Bf16 {
+                "bf16"
+            } else {
+                "f32"
+            },
             rayon::current_num_threads()
         );
     }

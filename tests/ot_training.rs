@@ -6,6 +6,7 @@ use nalgebra::{DMatrix, DVector};
 use nrun::metrics::frechet::gaussian_ot_map;
 use nrun::ot::cost::{Cost, CostKind, Scaling};
 use nrun::ot::nets::{Activation, NetSpec};
+use nrun::ot::precision::Precision;
 use nrun::ot::rng::{self, Purpose};
 use nrun::ot::schedule::{LrDecay, Schedule};
 use nrun::ot::trainer::{
@@ -93,6 +94,7 @@ fn config(kind: CostKind, gamma: f64, z: ZSpec, iterations: u64, seed: u64) -> T
         lr_decay: LrDecay::Constant,
         noise: None,
         convexity: 0.0,
+        precision: Precision::F32,
     }
 }
 
@@ -125,11 +127,76 @@ fn matrix(m: [[f64; 2]; 2]) -> DMatrix<f64> {
 /// damps the min-max oscillation (~4% without it).
 #[test]
 fn strong_quadratic_recovers_the_gaussian_ot_map() {
-    let s1 = [[1.0, 0.4], [0.4, 0.7]];
-    let s2 = [[0.6, -0.3], [-0.3, 1.4]];
-    let m = [1.5, -0.5];
-    let source = gaussian(20_000, [0.0, 0.0], s1, 1);
-    let target = gaussian(20_000, m, s2, 2);
+    let (source, target) = gaussian_pair();
+    let (trainer, rel) = gaussian_map_error(&source, &target, Precision::F32);
+    eprintln!("closed-form Gaussian map: mean relative error {rel:.6}");
+    assert!(rel < 0.05, "mean relative error {rel:.4}");
+    inverse_map_recovers_the_inverse(&trainer);
+}
+
+/// bfloat16 products change a training's course, slightly.
+#[test]
+fn bf16_training_rounds_but_stays_close_to_f32() {
+    let (source, target) = gaussian_pair();
+    let test = gaussian(500, [0.0, 0.0], S1, 4);
+    let outputs = |precision| {
+        let z = ZSpec {
+            count: 1,
+            channels: 0,
+            std: 0.0,
+        };
+        let mut cfg = config(CostKind::StrongQuadratic, 0.0, z, 20, 3);
+        cfg.precision = precision;
+        let mut trainer = Trainer::new(cfg, &source, &target, &Device::flex()).unwrap();
+        trainer.run(&mut Log::default()).unwrap();
+        apply(&trainer, &test.data, 0, 1)
+    };
+    let (full, half) = (outputs(Precision::F32), outputs(Precision::Bf16));
+    let moved = full
+        .iter()
+        .zip(&test.data)
+        .map(|(t, x)| (t - x).abs())
+        .sum::<f32>();
+    let apart = full
+        .iter()
+        .zip(&half)
+        .map(|(a, b)| (a - b).abs())
+        .sum::<f32>();
+    eprintln!("bf16 vs f32 after 20 steps: outputs apart {apart:.4}, moved {moved:.4}");
+    assert!(apart > 0.0, "bf16 must change something");
+    assert!(apart < 0.1 * moved, "apart {apart} vs moved {moved}");
+}
+
+/// Training with bfloat16 products (autocast) still learns the map.
+#[test]
+fn bf16_training_recovers_the_gaussian_ot_map_too() {
+    let (source, target) = gaussian_pair();
+    let (_, rel) = gaussian_map_error(&source, &target, Precision::Bf16);
+    eprintln!("closed-form Gaussian map, bf16: mean relative error {rel:.6}");
+    assert!(rel < 0.05, "mean relative error {rel:.4}");
+}
+
+const S1: [[f64; 2]; 2] = [[1.0, 0.4], [0.4, 0.7]];
+const S2: [[f64; 2]; 2] = [[0.6, -0.3], [-0.3, 1.4]];
+const M: [f64; 2] = [1.5, -0.5];
+
+/// Training sets of N(0, S1) and N(M, S2).
+fn gaussian_pair() -> (Samples, Samples) {
+    (
+        gaussian(20_000, [0.0, 0.0], S1, 1),
+        gaussian(20_000, M, S2, 2),
+    )
+}
+
+/// Trains strong quadratic NOT from `source` to `target` (see
+/// [`gaussian_pair`]) and returns the trainer and the mean relative error
+/// of T against the closed-form map.
+fn gaussian_map_error<'a>(
+    source: &'a Samples,
+    target: &'a Samples,
+    precision: Precision,
+) -> (Trainer<'a>, f64) {
+    let (s1, s2, m) = (S1, S2, M);
     let z = ZSpec {
         count: 1,
         channels: 0,
@@ -143,7 +210,8 @@ fn strong_quadratic_recovers_the_gaussian_ot_map() {
     };
     cfg.lr_decay = LrDecay::Linear { end: 0.02 };
     cfg.checkpoint_every = 500;
-    let mut trainer = Trainer::new(cfg, &source, &target, &Device::flex()).unwrap();
+    cfg.precision = precision;
+    let mut trainer = Trainer::new(cfg, source, target, &Device::flex()).unwrap();
     trainer.run(&mut Log::default()).unwrap();
 
     let a = gaussian_ot_map(&matrix(s1), &matrix(s2)).unwrap();
@@ -157,11 +225,14 @@ fn strong_quadratic_recovers_the_gaussian_ot_map() {
         rel += (got - &want).norm() / want.norm();
     }
     rel /= test.n as f64;
-    eprintln!("closed-form Gaussian map: mean relative error {rel:.4}");
-    assert!(rel < 0.05, "mean relative error {rel:.4}");
+    (trainer, rel)
+}
 
-    // Seed 004's inverse map from the potential: x = grad psi(y) = y - grad f(y)
-    // should undo T: x = A^-1 (y - m).
+/// Seed 004's inverse map from the potential: x = grad psi(y) = y - grad f(y)
+/// should undo T: x = A^-1 (y - m).
+fn inverse_map_recovers_the_inverse(trainer: &Trainer) {
+    let (s1, s2, m) = (S1, S2, M);
+    let a = gaussian_ot_map(&matrix(s1), &matrix(s2)).unwrap();
     let targets = gaussian(2000, m, s2, 5);
     let back = inverse_map(
         trainer.potential_net(),

@@ -9,6 +9,7 @@ use nrun::device::DeviceChoice;
 use nrun::ot::backend;
 use nrun::ot::cost::{Cost, CostKind, Scaling};
 use nrun::ot::nets::{Model, NetSpec};
+use nrun::ot::precision::Precision;
 use nrun::ot::rng;
 use nrun::ot::schedule::{LrDecay, Schedule};
 use nrun::ot::trainer::{
@@ -93,6 +94,7 @@ fn train(device: &Device) -> (Vec<(f64, f64)>, Vec<f32>, Vec<f32>) {
         lr_decay: LrDecay::Constant,
         noise: None,
         convexity: 0.0,
+        precision: Precision::F32,
     };
     let mut trainer = Trainer::new(cfg, &source, &target, device).unwrap();
     let before = weights(&trainer);

@@ -11,6 +11,7 @@ use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor, TensorData};
 
+use super::precision::{self, Precision};
 use super::rng::{self, Rng};
 
 /// Draws initial parameters on one device.
@@ -49,12 +50,19 @@ impl Conv {
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let options = ConvOptions::new([1, 1], [self.padding, self.padding], [1, 1], 1);
-        conv2d(
-            x,
-            self.weight.val(),
-            self.bias.as_ref().map(|b| b.val()),
-            options,
-        )
+        match (&self.bias, precision::current()) {
+            // The bias fused into the convolution, as ever in f32.
+            (Some(b), Precision::F32) => conv2d(x, self.weight.val(), Some(b.val()), options),
+            // In bf16 it is added afterwards, in f32.
+            (bias, _) => {
+                let out =
+                    precision::product(x, self.weight.val(), |x, w| conv2d(x, w, None, options));
+                match bias {
+                    Some(b) => out + b.val().reshape([1, -1, 1, 1]),
+                    None => out,
+                }
+            }
+        }
     }
 }
 
@@ -74,7 +82,8 @@ impl Dense {
     }
 
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        x.matmul(self.weight.val()) + self.bias.val().unsqueeze::<2>()
+        precision::product(x, self.weight.val(), |x, w| x.matmul(w))
+            + self.bias.val().unsqueeze::<2>()
     }
 }
 

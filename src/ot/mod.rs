@@ -6,6 +6,7 @@ pub mod backend;
 pub mod cost;
 pub mod layers;
 pub mod nets;
+pub mod precision;
 pub mod rng;
 pub mod schedule;
 pub mod trainer;

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::cost::{Cost, CostKind};
 use super::layers::Init;
 use super::nets::{Model, NetSpec, Role};
+use super::precision::{self, Precision};
 use super::rng::{self, Purpose};
 use super::schedule::{LrDecay, Schedule};
 use super::variants::{NoiseSpec, convexity_penalty, weighted_mean};
@@ -167,6 +168,8 @@ pub struct TrainConfig {
     pub noise: Option<NoiseSpec>,
     /// Weight of the convexity penalty on psi (seed 004); 0 turns it off.
     pub convexity: f64,
+    /// Precision of the networks' convolutions and products while training.
+    pub precision: Precision,
 }
 
 /// One outer step's numbers (the training log's columns).
@@ -538,6 +541,7 @@ impl<'a> Trainer<'a> {
 
     /// Trains until `iterations` outer steps are done.
     pub fn run(&mut self, obs: &mut dyn Observer) -> Result<Summary, TrainError> {
+        let _autocast = precision::autocast(self.cfg.precision);
         let started = Instant::now();
         let mut last_good = self.snapshot();
         let mut last = None;

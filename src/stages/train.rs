@@ -24,6 +24,7 @@ use crate::ot::apply::{PotentialSpec, TransportSpec, frozen, push_forward};
 use crate::ot::backend;
 use crate::ot::cost::Cost;
 use crate::ot::nets::{Model, NetSpec};
+use crate::ot::precision::Precision;
 use crate::ot::rng::{self, Purpose};
 use crate::ot::schedule::{LrDecay, Schedule};
 use crate::ot::trainer::{
@@ -93,6 +94,9 @@ pub struct Params {
     /// Reg-NOT (seed 004): weight of the convexity penalty on psi.
     #[serde(default)]
     convexity: f64,
+    /// `bf16`: convolutions and matrix products in bfloat16 (autocast).
+    #[serde(default)]
+    precision: Precision,
 }
 
 fn default_t_steps() -> usize {
@@ -124,6 +128,7 @@ impl Params {
             lr_decay: self.lr_decay,
             noise: self.noise.clone(),
             convexity: self.convexity,
+            precision: self.precision,
         }
     }
 }
