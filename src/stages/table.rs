@@ -12,7 +12,8 @@ pub struct Table;
 impl StageKind for Table {
     type Params = PivotSpec;
     const NAME: &'static str = "table";
-    const VERSION: u32 = 2;
+    // 3: a row the reference has no values for is one line, without "(ours)".
+    const VERSION: u32 = 3;
     /// Any inputs: every metric stage bound here contributes its rows
     /// (e.g. a strong-cost branch beside the weak-cost one).
     const INPUTS: Option<&'static [InputSpec]> = None;
