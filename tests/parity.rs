@@ -57,7 +57,7 @@ fn weights(trainer: &Trainer) -> Vec<f32> {
 }
 
 /// Losses per step, weights before and after training.
-fn train(device: &Device) -> (Vec<(f64, f64)>, Vec<f32>, Vec<f32>) {
+fn train(device: &Device, precision: Precision) -> (Vec<(f64, f64)>, Vec<f32>, Vec<f32>) {
     let mut r = rng::stream(3, rng::Purpose::Sample, 0);
     let source = Samples::new(vec![1, 16, 16], rng::normal(&mut r, 64 * 256, 1.0));
     let target = Samples::new(vec![1, 16, 16], rng::normal(&mut r, 64 * 256, 0.5));
@@ -94,7 +94,7 @@ fn train(device: &Device) -> (Vec<(f64, f64)>, Vec<f32>, Vec<f32>) {
         lr_decay: LrDecay::Constant,
         noise: None,
         convexity: 0.0,
-        precision: Precision::F32,
+        precision,
     };
     let mut trainer = Trainer::new(cfg, &source, &target, device).unwrap();
     let before = weights(&trainer);
@@ -106,8 +106,8 @@ fn train(device: &Device) -> (Vec<(f64, f64)>, Vec<f32>, Vec<f32>) {
 #[test]
 fn flex_and_libtorch_train_alike() {
     let tch = backend::device(DeviceChoice::Cpu, None).unwrap();
-    let (flex_losses, init, flex_weights) = train(&Device::flex());
-    let (tch_losses, tch_init, tch_weights) = train(&tch);
+    let (flex_losses, init, flex_weights) = train(&Device::flex(), Precision::F32);
+    let (tch_losses, tch_init, tch_weights) = train(&tch, Precision::F32);
     assert_eq!(
         init, tch_init,
         "nrun draws the initial weights itself, identically"
@@ -152,4 +152,41 @@ fn flex_and_libtorch_train_alike() {
             "T loss {t1} vs {t2}"
         );
     }
+}
+
+/// bf16 autocast runs on libtorch too, and both backends round alike.
+#[test]
+fn bf16_trains_alike_on_flex_and_libtorch() {
+    let tch = backend::device(DeviceChoice::Cpu, None).unwrap();
+    let (flex_losses, init, flex_weights) = train(&Device::flex(), Precision::Bf16);
+    let (tch_losses, _, tch_weights) = train(&tch, Precision::Bf16);
+    let (_, _, full_weights) = train(&Device::flex(), Precision::F32);
+    // bf16 keeps 8 significant bits: the first losses agree to about 1%.
+    let ((f1, t1), (f2, t2)) = (flex_losses[0], tch_losses[0]);
+    assert!(
+        (f1 - f2).abs() <= 1e-2 * (1.0 + f1.abs()),
+        "f loss {f1} vs {f2}"
+    );
+    assert!(
+        (t1 - t2).abs() <= 1e-2 * (1.0 + t1.abs()),
+        "T loss {t1} vs {t2}"
+    );
+    let mean_diff = |a: &[f32], b: &[f32]| {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs() as f64)
+            .sum::<f64>()
+            / a.len() as f64
+    };
+    let moved = mean_diff(&flex_weights, &init);
+    let apart = mean_diff(&flex_weights, &tch_weights);
+    let rounding = mean_diff(&flex_weights, &full_weights);
+    eprintln!(
+        "bf16: weights moved {moved:.3e}; flex vs libtorch {apart:.3e}; bf16 vs f32 on flex {rounding:.3e}"
+    );
+    assert!(rounding > 0.0, "bf16 must change the trajectory");
+    assert!(
+        apart < 0.2 * moved,
+        "backends differ by {apart:.3e}, moved {moved:.3e}"
+    );
 }
