@@ -384,6 +384,11 @@ const INVALID: &[(&str, &str, &str)] = &[
         "stages.t.params.baselines.nope: `nope` is not an input of this stage (inputs: m)",
     ),
     (
+        "name: x\nstages:\n  a:\n    kind: command\n    params: {run: 'true'}\n  t:\n    kind: table\n    inputs: {m: a}\n    params: {metric: psnr, rows: cost, columns: gamma, baselines: {m: input}}\n",
+        "x.yaml:9:",
+        "every input is a baseline",
+    ),
+    (
         "name: x\nstages:\n  a:\n    kind: command\n    inputs: {f: {path: missing.bin}}\n    params: {run: 'true'}\n",
         "x.yaml:5:24",
         "no such file or folder: missing.bin",

@@ -38,7 +38,7 @@ impl StageKind for Table {
                 ),
             ));
         }
-        if inputs.iter().all(|i| p.baselines.contains_key(*i)) {
+        if !p.baselines.is_empty() && inputs.iter().all(|i| p.baselines.contains_key(*i)) {
             return Err(ParamError::at(
                 "baselines",
                 "every input is a baseline; bind at least one input to pivot",
