@@ -175,3 +175,43 @@ fn the_check_catches_a_broken_image_an_external_reference_and_a_console_error() 
         "{page:#?}"
     );
 }
+
+/// The reports committed under results/ (what a reader of the repository
+/// opens) load with every figure decoded, no dangling contents link, nothing
+/// external and a clean console.
+#[test]
+fn the_published_reports_load_in_a_browser() {
+    let results = Path::new(env!("CARGO_MANIFEST_DIR")).join("results");
+    let pages: Vec<PathBuf> = fs::read_dir(&results)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .flat_map(|dir| [dir.join("report/report.html"), dir.join("report.html")])
+        .filter(|page| page.is_file())
+        .collect();
+    assert!(
+        pages
+            .iter()
+            .any(|p| p.ends_with("reproduce-report/report.html")),
+        "{pages:?}"
+    );
+    let Some(b) = Browser::start() else {
+        return;
+    };
+    for path in &pages {
+        let page = b.inspect(path);
+        assert!(!page.images.is_empty(), "{}: {page:#?}", path.display());
+        assert!(
+            page.images.iter().all(|i| i.loaded),
+            "{}: {page:#?}",
+            path.display()
+        );
+        assert_eq!(
+            page.dangling_links,
+            Vec::<String>::new(),
+            "{}",
+            path.display()
+        );
+        assert_eq!(page.external, Vec::<String>::new(), "{}", path.display());
+        assert_eq!(page.errors, Vec::<String>::new(), "{}", path.display());
+    }
+}
