@@ -57,6 +57,8 @@ def main():
     if a.threads:
         torch.set_num_threads(a.threads)
     dev = torch.device(a.device)
+    # As nrun does on GPUs (src/ot/backend.rs): cuDNN autotunes per shape.
+    torch.backends.cudnn.benchmark = True
     torch.manual_seed(0)
     T = cnn_t(a.channels, a.layers).to(dev)
     f = CnnF(a.channels).to(dev)

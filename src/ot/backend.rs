@@ -69,6 +69,13 @@ fn cuda(n: usize) -> Result<Device, String> {
             "cuda:{n} asked for, but libtorch sees {count} GPU(s)"
         ));
     }
+    // cuDNN times its algorithms for each convolution shape on first use and
+    // keeps the fastest (PyTorch's `torch.backends.cudnn.benchmark = True`).
+    // The nets' shapes are fixed, so the search pays once; burn computes the
+    // weight gradient as an unusual convolution (32x32 kernels), where the
+    // default heuristic choice is least likely to be the fast one. Its choice
+    // may differ between runs: GPU runs are not bit-reproducible anyway.
+    tch::Cuda::cudnn_set_benchmark(true);
     Ok(Device::libtorch_cuda(n))
 }
 
