@@ -44,6 +44,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Points the symlink `link` at `target`, replacing any previous link.
 pub fn symlink_atomic(target: &Path, link: &Path) -> std::io::Result<()> {
+    // A cached run finds every link in place: rewriting them all would
+    // still create and delete an inode per link (on file systems mounted
+    // with `discard`, each deletion waits for the disk).
+    if fs::read_link(link).is_ok_and(|current| current == target) {
+        return Ok(());
+    }
     if let Some(parent) = link.parent() {
         fs::create_dir_all(parent)?;
     }
@@ -78,4 +84,37 @@ pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::MetadataExt;
+
+    use super::*;
+
+    #[test]
+    fn a_link_already_in_place_is_left_alone_and_a_stale_one_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, link) = (
+            dir.path().join("a"),
+            dir.path().join("b"),
+            dir.path().join("l/x"),
+        );
+        symlink_atomic(&a, &link).unwrap();
+        let inode = fs::symlink_metadata(&link).unwrap().ino();
+        symlink_atomic(&a, &link).unwrap();
+        assert_eq!(
+            fs::symlink_metadata(&link).unwrap().ino(),
+            inode,
+            "not rewritten"
+        );
+        symlink_atomic(&b, &link).unwrap();
+        assert_eq!(fs::read_link(&link).unwrap(), b);
+        assert_ne!(fs::symlink_metadata(&link).unwrap().ino(), inode);
+        assert_eq!(
+            fs::read_dir(dir.path().join("l")).unwrap().count(),
+            1,
+            "no leftovers"
+        );
+    }
 }
