@@ -49,6 +49,7 @@ impl Plan {
         let mut diags = Diagnostics::default();
         for &s in &graph.order {
             let stage = &p.stages[s];
+            let input_names: Vec<&str> = stage.inputs.iter().map(|i| i.name.as_str()).collect();
             let axes = p.grid.ordered(|a| graph.axes[s].contains(a));
             'cells: for cell in Grid::cells(&axes) {
                 let same =
@@ -79,7 +80,6 @@ impl Plan {
                         continue;
                     }
                 };
-                let input_names: Vec<&str> = stage.inputs.iter().map(|i| i.name.as_str()).collect();
                 if let Err(e) = stage.kind.check(&params, &input_names) {
                     let loc = stage.params.locate(&e.path);
                     let key = format!("stages.{}.params{}", stage.name, path_text(&e.path));

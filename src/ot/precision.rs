@@ -48,17 +48,17 @@ pub fn current() -> Precision {
     CURRENT.with(Cell::get)
 }
 
-/// Runs `product` (a convolution, a matrix product) on its operands in this
+/// Runs `op` (a convolution, a matrix product) on its operands in this
 /// thread's precision and returns an f32 result. Gradients flow through the
 /// casts, so weights and their gradients stay f32.
 pub fn product<const A: usize, const B: usize, const O: usize>(
     a: Tensor<A>,
     b: Tensor<B>,
-    product: impl FnOnce(Tensor<A>, Tensor<B>) -> Tensor<O>,
+    op: impl FnOnce(Tensor<A>, Tensor<B>) -> Tensor<O>,
 ) -> Tensor<O> {
     match current() {
-        Precision::F32 => product(a, b),
-        Precision::Bf16 => product(a.cast(DType::BF16), b.cast(DType::BF16)).cast(DType::F32),
+        Precision::F32 => op(a, b),
+        Precision::Bf16 => op(a.cast(DType::BF16), b.cast(DType::BF16)).cast(DType::F32),
     }
 }
 

@@ -33,8 +33,7 @@ impl StageKind for IdentityMap {
 
     fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
         let data = Dataset::read(ctx.input_dir("data")?)?;
-        let x = samples_file::inputs(&data, p.seed)?;
-        let x = x.head(p.limit.map_or(x.n, |l| l.min(x.n)));
+        let x = samples_file::inputs(&data, p.seed, p.limit)?;
         samples_file::write(&ctx.out, &data, &x, x.data.clone(), 1, &x.shape)
     }
 }

@@ -227,6 +227,10 @@ impl StageKind for Metric {
                     clean,
                 } = loaded.as_ref().expect("read above");
                 let (n, z, d) = (*n, *z, *d);
+                let inputs = || {
+                    x.as_ref()
+                        .ok_or_else(|| anyhow::anyhow!("the samples file has no inputs `x`"))
+                };
                 match m {
                     Name::Psnr | Name::PsnrMean | Name::Ssim | Name::SsimMean | Name::Mse => {
                         let clean = clean.as_ref().ok_or_else(|| {
@@ -253,9 +257,7 @@ impl StageKind for Metric {
                         Summary::one(value, generated.len() / d)
                     }
                     Name::OtGap | Name::BaryError => {
-                        let x = x
-                            .as_ref()
-                            .ok_or_else(|| anyhow::anyhow!("the samples file has no inputs `x`"))?;
+                        let x = inputs()?;
                         plan_quality(
                             m,
                             x,
@@ -268,9 +270,7 @@ impl StageKind for Metric {
                         )?
                     }
                     Name::ClosedFormError => {
-                        let x = x
-                            .as_ref()
-                            .ok_or_else(|| anyhow::anyhow!("the samples file has no inputs `x`"))?;
+                        let x = inputs()?;
                         closed_form_error(
                             x,
                             samples,

@@ -79,7 +79,7 @@ impl StageKind for Sample {
             None => model_dir.join("T.bpk"),
         };
         let data = Dataset::read(ctx.input_dir("data")?)?;
-        let x = samples_file::inputs(&data, p.seed)?;
+        let x = samples_file::inputs(&data, p.seed, p.limit)?;
         if x.shape != spec.source {
             return Err(anyhow::anyhow!(
                 "T maps items of shape {:?}, the data has {:?}",
@@ -88,8 +88,7 @@ impl StageKind for Sample {
             )
             .into());
         }
-        let n = p.limit.map_or(x.n, |l| l.min(x.n));
-        let x = x.head(n);
+        let n = x.n;
         let device = backend::device(ctx.run.device, ctx.gpu.as_ref().map(|g| g.ordinal))
             .map_err(|e| anyhow::anyhow!(e))?
             .without_autodiff();

@@ -12,20 +12,27 @@ use crate::ot::rng::{self, Purpose};
 use crate::samples::{Sampler, Samples};
 use crate::tensor_file::{self, Dataset, Tensor};
 
-/// The items of `data` to map. Items with per-load transforms (noise
-/// redrawn at every training draw) are drawn once, seeded by `seed`, so
-/// every model and baseline sees the same ones.
-pub(super) fn inputs(data: &Dataset, seed: u64) -> Result<Samples, StageError> {
-    if data.on_load.is_empty() {
-        return Ok(data.x.clone());
-    }
-    let sampler =
-        LoadSampler::new(data.x.clone(), data.on_load.clone()).map_err(|e| anyhow::anyhow!(e))?;
-    let mut r = rng::stream(seed, Purpose::Sample, 1);
-    Ok(Samples::new(
-        sampler.item_shape().to_vec(),
-        sampler.transform(data.x.data.clone(), data.x.n, &mut r),
-    ))
+/// The items of `data` to map, the first `limit` of them if given. Items
+/// with per-load transforms (noise redrawn at every training draw) are
+/// drawn once, seeded by `seed`, so every model and baseline sees the same
+/// ones.
+pub(super) fn inputs(
+    data: &Dataset,
+    seed: u64,
+    limit: Option<usize>,
+) -> Result<Samples, StageError> {
+    let x = if data.on_load.is_empty() {
+        data.x.clone()
+    } else {
+        let sampler = LoadSampler::new(data.x.clone(), data.on_load.clone())
+            .map_err(|e| anyhow::anyhow!(e))?;
+        let mut r = rng::stream(seed, Purpose::Sample, 1);
+        Samples::new(
+            sampler.item_shape().to_vec(),
+            sampler.transform(data.x.data.clone(), data.x.n, &mut r),
+        )
+    };
+    Ok(x.head(limit.map_or(x.n, |l| l.min(x.n))))
 }
 
 /// Writes `out/samples.safetensors` for the first `x.n` items of `data`:

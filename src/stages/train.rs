@@ -107,6 +107,17 @@ fn default_checkpoint_every() -> u64 {
 }
 
 impl Params {
+    /// What `sample` needs to rebuild T and feed it.
+    fn transport_spec(&self, source: &LoadSampler, target: &LoadSampler) -> TransportSpec {
+        TransportSpec {
+            net: self.t_net.clone(),
+            source: source.item_shape().to_vec(),
+            target: target.item_shape().to_vec(),
+            z_channels: self.z.channels,
+            z_std: self.z.std,
+        }
+    }
+
     fn config(&self) -> TrainConfig {
         TrainConfig {
             cost: self.cost,
@@ -233,13 +244,7 @@ fn train(
     let f = trainer.potential_net();
     save_net(t, "T", &out)?;
     save_net(f, "f", &out)?;
-    let spec = TransportSpec {
-        net: p.t_net.clone(),
-        source: source.item_shape().to_vec(),
-        target: target.item_shape().to_vec(),
-        z_channels: p.z.channels,
-        z_std: p.z.std,
-    };
+    let spec = p.transport_spec(source, target);
     let potential = PotentialSpec {
         net: p.f_net.clone(),
         item: target.item_shape().to_vec(),
@@ -327,13 +332,7 @@ impl<'a> Recorder<'a> {
             let mut r = rng::stream(p.seed, Purpose::Sample, 7);
             let xs = Samples::new(source.item_shape().to_vec(), source.draw(&mut r, t.points));
             let ys = Samples::new(target.item_shape().to_vec(), target.draw(&mut r, t.points));
-            let spec = TransportSpec {
-                net: p.t_net.clone(),
-                source: source.item_shape().to_vec(),
-                target: target.item_shape().to_vec(),
-                z_channels: p.z.channels,
-                z_std: p.z.std,
-            };
+            let spec = p.transport_spec(source, target);
             (t, xs, ys, spec)
         });
         Recorder {
