@@ -3,11 +3,13 @@
 
 pub mod apply;
 pub mod backend;
+mod conv_gemm;
 pub mod cost;
 pub mod layers;
 pub mod nets;
 pub mod precision;
 pub mod rng;
+pub mod same_conv;
 pub mod schedule;
 pub mod trainer;
 pub mod variants;
