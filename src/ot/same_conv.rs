@@ -96,7 +96,8 @@ impl SameConv for Flex {
 
 impl SameConvGrads for Flex {
     fn same_conv2d_x_grad(x: FlexTensor, weight: FlexTensor, grad: FlexTensor, padding: usize) -> FlexTensor {
-        if grad.dtype() != DType::F32 {
+        let kernel = weight.layout().shape()[2];
+        if grad.dtype() != DType::F32 || padding >= kernel {
             return Flex::conv2d_x_backward(x, weight, grad, options(padding));
         }
         // The input gradient of a stride-1 convolution is the convolution of
@@ -240,7 +241,8 @@ mod tests {
     #[test]
     fn matches_burns_convolution_forward_and_backward() {
         let device = Device::flex().autodiff();
-        for (kernel, padding) in [(5, 2), (3, 1), (3, 0)] {
+        // (3, 3): padding beyond the kernel, where the input gradient is burn's.
+        for (kernel, padding) in [(5, 2), (3, 1), (3, 0), (3, 3)] {
             let x = random([2, 3, 7, 6], 1, &device).require_grad();
             let w = random([4, 3, kernel, kernel], 2, &device).require_grad();
             let b = random([4], 3, &device).require_grad();
