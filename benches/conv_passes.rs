@@ -11,8 +11,8 @@
 
 use std::time::Instant;
 
-use nrun::ot::same_conv::conv2d;
 use burn::tensor::{Device, Distribution, Tensor};
+use nrun::ot::same_conv::conv2d;
 
 /// Median seconds of `reps` calls after one warm-up call.
 fn median_seconds(reps: usize, mut pass: impl FnMut() -> f32) -> f64 {
@@ -49,12 +49,18 @@ fn main() {
             let w = Tensor::<4>::random([c, c, 5, 5], Distribution::Normal(0.0, 0.1), &tracked);
             let b = Tensor::<1>::zeros([c], &tracked);
             let forward = median_seconds(3, || {
-                conv2d(x.clone(), w.clone(), b.clone(), 2).sum().into_scalar()
+                conv2d(x.clone(), w.clone(), b.clone(), 2)
+                    .sum()
+                    .into_scalar()
             });
             let with_backward = |x: Tensor<4>, w: Tensor<4>| {
                 median_seconds(3, || {
                     let grads = conv2d(x.clone(), w.clone(), b.clone(), 2).sum().backward();
-                    x.grad(&grads).or(w.grad(&grads)).expect("one input tracked").sum().into_scalar()
+                    x.grad(&grads)
+                        .or(w.grad(&grads))
+                        .expect("one input tracked")
+                        .sum()
+                        .into_scalar()
                 })
             };
             let input_grad = with_backward(x.clone().require_grad(), w.clone()) - forward;

@@ -61,7 +61,10 @@ impl Geometry {
 /// `[B, H', W', outputs]`, channels last.
 pub fn forward(x: &[f32], geometry: &Geometry, weights: &[f32], outputs: usize) -> Vec<f32> {
     let patch = geometry.patch();
-    assert_eq!(x.len(), geometry.batch * geometry.height * geometry.width * geometry.channels);
+    assert_eq!(
+        x.len(),
+        geometry.batch * geometry.height * geometry.width * geometry.channels
+    );
     assert_eq!(weights.len(), patch * outputs);
     let rows = geometry.chunk_rows();
     let mut out = vec![0.0f32; geometry.out_pixels() * outputs];
@@ -74,11 +77,25 @@ pub fn forward(x: &[f32], geometry: &Geometry, weights: &[f32], outputs: usize) 
         // all row-major and in bounds (lengths checked above).
         unsafe {
             gemm(
-                m, outputs, patch,
-                out.as_mut_ptr(), 1, outputs as isize, false,
-                cols.as_ptr(), 1, patch as isize,
-                weights.as_ptr(), 1, outputs as isize,
-                0.0, 1.0, false, false, false, Parallelism::Rayon(0),
+                m,
+                outputs,
+                patch,
+                out.as_mut_ptr(),
+                1,
+                outputs as isize,
+                false,
+                cols.as_ptr(),
+                1,
+                patch as isize,
+                weights.as_ptr(),
+                1,
+                outputs as isize,
+                0.0,
+                1.0,
+                false,
+                false,
+                false,
+                Parallelism::Rayon(0),
             );
         }
     }
@@ -89,7 +106,10 @@ pub fn forward(x: &[f32], geometry: &Geometry, weights: &[f32], outputs: usize) 
 /// and the output's gradient `grad` (`[B, H', W', outputs]`).
 pub fn weight_grad(x: &[f32], geometry: &Geometry, grad: &[f32], outputs: usize) -> Vec<f32> {
     let patch = geometry.patch();
-    assert_eq!(x.len(), geometry.batch * geometry.height * geometry.width * geometry.channels);
+    assert_eq!(
+        x.len(),
+        geometry.batch * geometry.height * geometry.width * geometry.channels
+    );
     assert_eq!(grad.len(), geometry.out_pixels() * outputs);
     let rows = geometry.chunk_rows();
     let mut dw = vec![0.0f32; patch * outputs];
@@ -103,11 +123,25 @@ pub fn weight_grad(x: &[f32], geometry: &Geometry, grad: &[f32], outputs: usize)
         // row-major and in bounds.
         unsafe {
             gemm(
-                patch, outputs, m,
-                dw.as_mut_ptr(), 1, outputs as isize, i > 0,
-                cols.as_ptr(), patch as isize, 1,
-                grad.as_ptr(), 1, outputs as isize,
-                1.0, 1.0, false, false, false, Parallelism::Rayon(0),
+                patch,
+                outputs,
+                m,
+                dw.as_mut_ptr(),
+                1,
+                outputs as isize,
+                i > 0,
+                cols.as_ptr(),
+                patch as isize,
+                1,
+                grad.as_ptr(),
+                1,
+                outputs as isize,
+                1.0,
+                1.0,
+                false,
+                false,
+                false,
+                Parallelism::Rayon(0),
             );
         }
     }
@@ -122,25 +156,28 @@ fn im2col(x: &[f32], g: &Geometry, first: usize, cols: &mut [f32]) {
     let (oh, ow) = (g.out_height(), g.out_width());
     let (h, w) = (g.height as isize, g.width as isize);
     let run = k * c;
-    cols.par_chunks_mut(g.patch()).enumerate().for_each(|(i, patch)| {
-        let pixel = first + i;
-        let (b, y, x0) = (pixel / (oh * ow), (pixel / ow) % oh, pixel % ow);
-        for (ky, dst) in patch.chunks_mut(run).enumerate() {
-            let row = (y + ky) as isize - g.padding as isize;
-            let left = x0 as isize - g.padding as isize;
-            // Kernel columns lo..hi fall inside the image.
-            let lo = (-left).clamp(0, k as isize) as usize;
-            let hi = (w - left).clamp(0, k as isize) as usize;
-            if row < 0 || row >= h || hi <= lo {
-                dst.fill(0.0);
-                continue;
+    cols.par_chunks_mut(g.patch())
+        .enumerate()
+        .for_each(|(i, patch)| {
+            let pixel = first + i;
+            let (b, y, x0) = (pixel / (oh * ow), (pixel / ow) % oh, pixel % ow);
+            for (ky, dst) in patch.chunks_mut(run).enumerate() {
+                let row = (y + ky) as isize - g.padding as isize;
+                let left = x0 as isize - g.padding as isize;
+                // Kernel columns lo..hi fall inside the image.
+                let lo = (-left).clamp(0, k as isize) as usize;
+                let hi = (w - left).clamp(0, k as isize) as usize;
+                if row < 0 || row >= h || hi <= lo {
+                    dst.fill(0.0);
+                    continue;
+                }
+                let src = ((b * g.height + row as usize) * g.width) * c
+                    + (left + lo as isize) as usize * c;
+                dst[..lo * c].fill(0.0);
+                dst[lo * c..hi * c].copy_from_slice(&x[src..src + (hi - lo) * c]);
+                dst[hi * c..].fill(0.0);
             }
-            let src = ((b * g.height + row as usize) * g.width) * c + (left + lo as isize) as usize * c;
-            dst[..lo * c].fill(0.0);
-            dst[lo * c..hi * c].copy_from_slice(&x[src..src + (hi - lo) * c]);
-            dst[hi * c..].fill(0.0);
-        }
-    });
+        });
 }
 
 #[cfg(test)]
@@ -156,12 +193,18 @@ mod tests {
                 for x0 in 0..ow {
                     for ky in 0..k {
                         for kx in 0..k {
-                            let (yy, xx) = ((y + ky) as isize - g.padding as isize, (x0 + kx) as isize - g.padding as isize);
-                            if yy < 0 || xx < 0 || yy >= g.height as isize || xx >= g.width as isize {
+                            let (yy, xx) = (
+                                (y + ky) as isize - g.padding as isize,
+                                (x0 + kx) as isize - g.padding as isize,
+                            );
+                            if yy < 0 || xx < 0 || yy >= g.height as isize || xx >= g.width as isize
+                            {
                                 continue;
                             }
                             for ci in 0..c {
-                                let v = x[((b * g.height + yy as usize) * g.width + xx as usize) * c + ci];
+                                let v = x[((b * g.height + yy as usize) * g.width + xx as usize)
+                                    * c
+                                    + ci];
                                 for o in 0..outputs {
                                     out[((b * oh + y) * ow + x0) * outputs + o] +=
                                         v * weights[((ky * k + kx) * c + ci) * outputs + o];
@@ -178,7 +221,11 @@ mod tests {
     /// Small integers, so that every sum here is exact in f32 whatever the
     /// order of summation (the products block and split it differently).
     fn values(n: usize, seed: u32) -> Vec<f32> {
-        (0..n).map(|i| (((i as u32).wrapping_mul(2654435761).wrapping_add(seed) >> 8) % 7) as f32 - 3.0).collect()
+        (0..n)
+            .map(|i| {
+                (((i as u32).wrapping_mul(2654435761).wrapping_add(seed) >> 8) % 7) as f32 - 3.0
+            })
+            .collect()
     }
 
     fn assert_same(a: &[f32], b: &[f32]) {
@@ -191,7 +238,14 @@ mod tests {
     #[test]
     fn forward_matches_the_definition_with_and_without_padding() {
         for padding in [0, 1, 2, 3] {
-            let g = Geometry { batch: 2, height: 6, width: 5, channels: 3, kernel: 3, padding };
+            let g = Geometry {
+                batch: 2,
+                height: 6,
+                width: 5,
+                channels: 3,
+                kernel: 3,
+                padding,
+            };
             let x = values(2 * 6 * 5 * 3, 1);
             let w = values(9 * 3 * 4, 2);
             assert_same(&forward(&x, &g, &w, 4), &naive(&x, &g, &w, 4));
@@ -202,7 +256,14 @@ mod tests {
     fn weight_grad_is_the_adjoint_of_forward_in_the_weights() {
         // <grad, forward(x, w)> is linear in w, so its gradient in w[j] is
         // forward(x, e_j) dotted with grad.
-        let g = Geometry { batch: 2, height: 5, width: 4, channels: 2, kernel: 3, padding: 1 };
+        let g = Geometry {
+            batch: 2,
+            height: 5,
+            width: 4,
+            channels: 2,
+            kernel: 3,
+            padding: 1,
+        };
         let (outputs, patch) = (3, 9 * 2);
         let x = values(2 * 5 * 4 * 2, 3);
         let grad = values(g.out_pixels() * outputs, 4);
@@ -211,7 +272,11 @@ mod tests {
             .map(|j| {
                 let mut e = vec![0.0; patch * outputs];
                 e[j] = 1.0;
-                naive(&x, &g, &e, outputs).iter().zip(&grad).map(|(a, b)| a * b).sum()
+                naive(&x, &g, &e, outputs)
+                    .iter()
+                    .zip(&grad)
+                    .map(|(a, b)| a * b)
+                    .sum()
             })
             .collect();
         assert_same(&dw, &expected);
@@ -221,7 +286,14 @@ mod tests {
     fn chunks_split_the_pixels_without_changing_the_result() {
         // Patches of 5*5*2000 floats: 167 pixels per 32 MiB chunk, so the
         // 288 output pixels take two chunks, the second one partial.
-        let g = Geometry { batch: 2, height: 12, width: 12, channels: 2000, kernel: 5, padding: 2 };
+        let g = Geometry {
+            batch: 2,
+            height: 12,
+            width: 12,
+            channels: 2000,
+            kernel: 5,
+            padding: 2,
+        };
         assert_eq!((g.chunk_rows(), g.out_pixels()), (167, 288));
         let image = 12 * 12 * 2000;
         let x = values(2 * image, 5);
@@ -236,7 +308,11 @@ mod tests {
             .zip(grad.chunks(grad.len() / 2))
             .map(|(x, grad)| weight_grad(x, &single, grad, 2))
             .collect();
-        let summed: Vec<f32> = per_image[0].iter().zip(&per_image[1]).map(|(a, b)| a + b).collect();
+        let summed: Vec<f32> = per_image[0]
+            .iter()
+            .zip(&per_image[1])
+            .map(|(a, b)| a + b)
+            .collect();
         assert_same(&weight_grad(&x, &g, &grad, 2), &summed);
     }
 }

@@ -12,8 +12,8 @@ use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::precision::{self, Precision};
-use super::same_conv;
 use super::rng::{self, Rng};
+use super::same_conv;
 
 /// Draws initial parameters on one device.
 pub struct Init<'a> {
@@ -53,7 +53,9 @@ impl Conv {
         let options = ConvOptions::new([1, 1], [self.padding, self.padding], [1, 1], 1);
         match (&self.bias, precision::current()) {
             // The bias fused into the convolution, as ever in f32.
-            (Some(b), Precision::F32) => same_conv::conv2d(x, self.weight.val(), b.val(), self.padding),
+            (Some(b), Precision::F32) => {
+                same_conv::conv2d(x, self.weight.val(), b.val(), self.padding)
+            }
             // In bf16 it is added afterwards, in f32.
             (bias, _) => {
                 let out =

@@ -8,6 +8,11 @@
 //! `Autodiff<B>`, whose implementation below records a backward step that
 //! asks `B` for the two gradients ([`SameConvGrads`]).
 
+// burn 0.22 marks burn-tch deprecated; it is the libtorch backend nrun is
+// asked to support (see backend.rs), and the generated dispatch names it.
+#![cfg_attr(feature = "tch", allow(deprecated))]
+
+use burn::backend::TensorMetadata;
 use burn::backend::autodiff::NodeId;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -18,7 +23,6 @@ use burn::backend::ops::{FloatTensorOps, ModuleOps};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, Flex, backend_extension};
 use burn::tensor::ops::ConvOptions;
-use burn::backend::TensorMetadata;
 use burn::tensor::{DType, Shape, Tensor, TensorData};
 
 use super::conv_gemm::{self, Geometry};
@@ -26,6 +30,8 @@ use super::conv_gemm::{self, Geometry};
 /// `x` `[B, C, H, W]` convolved with `weight` `[O, C, k, k]`, stride 1,
 /// `padding` zeros on every side, plus `bias` `[O]`.
 pub fn conv2d(x: Tensor<4>, weight: Tensor<4>, bias: Tensor<1>, padding: usize) -> Tensor<4> {
+    let [_, _, kh, kw] = weight.dims();
+    assert_eq!(kh, kw, "same_conv::conv2d takes square kernels");
     Tensor::from_dispatch(Dispatch::same_conv2d(
         x.into_dispatch(),
         weight.into_dispatch(),
@@ -79,7 +85,12 @@ impl SameConv for burn::backend::LibTorch {}
 impl SameConvGrads for burn::backend::LibTorch {}
 
 impl SameConv for Flex {
-    fn same_conv2d(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, padding: usize) -> FlexTensor {
+    fn same_conv2d(
+        x: FlexTensor,
+        weight: FlexTensor,
+        bias: FlexTensor,
+        padding: usize,
+    ) -> FlexTensor {
         if x.dtype() != DType::F32 {
             return Flex::conv2d(x, weight, Some(bias), options(padding));
         }
@@ -89,13 +100,26 @@ impl SameConv for Flex {
         // [O, C, ky, kx] -> rows (ky, kx, c), columns o.
         let weights = contiguous(Flex::float_permute(weight, &[2, 3, 1, 0]));
         let out = conv_gemm::forward(x.storage(), &geometry, weights.storage(), o);
-        let out = channels_first(out, [geometry.batch, geometry.out_height(), geometry.out_width(), o]);
+        let out = channels_first(
+            out,
+            [
+                geometry.batch,
+                geometry.out_height(),
+                geometry.out_width(),
+                o,
+            ],
+        );
         Flex::float_add(out, Flex::float_reshape(bias, Shape::new([1, o, 1, 1])))
     }
 }
 
 impl SameConvGrads for Flex {
-    fn same_conv2d_x_grad(x: FlexTensor, weight: FlexTensor, grad: FlexTensor, padding: usize) -> FlexTensor {
+    fn same_conv2d_x_grad(
+        x: FlexTensor,
+        weight: FlexTensor,
+        grad: FlexTensor,
+        padding: usize,
+    ) -> FlexTensor {
         let kernel = weight.layout().shape()[2];
         if grad.dtype() != DType::F32 || padding >= kernel {
             return Flex::conv2d_x_backward(x, weight, grad, options(padding));
@@ -107,14 +131,25 @@ impl SameConvGrads for Flex {
         let geometry = geometry(&grad, k, k - 1 - padding);
         let grad = channels_last(grad);
         // w'[c, o, ky, kx] = w[o, c, k-1-ky, k-1-kx]; rows (ky, kx, o), columns c.
-        let weights = contiguous(Flex::float_permute(Flex::float_flip(weight, &[2, 3]), &[2, 3, 0, 1]));
+        let weights = contiguous(Flex::float_permute(
+            Flex::float_flip(weight, &[2, 3]),
+            &[2, 3, 0, 1],
+        ));
         let dx = conv_gemm::forward(grad.storage(), &geometry, weights.storage(), c);
         let [b, _, h, w] = dims(&x);
-        debug_assert_eq!((geometry.out_height(), geometry.out_width(), o), (h, w, geometry.channels));
+        debug_assert_eq!(
+            (geometry.out_height(), geometry.out_width(), o),
+            (h, w, geometry.channels)
+        );
         channels_first(dx, [b, h, w, c])
     }
 
-    fn same_conv2d_weight_grad(x: FlexTensor, weight: FlexTensor, grad: FlexTensor, padding: usize) -> FlexTensor {
+    fn same_conv2d_weight_grad(
+        x: FlexTensor,
+        weight: FlexTensor,
+        grad: FlexTensor,
+        padding: usize,
+    ) -> FlexTensor {
         if grad.dtype() != DType::F32 {
             return Flex::conv2d_weight_backward(x, weight, grad, options(padding));
         }
@@ -165,7 +200,12 @@ impl<B: SameConvGrads> Backward<B, 3> for SameConvBackward {
     /// The input, the weights and the padding.
     type State = (NodeId, NodeId, usize);
 
-    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, checkpointer: &mut Checkpointer) {
+    fn backward(
+        self,
+        ops: Ops<Self::State, 3>,
+        grads: &mut Gradients,
+        checkpointer: &mut Checkpointer,
+    ) {
         let [node_x, node_weight, node_bias] = ops.parents;
         let grad = grads.consume::<B>(&ops.node);
         let (x, weight, padding) = ops.state;
@@ -173,7 +213,10 @@ impl<B: SameConvGrads> Backward<B, 3> for SameConvBackward {
         let weight = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(weight);
         if let Some(node) = node_bias {
             let channels = grad.shape()[1];
-            let db = B::float_reshape(B::float_sum_dims(grad.clone(), &[0, 2, 3]), Shape::new([channels]));
+            let db = B::float_reshape(
+                B::float_sum_dims(grad.clone(), &[0, 2, 3]),
+                Shape::new([channels]),
+            );
             grads.register::<B>(node.id, db);
         }
         if let Some(node) = node_weight {
@@ -194,7 +237,14 @@ fn dims(t: &FlexTensor) -> [usize; 4] {
 /// The geometry of convolving NCHW `x` with a `kernel`-sized kernel.
 fn geometry(x: &FlexTensor, kernel: usize, padding: usize) -> Geometry {
     let [batch, channels, height, width] = dims(x);
-    Geometry { batch, height, width, channels, kernel, padding }
+    Geometry {
+        batch,
+        height,
+        width,
+        channels,
+        kernel,
+        padding,
+    }
 }
 
 fn contiguous(t: FlexTensor) -> FlexTensor {
@@ -208,7 +258,10 @@ fn channels_last(t: FlexTensor) -> FlexTensor {
 
 /// Contiguous NHWC values of `shape` -> contiguous NCHW.
 fn channels_first(values: Vec<f32>, shape: [usize; 4]) -> FlexTensor {
-    contiguous(Flex::float_permute(FlexTensor::from_data(TensorData::new(values, shape)), &[0, 3, 1, 2]))
+    contiguous(Flex::float_permute(
+        FlexTensor::from_data(TensorData::new(values, shape)),
+        &[0, 3, 1, 2],
+    ))
 }
 
 #[cfg(test)]
@@ -230,9 +283,15 @@ mod tests {
 
     fn assert_close(ours: Vec<f32>, burns: Vec<f32>, what: &str) {
         let scale = burns.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-        let worst = ours.iter().zip(&burns).fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+        let worst = ours
+            .iter()
+            .zip(&burns)
+            .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
         assert_eq!(ours.len(), burns.len(), "{what}");
-        assert!(worst <= 1e-5 * scale, "{what}: differs by {worst} (values up to {scale})");
+        assert!(
+            worst <= 1e-5 * scale,
+            "{what}: differs by {worst} (values up to {scale})"
+        );
     }
 
     /// Forward values and the gradients of x, weight and bias agree with
@@ -247,7 +306,12 @@ mod tests {
             let w = random([4, 3, kernel, kernel], 2, &device).require_grad();
             let b = random([4], 3, &device).require_grad();
             let ours = conv2d(x.clone(), w.clone(), b.clone(), padding);
-            let burns = burn::tensor::module::conv2d(x.clone(), w.clone(), Some(b.clone()), options(padding));
+            let burns = burn::tensor::module::conv2d(
+                x.clone(),
+                w.clone(),
+                Some(b.clone()),
+                options(padding),
+            );
             // A loss that weighs every output differently.
             let r = random(ours.dims(), 4, &device);
             let g_ours = (ours.clone() * r.clone()).sum().backward();
@@ -259,7 +323,11 @@ mod tests {
             ] {
                 assert_close(values(a.unwrap()), values(b.unwrap()), name);
             }
-            assert_close(values(b.grad(&g_ours).unwrap()), values(b.grad(&g_burns).unwrap()), "bias");
+            assert_close(
+                values(b.grad(&g_ours).unwrap()),
+                values(b.grad(&g_burns).unwrap()),
+                "bias",
+            );
         }
     }
 
@@ -272,7 +340,13 @@ mod tests {
         let x = random([2, 2, 5, 5], 5, &device).require_grad();
         let (w, b) = (random([3, 2, 3, 3], 6, &plain), random([3], 7, &plain));
         let ours = conv2d(x.clone(), w.clone(), b.clone(), 1).sum().backward();
-        let burns = burn::tensor::module::conv2d(x.clone(), w, Some(b), options(1)).sum().backward();
-        assert_close(values(x.grad(&ours).unwrap()), values(x.grad(&burns).unwrap()), "x");
+        let burns = burn::tensor::module::conv2d(x.clone(), w, Some(b), options(1))
+            .sum()
+            .backward();
+        assert_close(
+            values(x.grad(&ours).unwrap()),
+            values(x.grad(&burns).unwrap()),
+            "x",
+        );
     }
 }
