@@ -57,9 +57,15 @@ impl Geometry {
     }
 }
 
-/// The convolution of channels-last `x` with `weights` (`[k*k*C, outputs]`):
-/// `[B, H', W', outputs]`, channels last.
-pub fn forward(x: &[f32], geometry: &Geometry, weights: &[f32], outputs: usize) -> Vec<f32> {
+/// The convolution of channels-last `x` with `weights` (`[k*k*C, outputs]`)
+/// plus `bias` (`[outputs]`, if any): `[B, H', W', outputs]`, channels last.
+pub fn forward(
+    x: &[f32],
+    geometry: &Geometry,
+    weights: &[f32],
+    bias: Option<&[f32]>,
+    outputs: usize,
+) -> Vec<f32> {
     let patch = geometry.patch();
     assert_eq!(
         x.len(),
@@ -67,7 +73,15 @@ pub fn forward(x: &[f32], geometry: &Geometry, weights: &[f32], outputs: usize) 
     );
     assert_eq!(weights.len(), patch * outputs);
     let rows = geometry.chunk_rows();
-    let mut out = vec![0.0f32; geometry.out_pixels() * outputs];
+    // The bias is the products' starting value, which saves a pass over
+    // the output.
+    let mut out = match bias {
+        Some(bias) => {
+            assert_eq!(bias.len(), outputs);
+            bias.repeat(geometry.out_pixels())
+        }
+        None => vec![0.0f32; geometry.out_pixels() * outputs],
+    };
     let mut cols = vec![0.0f32; rows.min(geometry.out_pixels()) * patch];
     for (i, out) in out.chunks_mut(rows * outputs).enumerate() {
         let m = out.len() / outputs;
@@ -83,14 +97,14 @@ pub fn forward(x: &[f32], geometry: &Geometry, weights: &[f32], outputs: usize) 
                 out.as_mut_ptr(),
                 1,
                 outputs as isize,
-                false,
+                bias.is_some(),
                 cols.as_ptr(),
                 1,
                 patch as isize,
                 weights.as_ptr(),
                 1,
                 outputs as isize,
-                0.0,
+                1.0,
                 1.0,
                 false,
                 false,
@@ -248,7 +262,7 @@ mod tests {
             };
             let x = values(2 * 6 * 5 * 3, 1);
             let w = values(9 * 3 * 4, 2);
-            assert_same(&forward(&x, &g, &w, 4), &naive(&x, &g, &w, 4));
+            assert_same(&forward(&x, &g, &w, None, 4), &naive(&x, &g, &w, 4));
         }
     }
 
@@ -298,7 +312,13 @@ mod tests {
         let image = 12 * 12 * 2000;
         let x = values(2 * image, 5);
         let w = values(g.patch() * 2, 6);
-        assert_same(&forward(&x, &g, &w, 2), &naive(&x, &g, &w, 2));
+        let bias = [5.0, -2.0];
+        let with_bias: Vec<f32> = naive(&x, &g, &w, 2)
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v + bias[i % 2])
+            .collect();
+        assert_same(&forward(&x, &g, &w, Some(&bias), 2), &with_bias);
         // The weight gradient over the batch (accumulated over the chunks)
         // is the sum of each image's (one chunk each).
         let grad = values(g.out_pixels() * 2, 7);

@@ -99,8 +99,15 @@ impl SameConv for Flex {
         let x = channels_last(x);
         // [O, C, ky, kx] -> rows (ky, kx, c), columns o.
         let weights = contiguous(Flex::float_permute(weight, &[2, 3, 1, 0]));
-        let out = conv_gemm::forward(x.storage(), &geometry, weights.storage(), o);
-        let out = channels_first(
+        let bias = contiguous(bias);
+        let out = conv_gemm::forward(
+            x.storage(),
+            &geometry,
+            weights.storage(),
+            Some(bias.storage()),
+            o,
+        );
+        channels_first(
             out,
             [
                 geometry.batch,
@@ -108,8 +115,7 @@ impl SameConv for Flex {
                 geometry.out_width(),
                 o,
             ],
-        );
-        Flex::float_add(out, Flex::float_reshape(bias, Shape::new([1, o, 1, 1])))
+        )
     }
 }
 
@@ -135,7 +141,7 @@ impl SameConvGrads for Flex {
             Flex::float_flip(weight, &[2, 3]),
             &[2, 3, 0, 1],
         ));
-        let dx = conv_gemm::forward(grad.storage(), &geometry, weights.storage(), c);
+        let dx = conv_gemm::forward(grad.storage(), &geometry, weights.storage(), None, c);
         let [b, _, h, w] = dims(&x);
         debug_assert_eq!(
             (geometry.out_height(), geometry.out_width(), o),
