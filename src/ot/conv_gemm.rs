@@ -67,12 +67,7 @@ pub fn forward(
     outputs: usize,
 ) -> Vec<f32> {
     let patch = geometry.patch();
-    assert_eq!(
-        x.len(),
-        geometry.batch * geometry.height * geometry.width * geometry.channels
-    );
     assert_eq!(weights.len(), patch * outputs);
-    let rows = geometry.chunk_rows();
     // The bias is the products' starting value, which saves a pass over
     // the output.
     let mut out = match bias {
@@ -82,13 +77,11 @@ pub fn forward(
         }
         None => vec![0.0f32; geometry.out_pixels() * outputs],
     };
-    let mut cols = vec![0.0f32; rows.min(geometry.out_pixels()) * patch];
-    for (i, out) in out.chunks_mut(rows * outputs).enumerate() {
-        let m = out.len() / outputs;
-        let cols = &mut cols[..m * patch];
-        im2col(x, geometry, i * rows, cols);
+    for_each_chunk(x, geometry, |first, m, cols| {
+        let out = &mut out[first * outputs..(first + m) * outputs];
         // SAFETY: out is m x outputs, cols m x patch, weights patch x outputs,
-        // all row-major and in bounds (lengths checked above).
+        // all row-major and in bounds (lengths checked here and in
+        // for_each_chunk).
         unsafe {
             gemm(
                 m,
@@ -112,7 +105,7 @@ pub fn forward(
                 Parallelism::Rayon(0),
             );
         }
-    }
+    });
     out
 }
 
@@ -120,18 +113,10 @@ pub fn forward(
 /// and the output's gradient `grad` (`[B, H', W', outputs]`).
 pub fn weight_grad(x: &[f32], geometry: &Geometry, grad: &[f32], outputs: usize) -> Vec<f32> {
     let patch = geometry.patch();
-    assert_eq!(
-        x.len(),
-        geometry.batch * geometry.height * geometry.width * geometry.channels
-    );
     assert_eq!(grad.len(), geometry.out_pixels() * outputs);
-    let rows = geometry.chunk_rows();
     let mut dw = vec![0.0f32; patch * outputs];
-    let mut cols = vec![0.0f32; rows.min(geometry.out_pixels()) * patch];
-    for (i, grad) in grad.chunks(rows * outputs).enumerate() {
-        let m = grad.len() / outputs;
-        let cols = &mut cols[..m * patch];
-        im2col(x, geometry, i * rows, cols);
+    for_each_chunk(x, geometry, |first, m, cols| {
+        let grad = &grad[first * outputs..(first + m) * outputs];
         // dw += cols^T grad; cols^T is read in place (column stride `patch`).
         // SAFETY: dw is patch x outputs, cols m x patch, grad m x outputs,
         // row-major and in bounds.
@@ -143,7 +128,7 @@ pub fn weight_grad(x: &[f32], geometry: &Geometry, grad: &[f32], outputs: usize)
                 dw.as_mut_ptr(),
                 1,
                 outputs as isize,
-                i > 0,
+                first > 0,
                 cols.as_ptr(),
                 patch as isize,
                 1,
@@ -158,8 +143,30 @@ pub fn weight_grad(x: &[f32], geometry: &Geometry, grad: &[f32], outputs: usize)
                 Parallelism::Rayon(0),
             );
         }
-    }
+    });
     dw
+}
+
+/// Calls `each(first, m, cols)` for consecutive chunks of output pixels,
+/// `cols` holding the patches of pixels `first..first + m` as its rows
+/// (`m x patch`, one buffer reused for every chunk).
+fn for_each_chunk(x: &[f32], geometry: &Geometry, mut each: impl FnMut(usize, usize, &[f32])) {
+    assert_eq!(
+        x.len(),
+        geometry.batch * geometry.height * geometry.width * geometry.channels
+    );
+    let (pixels, patch, rows) = (
+        geometry.out_pixels(),
+        geometry.patch(),
+        geometry.chunk_rows(),
+    );
+    let mut cols = vec![0.0f32; rows.min(pixels) * patch];
+    for first in (0..pixels).step_by(rows) {
+        let m = rows.min(pixels - first);
+        let cols = &mut cols[..m * patch];
+        im2col(x, geometry, first, cols);
+        each(first, m, cols);
+    }
 }
 
 /// Gathers the patches of output pixels `first..` into the rows of `cols`,

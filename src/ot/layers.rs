@@ -8,7 +8,6 @@
 
 use burn::module::{Module, Param};
 use burn::tensor::module::conv2d;
-use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::precision::{self, Precision};
@@ -50,7 +49,6 @@ impl Conv {
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let options = ConvOptions::new([1, 1], [self.padding, self.padding], [1, 1], 1);
         match (&self.bias, precision::current()) {
             // The bias fused into the convolution, as ever in f32.
             (Some(b), Precision::F32) => {
@@ -58,6 +56,7 @@ impl Conv {
             }
             // In bf16 it is added afterwards, in f32.
             (bias, _) => {
+                let options = same_conv::options(self.padding);
                 let out =
                     precision::product(x, self.weight.val(), |x, w| conv2d(x, w, None, options));
                 match bias {

@@ -40,7 +40,8 @@ pub fn conv2d(x: Tensor<4>, weight: Tensor<4>, bias: Tensor<1>, padding: usize) 
     ))
 }
 
-fn options(padding: usize) -> ConvOptions<2> {
+/// Stride 1, `padding` zeros on every side, no dilation, one group.
+pub(super) fn options(padding: usize) -> ConvOptions<2> {
     ConvOptions::new([1, 1], [padding, padding], [1, 1], 1)
 }
 
@@ -98,8 +99,8 @@ impl SameConv for Flex {
         let geometry = geometry(&x, k, padding);
         let x = channels_last(x);
         // [O, C, ky, kx] -> rows (ky, kx, c), columns o.
-        let weights = contiguous(Flex::float_permute(weight, &[2, 3, 1, 0]));
-        let bias = contiguous(bias);
+        let weights = Flex::float_permute(weight, &[2, 3, 1, 0]).to_contiguous();
+        let bias = bias.to_contiguous();
         let out = conv_gemm::forward(
             x.storage(),
             &geometry,
@@ -126,21 +127,18 @@ impl SameConvGrads for Flex {
         grad: FlexTensor,
         padding: usize,
     ) -> FlexTensor {
-        let kernel = weight.layout().shape()[2];
-        if grad.dtype() != DType::F32 || padding >= kernel {
+        let [o, c, k, _] = dims(&weight);
+        if grad.dtype() != DType::F32 || padding >= k {
             return Flex::conv2d_x_backward(x, weight, grad, options(padding));
         }
         // The input gradient of a stride-1 convolution is the convolution of
         // the output gradient with the flipped, transposed kernel, padded by
         // k - 1 - padding (which restores the input's size).
-        let [o, c, k, _] = dims(&weight);
         let geometry = geometry(&grad, k, k - 1 - padding);
         let grad = channels_last(grad);
         // w'[c, o, ky, kx] = w[o, c, k-1-ky, k-1-kx]; rows (ky, kx, o), columns c.
-        let weights = contiguous(Flex::float_permute(
-            Flex::float_flip(weight, &[2, 3]),
-            &[2, 3, 0, 1],
-        ));
+        let weights =
+            Flex::float_permute(Flex::float_flip(weight, &[2, 3]), &[2, 3, 0, 1]).to_contiguous();
         let dx = conv_gemm::forward(grad.storage(), &geometry, weights.storage(), None, c);
         let [b, _, h, w] = dims(&x);
         debug_assert_eq!(
@@ -166,7 +164,7 @@ impl SameConvGrads for Flex {
         let dw = conv_gemm::weight_grad(x.storage(), &geometry, grad.storage(), o);
         // Rows (ky, kx, c), columns o -> [O, C, ky, kx].
         let dw = FlexTensor::from_data(TensorData::new(dw, [k, k, c, o]));
-        contiguous(Flex::float_permute(dw, &[3, 2, 0, 1]))
+        Flex::float_permute(dw, &[3, 2, 0, 1]).to_contiguous()
     }
 }
 
@@ -253,21 +251,18 @@ fn geometry(x: &FlexTensor, kernel: usize, padding: usize) -> Geometry {
     }
 }
 
-fn contiguous(t: FlexTensor) -> FlexTensor {
-    t.to_contiguous()
-}
-
 /// NCHW -> contiguous NHWC.
 fn channels_last(t: FlexTensor) -> FlexTensor {
-    contiguous(Flex::float_permute(t, &[0, 2, 3, 1]))
+    Flex::float_permute(t, &[0, 2, 3, 1]).to_contiguous()
 }
 
 /// Contiguous NHWC values of `shape` -> contiguous NCHW.
 fn channels_first(values: Vec<f32>, shape: [usize; 4]) -> FlexTensor {
-    contiguous(Flex::float_permute(
+    Flex::float_permute(
         FlexTensor::from_data(TensorData::new(values, shape)),
         &[0, 3, 1, 2],
-    ))
+    )
+    .to_contiguous()
 }
 
 #[cfg(test)]
