@@ -19,8 +19,10 @@
 //! (measured side by side), at the price of `Wp / W'` more rows (12% on
 //! 32x32 images with 5x5 kernels).
 //!
-//! The slices here are plain row-major f32: `x` is `[B, H, W, C]`, weights
-//! are a `[k*k*C, O]` matrix whose rows run over (ky, kx, c).
+//! Layouts: `x` and the output are contiguous NCHW, as burn keeps them; the
+//! transposes to and from channels-last happen in the copies that pad the
+//! input and drop the junk columns, so no separate layout pass is needed. Weights are a
+//! row-major `[k*k*C, O]` matrix whose rows run over (ky, kx, c).
 
 use gemm::{Parallelism, gemm};
 use rayon::prelude::*;
@@ -86,19 +88,25 @@ impl Geometry {
         }
     }
 
-    /// Copies one channels-last image into the interior of `padded`, whose
-    /// border (and tail) stay as they are: zeros, written once per buffer.
+    /// Copies one `[C, H, W]` image, transposed to channels-last, into the
+    /// interior of `padded`, whose border (and tail) stay as they are:
+    /// zeros, written once per buffer.
     fn pad_into(&self, image: &[f32], padded: &mut [f32]) {
-        let (row, wp, c) = (self.width * self.channels, self.padded_width(), self.channels);
-        for (y, src) in image.chunks_exact(row).enumerate() {
+        let (h, w, c, wp) = (self.height, self.width, self.channels, self.padded_width());
+        for y in 0..h {
             let start = ((y + self.padding) * wp + self.padding) * c;
-            padded[start..start + row].copy_from_slice(src);
+            let row = &mut padded[start..start + w * c];
+            for (channel, plane) in image.chunks_exact(h * w).enumerate() {
+                for (pixel, &v) in plane[y * w..(y + 1) * w].iter().enumerate() {
+                    row[pixel * c + channel] = v;
+                }
+            }
         }
     }
 }
 
-/// The convolution of channels-last `x` with `weights` (`[k*k*C, outputs]`)
-/// plus `bias` (`[outputs]`, if any): `[B, H', W', outputs]`, channels last.
+/// The convolution of `x` (`[B, C, H, W]`) with `weights` (`[k*k*C,
+/// outputs]`) plus `bias` (`[outputs]`, if any): `[B, outputs, H', W']`.
 pub fn forward(
     x: &[f32],
     geometry: &Geometry,
@@ -107,22 +115,22 @@ pub fn forward(
     outputs: usize,
 ) -> Vec<f32> {
     let g = geometry;
-    let (k, c, wp) = (g.kernel, g.channels, g.padded_width());
+    let (k, c, wp, ow) = (g.kernel, g.channels, g.padded_width(), g.out_width());
     assert_eq!(x.len(), g.batch * g.image());
     assert_eq!(weights.len(), k * k * c * outputs);
     if let Some(bias) = bias {
         assert_eq!(bias.len(), outputs);
     }
-    let (out_row, wide_row) = (g.out_width() * outputs, wp * outputs);
+    let wide_pixels = g.wide_pixels();
     let parallelism = g.per_image_parallelism();
-    let mut out = vec![0.0f32; g.batch * g.out_pixels() * outputs];
-    out.par_chunks_mut(g.out_pixels() * outputs)
+    let mut out = vec![0.0f32; g.batch * outputs * g.out_pixels()];
+    out.par_chunks_mut(outputs * g.out_pixels())
         .zip(x.par_chunks(g.image()))
         .for_each_init(
             || {
                 (
                     vec![0.0f32; g.padded_image()],
-                    vec![0.0f32; g.wide_pixels() * outputs],
+                    vec![0.0f32; outputs * wide_pixels],
                 )
             },
             |(padded, wide), (out, image)| {
@@ -134,13 +142,15 @@ pub fn forward(
                     }
                 }
                 for ky in 0..k {
-                    // SAFETY: wide is wide_pixels x outputs; the patch rows
-                    // (stride c, k*c long) start at ky*wp pixels and end
-                    // within padded (see padded_image); the weights' ky-th
-                    // block is k*c x outputs; all row-major.
+                    // wide[pixel, o] += patch rows (stride c, k*c long, from
+                    // pixel ky*wp on) x the weights' ky-th k*c x outputs
+                    // block. The product writes channels-last: channel-major
+                    // output ran 1.3-1.5x slower in gemm (measured).
+                    // SAFETY: the patch rows end within padded (see
+                    // padded_image); every index is in bounds of its slice.
                     unsafe {
                         gemm(
-                            g.wide_pixels(),
+                            wide_pixels,
                             outputs,
                             k * c,
                             wide.as_mut_ptr(),
@@ -162,41 +172,48 @@ pub fn forward(
                         );
                     }
                 }
-                for (dst, src) in out.chunks_exact_mut(out_row).zip(wide.chunks_exact(wide_row)) {
-                    dst.copy_from_slice(&src[..out_row]);
+                // [H', Wp, O] -> [O, H', W'], junk columns dropped.
+                let (out_pixels, oh) = (g.out_pixels(), g.out_height());
+                for y in 0..oh {
+                    for x in 0..ow {
+                        let pixel = &wide[(y * wp + x) * outputs..][..outputs];
+                        for (o, &v) in pixel.iter().enumerate() {
+                            out[o * out_pixels + y * ow + x] = v;
+                        }
+                    }
                 }
             },
         );
     out
 }
 
-/// The gradient of the weights (`[k*k*C, outputs]`) given channels-last `x`
-/// and the output's gradient `grad` (`[B, H', W', outputs]`).
+/// The gradient of the weights (`[k*k*C, outputs]`) given `x` (`[B, C, H,
+/// W]`) and the output's gradient `grad` (`[B, outputs, H', W']`).
 pub fn weight_grad(x: &[f32], geometry: &Geometry, grad: &[f32], outputs: usize) -> Vec<f32> {
     let g = geometry;
-    let (k, c, wp) = (g.kernel, g.channels, g.padded_width());
+    let (k, c, wp, ow) = (g.kernel, g.channels, g.padded_width(), g.out_width());
     assert_eq!(x.len(), g.batch * g.image());
-    assert_eq!(grad.len(), g.batch * g.out_pixels() * outputs);
-    let (out_row, wide_row) = (g.out_width() * outputs, wp * outputs);
+    assert_eq!(grad.len(), g.batch * outputs * g.out_pixels());
+    let wide_pixels = g.wide_pixels();
     let parallelism = g.per_image_parallelism();
     let group = g.batch.div_ceil(WEIGHT_GRAD_GROUPS).max(1);
     let partials: Vec<Vec<f32>> = x
         .par_chunks(group * g.image())
-        .zip(grad.par_chunks(group * g.out_pixels() * outputs))
+        .zip(grad.par_chunks(group * outputs * g.out_pixels()))
         .map(|(images, grads)| {
             let mut dw = vec![0.0f32; k * k * c * outputs];
+            let mut padded = vec![0.0f32; g.padded_image()];
             // The gradient on the padded width: zeros in the junk columns,
             // so the junk pixels' patches add nothing.
-            let mut padded = vec![0.0f32; g.padded_image()];
-            let mut wide = vec![0.0f32; g.wide_pixels() * outputs];
+            let mut wide = vec![0.0f32; outputs * wide_pixels];
             for (i, (image, grad)) in images
                 .chunks_exact(g.image())
-                .zip(grads.chunks_exact(g.out_pixels() * outputs))
+                .zip(grads.chunks_exact(outputs * g.out_pixels()))
                 .enumerate()
             {
-                g.pad_into(image, padded.as_mut_slice());
-                for (dst, src) in wide.chunks_exact_mut(wide_row).zip(grad.chunks_exact(out_row)) {
-                    dst[..out_row].copy_from_slice(src);
+                g.pad_into(image, &mut padded);
+                for (wide, grad) in wide.chunks_exact_mut(wp).zip(grad.chunks_exact(ow)) {
+                    wide[..ow].copy_from_slice(grad);
                 }
                 for ky in 0..k {
                     // dw[ky] += patch_rows(ky)^T wide, the transpose read in
@@ -206,7 +223,7 @@ pub fn weight_grad(x: &[f32], geometry: &Geometry, grad: &[f32], outputs: usize)
                         gemm(
                             k * c,
                             outputs,
-                            g.wide_pixels(),
+                            wide_pixels,
                             dw.as_mut_ptr().add(ky * k * c * outputs),
                             1,
                             outputs as isize,
@@ -215,8 +232,8 @@ pub fn weight_grad(x: &[f32], geometry: &Geometry, grad: &[f32], outputs: usize)
                             c as isize,
                             1,
                             wide.as_ptr(),
+                            wide_pixels as isize,
                             1,
-                            outputs as isize,
                             1.0,
                             1.0,
                             false,
@@ -241,7 +258,7 @@ pub fn weight_grad(x: &[f32], geometry: &Geometry, grad: &[f32], outputs: usize)
 mod tests {
     use super::*;
 
-    /// The textbook definition, channels last.
+    /// The textbook definition, NCHW.
     fn naive(x: &[f32], g: &Geometry, weights: &[f32], outputs: usize) -> Vec<f32> {
         let (oh, ow, k, c) = (g.out_height(), g.out_width(), g.kernel, g.channels);
         let mut out = vec![0.0; g.batch * oh * ow * outputs];
@@ -259,11 +276,10 @@ mod tests {
                                 continue;
                             }
                             for ci in 0..c {
-                                let v = x[((b * g.height + yy as usize) * g.width + xx as usize)
-                                    * c
-                                    + ci];
+                                let v = x[((b * c + ci) * g.height + yy as usize) * g.width
+                                    + xx as usize];
                                 for o in 0..outputs {
-                                    out[((b * oh + y) * ow + x0) * outputs + o] +=
+                                    out[((b * outputs + o) * oh + y) * ow + x0] +=
                                         v * weights[((ky * k + kx) * c + ci) * outputs + o];
                                 }
                             }
@@ -358,7 +374,7 @@ mod tests {
         let with_bias: Vec<f32> = naive(&x, &g, &w, 3)
             .iter()
             .enumerate()
-            .map(|(i, v)| v + bias[i % 3])
+            .map(|(i, v)| v + bias[i / g.out_pixels() % 3])
             .collect();
         assert_same(&forward(&x, &g, &w, Some(&bias), 3), &with_bias);
         let grad = values(11 * g.out_pixels() * 3, 7);

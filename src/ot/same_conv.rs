@@ -97,7 +97,7 @@ impl SameConv for Flex {
         }
         let [o, _, k, _] = dims(&weight);
         let geometry = geometry(&x, k, padding);
-        let x = channels_last(x);
+        let x = x.to_contiguous();
         // [O, C, ky, kx] -> rows (ky, kx, c), columns o.
         let weights = Flex::float_permute(weight, &[2, 3, 1, 0]).to_contiguous();
         let bias = bias.to_contiguous();
@@ -108,15 +108,8 @@ impl SameConv for Flex {
             Some(bias.storage()),
             o,
         );
-        channels_first(
-            out,
-            [
-                geometry.batch,
-                geometry.out_height(),
-                geometry.out_width(),
-                o,
-            ],
-        )
+        let shape = [geometry.batch, o, geometry.out_height(), geometry.out_width()];
+        FlexTensor::from_data(TensorData::new(out, shape))
     }
 }
 
@@ -135,7 +128,7 @@ impl SameConvGrads for Flex {
         // the output gradient with the flipped, transposed kernel, padded by
         // k - 1 - padding (which restores the input's size).
         let geometry = geometry(&grad, k, k - 1 - padding);
-        let grad = channels_last(grad);
+        let grad = grad.to_contiguous();
         // w'[c, o, ky, kx] = w[o, c, k-1-ky, k-1-kx]; rows (ky, kx, o), columns c.
         let weights =
             Flex::float_permute(Flex::float_flip(weight, &[2, 3]), &[2, 3, 0, 1]).to_contiguous();
@@ -145,7 +138,7 @@ impl SameConvGrads for Flex {
             (geometry.out_height(), geometry.out_width(), o),
             (h, w, geometry.channels)
         );
-        channels_first(dx, [b, h, w, c])
+        FlexTensor::from_data(TensorData::new(dx, [b, c, h, w]))
     }
 
     fn same_conv2d_weight_grad(
@@ -159,8 +152,7 @@ impl SameConvGrads for Flex {
         }
         let [o, c, k, _] = dims(&weight);
         let geometry = geometry(&x, k, padding);
-        let x = channels_last(x);
-        let grad = channels_last(grad);
+        let (x, grad) = (x.to_contiguous(), grad.to_contiguous());
         let dw = conv_gemm::weight_grad(x.storage(), &geometry, grad.storage(), o);
         // Rows (ky, kx, c), columns o -> [O, C, ky, kx].
         let dw = FlexTensor::from_data(TensorData::new(dw, [k, k, c, o]));
@@ -249,20 +241,6 @@ fn geometry(x: &FlexTensor, kernel: usize, padding: usize) -> Geometry {
         kernel,
         padding,
     }
-}
-
-/// NCHW -> contiguous NHWC.
-fn channels_last(t: FlexTensor) -> FlexTensor {
-    Flex::float_permute(t, &[0, 2, 3, 1]).to_contiguous()
-}
-
-/// Contiguous NHWC values of `shape` -> contiguous NCHW.
-fn channels_first(values: Vec<f32>, shape: [usize; 4]) -> FlexTensor {
-    Flex::float_permute(
-        FlexTensor::from_data(TensorData::new(values, shape)),
-        &[0, 3, 1, 2],
-    )
-    .to_contiguous()
 }
 
 #[cfg(test)]
