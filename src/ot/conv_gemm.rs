@@ -407,4 +407,37 @@ mod tests {
         }
         assert_same(&weight_grad(&x, &g, &grad, 3), &summed);
     }
+
+    #[test]
+    fn results_do_not_depend_on_the_number_of_threads() {
+        // On 1 and 3 threads every product runs on one thread; on 8, the 5
+        // images are too few to go one per thread, so each product is split
+        // across the threads instead. Non-integer data: any change in the
+        // order of summation (say, per-thread partial weight gradients)
+        // would show in the bits.
+        let g = Geometry {
+            batch: 5,
+            height: 9,
+            width: 8,
+            channels: 6,
+            kernel: 5,
+            padding: 2,
+        };
+        let noisy = |n: usize, seed: u32| -> Vec<f32> {
+            let ints = values(n, seed);
+            ints.iter().enumerate().map(|(i, v)| v * 0.37 + (i % 11) as f32 * 0.013).collect()
+        };
+        let (x, w) = (noisy(5 * 9 * 8 * 6, 8), noisy(25 * 6 * 7, 9));
+        let grad = noisy(5 * g.out_pixels() * 7, 10);
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| (forward(&x, &g, &w, None, 7), weight_grad(&x, &g, &grad, 7)))
+        };
+        let (out_1, dw_1) = on(1);
+        for threads in [3, 8] {
+            let (out, dw) = on(threads);
+            assert_same(&out, &out_1);
+            assert_same(&dw, &dw_1);
+        }
+    }
 }
