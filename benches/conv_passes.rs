@@ -1,6 +1,6 @@
 //! Seconds per pass of one 5x5 convolution layer of the NOT nets on every
 //! backend this build has, through the convolution the nets use
-//! (`ot::same_conv`: nrun's im2col + gemm kernels on flex, libtorch's own
+//! (`ot::same_conv`: nrun's gemm kernels on flex, libtorch's own
 //! under tch) and burn's autodiff: the forward pass, the input gradient and
 //! the weight gradient. The gradients are timed as a forward and backward
 //! pass with only x (only the weights) tracked, less the forward pass. This
