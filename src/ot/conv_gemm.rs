@@ -330,19 +330,20 @@ mod tests {
     }
 
     #[test]
-    fn forward_matches_the_definition_with_and_without_padding() {
-        for padding in [0, 1, 2, 3] {
+    fn forward_matches_the_definition_for_any_kernel_and_padding() {
+        for (kernel, padding) in (1..=5).flat_map(|k| (0..=3).map(move |p| (k, p))) {
             let g = Geometry {
                 batch: 2,
                 height: 6,
                 width: 5,
                 channels: 3,
-                kernel: 3,
+                kernel,
                 padding,
             };
             let x = values(2 * 6 * 5 * 3, 1);
-            let w = values(9 * 3 * 4, 2);
-            assert_same(&forward(&x, &g, &w, None, 4), &naive(&x, &g, &w, 4));
+            let w = values(kernel * kernel * 3 * 4, 2);
+            let what = format!("kernel {kernel}, padding {padding}");
+            assert_eq!(forward(&x, &g, &w, None, 4), naive(&x, &g, &w, 4), "{what}");
         }
     }
 
@@ -350,30 +351,32 @@ mod tests {
     fn weight_grad_is_the_adjoint_of_forward_in_the_weights() {
         // <grad, forward(x, w)> is linear in w, so its gradient in w[j] is
         // forward(x, e_j) dotted with grad.
-        let g = Geometry {
-            batch: 2,
-            height: 5,
-            width: 4,
-            channels: 2,
-            kernel: 3,
-            padding: 1,
-        };
-        let (outputs, patch) = (3, 9 * 2);
-        let x = values(2 * 5 * 4 * 2, 3);
-        let grad = values(g.batch * g.out_pixels() * outputs, 4);
-        let dw = weight_grad(&x, &g, &grad, outputs);
-        let expected: Vec<f32> = (0..patch * outputs)
-            .map(|j| {
-                let mut e = vec![0.0; patch * outputs];
-                e[j] = 1.0;
-                naive(&x, &g, &e, outputs)
-                    .iter()
-                    .zip(&grad)
-                    .map(|(a, b)| a * b)
-                    .sum()
-            })
-            .collect();
-        assert_same(&dw, &expected);
+        for (kernel, padding) in [(1, 0), (2, 0), (3, 1), (3, 0), (5, 3)] {
+            let g = Geometry {
+                batch: 2,
+                height: 5,
+                width: 4,
+                channels: 2,
+                kernel,
+                padding,
+            };
+            let (outputs, patch) = (3, kernel * kernel * 2);
+            let x = values(2 * 5 * 4 * 2, 3);
+            let grad = values(g.batch * g.out_pixels() * outputs, 4);
+            let dw = weight_grad(&x, &g, &grad, outputs);
+            let expected: Vec<f32> = (0..patch * outputs)
+                .map(|j| {
+                    let mut e = vec![0.0; patch * outputs];
+                    e[j] = 1.0;
+                    naive(&x, &g, &e, outputs)
+                        .iter()
+                        .zip(&grad)
+                        .map(|(a, b)| a * b)
+                        .sum()
+                })
+                .collect();
+            assert_eq!(dw, expected, "kernel {kernel}, padding {padding}");
+        }
     }
 
     #[test]
@@ -425,12 +428,18 @@ mod tests {
         };
         let noisy = |n: usize, seed: u32| -> Vec<f32> {
             let ints = values(n, seed);
-            ints.iter().enumerate().map(|(i, v)| v * 0.37 + (i % 11) as f32 * 0.013).collect()
+            ints.iter()
+                .enumerate()
+                .map(|(i, v)| v * 0.37 + (i % 11) as f32 * 0.013)
+                .collect()
         };
         let (x, w) = (noisy(5 * 9 * 8 * 6, 8), noisy(25 * 6 * 7, 9));
         let grad = noisy(5 * g.out_pixels() * 7, 10);
         let on = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
             pool.install(|| (forward(&x, &g, &w, None, 7), weight_grad(&x, &g, &grad, 7)))
         };
         let (out_1, dw_1) = on(1);

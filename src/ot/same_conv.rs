@@ -108,7 +108,12 @@ impl SameConv for Flex {
             Some(bias.storage()),
             o,
         );
-        let shape = [geometry.batch, o, geometry.out_height(), geometry.out_width()];
+        let shape = [
+            geometry.batch,
+            o,
+            geometry.out_height(),
+            geometry.out_width(),
+        ];
         FlexTensor::from_data(TensorData::new(out, shape))
     }
 }
