@@ -21,8 +21,9 @@
 //!
 //! Layouts: `x` and the output are contiguous NCHW, as burn keeps them; the
 //! transposes to and from channels-last happen in the copies that pad the
-//! input and drop the junk columns, so no separate layout pass is needed. Weights are a
-//! row-major `[k*k*C, O]` matrix whose rows run over (ky, kx, c).
+//! input and drop the junk columns, so no separate layout pass is needed.
+//! Weights are a row-major `[k*k*C, O]` matrix whose rows run over
+//! (ky, kx, c).
 
 use gemm::{Parallelism, gemm};
 use rayon::prelude::*;
@@ -78,16 +79,6 @@ impl Geometry {
         self.out_height() * self.out_width()
     }
 
-    /// Products inside one image run on all threads only when there are too
-    /// few images to keep the threads busy one image each.
-    fn per_image_parallelism(&self) -> Parallelism {
-        if self.batch < rayon::current_num_threads() {
-            Parallelism::Rayon(0)
-        } else {
-            Parallelism::None
-        }
-    }
-
     /// Copies one `[C, H, W]` image, transposed to channels-last, into the
     /// interior of `padded`, whose border (and tail) stay as they are:
     /// zeros, written once per buffer.
@@ -97,6 +88,82 @@ impl Geometry {
             let start = ((y + self.padding) * wp + self.padding) * c;
             transpose(&image[y * w..], h * w, c, w, &mut padded[start..], c);
         }
+    }
+}
+
+/// The products of `tasks` images (or groups of images) that run in
+/// parallel themselves run on all threads only when there are too few tasks
+/// to keep the threads busy one task each. Either way each element of a
+/// product is summed by one thread in one order: the split changes no bits.
+fn product_parallelism(tasks: usize) -> Parallelism {
+    if tasks < rayon::current_num_threads() {
+        Parallelism::Rayon(0)
+    } else {
+        Parallelism::None
+    }
+}
+
+/// A matrix that `gemm` reads or writes in place: element `(i, j)` at
+/// `ptr + i * rows + j * columns` (the strides, in floats).
+struct Strided<P> {
+    ptr: P,
+    rows: usize,
+    columns: usize,
+}
+
+/// `dst = lhs x rhs`, or `dst += lhs x rhs` when `accumulate`; `dst` is
+/// `m x n`, `lhs` `m x depth`, `rhs` `depth x n`.
+///
+/// # Safety
+/// Every element the three matrices address lies within its allocation,
+/// and `dst` overlaps neither `lhs` nor `rhs`.
+unsafe fn multiply(
+    (m, n, depth): (usize, usize, usize),
+    dst: Strided<*mut f32>,
+    accumulate: bool,
+    lhs: Strided<*const f32>,
+    rhs: Strided<*const f32>,
+    parallelism: Parallelism,
+) {
+    // SAFETY: the caller's promise; gemm takes column strides first.
+    unsafe {
+        gemm(
+            m,
+            n,
+            depth,
+            dst.ptr,
+            dst.columns as isize,
+            dst.rows as isize,
+            accumulate,
+            lhs.ptr,
+            lhs.columns as isize,
+            lhs.rows as isize,
+            rhs.ptr,
+            rhs.columns as isize,
+            rhs.rows as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+}
+
+fn row_major<P>(ptr: P, row_stride: usize) -> Strided<P> {
+    Strided {
+        ptr,
+        rows: row_stride,
+        columns: 1,
+    }
+}
+
+fn column_major<P>(ptr: P, column_stride: usize) -> Strided<P> {
+    Strided {
+        ptr,
+        rows: 1,
+        columns: column_stride,
     }
 }
 
@@ -147,7 +214,7 @@ pub fn forward(
         assert_eq!(bias.len(), outputs);
     }
     let wide_pixels = g.wide_pixels();
-    let parallelism = g.per_image_parallelism();
+    let parallelism = product_parallelism(g.batch);
     let mut out = vec![0.0f32; g.batch * outputs * g.out_pixels()];
     out.par_chunks_mut(outputs * g.out_pixels())
         .zip(x.par_chunks(g.image()))
@@ -172,27 +239,15 @@ pub fn forward(
                     // block. The product writes channels-last: channel-major
                     // output ran 1.3-1.5x slower in gemm (measured).
                     // SAFETY: the patch rows end within padded (see
-                    // padded_image); every index is in bounds of its slice.
+                    // padded_image); the other two are whole row-major
+                    // blocks of wide and weights; wide is its own buffer.
                     unsafe {
-                        gemm(
-                            wide_pixels,
-                            outputs,
-                            k * c,
-                            wide.as_mut_ptr(),
-                            1,
-                            outputs as isize,
+                        multiply(
+                            (wide_pixels, outputs, k * c),
+                            row_major(wide.as_mut_ptr(), outputs),
                             bias.is_some() || ky > 0,
-                            padded.as_ptr().add(ky * wp * c),
-                            1,
-                            c as isize,
-                            weights.as_ptr().add(ky * k * c * outputs),
-                            1,
-                            outputs as isize,
-                            1.0,
-                            1.0,
-                            false,
-                            false,
-                            false,
+                            row_major(padded.as_ptr().add(ky * wp * c), c),
+                            row_major(weights.as_ptr().add(ky * k * c * outputs), outputs),
                             parallelism,
                         );
                     }
@@ -216,8 +271,8 @@ pub fn weight_grad(x: &[f32], geometry: &Geometry, grad: &[f32], outputs: usize)
     assert_eq!(x.len(), g.batch * g.image());
     assert_eq!(grad.len(), g.batch * outputs * g.out_pixels());
     let wide_pixels = g.wide_pixels();
-    let parallelism = g.per_image_parallelism();
     let group = g.batch.div_ceil(WEIGHT_GRAD_GROUPS).max(1);
+    let parallelism = product_parallelism(g.batch.div_ceil(group));
     let partials: Vec<Vec<f32>> = x
         .par_chunks(group * g.image())
         .zip(grad.par_chunks(group * outputs * g.out_pixels()))
@@ -239,27 +294,15 @@ pub fn weight_grad(x: &[f32], geometry: &Geometry, grad: &[f32], outputs: usize)
                 for ky in 0..k {
                     // dw[ky] += patch_rows(ky)^T wide, the transpose read in
                     // place (row stride 1, column stride c).
-                    // SAFETY: as in forward, with the patch rows transposed.
+                    // SAFETY: as in forward, with the patch rows and wide
+                    // (channel-major) read transposed.
                     unsafe {
-                        gemm(
-                            k * c,
-                            outputs,
-                            wide_pixels,
-                            dw.as_mut_ptr().add(ky * k * c * outputs),
-                            1,
-                            outputs as isize,
+                        multiply(
+                            (k * c, outputs, wide_pixels),
+                            row_major(dw.as_mut_ptr().add(ky * k * c * outputs), outputs),
                             i > 0,
-                            padded.as_ptr().add(ky * wp * c),
-                            c as isize,
-                            1,
-                            wide.as_ptr(),
-                            wide_pixels as isize,
-                            1,
-                            1.0,
-                            1.0,
-                            false,
-                            false,
-                            false,
+                            column_major(padded.as_ptr().add(ky * wp * c), c),
+                            column_major(wide.as_ptr(), wide_pixels),
                             parallelism,
                         );
                     }
