@@ -8,6 +8,7 @@ pub mod cost;
 pub mod layers;
 pub mod nets;
 pub mod precision;
+pub mod relu;
 pub mod rng;
 pub mod same_conv;
 pub mod schedule;

@@ -13,7 +13,6 @@
 #![cfg_attr(feature = "tch", allow(deprecated))]
 
 use burn::backend::TensorMetadata;
-use burn::backend::autodiff::NodeId;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
@@ -58,32 +57,44 @@ pub trait SameConv: Backend {
     }
 }
 
-/// The gradients of [`SameConv::same_conv2d`] on a backend without autodiff;
-/// by default the backend's own.
-pub trait SameConvGrads: Backend {
-    fn same_conv2d_x_grad(
-        x: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
-        grad: FloatTensor<Self>,
-        padding: usize,
-    ) -> FloatTensor<Self> {
-        Self::conv2d_x_backward(x, weight, grad, options(padding))
-    }
+/// Which of the convolution's inputs autodiff tracks.
+#[derive(Clone, Copy, Debug)]
+pub struct Tracked {
+    pub x: bool,
+    pub weight: bool,
+    pub bias: bool,
+}
 
-    fn same_conv2d_weight_grad(
+/// The gradients of the tracked inputs.
+pub struct Grads<B: Backend> {
+    pub x: Option<FloatTensor<B>>,
+    pub weight: Option<FloatTensor<B>>,
+    pub bias: Option<FloatTensor<B>>,
+}
+
+/// How a backend without autodiff differentiates [`SameConv::same_conv2d`]:
+/// the forward pass keeps [`Self::Saved`], the backward step turns it and
+/// the output's gradient into the tracked inputs' gradients.
+pub trait SameConvGrads: SameConv {
+    type Saved: Clone + Send + core::fmt::Debug + 'static;
+
+    fn same_conv2d_saving(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
-        grad: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
         padding: usize,
-    ) -> FloatTensor<Self> {
-        Self::conv2d_weight_backward(x, weight, grad, options(padding))
-    }
+        tracked: Tracked,
+    ) -> (FloatTensor<Self>, Self::Saved);
+
+    fn same_conv2d_grads(
+        saved: Self::Saved,
+        grad: FloatTensor<Self>,
+        tracked: Tracked,
+    ) -> Grads<Self>;
 }
 
 #[cfg(feature = "tch")]
 impl SameConv for burn::backend::LibTorch {}
-#[cfg(feature = "tch")]
-impl SameConvGrads for burn::backend::LibTorch {}
 
 impl SameConv for Flex {
     fn same_conv2d(
@@ -118,78 +129,127 @@ impl SameConv for Flex {
     }
 }
 
+/// What burn-flex's backward step needs.
+#[derive(Clone, Debug)]
+pub struct FlexSaved {
+    x: FlexTensor,
+    weight: FlexTensor,
+    padding: usize,
+}
+
 impl SameConvGrads for Flex {
-    fn same_conv2d_x_grad(
+    type Saved = FlexSaved;
+
+    fn same_conv2d_saving(
         x: FlexTensor,
         weight: FlexTensor,
-        grad: FlexTensor,
+        bias: FlexTensor,
         padding: usize,
-    ) -> FlexTensor {
-        let [o, c, k, _] = dims(&weight);
-        if grad.dtype() != DType::F32 || padding >= k {
-            return Flex::conv2d_x_backward(x, weight, grad, options(padding));
-        }
-        // The input gradient of a stride-1 convolution is the convolution of
-        // the output gradient with the flipped, transposed kernel, padded by
-        // k - 1 - padding (which restores the input's size).
-        let geometry = geometry(&grad, k, k - 1 - padding);
-        let grad = grad.to_contiguous();
-        // w'[c, o, ky, kx] = w[o, c, k-1-ky, k-1-kx]; rows (ky, kx, o), columns c.
-        let weights =
-            Flex::float_permute(Flex::float_flip(weight, &[2, 3]), &[2, 3, 0, 1]).to_contiguous();
-        let dx = conv_gemm::forward(grad.storage(), &geometry, weights.storage(), None, c);
-        let [b, _, h, w] = dims(&x);
-        debug_assert_eq!(
-            (geometry.out_height(), geometry.out_width(), o),
-            (h, w, geometry.channels)
-        );
-        FlexTensor::from_data(TensorData::new(dx, [b, c, h, w]))
+        _tracked: Tracked,
+    ) -> (FlexTensor, FlexSaved) {
+        let saved = FlexSaved {
+            x: x.clone(),
+            weight: weight.clone(),
+            padding,
+        };
+        (Flex::same_conv2d(x, weight, bias, padding), saved)
     }
 
-    fn same_conv2d_weight_grad(
-        x: FlexTensor,
-        weight: FlexTensor,
-        grad: FlexTensor,
-        padding: usize,
-    ) -> FlexTensor {
-        if grad.dtype() != DType::F32 {
-            return Flex::conv2d_weight_backward(x, weight, grad, options(padding));
+    fn same_conv2d_grads(saved: FlexSaved, grad: FlexTensor, tracked: Tracked) -> Grads<Flex> {
+        let FlexSaved { x, weight, padding } = saved;
+        let bias = tracked.bias.then(|| {
+            let channels = grad.shape()[1];
+            Flex::float_reshape(
+                Flex::float_sum_dims(grad.clone(), &[0, 2, 3]),
+                Shape::new([channels]),
+            )
+        });
+        let weight_grad = tracked
+            .weight
+            .then(|| flex_weight_grad(x.clone(), weight.clone(), grad.clone(), padding));
+        let x_grad = tracked.x.then(|| flex_x_grad(x, weight, grad, padding));
+        Grads {
+            x: x_grad,
+            weight: weight_grad,
+            bias,
         }
-        let [o, c, k, _] = dims(&weight);
-        let geometry = geometry(&x, k, padding);
-        let (x, grad) = (x.to_contiguous(), grad.to_contiguous());
-        let dw = conv_gemm::weight_grad(x.storage(), &geometry, grad.storage(), o);
-        // Rows (ky, kx, c), columns o -> [O, C, ky, kx].
-        let dw = FlexTensor::from_data(TensorData::new(dw, [k, k, c, o]));
-        Flex::float_permute(dw, &[3, 2, 0, 1]).to_contiguous()
     }
 }
 
-impl<B: SameConv + SameConvGrads, C: CheckpointStrategy> SameConv for Autodiff<B, C> {
+/// The input gradient through conv_gemm (burn's own for other dtypes or
+/// paddings at least the kernel's size).
+fn flex_x_grad(x: FlexTensor, weight: FlexTensor, grad: FlexTensor, padding: usize) -> FlexTensor {
+    let [o, c, k, _] = dims(&weight);
+    if grad.dtype() != DType::F32 || padding >= k {
+        return Flex::conv2d_x_backward(x, weight, grad, options(padding));
+    }
+    // The input gradient of a stride-1 convolution is the convolution of
+    // the output gradient with the flipped, transposed kernel, padded by
+    // k - 1 - padding (which restores the input's size).
+    let geometry = geometry(&grad, k, k - 1 - padding);
+    let grad = grad.to_contiguous();
+    // w'[c, o, ky, kx] = w[o, c, k-1-ky, k-1-kx]; rows (ky, kx, o), columns c.
+    let weights =
+        Flex::float_permute(Flex::float_flip(weight, &[2, 3]), &[2, 3, 0, 1]).to_contiguous();
+    let dx = conv_gemm::forward(grad.storage(), &geometry, weights.storage(), None, c);
+    let [b, _, h, w] = dims(&x);
+    debug_assert_eq!(
+        (geometry.out_height(), geometry.out_width(), o),
+        (h, w, geometry.channels)
+    );
+    FlexTensor::from_data(TensorData::new(dx, [b, c, h, w]))
+}
+
+/// The weight gradient through conv_gemm (burn's own for other dtypes).
+fn flex_weight_grad(
+    x: FlexTensor,
+    weight: FlexTensor,
+    grad: FlexTensor,
+    padding: usize,
+) -> FlexTensor {
+    if grad.dtype() != DType::F32 {
+        return Flex::conv2d_weight_backward(x, weight, grad, options(padding));
+    }
+    let [o, c, k, _] = dims(&weight);
+    let geometry = geometry(&x, k, padding);
+    let (x, grad) = (x.to_contiguous(), grad.to_contiguous());
+    let dw = conv_gemm::weight_grad(x.storage(), &geometry, grad.storage(), o);
+    // Rows (ky, kx, c), columns o -> [O, C, ky, kx].
+    let dw = FlexTensor::from_data(TensorData::new(dw, [k, k, c, o]));
+    Flex::float_permute(dw, &[3, 2, 0, 1]).to_contiguous()
+}
+
+impl<B: SameConvGrads, C: CheckpointStrategy> SameConv for Autodiff<B, C> {
     fn same_conv2d(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
         padding: usize,
     ) -> FloatTensor<Self> {
-        let output = || {
-            B::same_conv2d(
-                x.primitive().clone(),
-                weight.primitive().clone(),
-                bias.primitive().clone(),
-                padding,
-            )
+        let tracked = Tracked {
+            x: x.is_tracked(),
+            weight: weight.is_tracked(),
+            bias: bias.is_tracked(),
         };
+        let primitives = (
+            x.primitive().clone(),
+            weight.primitive().clone(),
+            bias.primitive().clone(),
+        );
         match SameConvBackward
             .prepare::<C>([x.node(), weight.node(), bias.node()])
             .compute_bound()
             .stateful()
         {
-            OpsKind::Tracked(mut prep) => {
-                let state = (prep.checkpoint(&x), prep.checkpoint(&weight), padding);
-                prep.finish(state, output())
+            OpsKind::Tracked(prep) => {
+                let (x, weight, bias) = primitives;
+                let (output, saved) = B::same_conv2d_saving(x, weight, bias, padding, tracked);
+                prep.finish((saved, tracked), output)
             }
-            OpsKind::UnTracked(prep) => prep.finish(output()),
+            OpsKind::UnTracked(prep) => {
+                let (x, weight, bias) = primitives;
+                prep.finish(B::same_conv2d(x, weight, bias, padding))
+            }
         }
     }
 }
@@ -198,34 +258,129 @@ impl<B: SameConv + SameConvGrads, C: CheckpointStrategy> SameConv for Autodiff<B
 struct SameConvBackward;
 
 impl<B: SameConvGrads> Backward<B, 3> for SameConvBackward {
-    /// The input, the weights and the padding.
-    type State = (NodeId, NodeId, usize);
+    type State = (B::Saved, Tracked);
 
     fn backward(
         self,
         ops: Ops<Self::State, 3>,
         grads: &mut Gradients,
-        checkpointer: &mut Checkpointer,
+        _checkpointer: &mut Checkpointer,
     ) {
-        let [node_x, node_weight, node_bias] = ops.parents;
         let grad = grads.consume::<B>(&ops.node);
-        let (x, weight, padding) = ops.state;
-        let x = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(x);
-        let weight = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(weight);
-        if let Some(node) = node_bias {
-            let channels = grad.shape()[1];
-            let db = B::float_reshape(
-                B::float_sum_dims(grad.clone(), &[0, 2, 3]),
-                Shape::new([channels]),
+        let (saved, tracked) = ops.state;
+        let computed = B::same_conv2d_grads(saved, grad, tracked);
+        let [node_x, node_weight, node_bias] = ops.parents;
+        for (node, grad) in [
+            (node_x, computed.x),
+            (node_weight, computed.weight),
+            (node_bias, computed.bias),
+        ] {
+            if let (Some(node), Some(grad)) = (node, grad) {
+                grads.register::<B>(node.id, grad);
+            }
+        }
+    }
+}
+
+/// libtorch differentiates its own convolution: the forward pass runs with
+/// libtorch's autograd on and keeps its graph, and the backward step runs
+/// that graph, i.e. `convolution_backward` (oneDNN, cuDNN), which computes
+/// the tracked inputs' gradients in one call. burn's generic backward would
+/// compute the weight gradient as a convolution of the transposed input
+/// with the transposed output gradient, up to 2x slower on the CPU.
+#[cfg(feature = "tch")]
+mod libtorch {
+    use burn::backend::LibTorch;
+    use burn::backend::libtorch::TchTensor;
+
+    use super::{Grads, SameConvGrads, Tracked};
+
+    /// The forward pass's libtorch graph.
+    pub struct TorchGraph {
+        /// The convolution's output, attached to the graph.
+        output: tch::Tensor,
+        /// The graph's leaves for the tracked inputs, in the order x, weight, bias.
+        leaves: Vec<tch::Tensor>,
+        /// burn's own x and weights, held so that burn-tch, which writes in
+        /// place into tensors it holds the only reference to, leaves alone
+        /// the memory the graph saved (libtorch would refuse to run it).
+        _inputs: [TchTensor; 2],
+    }
+
+    impl Clone for TorchGraph {
+        fn clone(&self) -> Self {
+            TorchGraph {
+                output: self.output.shallow_clone(),
+                leaves: self.leaves.iter().map(tch::Tensor::shallow_clone).collect(),
+                _inputs: self._inputs.clone(),
+            }
+        }
+    }
+
+    impl core::fmt::Debug for TorchGraph {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            write!(f, "TorchGraph(output {:?})", self.output.size())
+        }
+    }
+
+    impl SameConvGrads for LibTorch {
+        type Saved = TorchGraph;
+
+        fn same_conv2d_saving(
+            x: TchTensor,
+            weight: TchTensor,
+            bias: TchTensor,
+            padding: usize,
+            tracked: Tracked,
+        ) -> (TchTensor, TorchGraph) {
+            let mut leaves = Vec::new();
+            let mut leaf = |t: &TchTensor, tracked: bool| {
+                if tracked {
+                    let leaf = t.tensor.detach().set_requires_grad(true);
+                    leaves.push(leaf.shallow_clone());
+                    leaf
+                } else {
+                    t.tensor.shallow_clone()
+                }
+            };
+            let (x_leaf, weight_leaf, bias_leaf) = (
+                leaf(&x, tracked.x),
+                leaf(&weight, tracked.weight),
+                leaf(&bias, tracked.bias),
             );
-            grads.register::<B>(node.id, db);
+            let padding = padding as i64;
+            let output = tch::with_grad(|| {
+                x_leaf.conv2d(
+                    &weight_leaf,
+                    Some(&bias_leaf),
+                    [1, 1],
+                    [padding, padding],
+                    [1, 1],
+                    1,
+                )
+            });
+            let result = TchTensor::new(output.detach());
+            let graph = TorchGraph {
+                output,
+                leaves,
+                _inputs: [x, weight],
+            };
+            (result, graph)
         }
-        if let Some(node) = node_weight {
-            let dw = B::same_conv2d_weight_grad(x.clone(), weight.clone(), grad.clone(), padding);
-            grads.register::<B>(node.id, dw);
-        }
-        if let Some(node) = node_x {
-            grads.register::<B>(node.id, B::same_conv2d_x_grad(x, weight, grad, padding));
+
+        fn same_conv2d_grads(graph: TorchGraph, grad: TchTensor, tracked: Tracked) -> Grads<Self> {
+            // tch-rs runs a graph from a scalar root only: <output, grad>
+            // has the output gradient `grad`.
+            let root = tch::with_grad(|| graph.output.reshape(-1).dot(&grad.tensor.reshape(-1)));
+            let mut grads = tch::Tensor::run_backward(&[root], &graph.leaves, false, false)
+                .into_iter()
+                .map(TchTensor::new);
+            let mut next = |tracked: bool| if tracked { grads.next() } else { None };
+            Grads {
+                x: next(tracked.x),
+                weight: next(tracked.weight),
+                bias: next(tracked.bias),
+            }
         }
     }
 }
@@ -278,40 +433,51 @@ mod tests {
         );
     }
 
+    /// The CPU backends this build has: flex, and libtorch with `tch`.
+    fn devices() -> Vec<Device> {
+        let mut out = vec![Device::flex()];
+        if cfg!(feature = "tch") {
+            out.push(crate::ot::backend::device(crate::device::DeviceChoice::Cpu, None).unwrap());
+        }
+        out
+    }
+
     /// Forward values and the gradients of x, weight and bias agree with
     /// burn's own convolution on the same backend, for the kernel sizes and
     /// paddings the nets use and for a "valid" convolution.
     #[test]
     fn matches_burns_convolution_forward_and_backward() {
-        let device = Device::flex().autodiff();
-        // (3, 3): padding beyond the kernel, where the input gradient is burn's.
-        for (kernel, padding) in [(5, 2), (3, 1), (3, 0), (3, 3)] {
-            let x = random([2, 3, 7, 6], 1, &device).require_grad();
-            let w = random([4, 3, kernel, kernel], 2, &device).require_grad();
-            let b = random([4], 3, &device).require_grad();
-            let ours = conv2d(x.clone(), w.clone(), b.clone(), padding);
-            let burns = burn::tensor::module::conv2d(
-                x.clone(),
-                w.clone(),
-                Some(b.clone()),
-                options(padding),
-            );
-            // A loss that weighs every output differently.
-            let r = random(ours.dims(), 4, &device);
-            let g_ours = (ours.clone() * r.clone()).sum().backward();
-            let g_burns = (burns.clone() * r).sum().backward();
-            assert_close(values(ours), values(burns), "forward");
-            for (name, a, b) in [
-                ("x", x.grad(&g_ours), x.grad(&g_burns)),
-                ("weight", w.grad(&g_ours), w.grad(&g_burns)),
-            ] {
-                assert_close(values(a.unwrap()), values(b.unwrap()), name);
+        for plain in devices() {
+            let device = plain.autodiff();
+            // (3, 3): padding beyond the kernel, where flex's input gradient is burn's.
+            for (kernel, padding) in [(5, 2), (3, 1), (3, 0), (3, 3)] {
+                let x = random([2, 3, 7, 6], 1, &device).require_grad();
+                let w = random([4, 3, kernel, kernel], 2, &device).require_grad();
+                let b = random([4], 3, &device).require_grad();
+                let ours = conv2d(x.clone(), w.clone(), b.clone(), padding);
+                let burns = burn::tensor::module::conv2d(
+                    x.clone(),
+                    w.clone(),
+                    Some(b.clone()),
+                    options(padding),
+                );
+                // A loss that weighs every output differently.
+                let r = random(ours.dims(), 4, &device);
+                let g_ours = (ours.clone() * r.clone()).sum().backward();
+                let g_burns = (burns.clone() * r).sum().backward();
+                assert_close(values(ours), values(burns), "forward");
+                for (name, a, b) in [
+                    ("x", x.grad(&g_ours), x.grad(&g_burns)),
+                    ("weight", w.grad(&g_ours), w.grad(&g_burns)),
+                ] {
+                    assert_close(values(a.unwrap()), values(b.unwrap()), name);
+                }
+                assert_close(
+                    values(b.grad(&g_ours).unwrap()),
+                    values(b.grad(&g_burns).unwrap()),
+                    "bias",
+                );
             }
-            assert_close(
-                values(b.grad(&g_ours).unwrap()),
-                values(b.grad(&g_burns).unwrap()),
-                "bias",
-            );
         }
     }
 
@@ -319,18 +485,53 @@ mod tests {
     /// gets its gradient, as in the transport map's update through f.
     #[test]
     fn frozen_weights_pass_the_input_gradient() {
-        let device = Device::flex().autodiff();
-        let plain = Device::flex();
-        let x = random([2, 2, 5, 5], 5, &device).require_grad();
-        let (w, b) = (random([3, 2, 3, 3], 6, &plain), random([3], 7, &plain));
-        let ours = conv2d(x.clone(), w.clone(), b.clone(), 1).sum().backward();
-        let burns = burn::tensor::module::conv2d(x.clone(), w, Some(b), options(1))
-            .sum()
-            .backward();
-        assert_close(
-            values(x.grad(&ours).unwrap()),
-            values(x.grad(&burns).unwrap()),
-            "x",
-        );
+        for plain in devices() {
+            let device = plain.clone().autodiff();
+            let x = random([2, 2, 5, 5], 5, &device).require_grad();
+            let (w, b) = (random([3, 2, 3, 3], 6, &plain), random([3], 7, &plain));
+            let ours = conv2d(x.clone(), w.clone(), b.clone(), 1).sum().backward();
+            let burns = burn::tensor::module::conv2d(x.clone(), w, Some(b), options(1))
+                .sum()
+                .backward();
+            assert_close(
+                values(x.grad(&ours).unwrap()),
+                values(x.grad(&burns).unwrap()),
+                "x",
+            );
+        }
+    }
+
+    /// A chain like the nets' (convolution, ReLU, convolution), with the
+    /// inputs and outputs reused afterwards by operations that backends may
+    /// run in place (burn-tch does on tensors nothing else holds): the
+    /// gradients still equal burn's own convolution's.
+    #[test]
+    fn gradients_survive_in_place_operations_downstream() {
+        let chain = |conv: &dyn Fn(Tensor<4>, Tensor<4>, Tensor<1>) -> Tensor<4>,
+                     device: &Device| {
+            let x = random([2, 3, 6, 6], 8, device).require_grad();
+            let w1 = random([4, 3, 3, 3], 9, device).require_grad();
+            let w2 = random([2, 4, 3, 3], 10, device).require_grad();
+            let (b1, b2) = (random([4], 11, device), random([2], 12, device));
+            let input = x.clone() * 2.0;
+            let hidden = crate::ot::relu::relu(conv(input.clone(), w1.clone(), b1));
+            let out = conv(hidden.clone(), w2.clone(), b2);
+            let loss = (out * random([2, 2, 6, 6], 13, device)).sum()
+                + (input * 3.0).sum()
+                + (hidden + 1.0).powf_scalar(2.0).sum();
+            let grads = loss.backward();
+            [x.grad(&grads), w1.grad(&grads), w2.grad(&grads)].map(|g| values(g.unwrap()))
+        };
+        for plain in devices() {
+            let device = plain.autodiff();
+            let ours = chain(&|x, w, b| conv2d(x, w, b, 1), &device);
+            let burns = chain(
+                &|x, w, b| burn::tensor::module::conv2d(x, w, Some(b), options(1)),
+                &device,
+            );
+            for ((a, b), name) in ours.into_iter().zip(burns).zip(["x", "w1", "w2"]) {
+                assert_close(a, b, name);
+            }
+        }
     }
 }

@@ -8,11 +8,11 @@
 
 use burn::module::Module;
 use burn::tensor::Tensor;
-use burn::tensor::activation::relu;
 use burn::tensor::module::avg_pool2d;
 use burn::tensor::ops::AvgPoolOptions;
 
 use crate::ot::layers::{Conv, Init};
+use crate::ot::relu::relu;
 
 #[derive(Module, Debug)]
 pub struct CnnT {

@@ -2,10 +2,11 @@
 
 use burn::module::Module;
 use burn::tensor::Tensor;
-use burn::tensor::activation::{celu, leaky_relu, relu, silu, softplus, tanh};
+use burn::tensor::activation::{celu, leaky_relu, silu, softplus, tanh};
 use serde::{Deserialize, Serialize};
 
 use crate::ot::layers::{Dense, Init};
+use crate::ot::relu::relu;
 
 /// The non-linearity between layers. The seeds use ReLU. A ReLU potential
 /// has a piecewise-constant gradient, so the map it induces moves each of
