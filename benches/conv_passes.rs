@@ -49,13 +49,15 @@ fn main() {
             let w = Tensor::<4>::random([c, c, 5, 5], Distribution::Normal(0.0, 0.1), &tracked);
             let b = Tensor::<1>::zeros([c], &tracked);
             let forward = median_seconds(3, || {
-                conv2d(x.clone(), w.clone(), b.clone(), 2)
+                conv2d(x.clone(), w.clone(), Some(b.clone()), 2)
                     .sum()
                     .into_scalar()
             });
             let with_backward = |x: Tensor<4>, w: Tensor<4>| {
                 median_seconds(3, || {
-                    let grads = conv2d(x.clone(), w.clone(), b.clone(), 2).sum().backward();
+                    let grads = conv2d(x.clone(), w.clone(), Some(b.clone()), 2)
+                        .sum()
+                        .backward();
                     x.grad(&grads)
                         .or(w.grad(&grads))
                         .expect("one input tracked")

@@ -15,6 +15,9 @@ else
   echo "test.sh: no Slurm cluster ($(tail -n 1 /tmp/nrun-slurm-start.log)); the Slurm tests will skip" >&2
 fi
 cargo test --locked "$@"
+# The benchmarks are not run here, but they must keep building (in the
+# dev profile they share the tests' compiled dependencies).
+if [ $# -eq 0 ]; then cargo build --locked --profile dev --benches; fi
 # The libtorch build, where its PyTorch venv exists (scripts/setup-tch.sh):
 # unit tests and the flex / libtorch parity test.
 if [ -x "${NRUN_VENV:-$HOME/.cache/nrun-venv}/bin/python" ] && [ $# -eq 0 ]; then

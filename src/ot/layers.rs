@@ -7,7 +7,6 @@
 //! in +-1/sqrt(fan_in)) from a [`Rng`] instead, eagerly.
 
 use burn::module::{Module, Param};
-use burn::tensor::module::conv2d;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::precision::{self, Precision};
@@ -49,18 +48,17 @@ impl Conv {
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        match (&self.bias, precision::current()) {
+        let bias = self.bias.as_ref().map(Param::val);
+        match precision::current() {
             // The bias fused into the convolution, as ever in f32.
-            (Some(b), Precision::F32) => {
-                same_conv::conv2d(x, self.weight.val(), b.val(), self.padding)
-            }
+            Precision::F32 => same_conv::conv2d(x, self.weight.val(), bias, self.padding),
             // In bf16 it is added afterwards, in f32.
-            (bias, _) => {
-                let options = same_conv::options(self.padding);
-                let out =
-                    precision::product(x, self.weight.val(), |x, w| conv2d(x, w, None, options));
+            Precision::Bf16 => {
+                let out = precision::product(x, self.weight.val(), |x, w| {
+                    same_conv::conv2d(x, w, None, self.padding)
+                });
                 match bias {
-                    Some(b) => out + b.val().reshape([1, -1, 1, 1]),
+                    Some(b) => out + b.reshape([1, -1, 1, 1]),
                     None => out,
                 }
             }

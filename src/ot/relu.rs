@@ -122,7 +122,12 @@ mod tests {
                 // The input is used again, so neither ReLU may overwrite it.
                 let y = f(x.clone() * 1.0) * weights.clone() + x.clone();
                 let grads = y.clone().sum().backward();
-                let dx = x.grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap();
+                let dx = x
+                    .grad(&grads)
+                    .unwrap()
+                    .into_data()
+                    .try_to_vec::<f32>()
+                    .unwrap();
                 (y.into_data().try_to_vec::<f32>().unwrap(), dx)
             };
             let (ours, burns) = (run(&relu), run(&burn::tensor::activation::relu));

@@ -27,23 +27,29 @@ use burn::tensor::{DType, Shape, Tensor, TensorData};
 use super::conv_gemm::{self, Geometry};
 
 /// `x` `[B, C, H, W]` convolved with `weight` `[O, C, k, k]`, stride 1,
-/// `padding` zeros on every side, plus `bias` `[O]`.
-pub fn conv2d(x: Tensor<4>, weight: Tensor<4>, bias: Tensor<1>, padding: usize) -> Tensor<4> {
+/// `padding` zeros on every side, plus `bias` `[O]` if any.
+pub fn conv2d(
+    x: Tensor<4>,
+    weight: Tensor<4>,
+    bias: Option<Tensor<1>>,
+    padding: usize,
+) -> Tensor<4> {
     let [_, _, kh, kw] = weight.dims();
     assert_eq!(kh, kw, "same_conv::conv2d takes square kernels");
-    Tensor::from_dispatch(Dispatch::same_conv2d(
-        x.into_dispatch(),
-        weight.into_dispatch(),
-        bias.into_dispatch(),
-        padding,
-    ))
+    let (x, weight) = (x.into_dispatch(), weight.into_dispatch());
+    Tensor::from_dispatch(match bias {
+        Some(bias) => Dispatch::same_conv2d(x, weight, bias.into_dispatch(), padding),
+        None => Dispatch::same_conv2d_unbiased(x, weight, padding),
+    })
 }
 
 /// Stride 1, `padding` zeros on every side, no dilation, one group.
-pub(super) fn options(padding: usize) -> ConvOptions<2> {
+fn options(padding: usize) -> ConvOptions<2> {
     ConvOptions::new([1, 1], [padding, padding], [1, 1], 1)
 }
 
+// Two operations, with and without a bias, because extension operations
+// take tensors but not optional ones.
 #[backend_extension(Flex, Autodiff, LibTorch: cfg(feature = "tch"))]
 pub trait SameConv: Backend {
     /// The forward pass; by default the backend's own convolution.
@@ -54,6 +60,28 @@ pub trait SameConv: Backend {
         padding: usize,
     ) -> FloatTensor<Self> {
         Self::conv2d(x, weight, Some(bias), options(padding))
+    }
+
+    /// The forward pass without a bias.
+    fn same_conv2d_unbiased(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        padding: usize,
+    ) -> FloatTensor<Self> {
+        Self::conv2d(x, weight, None, options(padding))
+    }
+}
+
+/// The forward pass on `B`, with a bias or without.
+fn forward<B: SameConv>(
+    x: FloatTensor<B>,
+    weight: FloatTensor<B>,
+    bias: Option<FloatTensor<B>>,
+    padding: usize,
+) -> FloatTensor<B> {
+    match bias {
+        Some(bias) => B::same_conv2d(x, weight, bias, padding),
+        None => B::same_conv2d_unbiased(x, weight, padding),
     }
 }
 
@@ -81,7 +109,7 @@ pub trait SameConvGrads: SameConv {
     fn same_conv2d_saving(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
-        bias: FloatTensor<Self>,
+        bias: Option<FloatTensor<Self>>,
         padding: usize,
         tracked: Tracked,
     ) -> (FloatTensor<Self>, Self::Saved);
@@ -103,30 +131,44 @@ impl SameConv for Flex {
         bias: FlexTensor,
         padding: usize,
     ) -> FlexTensor {
-        if x.dtype() != DType::F32 {
-            return Flex::conv2d(x, weight, Some(bias), options(padding));
-        }
-        let [o, _, k, _] = dims(&weight);
-        let geometry = geometry(&x, k, padding);
-        let x = x.to_contiguous();
-        // [O, C, ky, kx] -> rows (ky, kx, c), columns o.
-        let weights = Flex::float_permute(weight, &[2, 3, 1, 0]).to_contiguous();
-        let bias = bias.to_contiguous();
-        let out = conv_gemm::forward(
-            x.storage(),
-            &geometry,
-            weights.storage(),
-            Some(bias.storage()),
-            o,
-        );
-        let shape = [
-            geometry.batch,
-            o,
-            geometry.out_height(),
-            geometry.out_width(),
-        ];
-        FlexTensor::from_data(TensorData::new(out, shape))
+        flex_forward(x, weight, Some(bias), padding)
     }
+
+    fn same_conv2d_unbiased(x: FlexTensor, weight: FlexTensor, padding: usize) -> FlexTensor {
+        flex_forward(x, weight, None, padding)
+    }
+}
+
+/// The forward pass through conv_gemm (burn's own for other dtypes).
+fn flex_forward(
+    x: FlexTensor,
+    weight: FlexTensor,
+    bias: Option<FlexTensor>,
+    padding: usize,
+) -> FlexTensor {
+    if x.dtype() != DType::F32 {
+        return Flex::conv2d(x, weight, bias, options(padding));
+    }
+    let [o, _, k, _] = dims(&weight);
+    let geometry = geometry(&x, k, padding);
+    let x = x.to_contiguous();
+    // [O, C, ky, kx] -> rows (ky, kx, c), columns o.
+    let weights = Flex::float_permute(weight, &[2, 3, 1, 0]).to_contiguous();
+    let bias = bias.map(|b| b.to_contiguous());
+    let out = conv_gemm::forward(
+        x.storage(),
+        &geometry,
+        weights.storage(),
+        bias.as_ref().map(|b| b.storage()),
+        o,
+    );
+    let shape = [
+        geometry.batch,
+        o,
+        geometry.out_height(),
+        geometry.out_width(),
+    ];
+    FlexTensor::from_data(TensorData::new(out, shape))
 }
 
 /// What burn-flex's backward step needs.
@@ -143,7 +185,7 @@ impl SameConvGrads for Flex {
     fn same_conv2d_saving(
         x: FlexTensor,
         weight: FlexTensor,
-        bias: FlexTensor,
+        bias: Option<FlexTensor>,
         padding: usize,
         _tracked: Tracked,
     ) -> (FlexTensor, FlexSaved) {
@@ -152,7 +194,7 @@ impl SameConvGrads for Flex {
             weight: weight.clone(),
             padding,
         };
-        (Flex::same_conv2d(x, weight, bias, padding), saved)
+        (flex_forward(x, weight, bias, padding), saved)
     }
 
     fn same_conv2d_grads(saved: FlexSaved, grad: FlexTensor, tracked: Tracked) -> Grads<Flex> {
@@ -226,30 +268,84 @@ impl<B: SameConvGrads, C: CheckpointStrategy> SameConv for Autodiff<B, C> {
         bias: FloatTensor<Self>,
         padding: usize,
     ) -> FloatTensor<Self> {
-        let tracked = Tracked {
-            x: x.is_tracked(),
-            weight: weight.is_tracked(),
-            bias: bias.is_tracked(),
-        };
-        let primitives = (
-            x.primitive().clone(),
-            weight.primitive().clone(),
-            bias.primitive().clone(),
-        );
-        match SameConvBackward
-            .prepare::<C>([x.node(), weight.node(), bias.node()])
-            .compute_bound()
-            .stateful()
-        {
+        tracked_forward::<B, C>(x, weight, Some(bias), padding)
+    }
+
+    fn same_conv2d_unbiased(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        padding: usize,
+    ) -> FloatTensor<Self> {
+        tracked_forward::<B, C>(x, weight, None, padding)
+    }
+}
+
+/// The forward pass under autodiff, which records the backward step when
+/// it tracks an input.
+fn tracked_forward<B: SameConvGrads, C: CheckpointStrategy>(
+    x: FloatTensor<Autodiff<B, C>>,
+    weight: FloatTensor<Autodiff<B, C>>,
+    bias: Option<FloatTensor<Autodiff<B, C>>>,
+    padding: usize,
+) -> FloatTensor<Autodiff<B, C>> {
+    let tracked = Tracked {
+        x: x.is_tracked(),
+        weight: weight.is_tracked(),
+        bias: bias.as_ref().is_some_and(|b| b.is_tracked()),
+    };
+    let inputs = Inputs {
+        x: x.primitive().clone(),
+        weight: weight.primitive().clone(),
+        bias: bias.as_ref().map(|b| b.primitive().clone()),
+        padding,
+    };
+    // The graph's parents: x, the weights and the bias if there is one.
+    match bias {
+        Some(bias) => inputs.record::<C, 3>(
+            SameConvBackward
+                .prepare::<C>([x.node(), weight.node(), bias.node()])
+                .compute_bound()
+                .stateful(),
+            tracked,
+        ),
+        None => inputs.record::<C, 2>(
+            SameConvBackward
+                .prepare::<C>([x.node(), weight.node()])
+                .compute_bound()
+                .stateful(),
+            tracked,
+        ),
+    }
+}
+
+/// The inner backend's operands of one convolution.
+struct Inputs<B: Backend> {
+    x: FloatTensor<B>,
+    weight: FloatTensor<B>,
+    bias: Option<FloatTensor<B>>,
+    padding: usize,
+}
+
+impl<B: SameConvGrads> Inputs<B> {
+    /// Runs the forward pass, keeping what the backward step needs when
+    /// autodiff tracks an input.
+    fn record<C: CheckpointStrategy, const N: usize>(
+        self,
+        kind: OpsKind<SameConvBackward, B, (B::Saved, Tracked), C, N>,
+        tracked: Tracked,
+    ) -> FloatTensor<Autodiff<B, C>> {
+        let Inputs {
+            x,
+            weight,
+            bias,
+            padding,
+        } = self;
+        match kind {
             OpsKind::Tracked(prep) => {
-                let (x, weight, bias) = primitives;
                 let (output, saved) = B::same_conv2d_saving(x, weight, bias, padding, tracked);
                 prep.finish((saved, tracked), output)
             }
-            OpsKind::UnTracked(prep) => {
-                let (x, weight, bias) = primitives;
-                prep.finish(B::same_conv2d(x, weight, bias, padding))
-            }
+            OpsKind::UnTracked(prep) => prep.finish(forward::<B>(x, weight, bias, padding)),
         }
     }
 }
@@ -257,24 +353,21 @@ impl<B: SameConvGrads, C: CheckpointStrategy> SameConv for Autodiff<B, C> {
 #[derive(Debug)]
 struct SameConvBackward;
 
-impl<B: SameConvGrads> Backward<B, 3> for SameConvBackward {
+/// `N` is 3 with a bias, 2 without.
+impl<B: SameConvGrads, const N: usize> Backward<B, N> for SameConvBackward {
     type State = (B::Saved, Tracked);
 
     fn backward(
         self,
-        ops: Ops<Self::State, 3>,
+        ops: Ops<Self::State, N>,
         grads: &mut Gradients,
         _checkpointer: &mut Checkpointer,
     ) {
         let grad = grads.consume::<B>(&ops.node);
         let (saved, tracked) = ops.state;
         let computed = B::same_conv2d_grads(saved, grad, tracked);
-        let [node_x, node_weight, node_bias] = ops.parents;
-        for (node, grad) in [
-            (node_x, computed.x),
-            (node_weight, computed.weight),
-            (node_bias, computed.bias),
-        ] {
+        let parents = ops.parents.into_iter();
+        for (node, grad) in parents.zip([computed.x, computed.weight, computed.bias]) {
             if let (Some(node), Some(grad)) = (node, grad) {
                 grads.register::<B>(node.id, grad);
             }
@@ -329,7 +422,7 @@ mod libtorch {
         fn same_conv2d_saving(
             x: TchTensor,
             weight: TchTensor,
-            bias: TchTensor,
+            bias: Option<TchTensor>,
             padding: usize,
             tracked: Tracked,
         ) -> (TchTensor, TorchGraph) {
@@ -346,13 +439,13 @@ mod libtorch {
             let (x_leaf, weight_leaf, bias_leaf) = (
                 leaf(&x, tracked.x),
                 leaf(&weight, tracked.weight),
-                leaf(&bias, tracked.bias),
+                bias.map(|b| leaf(&b, tracked.bias)),
             );
             let padding = padding as i64;
             let output = tch::with_grad(|| {
                 x_leaf.conv2d(
                     &weight_leaf,
-                    Some(&bias_leaf),
+                    bias_leaf.as_ref(),
                     [1, 1],
                     [padding, padding],
                     [1, 1],
@@ -421,6 +514,10 @@ mod tests {
     }
 
     fn assert_close(ours: Vec<f32>, burns: Vec<f32>, what: &str) {
+        assert_within(1e-5, ours, burns, what);
+    }
+
+    fn assert_within(tolerance: f32, ours: Vec<f32>, burns: Vec<f32>, what: &str) {
         let scale = burns.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         let worst = ours
             .iter()
@@ -428,7 +525,7 @@ mod tests {
             .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
         assert_eq!(ours.len(), burns.len(), "{what}");
         assert!(
-            worst <= 1e-5 * scale,
+            worst <= tolerance * scale,
             "{what}: differs by {worst} (values up to {scale})"
         );
     }
@@ -454,7 +551,7 @@ mod tests {
                 let x = random([2, 3, 7, 6], 1, &device).require_grad();
                 let w = random([4, 3, kernel, kernel], 2, &device).require_grad();
                 let b = random([4], 3, &device).require_grad();
-                let ours = conv2d(x.clone(), w.clone(), b.clone(), padding);
+                let ours = conv2d(x.clone(), w.clone(), Some(b.clone()), padding);
                 let burns = burn::tensor::module::conv2d(
                     x.clone(),
                     w.clone(),
@@ -489,7 +586,9 @@ mod tests {
             let device = plain.clone().autodiff();
             let x = random([2, 2, 5, 5], 5, &device).require_grad();
             let (w, b) = (random([3, 2, 3, 3], 6, &plain), random([3], 7, &plain));
-            let ours = conv2d(x.clone(), w.clone(), b.clone(), 1).sum().backward();
+            let ours = conv2d(x.clone(), w.clone(), Some(b.clone()), 1)
+                .sum()
+                .backward();
             let burns = burn::tensor::module::conv2d(x.clone(), w, Some(b), options(1))
                 .sum()
                 .backward();
@@ -524,13 +623,38 @@ mod tests {
         };
         for plain in devices() {
             let device = plain.autodiff();
-            let ours = chain(&|x, w, b| conv2d(x, w, b, 1), &device);
+            let ours = chain(&|x, w, b| conv2d(x, w, Some(b), 1), &device);
             let burns = chain(
                 &|x, w, b| burn::tensor::module::conv2d(x, w, Some(b), options(1)),
                 &device,
             );
             for ((a, b), name) in ours.into_iter().zip(burns).zip(["x", "w1", "w2"]) {
                 assert_close(a, b, name);
+            }
+        }
+    }
+
+    /// Without a bias, and in bfloat16 (the mixed-precision path, where the
+    /// layers add their bias afterwards), values and gradients still agree
+    /// with burn's convolution, to bf16's precision.
+    #[test]
+    fn matches_burns_convolution_without_bias_and_in_bf16() {
+        for plain in devices() {
+            let device = plain.autodiff();
+            for (dtype, tolerance) in [(DType::F32, 1e-5), (DType::BF16, 2e-2)] {
+                let x = random([2, 3, 6, 6], 14, &device).require_grad();
+                let w = random([4, 3, 3, 3], 15, &device).require_grad();
+                let r = random([2, 4, 6, 6], 16, &device);
+                let run = |conv: &dyn Fn(Tensor<4>, Tensor<4>) -> Tensor<4>| {
+                    let out = conv(x.clone().cast(dtype), w.clone().cast(dtype)).cast(DType::F32);
+                    let grads = (out.clone() * r.clone()).sum().backward();
+                    [out, x.grad(&grads).unwrap(), w.grad(&grads).unwrap()].map(values)
+                };
+                let ours = run(&|x, w| conv2d(x, w, None, 1));
+                let burns = run(&|x, w| burn::tensor::module::conv2d(x, w, None, options(1)));
+                for ((a, b), name) in ours.into_iter().zip(burns).zip(["out", "x", "w"]) {
+                    assert_within(tolerance, a, b, &format!("{name} in {dtype:?}"));
+                }
             }
         }
     }
