@@ -1,12 +1,14 @@
-//! The nets' convolution (stride 1, zero padding, bias) as a burn backend
-//! extension, so that burn-flex runs it through [`conv_gemm`] forwards and
-//! backwards; libtorch keeps its own kernels (oneDNN, cuDNN).
+//! The nets' convolution (stride 1, zero padding, with or without a bias)
+//! as a burn backend extension, so that burn-flex runs it through
+//! [`conv_gemm`] forwards and backwards and libtorch differentiates it with
+//! its own `convolution_backward` (oneDNN, cuDNN).
 //!
 //! burn dispatches on the device at run time: [`conv2d`] hands the tensors
 //! to the `Dispatch` implementation that `#[backend_extension]` generates,
 //! which calls the trait on the concrete backend. Training tensors sit on
-//! `Autodiff<B>`, whose implementation below records a backward step that
-//! asks `B` for the two gradients ([`SameConvGrads`]).
+//! `Autodiff<B>`, whose implementation below records a backward step: `B`'s
+//! forward pass saves what it wants, and the backward step hands that back
+//! to `B` for the tracked inputs' gradients ([`SameConvGrads`]).
 
 // burn 0.22 marks burn-tch deprecated; it is the libtorch backend nrun is
 // asked to support (see backend.rs), and the generated dispatch names it.
