@@ -11,7 +11,7 @@
 
 use std::time::Instant;
 
-use burn::tensor::{Device, Distribution, Tensor};
+use burn::tensor::{Distribution, Tensor};
 use nrun::ot::same_conv::conv2d;
 
 /// Median seconds of `reps` calls after one warm-up call.
@@ -28,19 +28,9 @@ fn median_seconds(reps: usize, mut pass: impl FnMut() -> f32) -> f64 {
     times[reps / 2]
 }
 
-fn devices() -> Vec<(&'static str, Device)> {
-    let mut out = vec![("flex cpu", Device::flex())];
-    if cfg!(feature = "tch")
-        && let Ok(d) = nrun::ot::backend::device(nrun::device::DeviceChoice::Cpu, None)
-    {
-        out.push(("tch cpu", d));
-    }
-    out
-}
-
 fn main() {
     nrun::heap::keep_freed_memory();
-    for (name, dev) in devices() {
+    for (name, dev) in nrun::ot::backend::devices(true) {
         let tracked = dev.clone().autodiff();
         // The bench's small nets (32 images of 32 channels) and the seed's
         // CNN layer (64 x 4 images of 128 channels, here 64 images).

@@ -6,7 +6,6 @@
 
 use std::time::Instant;
 
-use burn::tensor::Device;
 use nrun::ot::cost::{Cost, CostKind, Scaling};
 use nrun::ot::nets::NetSpec;
 use nrun::ot::precision::Precision;
@@ -47,21 +46,6 @@ fn arg(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-fn devices() -> Vec<(String, Device)> {
-    let mut out = vec![("flex cpu".to_string(), Device::flex())];
-    if cfg!(feature = "tch") {
-        if let Ok(d) = backend::device(nrun::device::DeviceChoice::Cpu, None) {
-            out.push(("tch cpu".into(), d));
-        }
-        for n in 0..backend::gpu_count() {
-            if let Ok(d) = backend::device(nrun::device::DeviceChoice::Cuda(n), None) {
-                out.push((format!("tch cuda:{n}"), d));
-            }
-        }
-    }
-    out
-}
-
 fn main() {
     // As `nrun` itself does (see `nrun::heap`).
     if !std::env::args().any(|a| a == "--default-heap") {
@@ -84,7 +68,7 @@ fn main() {
     } else {
         Precision::F32
     };
-    for (name, device) in devices() {
+    for (name, device) in backend::devices(true) {
         if only.as_ref().is_some_and(|o| !name.contains(o.as_str())) {
             continue;
         }

@@ -22,6 +22,19 @@ pub fn device(choice: DeviceChoice, gpu: Option<usize>) -> Result<Device, String
     }
 }
 
+/// Every device this build computes on here, named "flex cpu", "tch cpu"
+/// and "tch cuda:N": burn-flex, and with `tch` libtorch's CPU and each GPU
+/// libtorch sees. For the benchmarks and the backend tests.
+pub fn devices(with_gpus: bool) -> Vec<(String, Device)> {
+    let mut out = vec![("flex cpu".to_string(), Device::flex())];
+    if cfg!(feature = "tch") {
+        out.push(("tch cpu".into(), best_cpu()));
+        let gpus = if with_gpus { gpu_count() } else { 0 };
+        out.extend((0..gpus).filter_map(|n| Some((format!("tch cuda:{n}"), cuda(n).ok()?))));
+    }
+    out
+}
+
 /// The compute backends this nrun was built with.
 pub fn compiled() -> &'static str {
     if cfg!(feature = "tch") {
@@ -71,10 +84,10 @@ fn cuda(n: usize) -> Result<Device, String> {
     }
     // cuDNN times its algorithms for each convolution shape on first use and
     // keeps the fastest (PyTorch's `torch.backends.cudnn.benchmark = True`).
-    // The nets' shapes are fixed, so the search pays once; burn computes the
-    // weight gradient as an unusual convolution (32x32 kernels), where the
-    // default heuristic choice is least likely to be the fast one. Its choice
-    // may differ between runs: GPU runs are not bit-reproducible anyway.
+    // The nets' shapes are fixed, so the search pays once, and
+    // bench/torch_step.py turns it on too, so the comparison stays like for
+    // like. Its choice may differ between runs: GPU runs are not
+    // bit-reproducible anyway.
     tch::Cuda::cudnn_set_benchmark(true);
     Ok(Device::libtorch_cuda(n))
 }

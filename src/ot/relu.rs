@@ -103,17 +103,12 @@ mod tests {
     /// this build has, zeros included (whose gradient is 0 in both).
     #[test]
     fn matches_burns_relu() {
-        let mut devices = vec![Device::flex()];
-        if cfg!(feature = "tch") {
-            devices
-                .push(crate::ot::backend::device(crate::device::DeviceChoice::Cpu, None).unwrap());
-        }
         let values = vec![-1.5f32, 0.0, 0.25, 3.0, -0.0, 2.0];
         let weights = Tensor::<2>::from_data(
             TensorData::new(vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], [2, 3]),
             &Device::flex(),
         );
-        for device in devices {
+        for (_, device) in crate::ot::backend::devices(false) {
             let device = device.autodiff();
             let weights = Tensor::<2>::from_data(weights.to_data(), &device);
             let run = |f: &dyn Fn(Tensor<2>) -> Tensor<2>| {

@@ -533,12 +533,10 @@ mod tests {
     }
 
     /// The CPU backends this build has: flex, and libtorch with `tch`.
-    fn devices() -> Vec<Device> {
-        let mut out = vec![Device::flex()];
-        if cfg!(feature = "tch") {
-            out.push(crate::ot::backend::device(crate::device::DeviceChoice::Cpu, None).unwrap());
-        }
-        out
+    fn devices() -> impl Iterator<Item = Device> {
+        crate::ot::backend::devices(false)
+            .into_iter()
+            .map(|(_, d)| d)
     }
 
     /// Forward values and the gradients of x, weight and bias agree with
