@@ -7,6 +7,7 @@ mod conv_gemm;
 pub mod cost;
 pub mod layers;
 pub mod nets;
+pub mod pool;
 pub mod precision;
 pub mod relu;
 pub mod rng;

@@ -8,10 +8,9 @@
 
 use burn::module::Module;
 use burn::tensor::Tensor;
-use burn::tensor::module::avg_pool2d;
-use burn::tensor::ops::AvgPoolOptions;
 
 use crate::ot::layers::{Conv, Init};
+use crate::ot::pool::avg_pool_2x2;
 use crate::ot::relu::relu;
 
 #[derive(Module, Debug)]
@@ -65,7 +64,7 @@ impl CnnF {
     /// `[n, c, h, w]` -> `[n, 1]`
     pub fn forward(&self, mut x: Tensor<4>) -> Tensor<2> {
         for conv in &self.convs {
-            x = avg_pool2d(relu(conv.forward(x)), AvgPoolOptions::new([2, 2]));
+            x = avg_pool_2x2(relu(conv.forward(x)));
         }
         let y = self.head.forward(x);
         let [n, _, h, w] = y.dims();
