@@ -14,4 +14,5 @@ pub mod rng;
 pub mod same_conv;
 pub mod schedule;
 pub mod trainer;
+mod unary;
 pub mod variants;

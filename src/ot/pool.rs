@@ -8,16 +8,15 @@
 #![cfg_attr(feature = "tch", allow(deprecated))]
 
 use burn::backend::TensorMetadata;
-use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
-use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::backend::ops::ModuleOps;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, Flex, backend_extension};
 use burn::tensor::{DType, Tensor, TensorData};
 use rayon::prelude::*;
+
+use super::unary::{self, Keep};
 
 /// The mean of each 2x2 block of `x` `[B, C, H, W]`: `[B, C, H/2, W/2]`
 /// (a last odd row or column is dropped).
@@ -82,35 +81,8 @@ impl AvgPool2x2Grad for burn::backend::LibTorch {}
 
 impl<B: AvgPool2x2 + AvgPool2x2Grad, C: CheckpointStrategy> AvgPool2x2 for Autodiff<B, C> {
     fn avg_pool_2x2(x: FloatTensor<Self>) -> FloatTensor<Self> {
-        let input = x.primitive().clone();
-        match PoolBackward
-            .prepare::<C>([x.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => prep.finish(input.clone(), B::avg_pool_2x2(input)),
-            OpsKind::UnTracked(prep) => prep.finish(B::avg_pool_2x2(input)),
-        }
-    }
-}
-
-#[derive(Debug)]
-struct PoolBackward;
-
-impl<B: AvgPool2x2Grad> Backward<B, 1> for PoolBackward {
-    /// The input (burn's backward kernels take it, for its shape).
-    type State = FloatTensor<B>;
-
-    fn backward(
-        self,
-        ops: Ops<Self::State, 1>,
-        grads: &mut Gradients,
-        _checkpointer: &mut Checkpointer,
-    ) {
-        let grad = grads.consume::<B>(&ops.node);
-        if let [Some(node)] = ops.parents {
-            grads.register::<B>(node.id, B::avg_pool_2x2_grad(ops.state, grad));
-        }
+        // burn's backward kernels take the input (for its shape).
+        unary::record::<B, C>(x, B::avg_pool_2x2, Keep::Input, B::avg_pool_2x2_grad)
     }
 }
 

@@ -8,13 +8,12 @@
 // burn 0.22 marks burn-tch deprecated; see same_conv.rs.
 #![cfg_attr(feature = "tch", allow(deprecated))]
 
-use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
-use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, Flex, backend_extension};
 use burn::tensor::Tensor;
+
+use super::unary::{self, Keep};
 
 /// `max(x, 0)` elementwise.
 pub fn relu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
@@ -55,41 +54,9 @@ impl OnePassReluGrad for burn::backend::LibTorch {
 
 impl<B: OnePassRelu + OnePassReluGrad, C: CheckpointStrategy> OnePassRelu for Autodiff<B, C> {
     fn one_pass_relu(x: FloatTensor<Self>) -> FloatTensor<Self> {
-        let input = x.primitive().clone();
-        match ReluBackward
-            .prepare::<C>([x.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                // The output decides the mask as well as the input does, and
-                // keeping it lets the backend run the ReLU in place.
-                drop(x);
-                let output = B::one_pass_relu(input);
-                prep.finish(output.clone(), output)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(B::one_pass_relu(input)),
-        }
-    }
-}
-
-#[derive(Debug)]
-struct ReluBackward;
-
-impl<B: OnePassReluGrad> Backward<B, 1> for ReluBackward {
-    /// The forward pass's output.
-    type State = FloatTensor<B>;
-
-    fn backward(
-        self,
-        ops: Ops<Self::State, 1>,
-        grads: &mut Gradients,
-        _checkpointer: &mut Checkpointer,
-    ) {
-        let grad = grads.consume::<B>(&ops.node);
-        if let [Some(node)] = ops.parents {
-            grads.register::<B>(node.id, B::one_pass_relu_grad(ops.state, grad));
-        }
+        // The output decides the mask as well as the input does, and
+        // keeping it lets the backend run the ReLU in place.
+        unary::record::<B, C>(x, B::one_pass_relu, Keep::Output, B::one_pass_relu_grad)
     }
 }
 
