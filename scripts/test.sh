@@ -14,13 +14,16 @@ if env_file=$(tests/slurm/start.sh "$state" 2>/tmp/nrun-slurm-start.log); then
 else
   echo "test.sh: no Slurm cluster ($(tail -n 1 /tmp/nrun-slurm-start.log)); the Slurm tests will skip" >&2
 fi
+# The GPU script's CPU test needs a Python with torch (the tch venv).
+venv="${NRUN_VENV:-$HOME/.cache/nrun-venv}"
+if [ -x "$venv/bin/python" ]; then export NRUN_PYTHON="$venv/bin/python"; fi
 cargo test --locked "$@"
 # The benchmarks are not run here, but they must keep building (in the
 # dev profile they share the tests' compiled dependencies).
 if [ $# -eq 0 ]; then cargo build --locked --profile dev --benches; fi
 # The libtorch build, where its PyTorch venv exists (scripts/setup-tch.sh):
 # unit tests and the flex / libtorch parity test.
-if [ -x "${NRUN_VENV:-$HOME/.cache/nrun-venv}/bin/python" ] && [ $# -eq 0 ]; then
+if [ -x "$venv/bin/python" ] && [ $# -eq 0 ]; then
   (
     # shellcheck disable=SC1091
     source scripts/tch-env.sh

@@ -1,6 +1,7 @@
 //! Command-line flags, parsed by clap and then resolved into validated values.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -51,6 +52,25 @@ pub enum Command {
     },
     /// List the pipelines under pipelines/
     List,
+    /// Write the cache entries a pipeline's targets need, and the newest
+    /// checkpoints of its unfinished trainings, to stdout as a tar stream
+    Export {
+        #[command(flatten)]
+        pipeline: PipelineArgs,
+        /// Leave out what does not fit in this many bytes (e.g. 60M, 1.5G):
+        /// finished entries first, then the checkpoints furthest along
+        #[arg(long, value_name = "SIZE", value_parser = crate::cmd::export::parse_size)]
+        max_size: Option<u64>,
+    },
+    /// Add the entries and checkpoints of an `nrun export` stream to the
+    /// cache; checks all of it first, replaces no entry
+    Import {
+        /// The stream: a file, or - for standard input
+        source: PathBuf,
+        /// Cache folder [default: $NRUN_CACHE or results/.cache]
+        #[arg(long)]
+        cache: Option<PathBuf>,
+    },
     /// Run every pipeline under pipelines/ and combine their reports
     #[command(name = "reproduce-report")]
     ReproduceReport(RunArgs),
@@ -114,6 +134,24 @@ pub struct RunArgs {
     /// Where stages run [default: the pipeline's `executor`, else local]
     #[arg(long, value_enum)]
     pub executor: Option<ExecutorKind>,
+    /// Stop cleanly within this time (e.g. 540, 9m, 1h30m): nothing new
+    /// starts near the end, trainings checkpoint, exit 75; rerun to resume
+    #[arg(long, value_name = "DURATION", value_parser = parse_time_limit)]
+    pub time_limit: Option<Duration>,
+}
+
+/// Seconds as a plain number, or a duration like `9m`, `1h30m`, `90s`.
+fn parse_time_limit(text: &str) -> Result<Duration, String> {
+    let limit = match text.trim().parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::from_secs_f64(secs),
+        Ok(_) => return Err("must be a positive number of seconds".into()),
+        Err(_) => humantime::parse_duration(text.trim())
+            .map_err(|e| format!("{e} (write seconds, or a duration such as 9m, 1h30m)"))?,
+    };
+    if limit.is_zero() {
+        return Err("must be positive".into());
+    }
+    Ok(limit)
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

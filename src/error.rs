@@ -66,6 +66,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A file the user gave is unusable (a damaged export, say).
+    #[error("{0}")]
+    BadData(String),
     #[error("{0}")]
     Other(String),
 }
@@ -73,7 +76,7 @@ pub enum Error {
 impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Invalid(_) | Error::Usage(_) => exit::INVALID,
+            Error::Invalid(_) | Error::Usage(_) | Error::BadData(_) => exit::INVALID,
             Error::Io { .. } | Error::Other(_) => exit::FAILED,
         }
     }
@@ -99,5 +102,9 @@ pub mod exit {
     pub const OK: u8 = 0;
     pub const FAILED: u8 = 1;
     pub const INVALID: u8 = 2;
+    /// Stopped early (time limit, SIGTERM, SIGUSR1) with every running
+    /// training checkpointed: rerun the same command to resume (sysexits'
+    /// EX_TEMPFAIL, "try again later").
+    pub const STOPPED: u8 = 75;
     pub const INTERRUPTED: u8 = 130;
 }

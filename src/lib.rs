@@ -1,6 +1,7 @@
 //! nrun: a declarative experiment-pipeline runner for Neural Optimal
 //! Transport research. See ARCHITECTURE.md for the module map.
 
+pub mod bundle;
 pub mod cache;
 pub mod canon;
 pub mod cli;
@@ -23,6 +24,7 @@ pub mod run_info;
 pub mod samples;
 pub mod spec;
 pub mod stages;
+pub mod stop;
 pub mod table;
 pub mod tensor_file;
 
@@ -68,6 +70,8 @@ fn dispatch(cli: Cli) -> Result<u8> {
         Some(Command::Dag { pipeline, format }) => cmd::dag::run(&pipeline, format),
         Some(Command::Gc { dry_run, cache }) => cmd::gc::run(dry_run, cache.as_deref()),
         Some(Command::List) => cmd::list::run(),
+        Some(Command::Export { pipeline, max_size }) => cmd::export::run(&pipeline, max_size),
+        Some(Command::Import { source, cache }) => cmd::import::run(&source, cache.as_deref()),
         Some(Command::ReproduceReport(args)) => cmd::reproduce::run(&args),
         Some(Command::Exec { cache, key }) => cmd::exec::run(&cache, &key),
         None => {

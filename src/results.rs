@@ -132,7 +132,9 @@ pub fn write_last_run(
             let inst = &plan.instances[i];
             let (message, log) = match status {
                 Status::Failed { message, log, .. } => (Some(message.clone()), Some(log.clone())),
-                Status::Skipped { reason } => (Some(reason.clone()), None),
+                Status::Skipped { reason } | Status::Stopped { reason, .. } => {
+                    (Some(reason.clone()), None)
+                }
                 _ => (None, None),
             };
             Some(InstanceReport {

@@ -432,6 +432,12 @@ fn bad_overrides_exit_2_naming_the_argument() {
     );
     p.nrun(&["pipelines/nope.yaml"]).code(2);
     p.nrun(&["pipelines/grid.yaml", "--frobnicate"]).code(2);
+    for bad in ["banana", "0", "-5", "10 parsecs"] {
+        let run = p
+            .nrun(&["pipelines/grid.yaml", &format!("--time-limit={bad}")])
+            .code(2);
+        assert!(run.stderr.contains("--time-limit"), "{bad}: {}", run.stderr);
+    }
 }
 
 #[test]

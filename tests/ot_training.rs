@@ -322,8 +322,8 @@ fn weights(trainer: &Trainer) -> Vec<f32> {
     values.0
 }
 
-/// Stopping, then resuming from the last checkpoint, ends with the same
-/// weights as one uninterrupted run.
+/// Stopping between checkpoints writes one where it stopped; resuming from
+/// it ends with the same weights as one uninterrupted run.
 #[test]
 fn resume_equals_an_uninterrupted_run() {
     let source = gaussian(2000, [0.0, 0.0], [[1.0, 0.0], [0.0, 1.0]], 9);
@@ -344,14 +344,18 @@ fn resume_equals_an_uninterrupted_run() {
         stop_after: Some(25),
         ..Log::default()
     };
-    assert!(matches!(first.run(&mut log), Err(TrainError::Stopped)));
+    assert!(matches!(
+        first.run(&mut log),
+        Err(TrainError::Stopped { step: 25 })
+    ));
+    let steps: Vec<u64> = log.checkpoints.iter().map(|c| c.step).collect();
+    assert_eq!(steps, [10, 20, 25], "the config checkpoints every 10 steps");
     let last = log.checkpoints.last().unwrap().clone();
-    assert_eq!(last.step, 20);
     let mut resumed = Trainer::new(cfg, &source, &target, &device).unwrap();
     resumed.restore(&last).unwrap();
     let mut log = Log::default();
     resumed.run(&mut log).unwrap();
-    assert_eq!(log.steps.first().unwrap().step, 20);
+    assert_eq!(log.steps.first().unwrap().step, 25);
     let (a, b) = (weights(&resumed), weights(&straight));
     assert_eq!(a.len(), b.len());
     let differing = a.iter().zip(&b).filter(|(x, y)| x != y).count();

@@ -1,6 +1,6 @@
 //! End-to-end runs of the ML stage kinds through the real binary: data
-//! loaders on files the test writes, a tiny training that is killed and
-//! resumed, sampling, metrics, tables, plots and the HTML report in a
+//! loaders on files the test writes, a tiny training that is killed,
+//! stopped by its time limit and by signals, and resumed, sampling, metrics, tables, plots and the HTML report in a
 //! headless browser.
 
 mod browser;
@@ -9,7 +9,7 @@ mod common;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use common::Project;
+use common::{Project, Run};
 
 /// An IDX image file: n images of side x side, pixel value = image index.
 fn idx_images(n: u32, side: u32) -> Vec<u8> {
@@ -392,4 +392,152 @@ fn a_killed_training_resumes_to_the_same_weights() {
     );
     let log = p.read("results/toy/train/cost=weak_kernel,gamma=0.5/log.csv");
     assert_eq!(log.lines().count(), 3001, "the log has every step once");
+}
+
+/// The step of the newest complete checkpoint in the project's cache.
+fn checkpoint_step(p: &Project) -> Option<u64> {
+    walkdir::WalkDir::new(p.path().join("results/.cache/work"))
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_name() == "state.json")
+        .filter_map(|e| {
+            let state: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok()?;
+            state["step"].as_u64()
+        })
+        .max()
+}
+
+/// Sends `signal` to a running nrun once its training has checkpointed past
+/// `after`; returns its exit code.
+fn signal_after_checkpoint(p: &Project, args: &[&str], after: u64, signal: i32) -> Run {
+    let child = p.spawn(args);
+    let start = Instant::now();
+    while checkpoint_step(p).is_none_or(|s| s <= after) {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no checkpoint after step {after} appeared"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    unsafe {
+        libc::kill(child.id() as i32, signal);
+    }
+    Run::from_output(child.wait_with_output().unwrap())
+}
+
+/// The step a stopped training reports in its stage log ("... after step N of M").
+fn stopped_at(run: &Run) -> u64 {
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("[") && l.contains("stopped train"))
+        .unwrap_or_else(|| panic!("no stopped training in:\n{}", run.stdout));
+    let step = line
+        .split("after step ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next());
+    step.and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no step in `{line}`"))
+}
+
+/// A run stopped by `--time-limit`, then by SIGUSR1, then by SIGTERM (what
+/// batch systems send before a job's end) checkpoints each time exactly
+/// where it stopped and exits 75; its checkpoint, exported and imported
+/// into another cache, finishes there with the same weights as a run that
+/// was never stopped.
+#[test]
+fn stopped_trainings_checkpoint_and_resume_to_the_same_weights() {
+    let args = [
+        "toy.yaml",
+        "--target",
+        "train",
+        "--grid",
+        "cost=weak_kernel",
+    ];
+    let toy = TOY.replace("iterations: 400", "iterations: 6000");
+    let once = Project::new();
+    write_features(&once);
+    once.file("toy.yaml", &toy);
+    once.nrun(&args).ok();
+    let out = "results/toy/train/cost=weak_kernel,gamma=0.5";
+    let want = std::fs::read(once.path().join(out).join("T.safetensors")).unwrap();
+
+    let p = Project::new();
+    write_features(&p);
+    p.file("toy.yaml", &toy);
+    let limited = [&args[..], &["--time-limit", "4"]].concat();
+    let run = p.nrun(&limited).code(75);
+    assert!(
+        run.stderr
+            .contains("stopped by the time limit: finished entries are cached"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout
+            .contains("stopped by the time limit: trainings checkpoint")
+    );
+    let first = stopped_at(&run);
+    assert_eq!(
+        checkpoint_step(&p),
+        Some(first),
+        "checkpointed where it stopped"
+    );
+    assert!(first > 0 && first < 6000, "{first}");
+    let statuses = p.statuses("toy");
+    assert!(
+        statuses
+            .iter()
+            .any(|(stage, _, s)| stage == "train" && s == "stopped"),
+        "{statuses:?}"
+    );
+
+    let mut last = first;
+    for signal in [libc::SIGUSR1, libc::SIGTERM] {
+        let run = signal_after_checkpoint(&p, &args, last, signal).code(75);
+        assert!(run.stderr.contains("stopped by a signal"), "{}", run.stderr);
+        let step = stopped_at(&run);
+        assert!(step > last, "{step} after {last}");
+        assert_eq!(checkpoint_step(&p), Some(step));
+        last = step;
+    }
+    // The training finishes on another machine: export, import, rerun.
+    let tar = p.path().join("work.tar");
+    let export = p
+        .command(&[
+            "export",
+            "toy.yaml",
+            "--target",
+            "train",
+            "--grid",
+            "cost=weak_kernel",
+        ])
+        .stdout(std::fs::File::create(&tar).unwrap())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&export.stderr);
+    assert!(export.status.success(), "{stderr}");
+    assert!(stderr.contains("and 1 checkpoints"), "{stderr}");
+    let q = Project::new();
+    write_features(&q);
+    q.file("toy.yaml", &toy);
+    let run = q.nrun(&["import", tar.to_str().unwrap()]).ok();
+    assert!(
+        run.stdout
+            .contains(&format!("1 checkpoints (at steps {last})")),
+        "{}",
+        run.stdout
+    );
+    q.nrun(&args).ok();
+    let summary: serde_json::Value =
+        serde_json::from_str(&q.read(&format!("{out}/summary.json"))).unwrap();
+    assert_eq!(summary["resumed_at"].as_u64(), Some(last), "{summary}");
+    let got = std::fs::read(q.path().join(out).join("T.safetensors")).unwrap();
+    assert!(
+        got == want,
+        "stopped and resumed weights differ from the unbroken run's"
+    );
+    let log = q.read(&format!("{out}/log.csv"));
+    assert_eq!(log.lines().count(), 6001, "the log has every step once");
 }

@@ -7,8 +7,10 @@
 //! entries/<key>/record.json   what the key was hashed from
 //! entries/<key>/manifest.json every output file with its size and blake3
 //! entries/<key>/log.txt       the log of the run that built it
+//! entries/<key>/build.json    how long the build took (what it is worth)
 //! tmp/<key>.<unique>/         an entry being built; renamed into entries/
-//! work/<key>/                 persistent work area (checkpoints, failed logs)
+//! work/<key>/                 persistent work area (checkpoints, failed logs,
+//!                             spent.json: seconds of builds that did not finish)
 //! locks/<key>.lock            flock held while building <key>
 //! file-hashes.json            memo of input file hashes
 //! ```
@@ -79,6 +81,28 @@ impl Store {
 
     pub fn contains(&self, key: &str) -> bool {
         self.entry(key).is_dir()
+    }
+
+    /// Seconds the entry took to build (0 for entries from before nrun
+    /// recorded it).
+    pub fn build_seconds(&self, key: &str) -> f64 {
+        read_seconds(&self.entry(key).join("build.json"))
+    }
+
+    /// Seconds spent on builds of `key` that did not finish (its work
+    /// area's checkpoints are worth that much).
+    pub fn spent(&self, key: &str) -> f64 {
+        read_seconds(&self.work(key).join("spent.json"))
+    }
+
+    /// Adds a build that did not finish to `spent` (its lock must be held).
+    pub fn add_spent(&self, key: &str, seconds: f64) {
+        let path = self.work(key).join("spent.json");
+        let total = read_seconds(&path) + seconds;
+        let _ = crate::fsutil::write_atomic(
+            &path,
+            serde_json::json!({"seconds": total}).to_string().as_bytes(),
+        );
     }
 
     pub fn record(&self, key: &str) -> Option<Json> {
@@ -156,13 +180,17 @@ impl Store {
         }
     }
 
-    /// Publishes a staged entry: manifest and record beside the outputs, the
-    /// log copied in, then one rename makes it visible.
-    pub fn commit(&self, staging: Staging, record: &Json, log: &Path) -> Result<()> {
+    /// Publishes a staged entry: manifest, record and build time beside the
+    /// outputs, the log copied in, then one rename makes it visible.
+    pub fn commit(&self, staging: Staging, record: &Json, log: &Path, seconds: f64) -> Result<()> {
         let out = staging.dir.join("out");
         let manifest = manifest(&out)?;
         write_json(&staging.dir.join("manifest.json"), &manifest)?;
         write_json(&staging.dir.join("record.json"), record)?;
+        write_json(
+            &staging.dir.join("build.json"),
+            &serde_json::json!({"seconds": seconds}),
+        )?;
         if log.exists() {
             let dest = staging.dir.join("log.txt");
             fs::copy(log, &dest).map_err(|e| Error::io(&dest, e))?;
@@ -257,6 +285,15 @@ fn manifest(out: &Path) -> Result<Vec<ManifestFile>> {
         });
     }
     Ok(files)
+}
+
+/// `seconds` of a `{"seconds": ...}` file; 0 if absent or unreadable.
+fn read_seconds(path: &Path) -> f64 {
+    fs::read(path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Json>(&bytes).ok())
+        .and_then(|json| json["seconds"].as_f64())
+        .unwrap_or(0.0)
 }
 
 fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {

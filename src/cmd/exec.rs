@@ -4,14 +4,13 @@
 //! exits 0 when the entry exists, 2 for bad input data, 1 otherwise.
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::cache::Store;
 use crate::error::{Error, Result, exit};
 use crate::exec::events::{Event, Status};
 use crate::exec::job::{self, JobSpec, Runtime};
 use crate::exec::slots::GpuSlot;
+use crate::stop::Stop;
 
 pub fn run(cache: &Path, key: &str) -> Result<u8> {
     let store = Store::open(cache)?;
@@ -19,10 +18,10 @@ pub fn run(cache: &Path, key: &str) -> Result<u8> {
     let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
     let spec: JobSpec = serde_json::from_slice(&bytes)
         .map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
-    // Slurm stops a job with SIGTERM: let the stage finish its step and stop.
-    let cancel = Arc::new(AtomicBool::new(false));
-    let flag = cancel.clone();
-    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    // Slurm stops a job with SIGTERM (or SIGUSR1 with --signal): the stage
+    // finishes its step, a training checkpoints, and the job ends.
+    let stop = Stop::from_signals()
+        .map_err(|e| Error::Other(format!("installing signal handlers: {e}")))?;
     // The GPU Slurm granted is the only one this job sees.
     let gpu = (spec.gpus > 0).then(|| GpuSlot {
         ordinal: 0,
@@ -52,7 +51,7 @@ pub fn run(cache: &Path, key: &str) -> Result<u8> {
             store,
             gpu,
             events: tx,
-            cancel,
+            stop,
         },
     );
     let _ = printer.join();
@@ -76,5 +75,9 @@ pub fn run(cache: &Path, key: &str) -> Result<u8> {
             exit::FAILED
         }
         Status::Skipped { .. } => exit::INTERRUPTED,
+        Status::Stopped { why, reason } => {
+            eprintln!("{reason}");
+            why.exit_code()
+        }
     })
 }

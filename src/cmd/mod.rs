@@ -3,7 +3,9 @@
 
 pub mod dag;
 pub mod exec;
+pub mod export;
 pub mod gc;
+pub mod import;
 pub mod list;
 pub mod reproduce;
 pub mod run;

@@ -37,7 +37,7 @@ pub fn run(args: &RunArgs) -> Result<u8> {
             .selected(&vec![true; loaded.pipeline.stages.len()]);
         let code = super::run::execute(&loaded, &selected, args)?;
         worst = worst.max(code);
-        if code == exit::INTERRUPTED {
+        if code == exit::INTERRUPTED || code == exit::STOPPED {
             return Ok(code);
         }
         for i in selected {

@@ -1,9 +1,8 @@
 //! `nrun [run] PIPELINE`: run what is not cached, publish links and
 //! last-run.json, print a summary.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use super::Loaded;
 use crate::cli::ExecutorKind;
@@ -15,6 +14,7 @@ use crate::exec::{self, progress, slots};
 use crate::results;
 use crate::run_info::RunInfo;
 use crate::spec::ExecutorSpec;
+use crate::stop::{self, Stop};
 
 pub fn run(args: &RunArgs) -> Result<u8> {
     let loaded = Loaded::load(&args.pipeline)?;
@@ -37,7 +37,7 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
         ..
     } = loaded;
     let started = Instant::now();
-    let cancel = interrupt_flag();
+    let stop = process_stop(args.time_limit)?;
     let info = RunInfo {
         pipeline: p.name.clone(),
         command: RunInfo::command_line(),
@@ -55,7 +55,7 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
         None => p.executor.clone(),
     };
     let mut executor: Box<dyn exec::Executor> = match spec {
-        ExecutorSpec::Local => Box::new(exec::local::Local::new(store.clone(), cancel.clone())),
+        ExecutorSpec::Local => Box::new(exec::local::Local::new(store.clone(), stop.clone())),
         ExecutorSpec::Slurm(config) => {
             Box::new(exec::slurm::Slurm::new(store.clone(), config).map_err(Error::Usage)?)
         }
@@ -83,7 +83,7 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
         &info,
         executor.as_mut(),
         reporter.as_mut(),
-        cancel,
+        &stop,
     );
     results::publish_links(p, plan, selected, &outcomes.results, store)?;
     results::publish_copies(p, plan, selected, &outcomes.results, store)?;
@@ -93,8 +93,8 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
         .filter_map(|&i| outcomes.results[i].as_ref().map(|(s, _)| s))
         .collect();
     let count = |name: &str| statuses.iter().filter(|s| s.name() == name).count();
-    let code = if outcomes.interrupted {
-        exit::INTERRUPTED
+    let code = if let Some(why) = outcomes.stopped {
+        why.exit_code()
     } else if statuses.iter().any(|s| {
         matches!(
             s,
@@ -122,12 +122,16 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
         },
     )?;
     println!(
-        "{}: {} ran, {} cached, {} failed, {} skipped in {:.1}s ({})",
+        "{}: {} ran, {} cached, {} failed, {} skipped{} in {:.1}s ({})",
         p.name,
         count("ran"),
         count("cached"),
         count("failed"),
         count("skipped"),
+        match count("stopped") {
+            0 => String::new(),
+            n => format!(", {n} stopped"),
+        },
         started.elapsed().as_secs_f64(),
         last_run.display()
     );
@@ -140,25 +144,26 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
             );
         }
     }
-    if outcomes.interrupted {
-        eprintln!("interrupted: finished entries are cached; rerun to continue");
+    if let Some(why) = outcomes.stopped {
+        eprintln!(
+            "{}: finished entries are cached and stopped trainings checkpointed; rerun the same command to resume",
+            why.describe()
+        );
     }
     Ok(code)
 }
 
-/// A flag set by Ctrl-C or SIGTERM; a second signal exits at once.
-fn interrupt_flag() -> Arc<AtomicBool> {
-    static FLAG: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
-    FLAG.get_or_init(|| {
-        let flag = Arc::new(AtomicBool::new(false));
-        let handler_flag = flag.clone();
-        let _ = ctrlc::set_handler(move || {
-            if handler_flag.swap(true, Ordering::SeqCst) {
-                std::process::exit(i32::from(exit::INTERRUPTED));
-            }
-            eprintln!("\ninterrupt: stopping running stages (press again to quit now)");
-        });
-        flag
-    })
-    .clone()
+/// The process's one `Stop`: signal handlers are registered once, and the
+/// time limit counts from the process's start (`reproduce-report` runs
+/// several pipelines within one limit).
+fn process_stop(limit: Option<Duration>) -> Result<Stop> {
+    static SIGNALS: OnceLock<std::io::Result<(Stop, Instant)>> = OnceLock::new();
+    let (signals, started) =
+        match SIGNALS.get_or_init(|| Ok((Stop::from_signals()?, Instant::now()))) {
+            Ok(pair) => pair,
+            Err(e) => return Err(Error::Other(format!("installing signal handlers: {e}"))),
+        };
+    Ok(signals
+        .clone()
+        .with_deadline(limit.map(|l| stop::deadline(*started, l))))
 }

@@ -37,6 +37,12 @@ pub enum Status {
     Skipped {
         reason: String,
     },
+    /// Stopped before it finished (time limit, signal, Ctrl-C); a training
+    /// resumes from the checkpoint it wrote.
+    Stopped {
+        why: crate::stop::Why,
+        reason: String,
+    },
 }
 
 impl Status {
@@ -46,6 +52,7 @@ impl Status {
             Status::Cached => "cached",
             Status::Failed { .. } => "failed",
             Status::Skipped { .. } => "skipped",
+            Status::Stopped { .. } => "stopped",
         }
     }
 

@@ -7,7 +7,6 @@ use std::fs;
 use std::io::Write;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::Sender;
 
 use serde::{Deserialize, Serialize};
@@ -19,6 +18,7 @@ use crate::cache::Store;
 use crate::grid::Cell;
 use crate::run_info::RunInfo;
 use crate::stages::{self, Context, Input, StageError};
+use crate::stop::Stop;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct JobSpec {
@@ -45,7 +45,7 @@ pub struct Runtime {
     pub store: Store,
     pub gpu: Option<GpuSlot>,
     pub events: Sender<Event>,
-    pub cancel: Arc<AtomicBool>,
+    pub stop: Stop,
 }
 
 /// Builds the instance (if no one has) and says how it ended.
@@ -115,9 +115,10 @@ pub fn build(spec: &JobSpec, rt: Runtime) -> Status {
         log_path: log_path.clone(),
         id: spec.id,
         events: rt.events,
-        cancel: rt.cancel,
+        stop: rt.stop,
         last_progress: None,
     };
+    let started = std::time::Instant::now();
     // A panicking stage fails its instance, not the whole run.
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| kind.run(&spec.params, &mut ctx)))
         .unwrap_or_else(|panic| {
@@ -134,7 +135,9 @@ pub fn build(spec: &JobSpec, rt: Runtime) -> Status {
         Ok(()) => {
             ctx.log("== done");
             drop(ctx);
-            match rt.store.commit(staging, &spec.record, &log_path) {
+            // Worth counts the builds that were stopped and resumed too.
+            let seconds = started.elapsed().as_secs_f64() + rt.store.spent(&spec.key);
+            match rt.store.commit(staging, &spec.record, &log_path, seconds) {
                 Ok(()) => Status::Ran,
                 Err(e) => failed(format!("storing the output: {e}")),
             }
@@ -143,9 +146,12 @@ pub fn build(spec: &JobSpec, rt: Runtime) -> Status {
             ctx.log(format!("== failed: {e}"));
             drop(ctx);
             rt.store.abandon(staging);
+            rt.store
+                .add_spent(&spec.key, started.elapsed().as_secs_f64());
             match e {
-                StageError::Cancelled => Status::Skipped {
-                    reason: "interrupted".to_string(),
+                StageError::Stopped { why, message } => Status::Stopped {
+                    why,
+                    reason: message,
                 },
                 e => Status::Failed {
                     bad_input: matches!(e, StageError::BadInput { .. }),

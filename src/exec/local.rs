@@ -1,7 +1,5 @@
 //! The local executor: every instance is built on a thread of this process.
 
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::{Duration, Instant};
 
@@ -10,20 +8,21 @@ use super::events::Event;
 use super::job::{self, JobSpec, Runtime};
 use super::slots::GpuSlot;
 use crate::cache::Store;
+use crate::stop::Stop;
 
 pub struct Local {
     store: Store,
-    cancel: Arc<AtomicBool>,
+    stop: Stop,
     tx: Sender<Event>,
     rx: Receiver<Event>,
 }
 
 impl Local {
-    pub fn new(store: Store, cancel: Arc<AtomicBool>) -> Local {
+    pub fn new(store: Store, stop: Stop) -> Local {
         let (tx, rx) = mpsc::channel();
         Local {
             store,
-            cancel,
+            stop,
             tx,
             rx,
         }
@@ -36,7 +35,7 @@ impl Executor for Local {
             store: self.store.clone(),
             gpu,
             events: self.tx.clone(),
-            cancel: self.cancel.clone(),
+            stop: self.stop.clone(),
         };
         let events = self.tx.clone();
         std::thread::Builder::new()
@@ -58,7 +57,7 @@ impl Executor for Local {
     }
 
     fn cancel(&mut self) {
-        // Running stages watch the shared flag (set by the signal handler).
+        // Running stages watch the shared `Stop` themselves.
     }
 
     fn shares_this_machine(&self) -> bool {

@@ -10,8 +10,6 @@ pub mod slots;
 pub mod slurm;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use events::{Event, Status};
@@ -23,6 +21,7 @@ use crate::plan::{Plan, PlannedSource};
 use crate::run_info::RunInfo;
 use crate::spec::Pipeline;
 use crate::stages::{Input, Upstream};
+use crate::stop::{Stop, Why};
 
 /// Where instances are built: threads here, or jobs on a cluster.
 pub trait Executor {
@@ -30,7 +29,7 @@ pub trait Executor {
     fn launch(&mut self, spec: job::JobSpec, gpu: Option<slots::GpuSlot>);
     /// The next event, waiting at most `wait`.
     fn next_event(&mut self, wait: Duration) -> Option<Event>;
-    /// Stops what runs (after Ctrl-C); the `Finished` events still follow.
+    /// Stops what runs (the run is stopping); the `Finished` events still follow.
     fn cancel(&mut self);
     /// Whether instances run on this machine, so that `-j` CPU tokens and
     /// GPU slots apply (a cluster schedules its own).
@@ -49,7 +48,8 @@ pub struct Options {
 /// The outcome of every selected instance (`None` for unselected ones).
 pub struct Outcomes {
     pub results: Vec<Option<(Status, f64)>>,
-    pub interrupted: bool,
+    /// Why the run stopped before its work was done, if it did.
+    pub stopped: Option<Why>,
 }
 
 enum State {
@@ -68,7 +68,7 @@ pub fn execute(
     run: &RunInfo,
     executor: &mut dyn Executor,
     reporter: &mut dyn Reporter,
-    cancel: Arc<AtomicBool>,
+    stop: &Stop,
 ) -> Outcomes {
     let n = plan.instances.len();
     let mut results: Vec<Option<(Status, f64)>> = vec![None; n];
@@ -110,17 +110,18 @@ pub fn execute(
     let local = executor.shares_this_machine();
     let gpus = if local { opts.gpus.clone() } else { Vec::new() };
     let mut pool = SlotPool::new(&gpus, opts.slots_per_gpu.max(1));
-    let mut cancelled = false;
+    let mut stopped = None;
     let mut held: BTreeMap<usize, (usize, Option<slots::GpuSlot>)> = BTreeMap::new();
     let mut stopping = false;
 
     loop {
-        if cancel.load(Ordering::Relaxed) {
+        if stopped.is_none()
+            && let Some(why) = stop.requested()
+        {
             stopping = true;
-            if !cancelled {
-                executor.cancel();
-                cancelled = true;
-            }
+            stopped = Some(why);
+            reporter.stopping(why);
+            executor.cancel();
         }
         if !stopping {
             let ready: Vec<usize> = state
@@ -198,6 +199,14 @@ pub fn execute(
                 }
                 state.insert(id, State::Done);
                 reporter.finished_running(id, &labels[id], &status, seconds);
+                // A training that stopped itself before the deadline (its
+                // next step would not fit) stops the run as the deadline would.
+                if let (None, Status::Stopped { why, .. }) = (stopped, &status) {
+                    stopping = true;
+                    stopped = Some(*why);
+                    reporter.stopping(*why);
+                    executor.cancel();
+                }
                 if status.ok() {
                     for &r in &readers[id] {
                         if let Some(State::Waiting(k)) = state.get_mut(&r) {
@@ -215,26 +224,20 @@ pub fn execute(
         }
     }
 
-    let interrupted = cancel.load(Ordering::Relaxed);
     for (&i, s) in &state {
         if !matches!(s, State::Done) {
-            let reason = if interrupted {
-                "interrupted before it started"
-            } else {
-                "not started after an earlier failure (use --keep-going to continue)"
+            let reason = match stopped {
+                Some(why) => format!("not started: {}", why.describe()),
+                None => "not started after an earlier failure (use --keep-going to continue)"
+                    .to_string(),
             };
-            let status = Status::Skipped {
-                reason: reason.to_string(),
-            };
+            let status = Status::Skipped { reason };
             reporter.finished(&labels[i], &status, 0.0);
             results[i] = Some((status, 0.0));
         }
     }
     reporter.done();
-    Outcomes {
-        results,
-        interrupted,
-    }
+    Outcomes { results, stopped }
 }
 
 /// Marks everything downstream of a failed instance as skipped.

@@ -8,6 +8,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::events::Status;
+use crate::stop::Why;
 
 pub trait Reporter {
     fn plan(&mut self, total: usize, cached: usize);
@@ -20,6 +21,8 @@ pub trait Reporter {
     fn finished_running(&mut self, id: usize, label: &str, status: &Status, seconds: f64);
     /// An instance ended without running (cached, skipped).
     fn finished(&mut self, label: &str, status: &Status, seconds: f64);
+    /// The run stops early: nothing new starts, running stages end.
+    fn stopping(&mut self, why: Why);
     fn done(&mut self);
 }
 
@@ -32,6 +35,18 @@ pub fn for_stdout(quiet: bool) -> Box<dyn Reporter> {
     }
 }
 
+fn stopping_line(why: Why) -> String {
+    let more = if why == Why::Interrupt {
+        " (press Ctrl-C again to quit now)"
+    } else {
+        ""
+    };
+    format!(
+        "{}: trainings checkpoint, nothing new starts{more}",
+        why.describe()
+    )
+}
+
 fn describe(label: &str, status: &Status, seconds: f64) -> String {
     match status {
         Status::Ran => format!("ran     {label} ({seconds:.1}s)"),
@@ -40,6 +55,7 @@ fn describe(label: &str, status: &Status, seconds: f64) -> String {
             format!("FAILED  {label}: {message} (log: {})", log.display())
         }
         Status::Skipped { reason } => format!("skipped {label}: {reason}"),
+        Status::Stopped { reason, .. } => format!("stopped {label}: {reason}"),
     }
 }
 
@@ -127,6 +143,11 @@ impl Reporter for Lines {
             );
             self.line(&text);
         }
+    }
+
+    fn stopping(&mut self, why: Why) {
+        // Even a quiet run says why it ends early.
+        self.line(&stopping_line(why));
     }
 
     fn done(&mut self) {
@@ -231,6 +252,10 @@ impl Reporter for Bars {
             let _ = self.multi.println(describe(label, status, seconds));
         }
         self.overall.inc(1);
+    }
+
+    fn stopping(&mut self, why: Why) {
+        let _ = self.multi.println(stopping_line(why));
     }
 
     fn done(&mut self) {

@@ -290,8 +290,9 @@ impl Slurm {
             let status = if self.store.contains(&t.key) {
                 Status::Ran
             } else if self.cancelled {
-                Status::Skipped {
-                    reason: "interrupted (job cancelled)".into(),
+                Status::Stopped {
+                    why: crate::stop::Why::Signal,
+                    reason: "job cancelled (a training resumes from its checkpoint)".into(),
                 }
             } else {
                 let rc = self.exit_code(&job, &t.key);

@@ -208,6 +208,9 @@ pub trait Observer {
     /// The trainer went back to `step` (the log after it is void).
     fn on_restore(&mut self, step: u64);
     fn on_event(&mut self, message: &str);
+    /// Asked before each outer step: whether to stop here. The trainer
+    /// then checkpoints this step (unless it just did) and returns
+    /// [`TrainError::Stopped`]; a resumed run goes on exactly from there.
     fn stop_requested(&self) -> bool;
 }
 
@@ -225,8 +228,9 @@ pub enum TrainError {
     },
     #[error("checkpoint: {0}")]
     Checkpoint(String),
-    #[error("stopped")]
-    Stopped,
+    /// Stopped on request after `step` outer steps, checkpointed there.
+    #[error("stopped after step {step}")]
+    Stopped { step: u64 },
 }
 
 #[derive(Debug)]
@@ -547,7 +551,11 @@ impl<'a> Trainer<'a> {
         let mut last = None;
         while self.step < self.cfg.iterations {
             if obs.stop_requested() {
-                return Err(TrainError::Stopped);
+                if last_good.step != self.step {
+                    obs.on_checkpoint(&self.snapshot())
+                        .map_err(TrainError::Checkpoint)?;
+                }
+                return Err(TrainError::Stopped { step: self.step });
             }
             let stats = self.outer_step(started);
             if let Some(reason) = self.unhealthy(&stats) {

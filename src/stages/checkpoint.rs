@@ -66,15 +66,41 @@ pub fn save(work: &Path, snapshot: &Snapshot, extras: &[Extra]) -> Result<(), St
         serde_json::to_vec(&state).expect("state serialises"),
     )
     .map_err(|e| err(STATE, &e))?;
-    let current = work.join("ckpt");
-    let old = work.join("ckpt.old");
+    swap_in(work).map_err(|e| err("the swap", &e))
+}
+
+/// Makes the complete checkpoint in `work/ckpt.new` the current one: the
+/// old one moves aside first, so a crash between the renames leaves one
+/// that `latest` finds.
+fn swap_in(work: &Path) -> std::io::Result<()> {
+    let (new, current, old) = (
+        work.join("ckpt.new"),
+        work.join("ckpt"),
+        work.join("ckpt.old"),
+    );
     let _ = fs::remove_dir_all(&old);
     if current.exists() {
-        fs::rename(&current, &old).map_err(|e| err("the swap", &e))?;
+        fs::rename(&current, &old)?;
     }
-    fs::rename(&new, &current).map_err(|e| err("the swap", &e))?;
+    fs::rename(&new, &current)?;
     let _ = fs::remove_dir_all(&old);
     Ok(())
+}
+
+/// Installs a complete checkpoint folder from elsewhere (`nrun import`) as
+/// the current one of `work`; `dir` must be on the same filesystem.
+pub fn install(work: &Path, dir: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(work)?;
+    let new = work.join("ckpt.new");
+    let _ = fs::remove_dir_all(&new);
+    fs::rename(dir, &new)?;
+    swap_in(work)
+}
+
+/// The outer step a checkpoint folder resumes at, if it is complete.
+pub fn step(dir: &Path) -> Option<u64> {
+    let state: State = serde_json::from_slice(&fs::read(dir.join(STATE)).ok()?).ok()?;
+    Some(state.step)
 }
 
 /// The newest complete checkpoint folder, if any.

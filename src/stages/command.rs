@@ -88,10 +88,10 @@ impl StageKind for Command {
                 };
                 return Err(anyhow::anyhow!("command failed with {how}").into());
             }
-            if ctx.cancelled() {
+            if let Err(stopped) = ctx.check_cancel() {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(StageError::Cancelled);
+                return Err(stopped);
             }
             std::thread::sleep(Duration::from_millis(20));
         }

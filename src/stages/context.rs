@@ -6,14 +6,14 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::exec::events::Event;
 use crate::exec::slots::GpuSlot;
 use crate::grid::Cell;
 use crate::run_info::RunInfo;
+use crate::stop::Stop;
 
 /// An input as the stage receives it.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -38,8 +38,13 @@ pub enum StageError {
     /// the data; nrun exits 2.
     #[error("{}: {message}", path.display())]
     BadInput { path: PathBuf, message: String },
-    #[error("interrupted")]
-    Cancelled,
+    /// The run is stopping (Ctrl-C, a signal, the time limit); the message
+    /// says where the stage stopped and whether it resumes from there.
+    #[error("{message}")]
+    Stopped {
+        why: crate::stop::Why,
+        message: String,
+    },
     #[error("{0:#}")]
     Failed(#[from] anyhow::Error),
 }
@@ -71,7 +76,7 @@ pub struct Context {
     pub(crate) log_path: PathBuf,
     pub(crate) id: usize,
     pub(crate) events: Sender<Event>,
-    pub(crate) cancel: Arc<AtomicBool>,
+    pub(crate) stop: Stop,
     pub(crate) last_progress: Option<Instant>,
 }
 
@@ -138,16 +143,25 @@ impl Context {
         });
     }
 
+    /// Whether the run is stopping and the stage should end now.
     pub fn cancelled(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed)
+        self.stop.requested().is_some()
     }
 
-    /// `Err(Cancelled)` once the user interrupted the run.
+    /// Why work taking `needed` should not start: the run is stopping, or
+    /// the work would end past the time limit.
+    pub fn refuses(&self, needed: Duration) -> Option<crate::stop::Why> {
+        self.stop.refuses(needed)
+    }
+
+    /// `Err(Stopped)` once the run is stopping.
     pub fn check_cancel(&self) -> Result<(), StageError> {
-        if self.cancelled() {
-            Err(StageError::Cancelled)
-        } else {
-            Ok(())
+        match self.stop.requested() {
+            Some(why) => Err(StageError::Stopped {
+                why,
+                message: why.describe().to_string(),
+            }),
+            None => Ok(()),
         }
     }
 }

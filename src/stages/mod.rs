@@ -2,7 +2,7 @@
 //! once in [`KINDS`].
 
 mod artifacts;
-mod checkpoint;
+pub mod checkpoint;
 mod cifar10;
 mod command;
 mod context;

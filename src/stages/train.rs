@@ -7,9 +7,10 @@
 //! and `summary.json`. Checkpoints live in the work area and a rerun with
 //! the same key resumes from the last one.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use burn::module::Module;
 use burn::tensor::Device;
@@ -32,6 +33,7 @@ use crate::ot::trainer::{
 };
 use crate::ot::variants::NoiseSpec;
 use crate::samples::{Sampler, Samples};
+use crate::stop::Why;
 use crate::tensor_file::{self, Dataset};
 
 pub struct Train;
@@ -235,7 +237,16 @@ fn train(
     let started = Instant::now();
     let summary = match trainer.run(&mut observer) {
         Ok(s) => s,
-        Err(TrainError::Stopped) => return Err(StageError::Cancelled),
+        Err(TrainError::Stopped { step }) => {
+            let why = observer.stopped.get().unwrap_or(Why::Interrupt);
+            let message = format!(
+                "{} after step {step} of {}; checkpointed, the same command resumes there",
+                why.describe(),
+                p.iterations
+            );
+            observer.event(message.clone());
+            return Err(StageError::Stopped { why, message });
+        }
         Err(e) => return Err(anyhow::anyhow!("{e}").into()),
     };
     let seconds = started.elapsed().as_secs_f64();
@@ -315,6 +326,13 @@ struct Recorder<'a> {
     resumed_at: u64,
     trace_spec: Option<(Trace, Samples, Samples, TransportSpec)>,
     device: Device,
+    /// When the last outer step ended, and how long it and the last
+    /// checkpoint took: what the next step and a final checkpoint need.
+    step_ended: Option<Instant>,
+    step_time: Duration,
+    checkpoint_time: Duration,
+    /// Why the training was asked to stop, once it was.
+    stopped: Cell<Option<Why>>,
 }
 
 const LOG_HEADER: &str = "step,gamma,f_loss,t_loss,cost,seconds\n";
@@ -346,6 +364,10 @@ impl<'a> Recorder<'a> {
             resumed_at: 0,
             trace_spec,
             device: device.clone().without_autodiff(),
+            step_ended: None,
+            step_time: Duration::ZERO,
+            checkpoint_time: Duration::ZERO,
+            stopped: Cell::new(None),
         }
     }
 
@@ -378,6 +400,11 @@ fn truncate(text: &str, header: &str, step: u64) -> String {
 
 impl Observer for Recorder<'_> {
     fn on_step(&mut self, s: &StepStats, t: &Model) {
+        let now = Instant::now();
+        if let Some(previous) = self.step_ended {
+            self.step_time = now - previous;
+        }
+        self.step_ended = Some(now);
         let _ = writeln!(
             self.log,
             "{},{},{},{},{},{:.3}",
@@ -420,7 +447,9 @@ impl Observer for Recorder<'_> {
                 text: &self.trace,
             },
         ];
+        let started = Instant::now();
         checkpoint::save(&self.ctx.work, snapshot, &extras)?;
+        self.checkpoint_time = started.elapsed();
         self.ctx.log(format!(
             "checkpoint at step {} (every {})",
             snapshot.step, self.checkpoint_every
@@ -437,7 +466,17 @@ impl Observer for Recorder<'_> {
         self.event(message.to_string());
     }
 
+    /// Stops when the run is stopping, or when the next step and the
+    /// checkpoint after it might not end before the time limit (twice the
+    /// last ones' times, so a slower step still fits).
     fn stop_requested(&self) -> bool {
-        self.ctx.cancelled()
+        let needed = 2 * (self.step_time + self.checkpoint_time);
+        match self.ctx.refuses(needed) {
+            Some(why) => {
+                self.stopped.set(Some(why));
+                true
+            }
+            None => false,
+        }
     }
 }

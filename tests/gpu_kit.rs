@@ -1,0 +1,137 @@
+//! The GPU machine's one command (scripts/gpu-run.sh), run at smoke scale
+//! on the CPU from a kit packed with this build's binary: it checks itself,
+//! runs the pipeline under a time limit, and writes at most 8 small files
+//! whose export, imported into another cache, leaves nothing to compute.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{Project, Run, nrun_bin};
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The Python with torch that the script needs (`NRUN_PYTHON`, set by
+/// scripts/test.sh where the tch venv exists).
+fn python() -> Option<PathBuf> {
+    std::env::var_os("NRUN_PYTHON").map(PathBuf::from)
+}
+
+#[test]
+fn the_gpu_script_runs_at_smoke_scale_and_its_export_completes_another_cache() {
+    let Some(python) = python() else {
+        eprintln!("skipped: NRUN_PYTHON (a Python with torch) is not set");
+        return;
+    };
+    let scratch = Project::new();
+    let kit = scratch.path().join("kit");
+    let pack = Command::new(repo().join("scripts/pack-gpu-kit.sh"))
+        .arg(&kit)
+        .arg(nrun_bin())
+        .output()
+        .unwrap();
+    assert!(
+        pack.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pack.stderr)
+    );
+
+    let out = scratch.path().join("out");
+    let run = Run::from_output(
+        Command::new(kit.join("gpu-run.sh"))
+            .arg(&out)
+            .args([
+                "--minutes",
+                "8",
+                "--scale",
+                "smoke",
+                "--device",
+                "cpu",
+                "--no-speed",
+            ])
+            .env("PYTHON", &python)
+            .env("NRUN_GPU_WORK", scratch.path().join("work"))
+            .env_remove("NRUN_CACHE")
+            .output()
+            .unwrap(),
+    )
+    .ok();
+    assert!(run.stdout.contains("self-check passed"), "{}", run.stdout);
+    assert!(run.stdout.contains("nrun exited 0"), "{}", run.stdout);
+
+    let mut files: Vec<(String, u64)> = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                e.metadata().unwrap().len(),
+            )
+        })
+        .collect();
+    files.sort();
+    let (parts, others): (Vec<_>, Vec<_>) = files
+        .iter()
+        .partition(|(name, _)| name.starts_with("export.part."));
+    let others: Vec<&str> = others.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        others,
+        ["log.txt", "report.tar.gz", "versions.txt"],
+        "{files:?}"
+    );
+    assert!(!parts.is_empty() && files.len() <= 8, "{files:?}");
+    assert!(files.iter().all(|(_, size)| *size <= 16 << 20), "{files:?}");
+    let total: u64 = files.iter().map(|(_, size)| size).sum();
+    assert!(total <= 62 << 20, "{files:?}");
+    let log = std::fs::read_to_string(out.join("log.txt")).unwrap();
+    assert!(
+        log.contains("mnist_superres: ") && log.contains("exported "),
+        "{log}"
+    );
+    assert!(
+        std::fs::read_to_string(out.join("versions.txt"))
+            .unwrap()
+            .contains("torch ")
+    );
+
+    // Another machine: the same pipelines and data, an empty cache.
+    let other = Project::new();
+    let copy = Command::new("cp")
+        .arg("-r")
+        .arg(repo().join("pipelines"))
+        .arg(other.path())
+        .status()
+        .unwrap();
+    assert!(copy.success());
+    std::os::unix::fs::symlink(repo().join("data"), other.path().join("data")).unwrap();
+    // `cat export.part.* | nrun import -`
+    let stream: Vec<u8> = parts
+        .iter()
+        .flat_map(|(name, _)| std::fs::read(out.join(name)).unwrap())
+        .collect();
+    let stream_file = other.path().join("export.tar");
+    std::fs::write(&stream_file, stream).unwrap();
+    let import = other
+        .command(&["import", "-"])
+        .stdin(std::fs::File::open(&stream_file).unwrap())
+        .output()
+        .unwrap();
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    let run = other
+        .nrun(&[
+            "pipelines/mnist_superres.yaml",
+            "--scale",
+            "smoke",
+            "--device",
+            "cpu",
+        ])
+        .ok();
+    assert!(run.stdout.contains(" 0 ran, "), "{}", run.stdout);
+}
