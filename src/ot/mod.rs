@@ -5,6 +5,7 @@ pub mod apply;
 pub mod backend;
 mod conv_gemm;
 pub mod cost;
+pub mod draws;
 pub mod layers;
 pub mod nets;
 pub mod pool;

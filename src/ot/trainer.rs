@@ -16,6 +16,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use super::cost::{Cost, CostKind};
+use super::draws::{Ahead, DrawSpec, StepDraws};
 use super::layers::Init;
 use super::nets::{Model, NetSpec, Role};
 use super::precision::{self, Precision};
@@ -387,42 +388,60 @@ impl<'a> Trainer<'a> {
         Tensor::from_data(TensorData::new(values, [n, dim]), device)
     }
 
-    /// T applied to every x with Z fresh z each: `[b, dx]` -> `[b * Z, dy]`.
-    fn push_forward(
-        &self,
-        t: &Model,
-        x: Tensor<2>,
-        rng: &mut rng::Rng,
-        device: &Device,
-    ) -> Tensor<2> {
+    /// T applied to every row of `x` with its Z values of z (rows of `z`,
+    /// `[b * Z, z_dim]`, empty when T takes no z): `[b, dx]` -> `[b * Z, dy]`.
+    fn push_forward(&self, t: &Model, x: Tensor<2>, z: Option<Tensor<2>>) -> Tensor<2> {
         let [b, dx] = x.dims();
-        let z = self.cfg.z.count;
+        let count = self.cfg.z.count;
         let xs = x
             .unsqueeze_dim::<3>(1)
-            .repeat_dim(1, z)
-            .reshape([b * z, dx]);
-        let input = if self.z_dim == 0 {
-            xs
-        } else {
-            let noise = rng::normal(rng, b * z * self.z_dim, self.cfg.z.std as f32);
-            Tensor::cat(vec![xs, self.rows(noise, self.z_dim, device)], 1)
+            .repeat_dim(1, count)
+            .reshape([b * count, dx]);
+        let input = match z {
+            None => xs,
+            Some(z) => Tensor::cat(vec![xs, z], 1),
         };
         t.forward(input)
     }
 
-    /// One outer step: K_T updates of T, then one of f.
-    fn outer_step(&mut self, started: Instant) -> StepStats {
+    /// What `draws` needs to draw this run's steps ahead.
+    fn draw_spec(&self) -> DrawSpec {
+        DrawSpec {
+            seed: self.cfg.seed,
+            batch: self.cfg.batch,
+            z_count: self.cfg.z.count,
+            z_dim: self.z_dim,
+            z_std: self.cfg.z.std as f32,
+            y_dim: self.y_dim,
+            t_steps: self.cfg.t_steps,
+            noise: self.cfg.noise.clone(),
+            convexity: self.cfg.convexity > 0.0,
+        }
+    }
+
+    /// One outer step: K_T updates of T, then one of f. Its x and z arrive
+    /// in one upload, its losses are read back once, at its end: the device
+    /// never waits on the host inside a step.
+    fn outer_step(&mut self, draws: StepDraws, started: Instant) -> StepStats {
+        debug_assert_eq!(draws.step, self.step);
         let gamma = self.cfg.gamma.at(self.step);
-        let mut rng = rng::stream(self.cfg.seed, Purpose::Step, self.step);
         let (b, z) = (self.cfg.batch, self.cfg.z.count);
         let lr_factor = self.lr_scale * self.cfg.lr_decay.factor(self.step, self.cfg.iterations);
         let plain = self.device.clone().without_autodiff();
 
         let f_frozen = self.f.valid();
-        let (mut t_loss_sum, mut cost_sum) = (0.0, 0.0);
-        for _ in 0..self.cfg.t_steps {
-            let x = self.rows(self.source.draw(&mut rng, b), self.x_dim, &self.device);
-            let t = self.push_forward(&self.t, x.clone(), &mut rng, &self.device);
+        let t_x = self.rows(draws.t_x, self.x_dim, &self.device);
+        let t_z = (self.z_dim > 0).then(|| self.rows(draws.t_z, self.z_dim, &self.device));
+        let mut t_noise = draws.t_noise.into_iter();
+        // Per update: its cost estimate and its loss, kept on the device.
+        let mut readings = Vec::with_capacity(2 * self.cfg.t_steps + 1);
+        for k in 0..self.cfg.t_steps {
+            let x = t_x.clone().slice([k * b..(k + 1) * b, 0..self.x_dim]);
+            let zk = t_z.as_ref().map(|all| {
+                all.clone()
+                    .slice([k * b * z..(k + 1) * b * z, 0..self.z_dim])
+            });
+            let t = self.push_forward(&self.t, x.clone(), zk);
             let cost = self
                 .cfg
                 .cost
@@ -431,67 +450,79 @@ impl<'a> Trainer<'a> {
             let potential = match &self.cfg.noise {
                 None => f_frozen.forward(t).mean(),
                 Some(noise) => {
-                    let sigmas = noise.draw(&mut rng, b * z);
-                    let eps = rng::normal(&mut rng, b * z * self.y_dim, 1.0);
-                    let input = noise.noisy_input(t, &sigmas, &eps, self.pixels);
+                    let d = t_noise.next().expect("one noise draw per T update");
+                    let input = noise.noisy_input(t, &d.sigmas, &d.eps, self.pixels);
                     weighted_mean(
                         f_frozen.forward(input),
-                        noise.weights(&sigmas, &self.device),
+                        noise.weights(&d.sigmas, &self.device),
                     )
                 }
             };
             let loss = cost.clone() - potential;
-            cost_sum += scalar(&cost);
-            t_loss_sum += scalar(&loss);
+            readings.push(cost.inner());
+            readings.push(loss.clone().inner());
             let grads = GradientsParams::from_grads(loss.backward(), &self.t);
             let lr = self.cfg.t_opt.lr * lr_factor;
             self.t = self.t_opt.step(lr, self.t.clone(), grads);
         }
 
         let t_frozen = self.t.valid();
-        let x = self.rows(self.source.draw(&mut rng, b), self.x_dim, &plain);
-        let t = self.push_forward(&t_frozen, x, &mut rng, &plain);
-        let y = self.rows(self.target.draw(&mut rng, b), self.y_dim, &plain);
-        let mut f_loss = match &self.cfg.noise {
-            None => self.f.forward(t).mean() - self.f.forward(y.clone()).mean(),
-            Some(noise) => {
+        let x = self.rows(draws.f_x, self.x_dim, &plain);
+        let fz = (self.z_dim > 0).then(|| self.rows(draws.f_z, self.z_dim, &plain));
+        let t = self.push_forward(&t_frozen, x, fz);
+        let y = self.rows(draws.f_y, self.y_dim, &plain);
+        let mut f_loss = match (&self.cfg.noise, draws.f_noise) {
+            (Some(noise), Some(d)) => {
                 // The same (noise, sigma) for y_i and every T(x_i, z).
-                let sigmas = noise.draw(&mut rng, b);
-                let eps = rng::normal(&mut rng, b * self.y_dim, 1.0);
-                let t_sigmas: Vec<f64> = sigmas
+                let t_sigmas: Vec<f64> = d
+                    .sigmas
                     .iter()
                     .flat_map(|s| std::iter::repeat_n(*s, z))
                     .collect();
-                let t_eps: Vec<f32> = eps
+                let t_eps: Vec<f32> = d
+                    .eps
                     .chunks(self.y_dim)
                     .flat_map(|row| std::iter::repeat_n(row, z).flatten().copied())
                     .collect();
                 let ft = self
                     .f
                     .forward(noise.noisy_input(t, &t_sigmas, &t_eps, self.pixels));
-                let fy = self
-                    .f
-                    .forward(noise.noisy_input(y.clone(), &sigmas, &eps, self.pixels));
+                let fy =
+                    self.f
+                        .forward(noise.noisy_input(y.clone(), &d.sigmas, &d.eps, self.pixels));
                 weighted_mean(ft, noise.weights(&t_sigmas, &plain))
-                    - weighted_mean(fy, noise.weights(&sigmas, &plain))
+                    - weighted_mean(fy, noise.weights(&d.sigmas, &plain))
             }
+            _ => self.f.forward(t).mean() - self.f.forward(y.clone()).mean(),
         };
-        if self.cfg.convexity > 0.0 {
+        if let Some(mix) = draws.f_mix {
             let scale = self.cfg.cost.scaling.factor(self.y_dim);
             let f = &self.f;
-            let penalty = convexity_penalty(&|v| f.forward(v), y, &mut rng, scale);
+            let penalty = convexity_penalty(&|v| f.forward(v), y, mix, scale);
             f_loss = f_loss + penalty.mul_scalar(self.cfg.convexity);
         }
-        let f_loss_value = scalar(&f_loss);
+        readings.push(f_loss.clone().inner());
         let grads = GradientsParams::from_grads(f_loss.backward(), &self.f);
         let lr = self.cfg.f_opt.lr * lr_factor;
         self.f = self.f_opt.step(lr, self.f.clone(), grads);
 
+        // The step's one read back: every loss and cost at once.
+        let values = Tensor::cat(readings, 0)
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .expect("f32 readings");
+        let (per_update, f_loss_value) = values.split_at(values.len() - 1);
+        let (mut t_loss_sum, mut cost_sum) = (0.0, 0.0);
+        for pair in per_update.chunks(2) {
+            cost_sum += pair[0] as f64;
+            t_loss_sum += pair[1] as f64;
+        }
         let k = self.cfg.t_steps as f64;
         StepStats {
             step: self.step,
             gamma,
-            f_loss: f_loss_value,
+            f_loss: f_loss_value[0] as f64,
             t_loss: t_loss_sum / k,
             cost: cost_sum / k,
             seconds: started.elapsed().as_secs_f64(),
@@ -545,6 +576,18 @@ impl<'a> Trainer<'a> {
 
     /// Trains until `iterations` outer steps are done.
     pub fn run(&mut self, obs: &mut dyn Observer) -> Result<Summary, TrainError> {
+        let (spec, source, target) = (self.draw_spec(), self.source, self.target);
+        std::thread::scope(|scope| {
+            let mut ahead = Ahead::new(scope, spec, source, target);
+            self.run_with(obs, &mut ahead)
+        })
+    }
+
+    fn run_with(
+        &mut self,
+        obs: &mut dyn Observer,
+        ahead: &mut Ahead,
+    ) -> Result<Summary, TrainError> {
         let _autocast = precision::autocast(self.cfg.precision);
         let started = Instant::now();
         let mut last_good = self.snapshot();
@@ -557,7 +600,7 @@ impl<'a> Trainer<'a> {
                 }
                 return Err(TrainError::Stopped { step: self.step });
             }
-            let stats = self.outer_step(started);
+            let stats = self.outer_step(ahead.take(self.step), started);
             if let Some(reason) = self.unhealthy(&stats) {
                 self.retries += 1;
                 if self.retries > self.cfg.guard.retries {
@@ -599,8 +642,4 @@ impl<'a> Trainer<'a> {
             last,
         })
     }
-}
-
-fn scalar(t: &Tensor<1>) -> f64 {
-    t.clone().into_scalar::<f32>() as f64
 }

@@ -130,11 +130,12 @@ pub fn weighted_mean(f: Tensor<2>, w: Tensor<1>) -> Tensor<1> {
 
 /// Mean over pairs (the two halves of `y`) of
 /// ReLU(psi(t y1 + (1-t) y2) - t psi(y1) - (1-t) psi(y2)), with
-/// psi(v) = ||v||^2 / 2 - f(v) / scale and t drawn per pair.
+/// psi(v) = ||v||^2 / 2 - f(v) / scale and one weight `t` per pair
+/// (`draws::mixing_weights`).
 pub fn convexity_penalty(
     f: &dyn Fn(Tensor<2>) -> Tensor<2>,
     y: Tensor<2>,
-    rng: &mut Rng,
+    t: Vec<f32>,
     scale: f64,
 ) -> Tensor<1> {
     let [n, d] = y.dims();
@@ -142,10 +143,6 @@ pub fn convexity_penalty(
     let device = y.device();
     let y1 = y.clone().slice([0..half, 0..d]);
     let y2 = y.slice([half..2 * half, 0..d]);
-    let t: Vec<f32> = rng::uniform(rng, half, 0.5)
-        .into_iter()
-        .map(|u| u + 0.5)
-        .collect();
     let t = Tensor::<2>::from_data(TensorData::new(t, [half, 1]), &device);
     let psi = |v: Tensor<2>| -> Tensor<2> {
         v.clone().square().sum_dim(1).mul_scalar(0.5) - f(v).div_scalar(scale)
@@ -259,10 +256,11 @@ mod tests {
             &device,
         );
         let zero = |v: Tensor<2>| v.sum_dim(1).mul_scalar(0.0);
-        let convex = convexity_penalty(&zero, y.clone(), &mut rng, 1.0).into_scalar::<f32>();
+        let t = crate::ot::draws::mixing_weights(&mut rng, 32);
+        let convex = convexity_penalty(&zero, y.clone(), t.clone(), 1.0).into_scalar::<f32>();
         assert_eq!(convex, 0.0);
         let square = |v: Tensor<2>| v.square().sum_dim(1);
-        let concave = convexity_penalty(&square, y, &mut rng, 1.0).into_scalar::<f32>();
+        let concave = convexity_penalty(&square, y, t, 1.0).into_scalar::<f32>();
         assert!(concave > 0.01, "{concave}");
     }
 }
