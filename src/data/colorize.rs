@@ -1,6 +1,7 @@
-//! Random colourisation of grayscale digits (coloured MNIST, seed 004).
+//! Random colourisation of grayscale digits (the coloured MNIST of the
+//! Gbagbe & Bintang report).
 //!
-//! Seed 004 does not say how colours are drawn; it builds on Korotin's code,
+//! That report does not say how colours are drawn; it builds on Korotin's code,
 //! whose coloured-MNIST helper (`random_color`, shared by that group's
 //! repositories) draws one hue per image. `Hue` reproduces it exactly;
 //! `UniformRgb` is the plain alternative.

@@ -6,7 +6,7 @@ use super::images::Images;
 /// A crop window of `h` x `w` pixels whose position is the centred one moved
 /// down by `dy` and right by `dx` pixels (negative: up / left).
 ///
-/// Seed 003 crops anime faces to 256x256 "14 px above the centre":
+/// Sudakov's report crops anime faces to 256x256 "14 px above the centre":
 /// `CropBox { h: 256, w: 256, dy: -14, dx: 0 }`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CropBox {

@@ -317,7 +317,8 @@ mod tests {
         assert!(msg.contains("img") && msg.contains("three"), "{msg}");
     }
 
-    /// The Debian package `dataset-fashion-mnist`, when installed (SPEC 6).
+    /// The Debian package `dataset-fashion-mnist`, when installed (see the
+    /// README, section 'Data').
     #[test]
     fn reads_real_fashion_mnist_when_installed() {
         let dir = Path::new("/usr/share/datasets/fashion-mnist");

@@ -67,7 +67,7 @@ impl Images {
     }
 }
 
-/// `p / 255 * 2 - 1`, the convention of SPEC section 1.
+/// `p / 255 * 2 - 1`, the [-1, 1] convention of docs/README.md.
 fn u8_to_signed(p: u8) -> f32 {
     f32::from(p) / 255.0 * 2.0 - 1.0
 }

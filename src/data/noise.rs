@@ -8,7 +8,8 @@ use super::images::Images;
 
 /// Adds independent N(0, std^2) noise to every value, drawn in data order from
 /// `rng` (seed it, e.g. `ChaCha8Rng::seed_from_u64`, for reproducible runs).
-/// No clipping: SPEC 4 keeps noisy inputs outside [-1, 1].
+/// No clipping: the MNIST super-resolution protocol (docs/experiments.md,
+/// section 5) keeps noisy inputs outside [-1, 1].
 pub fn gaussian_noise<R: Rng + ?Sized>(
     images: &Images,
     std: f32,

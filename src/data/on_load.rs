@@ -1,5 +1,6 @@
 //! Drawing training batches through a dataset's `on_load` transforms, so
-//! that noise is fresh at every draw (SPEC 4: "noise redrawn at each load").
+//! that noise is fresh at every draw, as in the MNIST super-resolution
+//! protocol (docs/experiments.md, section 5).
 
 use rand::RngExt;
 use rand_distr::StandardNormal;

@@ -7,8 +7,9 @@ use super::error::ParamError;
 use super::noise::normal;
 use super::points::Points;
 
-/// `y = x / (||x|| + eps) + N(0, noise^2 I)` for every point: SPEC 5(c)'s
-/// target uses `eps = 0.01`, `noise = 0.05`. `eps > 0` keeps `x = 0` finite.
+/// `y = x / (||x|| + eps) + N(0, noise^2 I)` for every point: the target of
+/// the grid -> circle toy (Weinreich & Heurtel-Depeiges, Fig. 11) uses
+/// `eps = 0.01`, `noise = 0.05`. `eps > 0` keeps `x = 0` finite.
 pub fn project_to_circle<R: Rng + ?Sized>(
     points: &Points,
     eps: f32,

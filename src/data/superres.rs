@@ -1,5 +1,6 @@
-//! The MNIST super-resolution pair of SPEC 4, composed from the resize and
-//! noise primitives.
+//! The MNIST super-resolution pair (Table 1 of the Weinreich &
+//! Heurtel-Depeiges report; docs/experiments.md, section 5), composed from
+//! the resize and noise primitives.
 //!
 //! The reference (student) code builds both sides with torchvision:
 //! clean `y = Resize(32)` on the 8-bit PIL image (PIL bilinear, rounded to 8
@@ -18,11 +19,11 @@ use super::resize::{Interp, Resize};
 /// The degradation: bicubic down to `low`, Gaussian noise, nearest up to `high`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SuperRes {
-    /// Side of the low-resolution image (16 in SPEC 4).
+    /// Side of the low-resolution image (16 for MNIST).
     pub low: usize,
-    /// Side of the degraded input handed to the network (32 in SPEC 4).
+    /// Side of the degraded input handed to the network (32 for MNIST).
     pub high: usize,
-    /// Noise std in [0, 1] pixel units (0.2 in SPEC 4, i.e. 0.4 in [-1, 1] units).
+    /// Noise std in [0, 1] pixel units (0.2 for MNIST, i.e. 0.4 in [-1, 1] units).
     pub noise_std: f32,
     /// Whether the bicubic shrink antialiases. torchvision's tensor `Resize`
     /// does by default from 0.17 on and did not before, and the reference
@@ -31,7 +32,7 @@ pub struct SuperRes {
 }
 
 impl SuperRes {
-    /// SPEC 4's numbers (16, 32, 0.2).
+    /// The MNIST protocol's numbers (16, 32, 0.2).
     pub fn mnist(antialias: bool) -> Self {
         Self {
             low: 16,
@@ -144,7 +145,7 @@ mod tests {
         assert_eq!(out, again);
     }
 
-    /// SPEC 4's 28 -> 32 case of the Pillow fixture (see
+    /// The clean target's 28 -> 32 case of the Pillow fixture (see
     /// `tests/fixtures/data/make_fixtures.py`), through the [-1, 1] interface.
     #[test]
     fn clean_target_matches_pillow() {

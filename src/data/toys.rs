@@ -1,5 +1,6 @@
-//! 2-D toy distributions of the NOT experiments (SPEC 5), sampled from a
-//! caller-seeded RNG (`ChaCha8Rng::seed_from_u64` for reproducible runs).
+//! 2-D toy distributions of the NOT experiments (docs/experiments.md,
+//! section 1), sampled from a caller-seeded RNG (`ChaCha8Rng::seed_from_u64`
+//! for reproducible runs).
 
 use std::f32::consts::PI;
 
@@ -12,7 +13,8 @@ use super::points::Points;
 use super::projection::project_to_circle;
 
 /// A mixture of `k` equally likely Gaussians of std `std` whose centres sit at
-/// angles `2 pi j / k` on the circle of radius `radius` (SPEC 5(a): k = 3).
+/// angles `2 pi j / k` on the circle of radius `radius` (Weinreich &
+/// Heurtel-Depeiges, Fig. 1: k = 3).
 pub fn gaussian_ring<R: Rng + ?Sized>(
     n: usize,
     k: usize,
@@ -32,8 +34,8 @@ pub fn gaussian_ring<R: Rng + ?Sized>(
 }
 
 /// A mixture of `side` x `side` equally likely Gaussians of std `std` on the
-/// grid with spacing `spacing`, centred on 0 (SPEC 5(c): 5, 1.0, 0.1 puts the
-/// centres on {-2..2}^2).
+/// grid with spacing `spacing`, centred on 0 (Weinreich & Heurtel-Depeiges,
+/// Fig. 11: 5, 1.0, 0.1 puts the centres on {-2..2}^2).
 pub fn gaussian_grid<R: Rng + ?Sized>(
     n: usize,
     side: usize,
@@ -89,7 +91,8 @@ pub fn moons<R: Rng + ?Sized>(n: usize, noise: f32, rng: &mut R) -> Result<Point
     })
 }
 
-/// Uniform on the square [-half_width, half_width]^2 (SPEC 5(b): 2).
+/// Uniform on the square [-half_width, half_width]^2 (Weinreich &
+/// Heurtel-Depeiges, Fig. 5: 2).
 pub fn uniform_square<R: Rng + ?Sized>(
     n: usize,
     half_width: f32,
@@ -130,8 +133,9 @@ pub fn swiss_roll<R: Rng + ?Sized>(
     })
 }
 
-/// SPEC 5(c)'s pair: `x` from the 5x5 grid mixture on {-2..2}^2 (std 0.1) and
-/// its projection `y = x / (||x|| + 0.01) + N(0, 0.05^2)`, row for row.
+/// The grid -> circle pair (Weinreich & Heurtel-Depeiges, Fig. 11): `x` from
+/// the 5x5 grid mixture on {-2..2}^2 (std 0.1) and its projection
+/// `y = x / (||x|| + 0.01) + N(0, 0.05^2)`, row for row.
 pub fn grid_to_circle<R: Rng + ?Sized>(
     n: usize,
     rng: &mut R,

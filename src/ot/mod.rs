@@ -1,4 +1,5 @@
-//! Neural Optimal Transport: costs, networks and the trainer (SPEC 1-3).
+//! Neural Optimal Transport: costs, networks and the trainer (see
+//! docs/method.md).
 //! No YAML and no files here; stages feed it data and persist its state.
 
 pub mod apply;

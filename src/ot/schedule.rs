@@ -1,8 +1,8 @@
 //! Schedules over outer steps. The gamma schedule ("dynamic weak cost",
-//! SPEC 1): gamma moves linearly from g0 to g1 over `steps` outer steps,
-//! then stays at g1. The learning-rate decay: none in the seeds' protocols,
-//! optional here because a decaying rate damps the min-max oscillation
-//! where a precise map is wanted.
+//! docs/method.md, section 5): gamma moves linearly from g0 to g1 over
+//! `steps` outer steps, then stays at g1. The learning-rate decay: none in the
+//! reports' protocols, optional here because a decaying rate damps the
+//! min-max oscillation where a precise map is wanted.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,15 +1,16 @@
-//! Variants of NOT from the seeds.
+//! Variants of NOT from the student reports (docs/method.md, sections 7, 8).
 //!
-//! - Noised strong NOT (seed 003): the potential sees its input with
+//! - Noised strong NOT (Sudakov's report): the potential sees its input with
 //!   Gaussian noise of a random level sigma added, and sigma itself through
 //!   a sinusoidal embedding; each term of the f and T losses is weighted by
-//!   EDM's weight of its own sigma, (s^2 + sd^2) / (sd s)^2. (The seed's code
+//!   EDM's weight of its own sigma, (s^2 + sd^2) / (sd s)^2. (Sudakov's code
 //!   broadcast a `[B]` weight against `[B, 1]` outputs, pairing every weight
 //!   with every sigma; here each weight multiplies its own row.)
-//! - Reg-NOT (seed 004): a penalty on violations of Jensen's inequality by
-//!   psi(y) = ||y||^2 / 2 - f(y) / c, which is convex at the optimum of the
-//!   strong quadratic cost (c is the cost's scaling), and the inverse map
-//!   x = grad psi(y) = y - grad f(y) / c that a convex psi gives.
+//! - Reg-NOT (the Gbagbe & Bintang report): a penalty on violations of
+//!   Jensen's inequality by psi(y) = ||y||^2 / 2 - f(y) / c, which is convex
+//!   at the optimum of the strong quadratic cost (c is the cost's scaling),
+//!   and the inverse map x = grad psi(y) = y - grad f(y) / c that a convex
+//!   psi gives.
 
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor, TensorData};
@@ -18,7 +19,8 @@ use serde::{Deserialize, Serialize};
 use super::nets::Model;
 use super::rng::{self, Rng};
 
-/// How the potential is conditioned on noise (seed 003, SPEC 5).
+/// How the potential is conditioned on noise (Sudakov's noised strong NOT;
+/// docs/method.md, section 7).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NoiseSpec {

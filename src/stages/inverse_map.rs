@@ -1,6 +1,7 @@
 //! `inverse_map`: maps target items back to the source with the trained
-//! potential, x = grad psi(y) = y - grad f(y) / c (seed 004: the inverse
-//! map a convex psi gives for quadratic costs). Output as `sample`'s:
+//! potential, x = grad psi(y) = y - grad f(y) / c (the Gbagbe & Bintang
+//! report: the inverse map a convex psi gives for quadratic costs; see
+//! docs/method.md, section 8). Output as `sample`'s:
 //! `samples.safetensors` with `x` (the targets given), `samples`
 //! (`[n, 1, ...]`) and the dataset's `clean` and `labels` if any.
 

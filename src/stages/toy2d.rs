@@ -1,6 +1,7 @@
-//! `toy2d`: the 2-D distributions of the seeds, deterministic by seed
-//! (SPEC 5): Gaussian mixtures, circles, moons, squares, swiss rolls and
-//! the grid -> circle projection pair (whose `clean` is the paired target).
+//! `toy2d`: the 2-D distributions of the reports' toys, deterministic by seed
+//! (docs/experiments.md, section 1): Gaussian mixtures, circles, moons,
+//! squares, swiss rolls and the grid -> circle projection pair (whose `clean`
+//! is the paired target).
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -20,7 +21,8 @@ pub struct Toy2d;
 #[derive(Clone, Debug, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Distribution {
-    /// `k` Gaussians on a circle (3 for seed 000's first toy).
+    /// `k` Gaussians on a circle (3 in Fig. 1 of the Weinreich &
+    /// Heurtel-Depeiges report).
     GaussianRing {
         k: usize,
         radius: f32,
@@ -52,8 +54,8 @@ pub enum Distribution {
         noise: f32,
         scale: f32,
     },
-    /// SPEC 5(c): x on the 5x5 grid mixture, `clean` its projection on the
-    /// unit circle plus noise.
+    /// The grid toy of Weinreich & Heurtel-Depeiges (Fig. 11): x on the 5x5
+    /// grid mixture, `clean` its projection on the unit circle plus noise.
     GridToCircle,
 }
 

@@ -1,4 +1,4 @@
-//! `transform`: degradations and transforms of a dataset (SPEC 4-5).
+//! `transform`: degradations and transforms of a dataset (docs/experiments.md).
 //!
 //! `ops` run once, in order, with a seeded generator, so a test set is
 //! degraded the same way for every model. `on_load` ops are stored with the
@@ -88,7 +88,7 @@ pub enum Op {
         #[serde(default = "minus_one")]
         fill: f32,
     },
-    /// Grayscale to a random colour per image (seed 004).
+    /// Grayscale to a random colour per image (Gbagbe & Bintang's coloured MNIST).
     Colorize {
         #[serde(default)]
         uniform_rgb: bool,

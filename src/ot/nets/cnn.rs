@@ -1,4 +1,5 @@
-//! The seed's MNIST CNN pair (SPEC 3, seed 000 appendix C).
+//! The MNIST CNN pair of the Weinreich & Heurtel-Depeiges report (its
+//! Appendix C; docs/method.md, section 9).
 //!
 //! T: seven 5x5 convolutions, padding 2, ReLU between, no normalisation and
 //! no output activation: (C + z) -> 128, five times 128 -> 128, 128 -> C.

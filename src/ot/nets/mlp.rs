@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::ot::layers::{Dense, Init};
 use crate::ot::relu::relu;
 
-/// The non-linearity between layers. The seeds use ReLU. A ReLU potential
+/// The non-linearity between layers. The reports use ReLU. A ReLU potential
 /// has a piecewise-constant gradient, so the map it induces moves each of
 /// its linear regions by one vector; smooth activations let f's gradient
 /// vary continuously where a precise map matters (the closed-form tests).

@@ -31,14 +31,15 @@ pub enum NetSpec {
         #[serde(default)]
         activation: Activation,
     },
-    /// The seed's transport CNN: `layers` 5x5 convolutions of `channels`.
+    /// The transport CNN of the Weinreich & Heurtel-Depeiges report: `layers`
+    /// 5x5 convolutions of `channels`.
     CnnT {
         #[serde(default = "default_channels")]
         channels: usize,
         #[serde(default = "default_layers")]
         layers: usize,
     },
-    /// The seed's potential CNN.
+    /// The potential CNN of the Weinreich & Heurtel-Depeiges report.
     CnnF {
         #[serde(default = "default_channels")]
         channels: usize,
@@ -420,7 +421,7 @@ mod tests {
             .parameter_count()
     }
 
-    /// SPEC 3: the seed's nets at 32x32 with one z channel.
+    /// docs/method.md, section 9: the report's CNNs at 32x32 with one z channel.
     #[test]
     fn seed_cnn_parameter_counts_match_the_spec() {
         let t = count(

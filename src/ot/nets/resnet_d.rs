@@ -1,7 +1,8 @@
-//! The official NOT potential: ResNet_D (SPEC 3). conv3x3 to `nf`, leaky
-//! ReLU 0.2, residual blocks without normalisation whose residual branch is
-//! scaled by `res_ratio`, 3x3 average pooling with stride 2 between levels,
-//! channels doubling up to `nf_max`, and a linear head on the final 4x4 map.
+//! The official NOT potential: ResNet_D (docs/method.md, section 9). conv3x3
+//! to `nf`, leaky ReLU 0.2, residual blocks without normalisation whose
+//! residual branch is scaled by `res_ratio`, 3x3 average pooling with stride 2
+//! between levels, channels doubling up to `nf_max`, and a linear head on the
+//! final 4x4 map.
 
 use burn::module::Module;
 use burn::tensor::Tensor;

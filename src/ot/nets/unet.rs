@@ -1,8 +1,8 @@
 //! The official NOT transport network: a U-Net with bilinear up-sampling
-//! (SPEC 3). Each block is (conv3x3 + BatchNorm + ReLU) twice; channels
-//! b, 2b, 4b, 8b, 8b on the way down (b = 48 in the official runs), max
-//! pooling between levels, skip connections concatenated on the way up, a
-//! 1x1 convolution out, no output activation.
+//! (docs/method.md, section 9). Each block is (conv3x3 + BatchNorm + ReLU)
+//! twice; channels b, 2b, 4b, 8b, 8b on the way down (b = 48 in the official
+//! runs), max pooling between levels, skip connections concatenated on the
+//! way up, a 1x1 convolution out, no output activation.
 
 use burn::module::Module;
 use burn::nn::BatchNorm;
