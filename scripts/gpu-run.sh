@@ -116,14 +116,14 @@ import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 ref = {(r["round"], r["precision"]): r["seconds_per_step"] for r in rows if r["impl"] == "pytorch"}
 ref32 = {r: s for (r, p), s in ref.items() if p == "f32"}
-print(f"{'implementation':<22}{'s/step':>9}{'vs PyTorch same precision':>27}{'vs PyTorch f32':>16}")
+print(f"{'implementation':<22}{'s/step':>9}  {'vs PyTorch same precision':>26}  {'vs PyTorch f32':>18}")
 for impl in sorted({(r["impl"], r["device"], r["precision"]) for r in rows}):
     mine = [r for r in rows if (r["impl"], r["device"], r["precision"]) == impl]
     secs = statistics.median(r["seconds_per_step"] for r in mine)
     same = [ref[(r["round"], r["precision"])] / r["seconds_per_step"] for r in mine if (r["round"], r["precision"]) in ref]
     f32 = [ref32[r["round"]] / r["seconds_per_step"] for r in mine if r["round"] in ref32]
     fmt = lambda xs: f"{statistics.median(xs):.2f} ({min(xs):.2f}-{max(xs):.2f})" if xs else "-"
-    print(f"{' '.join(impl):<22}{secs:>9.4f}{fmt(same):>27}{fmt(f32):>16}")
+    print(f"{' '.join(impl):<22}{secs:>9.4f}  {fmt(same):>26}  {fmt(f32):>18}")
 print(f"({len({r['round'] for r in rows})} rounds alternating; medians, ranges over rounds)")
 PY
   cat "$out/speed.txt"

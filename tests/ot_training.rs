@@ -228,8 +228,8 @@ fn gaussian_map_error<'a>(
     (trainer, rel)
 }
 
-/// Seed 004's inverse map from the potential: x = grad psi(y) = y - grad f(y)
-/// should undo T: x = A^-1 (y - m).
+/// The inverse map from the potential (Gbagbe & Bintang report):
+/// x = grad psi(y) = y - grad f(y) should undo T: x = A^-1 (y - m).
 fn inverse_map_recovers_the_inverse(trainer: &Trainer) {
     let (s1, s2, m) = (S1, S2, M);
     let a = gaussian_ot_map(&matrix(s1), &matrix(s2)).unwrap();
@@ -362,7 +362,7 @@ fn resume_equals_an_uninterrupted_run() {
     assert_eq!(differing, 0, "{differing} of {} weights differ", a.len());
 }
 
-/// Noised strong NOT (seed 003) and Reg-NOT (seed 004) train without
+/// Noised strong NOT (Sudakov) and Reg-NOT (Gbagbe & Bintang) train without
 /// diverging, and the noised potential reads sigma's embedding.
 #[test]
 fn noised_and_regularised_variants_train() {
@@ -463,11 +463,51 @@ fn divergence_guard_restores_then_gives_up() {
         err.to_string().contains("training diverged at step"),
         "{err}"
     );
-    assert_eq!(log.restores.len(), 3);
+    assert_eq!(
+        log.restores.len(),
+        4,
+        "three retries, then back to the last good step"
+    );
     assert_eq!(
         log.events.len(),
         4,
         "three restores and the final failure: {:?}",
         log.events
     );
+    assert_eq!(Some(&trainer.summary().steps), log.restores.last());
+}
+
+/// The weak kernel cost with small MLPs (one hidden layer of 8) used to die
+/// at step 0 with a NaN loss: dead ReLUs make samples of one x coincide, and
+/// the norm's gradient at 0 was NaN. With its subgradient 0 there, each of
+/// these trains without a single restore.
+#[test]
+fn the_kernel_cost_trains_where_samples_coincide() {
+    let source = gaussian(2000, [0.0, 0.0], [[1.0, 0.0], [0.0, 1.0]], 15);
+    let target = gaussian(2000, [2.0, 1.0], [[0.5, 0.0], [0.0, 0.5]], 16);
+    let z = ZSpec {
+        count: 4,
+        channels: 2,
+        std: 1.0,
+    };
+    for gamma in [0.5, -1.0, -0.5] {
+        let mut cfg = config(CostKind::WeakKernel, gamma, z.clone(), 30, 17);
+        let small = NetSpec::Mlp {
+            hidden: vec![8],
+            activation: Activation::Relu,
+        };
+        cfg.t_net = small.clone();
+        cfg.f_net = small;
+        let mut trainer = Trainer::new(cfg, &source, &target, &Device::flex()).unwrap();
+        let mut log = Log::default();
+        let summary = trainer.run(&mut log).unwrap();
+        assert_eq!(summary.steps, 30);
+        assert_eq!(summary.retries, 0, "gamma {gamma}: {:?}", log.events);
+        assert!(
+            log.steps
+                .iter()
+                .all(|s| s.t_loss.is_finite() && s.f_loss.is_finite()),
+            "gamma {gamma}"
+        );
+    }
 }

@@ -541,3 +541,110 @@ fn stopped_trainings_checkpoint_and_resume_to_the_same_weights() {
     let log = q.read(&format!("{out}/log.csv"));
     assert_eq!(log.lines().count(), 6001, "the log has every step once");
 }
+
+/// A grid where one learning rate diverges: 1e9.
+const DIVERGING: &str = r#"
+name: diverging
+params:
+  policy: record
+  grid:
+    cost: [weak_quadratic]
+    lr: [1.0e-3, 1.0e9]
+stages:
+  x: {kind: toy2d, params: {distribution: {kind: moons, noise: 0.05}, n: 500, seed: 1, standardize: true}}
+  y: {kind: toy2d, params: {distribution: {kind: noisy_circle, radius: 1, noise: 0.05}, n: 500, seed: 3}}
+  train:
+    kind: train
+    inputs: {source: x, target: y}
+    params:
+      cost: {kind: "${cost}"}
+      gamma: 0.5
+      iterations: 60
+      batch: 32
+      z: {count: 4, channels: 2, std: 1.0}
+      t_net: {kind: mlp, hidden: [16]}
+      f_net: {kind: mlp, hidden: [16]}
+      t_opt: {lr: "${lr}"}
+      f_opt: {lr: "${lr}"}
+      checkpoint_every: 20
+      guard: {max_abs_loss: 1.0e4, retries: 1, lr_factor: 0.5}
+      on_divergence: "${policy}"
+  samples: {kind: sample, inputs: {model: train, data: x}, params: {z_count: 4, limit: 100}}
+  scores: {kind: metric, inputs: {samples: samples, target: y}, params: {metrics: [energy]}}
+  fit:
+    kind: table
+    inputs: {metrics: scores}
+    aggregate: all
+    params: {metric: energy, rows: cost, columns: lr}
+  fit_vs_lr:
+    kind: plot
+    inputs: {data: scores}
+    aggregate: all
+    params: {title: Fit, figure: {kind: metric_vs, metric: energy, x: lr}}
+"#;
+
+/// With `on_divergence: record` a diverging cell is a result: the run
+/// succeeds, the training keeps its last good weights marked with the step
+/// it diverged at, and the table and figure show the cell as diverged.
+/// With the default (`fail`) the same cell fails the run.
+#[test]
+fn a_recorded_divergence_shows_in_tables_and_figures() {
+    let p = Project::new();
+    p.file("diverging.yaml", DIVERGING);
+    p.nrun(&["diverging.yaml"]).ok();
+    assert!(p.statuses("diverging").iter().all(|(_, _, s)| s == "ran"));
+    let summary: serde_json::Value = serde_json::from_str(
+        &p.read("results/diverging/train/cost=weak_quadratic,lr=1000000000/summary.json"),
+    )
+    .unwrap();
+    let step = summary["diverged"]["step"]
+        .as_u64()
+        .expect("marked as diverged");
+    assert_eq!(
+        summary["diverged"]["weights_step"].as_u64(),
+        Some(summary["steps"].as_u64().unwrap())
+    );
+    let healthy: serde_json::Value = serde_json::from_str(
+        &p.read("results/diverging/train/cost=weak_quadratic,lr=0.001/summary.json"),
+    )
+    .unwrap();
+    assert!(healthy["diverged"].is_null(), "{healthy}");
+    assert!(
+        p.read("results/diverging/samples/cost=weak_quadratic,lr=1000000000/diverged.json")
+            .contains("\"step\"")
+    );
+    let scores = p.read("results/diverging/scores/cost=weak_quadratic,lr=1000000000/metrics.csv");
+    assert!(
+        scores.starts_with("cost,lr,metric,value,std,n,diverged\n"),
+        "{scores}"
+    );
+    let table = p.read("results/diverging/fit/_/table.md");
+    assert!(
+        table.contains(&format!("diverged (step {step})")),
+        "{table}"
+    );
+    let csv = p.read("results/diverging/fit/_/table.csv");
+    assert!(
+        csv.lines().any(|l| l.ends_with(&format!(",{step}"))),
+        "{csv}"
+    );
+    let figures = p.read("results/diverging/fit_vs_lr/_/artifacts.json");
+    assert!(
+        figures.contains(&format!(
+            "diverged, not drawn: cost=weak_quadratic lr=1000000000 at step {step}"
+        )),
+        "{figures}"
+    );
+
+    let p = Project::new();
+    p.file(
+        "diverging.yaml",
+        &DIVERGING.replace("policy: record", "policy: fail"),
+    );
+    let run = p.nrun(&["diverging.yaml"]).code(1);
+    assert!(
+        run.stderr.contains("training diverged at step"),
+        "{}",
+        run.stderr
+    );
+}

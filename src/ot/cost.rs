@@ -1,18 +1,18 @@
-//! Transport costs and their unbiased Monte-Carlo estimators (SPEC 2).
+//! Transport costs and their unbiased Monte-Carlo estimators (docs/method.md, section 4).
 //!
 //! For one x and Z outputs t_1..t_Z of T(x, .), with the paper's gamma:
 //! - weak quadratic: 1/(2Z) sum_k ||x - t_k||^2 - gamma/2 * 1/(Z-1) sum_k ||t_k - mean t||^2
 //! - weak kernel (energy kernel): 1/(2Z) sum_k ||x - t_k||
 //!   - gamma/4 * 1/(Z(Z-1)) sum_{k != l} ||t_k - t_l||
 //! - strong quadratic: 1/(2Z) sum_k ||x - t_k||^2 (gamma must be 0)
-//! - distance to the mean (seed 002): ||x - E y||^2, estimated without bias
+//! - distance to the mean (Hardion & Olivier): ||x - E y||^2, estimated without bias
 //!   by 1/(Z(Z-1)) sum_{k != l} <x - t_k, x - t_l>
 //!
-//! Negative gamma (a variance penalty, seed 002) is allowed for the weak
+//! Negative gamma (a variance penalty, Hardion & Olivier) is allowed for the weak
 //! costs. A [`Scaling`] multiplies the paper's cost by the constant the
 //! official and student code use, which changes the balance with f.
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,7 +28,7 @@ pub enum CostKind {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scaling {
-    /// The paper's definitions (seed 000 eq. 4 and 16).
+    /// The papers' definitions (NOT and KNOT; docs/method.md).
     #[default]
     Paper,
     /// Official NOT: a per-element mean, 2/D times the paper's cost.
@@ -99,7 +99,7 @@ impl Cost {
                 }
             }
             CostKind::WeakKernel => {
-                let distance = sq.sqrt().mean_dim(1).mul_scalar(0.5);
+                let distance = norm_from_square(sq).mean_dim(1).mul_scalar(0.5);
                 if gamma == 0.0 || z < 2 {
                     distance
                 } else {
@@ -117,34 +117,32 @@ impl Cost {
     }
 }
 
-/// sum over ordered pairs k != l of ||t_k - t_l||, per row: `[b, z, d]` -> `[b, 1]`.
-///
-/// The diagonal is never put through the square root: its gradient at 0 is
-/// undefined and would turn every gradient into NaN. Adding 1 there before
-/// the root and masking after keeps it out exactly.
-fn pairwise_distance_sum(t: Tensor<3>) -> Tensor<2> {
-    let [b, z, _] = t.dims();
-    let device = t.device();
-    let diff = t.clone().unsqueeze_dim::<4>(2) - t.unsqueeze_dim::<4>(1);
-    let sq = diff.square().sum_dim(3).reshape([b, z, z]);
-    let eye = identity(z, &device);
-    let off = eye.clone().neg().add_scalar(1.0);
-    let norms = (sq + eye.unsqueeze::<3>()).sqrt() * off.unsqueeze::<3>();
-    norms.reshape([b, z * z]).sum_dim(1)
+/// ||v|| from ||v||^2, with the gradient 0 where v = 0 (the norm's
+/// subgradient there). sqrt's own derivative is infinite at 0 and, times
+/// the zero gradient of ||v||^2, makes NaN: whenever two samples of one x
+/// coincide (a collapsed map, gamma = 0, the start of a schedule from 0), or
+/// a sample hits x. The root is taken of 1 there instead and the result
+/// masked back to 0, so no infinity enters the graph; elsewhere the value
+/// and gradient are sqrt's own.
+fn norm_from_square<const D: usize>(sq: Tensor<D>) -> Tensor<D> {
+    let zero = sq.clone().equal_elem(0.0);
+    sq.mask_fill(zero.clone(), 1.0).sqrt().mask_fill(zero, 0.0)
 }
 
-fn identity(z: usize, device: &Device) -> Tensor<2> {
-    let mut values = vec![0f32; z * z];
-    for i in 0..z {
-        values[i * z + i] = 1.0;
-    }
-    Tensor::from_data(TensorData::new(values, [z, z]), device)
+/// sum over ordered pairs k != l of ||t_k - t_l||, per row: `[b, z, d]` ->
+/// `[b, 1]`. The diagonal's norms are exactly 0 and add nothing.
+fn pairwise_distance_sum(t: Tensor<3>) -> Tensor<2> {
+    let [b, z, _] = t.dims();
+    let diff = t.clone().unsqueeze_dim::<4>(2) - t.unsqueeze_dim::<4>(1);
+    let sq = diff.square().sum_dim(3).reshape([b, z, z]);
+    norm_from_square(sq).reshape([b, z * z]).sum_dim(1)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ot::rng::{self, Purpose};
+    use burn::tensor::{Device, TensorData};
 
     fn tensor<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> Tensor<D> {
         Tensor::from_data(TensorData::new(values, shape), &Device::flex())
@@ -251,6 +249,116 @@ mod tests {
             (got - spread).abs() < 0.02 * spread,
             "pair spread {got} vs {spread}"
         );
+    }
+
+    /// The weak kernel estimate and its gradient, computed from the
+    /// definition with plain square roots, for `t` where no two samples
+    /// coincide and none hits x.
+    fn kernel_by_definition(x: Tensor<2>, t: Tensor<3>, gamma: f64) -> Tensor<1> {
+        let [b, z, d] = t.dims();
+        let mut total: Option<Tensor<1>> = None;
+        for k in 0..z {
+            let tk = t.clone().slice([0..b, k..k + 1, 0..d]).reshape([b, d]);
+            let mut term = (x.clone() - tk.clone())
+                .square()
+                .sum_dim(1)
+                .sqrt()
+                .reshape([b])
+                .mul_scalar(0.5 / z as f64);
+            for l in (0..z).filter(|l| *l != k) {
+                let tl = t.clone().slice([0..b, l..l + 1, 0..d]).reshape([b, d]);
+                let pair = (tk.clone() - tl).square().sum_dim(1).sqrt().reshape([b]);
+                term = term - pair.mul_scalar(gamma / 4.0 / (z * (z - 1)) as f64);
+            }
+            total = Some(match total {
+                None => term,
+                Some(s) => s + term,
+            });
+        }
+        total.expect("z > 0")
+    }
+
+    fn autodiff_tensor<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> Tensor<D> {
+        Tensor::from_data(TensorData::new(values, shape), &Device::flex().autodiff()).require_grad()
+    }
+
+    fn grad_of<const D: usize>(loss: Tensor<1>, wrt: &Tensor<D>) -> Vec<f32> {
+        let grads = loss.sum().backward();
+        wrt.grad(&grads)
+            .expect("a gradient")
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap()
+    }
+
+    #[test]
+    fn the_kernel_estimate_and_its_gradient_are_the_definitions_away_from_zero() {
+        let (b, z, d) = (5, 4, 3);
+        let mut rng = rng::stream(11, Purpose::Sample, 0);
+        let xs = rng::normal(&mut rng, b * d, 1.0);
+        let ts = rng::normal(&mut rng, b * z * d, 1.0);
+        for gamma in [0.5, 1.0, -1.0] {
+            let kernel = Cost {
+                kind: CostKind::WeakKernel,
+                scaling: Scaling::Paper,
+            };
+            let t = autodiff_tensor(ts.clone(), [b, z, d]);
+            let ours = kernel.estimate(tensor(xs.clone(), [b, d]), t.clone(), gamma);
+            let t_ref = autodiff_tensor(ts.clone(), [b, z, d]);
+            let theirs = kernel_by_definition(tensor(xs.clone(), [b, d]), t_ref.clone(), gamma);
+            let (v1, v2) = (
+                ours.clone()
+                    .inner()
+                    .into_data()
+                    .try_into_vec::<f32>()
+                    .unwrap(),
+                theirs
+                    .clone()
+                    .inner()
+                    .into_data()
+                    .try_into_vec::<f32>()
+                    .unwrap(),
+            );
+            for (a, e) in v1.iter().zip(&v2) {
+                assert!(
+                    (a - e).abs() <= 1e-5 * e.abs().max(1.0),
+                    "gamma {gamma}: {a} vs {e}"
+                );
+            }
+            let (g1, g2) = (grad_of(ours, &t), grad_of(theirs, &t_ref));
+            for (a, e) in g1.iter().zip(&g2) {
+                assert!(
+                    (a - e).abs() <= 1e-5 * e.abs().max(1.0),
+                    "gamma {gamma}: grad {a} vs {e}"
+                );
+            }
+        }
+    }
+
+    /// Coinciding samples (a collapsed map) and a sample equal to x give
+    /// finite gradients: the norm's subgradient 0 at 0.
+    #[test]
+    fn the_kernel_gradient_is_finite_where_samples_coincide() {
+        let x = [1.0f32, 2.0];
+        // t_1 = t_2 = x, t_3 = t_4 elsewhere: every zero the estimator meets.
+        let ts = vec![1.0f32, 2.0, 1.0, 2.0, 0.0, 0.0, 0.0, 0.0];
+        let kernel = Cost {
+            kind: CostKind::WeakKernel,
+            scaling: Scaling::Paper,
+        };
+        for gamma in [0.5, -0.5, 0.0] {
+            let t = autodiff_tensor(ts.clone(), [1, 4, 2]);
+            let v = kernel.estimate(tensor(x.to_vec(), [1, 2]), t.clone(), gamma);
+            let grad = grad_of(v, &t);
+            assert!(
+                grad.iter().all(|g| g.is_finite()),
+                "gamma {gamma}: {grad:?}"
+            );
+        }
+        // At gamma 0 only ||x - t_k|| counts; t_1 and t_2 sit on x: subgradient 0.
+        let t = autodiff_tensor(ts, [1, 4, 2]);
+        let v = kernel.estimate(tensor(x.to_vec(), [1, 2]), t.clone(), 0.0);
+        assert_eq!(&grad_of(v, &t)[..4], &[0.0; 4]);
     }
 
     #[test]

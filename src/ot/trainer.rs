@@ -1,4 +1,4 @@
-//! The NOT training loop (SPEC 1): per outer step, K_T updates of T with f
+//! The NOT training loop (docs/method.md, section 3): per outer step, K_T updates of T with f
 //! frozen, then one update of f with T frozen; Adam for both.
 //!
 //! The trainer owns no files: the caller persists [`Snapshot`]s through the
@@ -165,9 +165,9 @@ pub struct TrainConfig {
     pub guard: GuardSpec,
     pub checkpoint_every: u64,
     pub lr_decay: LrDecay,
-    /// Noise-conditioned potential (seed 003).
+    /// Noise-conditioned potential (noised strong NOT, Sudakov).
     pub noise: Option<NoiseSpec>,
-    /// Weight of the convexity penalty on psi (seed 004); 0 turns it off.
+    /// Weight of the convexity penalty on psi (Reg-NOT, Gbagbe & Bintang); 0 turns it off.
     pub convexity: f64,
     /// Precision of the networks' convolutions and products while training.
     pub precision: Precision,
@@ -219,6 +219,7 @@ pub trait Observer {
 pub enum TrainError {
     #[error("{0}")]
     Config(String),
+    /// The guard gave up; the trainer holds the last good weights.
     #[error(
         "training diverged at step {step}: {reason}; gave up after {retries} restores with lower learning rates"
     )]
@@ -373,6 +374,17 @@ impl<'a> Trainer<'a> {
 
     pub fn step(&self) -> u64 {
         self.step
+    }
+
+    /// Where the training stands (after a `Diverged` error: at the last
+    /// good checkpoint, whose weights it holds).
+    pub fn summary(&self) -> Summary {
+        Summary {
+            steps: self.step,
+            retries: self.retries,
+            lr_scale: self.lr_scale,
+            last: None,
+        }
     }
 
     pub fn transport_net(&self) -> &Model {
@@ -610,6 +622,10 @@ impl<'a> Trainer<'a> {
                         retries: self.retries - 1,
                     };
                     obs.on_event(&error.to_string());
+                    // Left with the last good weights, for a caller that
+                    // keeps a diverged run as a result.
+                    self.restore(&last_good)?;
+                    obs.on_restore(last_good.step);
                     return Err(error);
                 }
                 let retries = self.retries;

@@ -1,9 +1,9 @@
-//! `metric`: scores a `sample` output (SPEC 4 and issue list).
+//! `metric`: scores a `sample` output (definitions: docs/experiments.md, Metrics).
 //!
 //! Per input with ground truth (`clean`), over its Z samples:
-//! - `psnr`: PSNR of every sample, averaged over (input, z) (SPEC 4 (a));
+//! - `psnr`: PSNR of every sample, averaged over (input, z);
 //! - `psnr_mean`: PSNR of the posterior mean (average of the Z samples),
-//!   averaged over inputs (SPEC 4 (b));
+//!   averaged over inputs (the number Table 1 of the MVA report gives);
 //! - `ssim`, `ssim_mean`, `mse`: likewise;
 //! - `diversity`: mean over inputs of the per-pixel variance across z.
 //!
@@ -42,7 +42,7 @@ use std::fmt::Write as _;
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
-use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind};
+use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind, divergence};
 use crate::metrics::assignment::discrete_ot_cost;
 use crate::metrics::distribution::{Bandwidth, energy_distance, mmd2_rbf};
 use crate::metrics::diversity::diversity;
@@ -307,6 +307,14 @@ impl StageKind for Metric {
             rows.push((m, summary));
         }
 
+        // A diverged training's scores (of its last good weights) carry the
+        // step it diverged at, which tables and figures show instead.
+        let mut diverged = None;
+        for input in ["samples", "model"] {
+            if diverged.is_none() && ctx.inputs.contains_key(input) {
+                diverged = divergence::read(ctx.input_dir(input)?)?.map(|d| d.step);
+            }
+        }
         let cell = ctx.cell.clone();
         let mut csv = String::new();
         let names: Vec<&str> = cell.0.iter().map(|(a, _)| a.as_str()).collect();
@@ -317,6 +325,7 @@ impl StageKind for Metric {
                 .iter()
                 .copied()
                 .chain(["metric", "value", "std", "n"])
+                .chain(diverged.map(|_| "diverged"))
                 .collect::<Vec<_>>()
                 .join(",")
         );
@@ -334,8 +343,13 @@ impl StageKind for Metric {
                 format!("{}", s.std),
                 s.n.to_string(),
             ]);
+            fields.extend(diverged.map(|step| step.to_string()));
             let _ = writeln!(csv, "{}", fields.join(","));
-            json_rows.push(json!({"metric": m.label(), "value": finite(s.mean), "std": finite(s.std), "n": s.n}));
+            let mut row = json!({"metric": m.label(), "value": finite(s.mean), "std": finite(s.std), "n": s.n});
+            if let Some(step) = diverged {
+                row["diverged"] = json!(step);
+            }
+            json_rows.push(row);
         }
         std::fs::write(ctx.out.join("metrics.csv"), csv).map_err(anyhow::Error::from)?;
         let mut md = String::from("| metric | value | std | n |\n| --- | ---: | ---: | ---: |\n");

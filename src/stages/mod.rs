@@ -6,6 +6,7 @@ pub mod checkpoint;
 mod cifar10;
 mod command;
 mod context;
+mod divergence;
 mod identity_map;
 mod idx;
 mod image_folder;

@@ -120,7 +120,15 @@ impl StageKind for Plot {
                 let files: Vec<_> = ups.iter().map(|u| u.dir.join("metrics.csv")).collect();
                 let rows = read_rows(&files).map_err(|e| anyhow::anyhow!("{e}"))?;
                 let mut groups: BTreeMap<String, BTreeMap<String, Vec<f64>>> = BTreeMap::new();
+                // Diverged cells have no point: the caption names them.
+                let mut diverged = Vec::new();
                 for row in rows.iter().filter(|r| &r.metric == metric) {
+                    if let Some(step) = row.diverged {
+                        let cell: Vec<String> =
+                            row.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                        diverged.push(format!("{} at step {step}", cell.join(" ")));
+                        continue;
+                    }
                     let xv = row
                         .params
                         .get(x)
@@ -139,7 +147,7 @@ impl StageKind for Plot {
                         .or_default()
                         .push(row.value);
                 }
-                if groups.is_empty() {
+                if groups.is_empty() && diverged.is_empty() {
                     return Err(
                         anyhow::anyhow!("no rows of metric `{metric}` in the inputs").into(),
                     );
@@ -174,7 +182,11 @@ impl StageKind for Plot {
                     &series,
                 )
                 .map_err(plot_error)?;
-                vec![figure(&stem, p.title.clone())]
+                let caption = match diverged.is_empty() {
+                    true => p.title.clone(),
+                    false => format!("{} (diverged, not drawn: {})", p.title, diverged.join("; ")),
+                };
+                vec![figure(&stem, caption)]
             }
             Figure::Samples { inputs, z_shown } => {
                 let mut figs = Vec::new();

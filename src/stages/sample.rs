@@ -7,7 +7,9 @@ use burn::module::Module;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind, samples_file};
+use super::{
+    Accepts, Context, InputSpec, ParamError, StageError, StageKind, divergence, samples_file,
+};
 use crate::ot::apply::{TransportSpec, push_forward};
 use crate::ot::backend;
 use crate::ot::rng::{self, Purpose};
@@ -100,6 +102,10 @@ impl StageKind for Sample {
         let samples = push_forward(&t, &spec, &x.data, p.z_count, &mut r, &device, p.batch);
 
         samples_file::write(&ctx.out, &data, &x, samples, p.z_count, &spec.target)?;
+        // Samples of a diverged training (its last good weights) stay marked.
+        if let Some(diverged) = divergence::read(&model_dir)? {
+            divergence::write(&ctx.out, &diverged)?;
+        }
         let meta = json!({
             "inputs": n,
             "z_count": p.z_count,

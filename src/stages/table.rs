@@ -13,7 +13,7 @@ impl StageKind for Table {
     type Params = PivotSpec;
     const NAME: &'static str = "table";
     // 3: a row the reference has no values for is one line, without "(ours)".
-    const VERSION: u32 = 3;
+    const VERSION: u32 = 4;
     /// Any inputs: every metric stage bound here contributes its rows
     /// (e.g. a strong-cost branch beside the weak-cost one).
     const INPUTS: Option<&'static [InputSpec]> = None;

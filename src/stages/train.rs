@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::checkpoint::{self, Extra};
+use super::divergence::{self, Diverged};
 use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind};
 use crate::data::on_load::LoadSampler;
 use crate::metrics::distribution::energy_distance;
@@ -46,7 +47,21 @@ pub enum Gamma {
     Schedule(Schedule),
 }
 
-/// Measuring the push-forward fit during training (seed 000 Fig. 8/9).
+/// What a training that the divergence guard gave up on becomes.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OnDivergence {
+    /// The stage fails (its dependents are skipped).
+    #[default]
+    Fail,
+    /// The stage succeeds with the last good weights, marked as diverged
+    /// at its step (`diverged.json`): downstream tables and figures show
+    /// the cell as diverged. For sweeps where some cells are expected to
+    /// diverge (the weak quadratic cost for gamma > 1, say).
+    Record,
+}
+
+/// Measuring the push-forward fit during training (Weinreich & Heurtel-Depeiges, Fig. 8/9).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trace {
@@ -83,6 +98,8 @@ pub struct Params {
     seed: u64,
     #[serde(default)]
     guard: GuardSpec,
+    #[serde(default)]
+    on_divergence: OnDivergence,
     #[serde(default = "default_checkpoint_every")]
     checkpoint_every: u64,
     #[serde(default)]
@@ -91,9 +108,9 @@ pub struct Params {
     #[serde(default)]
     snapshots: Vec<u64>,
     trace: Option<Trace>,
-    /// Noised strong NOT (seed 003): a noise-conditioned potential.
+    /// Noised strong NOT (Sudakov; docs/method.md): a noise-conditioned potential.
     noise: Option<NoiseSpec>,
-    /// Reg-NOT (seed 004): weight of the convexity penalty on psi.
+    /// Reg-NOT (Gbagbe & Bintang; docs/method.md): weight of the convexity penalty on psi.
     #[serde(default)]
     convexity: f64,
     /// `bf16`: convolutions and matrix products in bfloat16 (autocast).
@@ -235,8 +252,23 @@ fn train(
         observer.event(format!("resumed from the checkpoint at step {step}"));
     }
     let started = Instant::now();
+    let mut diverged = None;
     let summary = match trainer.run(&mut observer) {
         Ok(s) => s,
+        Err(TrainError::Diverged { step, reason, .. })
+            if p.on_divergence == OnDivergence::Record =>
+        {
+            let weights_step = trainer.step();
+            observer.event(format!(
+                "recorded as diverged at step {step} (on_divergence: record); the weights are step {weights_step}'s"
+            ));
+            diverged = Some(Diverged {
+                step,
+                reason,
+                weights_step,
+            });
+            trainer.summary()
+        }
         Err(TrainError::Stopped { step }) => {
             let why = observer.stopped.get().unwrap_or(Why::Interrupt);
             let message = format!(
@@ -288,7 +320,11 @@ fn train(
         "last": summary.last,
         "parameters": {"T": t.parameter_count(), "f": f.parameter_count()},
         "nrun_version": observer.ctx.run.version,
+        "diverged": diverged,
     });
+    if let Some(d) = &diverged {
+        divergence::write(&out, d)?;
+    }
     write_json(&out.join("summary.json"), &summary_json)
 }
 

@@ -50,6 +50,7 @@ pub fn add_baseline(
             .map(|_| Cell {
                 ours,
                 reference: None,
+                diverged: Vec::new(),
             })
             .collect(),
     );

@@ -9,14 +9,28 @@
 //! make even three columns wide and noisy).
 
 use super::format::{fixed, signed};
-use super::{Summary, Table};
+use super::{Cell, Summary, Table};
 
 /// What one cell of a rendered line shows.
 pub(crate) enum Entry {
     Missing,
-    Ours(Summary),
+    /// Our runs' summary, and how many other runs diverged.
+    Ours(Summary, usize),
+    /// Every run diverged, at these outer steps: a result, not a hole.
+    Diverged(Vec<u64>),
     Reference(f64),
     Difference(f64),
+}
+
+impl Entry {
+    /// What a cell shows on its "ours" line.
+    pub(crate) fn ours(cell: &Cell) -> Entry {
+        match (cell.ours, cell.diverged.is_empty()) {
+            (Some(summary), _) => Entry::Ours(summary, cell.diverged.len()),
+            (None, false) => Entry::Diverged(cell.diverged.clone()),
+            (None, true) => Entry::Missing,
+        }
+    }
 }
 
 /// How a renderer writes what numbers alone do not say.
@@ -36,15 +50,26 @@ impl Entry {
         };
         match self {
             Entry::Missing => typography.missing.to_string(),
-            Entry::Ours(summary) => match summary.std {
-                Some(std) => format!(
-                    "{} {} {}",
-                    minus(fixed(summary.mean, decimals)),
-                    typography.plus_minus,
-                    minus(fixed(std, decimals))
-                ),
-                None => minus(fixed(summary.mean, decimals)),
-            },
+            Entry::Ours(summary, diverged) => {
+                let value = match summary.std {
+                    Some(std) => format!(
+                        "{} {} {}",
+                        minus(fixed(summary.mean, decimals)),
+                        typography.plus_minus,
+                        minus(fixed(std, decimals))
+                    ),
+                    None => minus(fixed(summary.mean, decimals)),
+                };
+                match diverged {
+                    0 => value,
+                    n => format!("{value} ({n} diverged)"),
+                }
+            }
+            Entry::Diverged(steps) => {
+                let steps: Vec<String> = steps.iter().map(u64::to_string).collect();
+                let s = if steps.len() == 1 { "" } else { "s" };
+                format!("diverged (step{s} {})", steps.join(", "))
+            }
             Entry::Reference(value) => minus(fixed(*value, decimals)),
             Entry::Difference(value) => minus(signed(*value, decimals)),
         }
@@ -62,10 +87,7 @@ pub(crate) struct Line {
 pub(crate) fn lines(table: &Table) -> Vec<Line> {
     let mut lines = Vec::new();
     for (header, cells) in table.rows.iter().zip(&table.cells) {
-        let ours = cells
-            .iter()
-            .map(|cell| cell.ours.map_or(Entry::Missing, Entry::Ours))
-            .collect();
+        let ours = cells.iter().map(Entry::ours).collect();
         // A row the reference says nothing about (a baseline, say) is one
         // line: its reference lines would be dashes.
         let title = match &table.reference_title {

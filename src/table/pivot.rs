@@ -82,9 +82,16 @@ fn group<'r>(rows: &[&'r Row], spec: &PivotSpec) -> Result<Groups<'r>, TableErro
 
 fn cell(groups: &Groups, reference: &ReferenceValues, r: &str, c: &str) -> Cell {
     let runs = groups.get(&(r.to_string(), c.to_string()));
-    let values: Vec<f64> = runs.into_iter().flatten().map(|run| run.value).collect();
+    let (diverged, healthy): (Vec<&&Row>, Vec<&&Row>) = runs
+        .into_iter()
+        .flatten()
+        .partition(|run| run.diverged.is_some());
+    let values: Vec<f64> = healthy.iter().map(|run| run.value).collect();
+    let mut diverged: Vec<u64> = diverged.iter().filter_map(|run| run.diverged).collect();
+    diverged.sort_unstable();
     Cell {
         ours: Summary::of(&values),
+        diverged,
         reference: reference
             .get(r)
             .and_then(|by_column| by_column.get(c))

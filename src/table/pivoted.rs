@@ -32,8 +32,11 @@ pub struct Header {
 /// which may be missing.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cell {
+    /// Over the cell's runs that did not diverge.
     pub ours: Option<Summary>,
     pub reference: Option<f64>,
+    /// The outer steps at which the cell's other runs diverged, in order.
+    pub diverged: Vec<u64>,
 }
 
 impl Cell {

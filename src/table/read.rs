@@ -10,9 +10,12 @@ const METRIC: &str = "metric";
 const VALUE: &str = "value";
 const STD: &str = "std";
 const N: &str = "n";
+/// Optional: the step at which the cell's training diverged, or blank.
+const DIVERGED: &str = "diverged";
 
 /// Reads and concatenates metric CSVs: param columns first (any names),
-/// then `metric,value,std,n`. Files may have different param columns; a
+/// then `metric,value,std,n` and optionally `diverged` (the outer step at
+/// which the cell's training diverged). Files may have different param columns; a
 /// column a file lacks reads as "" in its rows. A blank `std` reads as NaN;
 /// a `value` of `NaN` or `inf` is kept, so a diverged run shows rather than
 /// vanishes.
@@ -53,6 +56,7 @@ struct Columns {
     value: usize,
     std: usize,
     n: usize,
+    diverged: Option<usize>,
     params: Vec<(usize, String)>,
 }
 
@@ -81,10 +85,11 @@ impl Columns {
             value: find(VALUE)?,
             std: find(STD)?,
             n: find(N)?,
+            diverged: header.iter().position(|name| name == DIVERGED),
             params: header
                 .iter()
                 .enumerate()
-                .filter(|(_, name)| ![METRIC, VALUE, STD, N].contains(name))
+                .filter(|(_, name)| ![METRIC, VALUE, STD, N, DIVERGED].contains(name))
                 .map(|(i, name)| (i, name.to_string()))
                 .collect(),
         })
@@ -110,6 +115,13 @@ impl Columns {
             text => number(STD, text)?,
         };
         let n = field(self.n);
+        let diverged = match self.diverged.map(field) {
+            None | Some("") => None,
+            Some(step) => Some(
+                step.parse::<u64>()
+                    .map_err(|_| bad(DIVERGED, "an outer step", step))?,
+            ),
+        };
         Ok(Row {
             params: self
                 .params
@@ -120,6 +132,7 @@ impl Columns {
             value: number(VALUE, field(self.value))?,
             std,
             n: n.parse::<u64>().map_err(|_| bad(N, "a count", n))?,
+            diverged,
         })
     }
 }

@@ -15,4 +15,7 @@ pub struct Row {
     pub std: f64,
     /// Number of test items.
     pub n: u64,
+    /// The outer step at which the cell's training diverged, when it did
+    /// (its value then comes from the last good weights and is not shown).
+    pub diverged: Option<u64>,
 }

@@ -113,11 +113,11 @@ fn missing_combinations_are_empty_cells_in_every_format() {
     assert_eq!(
         to_csv(&table),
         "\
-row,column,mean,std,runs,reference,difference
-NOT,0,22.5,,1,,
-NOT,1,,,,,
-KNOT,0,,,,,
-KNOT,1,23.25,,1,,
+row,column,mean,std,runs,reference,difference,diverged
+NOT,0,22.5,,1,,,
+NOT,1,,,,,,
+KNOT,0,,,,,,
+KNOT,1,23.25,,1,,,
 "
     );
     assert!(to_latex(&table).contains("NOT & 22.50 & -- \\\\\nKNOT & -- & 23.25 \\\\\n"));
@@ -204,6 +204,47 @@ fn a_row_the_reference_lacks_is_one_line_under_its_plain_label() {
     );
 }
 
+/// A cell whose every run diverged says so, with the steps; a cell where
+/// some runs diverged averages the others and counts those that did not.
+#[test]
+fn diverged_runs_show_as_diverged_not_as_numbers() {
+    let rows = read(&["\
+cost,gamma,seed,metric,value,std,n,diverged
+NOT,1.25,0,energy,9.5,1,9,1648
+NOT,1.25,1,energy,8.5,1,9,1702
+NOT,1,0,energy,0.5,1,9,
+NOT,1,1,energy,0.7,1,9,2100
+KNOT,1,0,energy,0.25,1,9,
+"])
+    .unwrap();
+    let spec = PivotSpec {
+        average_over: vec!["seed".into()],
+        ..PivotSpec::new("energy", "cost", "gamma")
+    };
+    let table = pivot(&rows, &spec).unwrap();
+    assert_eq!(table.cells[0][1].diverged, vec![1648, 1702]);
+    assert_eq!(table.cells[0][1].ours, None);
+    assert_eq!(
+        to_markdown(&table),
+        "\
+|      |                 1 |                        1.25 |
+| ---- | ----------------: | --------------------------: |
+| NOT  | 0.50 (1 diverged) | diverged (steps 1648, 1702) |
+| KNOT |              0.25 |                           — |
+"
+    );
+    assert!(
+        to_csv(&table).contains("NOT,1,0.5,,1,,,2100\nNOT,1.25,,,,,,1648 1702\n"),
+        "{}",
+        to_csv(&table)
+    );
+    assert!(
+        to_latex(&table).contains("diverged (steps 1648, 1702)"),
+        "{}",
+        to_latex(&table)
+    );
+}
+
 #[test]
 fn a_negative_difference_uses_a_minus_sign() {
     let rows = read(&["cost,gamma,metric,value,std,n\nweak_quadratic,0,psnr,22.31,1,9\n"]).unwrap();
@@ -219,7 +260,7 @@ fn a_negative_difference_uses_a_minus_sign() {
     );
     assert!(to_latex(&table).contains("weak\\_quadratic (difference) & $-$0.29 & --"));
     assert!(to_csv(&table).starts_with(
-        "row,column,mean,std,runs,reference,difference\nweak_quadratic,0,22.31,,1,22.6,-0.29"
+        "row,column,mean,std,runs,reference,difference,diverged\nweak_quadratic,0,22.31,,1,22.6,-0.29"
     ));
 }
 

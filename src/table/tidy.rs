@@ -2,12 +2,14 @@
 
 use super::Table;
 
-const HEADER: &str = "row,column,mean,std,runs,reference,difference\n";
+const HEADER: &str = "row,column,mean,std,runs,reference,difference,diverged\n";
 
 /// Renders `table` as CSV with the header
-/// `row,column,mean,std,runs,reference,difference`: one line per
+/// `row,column,mean,std,runs,reference,difference,diverged`: one line per
 /// (row, column) in table order, rows and columns by label. Numbers are
-/// written in full (they are data here, not display), absent ones are empty.
+/// written in full (they are data here, not display), absent ones are
+/// empty; `diverged` lists the outer steps at which the cell's other runs
+/// diverged, separated by spaces (the mean is over those that did not).
 pub fn to_csv(table: &Table) -> String {
     let mut out = HEADER.to_string();
     for (row, cells) in table.rows.iter().zip(&table.cells) {
@@ -20,6 +22,11 @@ pub fn to_csv(table: &Table) -> String {
                 cell.ours.map_or_else(String::new, |s| s.runs.to_string()),
                 number(cell.reference),
                 number(cell.difference()),
+                cell.diverged
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" "),
             ];
             out.push_str(&fields.join(","));
             out.push('\n');
