@@ -111,7 +111,7 @@ pub struct RunArgs {
     #[command(flatten)]
     pub pipeline: PipelineArgs,
     /// CPU tokens: stage instances running at once [default: number of cores]
-    #[arg(short = 'j', long = "jobs")]
+    #[arg(short = 'j', long = "jobs", value_parser = at_least_one)]
     pub jobs: Option<usize>,
     /// After a failure, keep running the branches that do not depend on it
     #[arg(long)]
@@ -119,14 +119,14 @@ pub struct RunArgs {
     /// Show what would run, run nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// GPU ids to schedule on [default: $CUDA_VISIBLE_DEVICES]
-    #[arg(long)]
+    /// GPU ids to schedule on, e.g. 0,1 [default: $CUDA_VISIBLE_DEVICES]
+    #[arg(long, value_parser = parse_gpus)]
     pub gpus: Option<String>,
     /// Stage slots per GPU (several small trainings can share one GPU)
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = at_least_one)]
     pub slots_per_gpu: usize,
-    /// Device for training stages: auto, cpu or cuda:N
-    #[arg(long, default_value = "auto")]
+    /// Device for training stages: auto, cpu, flex or cuda:N
+    #[arg(long, default_value = "auto", value_parser = parse_device)]
     pub device: DeviceChoice,
     /// Print only failures and the summary
     #[arg(short, long)]
@@ -138,6 +138,41 @@ pub struct RunArgs {
     /// starts near the end, trainings checkpoint, exit 75; rerun to resume
     #[arg(long, value_name = "DURATION", value_parser = parse_time_limit)]
     pub time_limit: Option<Duration>,
+}
+
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err("expected a whole number".into()),
+    }
+}
+
+/// GPU ids as `CUDA_VISIBLE_DEVICES` takes them: indices, or `GPU-` /
+/// `MIG-` UUIDs, comma-separated.
+fn parse_gpus(text: &str) -> Result<String, String> {
+    for id in text.split(',').map(str::trim) {
+        let index = !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit());
+        let uuid = id.starts_with("GPU-") || id.starts_with("MIG-");
+        if !(index || uuid || id == "-1") {
+            return Err(format!(
+                "`{id}` is not a GPU id (expected indices such as 0,1, or GPU-/MIG- UUIDs)"
+            ));
+        }
+    }
+    Ok(text.to_string())
+}
+
+/// A device this build can compute on.
+fn parse_device(text: &str) -> Result<DeviceChoice, String> {
+    let device: DeviceChoice = text.parse()?;
+    if matches!(device, DeviceChoice::Cuda(_)) && !cfg!(feature = "tch") {
+        return Err(
+            "this nrun was built without GPU support (the `tch` build has it: see README, Builds and devices)"
+                .into(),
+        );
+    }
+    Ok(device)
 }
 
 /// Seconds as a plain number, or a duration like `9m`, `1h30m`, `90s`.

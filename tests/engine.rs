@@ -430,8 +430,42 @@ fn bad_overrides_exit_2_naming_the_argument() {
         "{}",
         run.stderr
     );
+    let run = p
+        .nrun(&["pipelines/grid.yaml", "--grid", "gama=0,0.5"])
+        .code(2);
+    assert_eq!(
+        run.stderr.trim(),
+        "error: command line `--grid gama=0,0.5`: no stage reads `gama`, so it would change nothing; did you mean `gamma`?"
+    );
     p.nrun(&["pipelines/nope.yaml"]).code(2);
     p.nrun(&["pipelines/grid.yaml", "--frobnicate"]).code(2);
+    for (flag, bad) in [
+        ("--jobs", "0"),
+        ("--slots-per-gpu", "0"),
+        ("--gpus", "banana"),
+        ("--gpus", "0,x"),
+    ] {
+        let run = p
+            .nrun(&["pipelines/grid.yaml", &format!("{flag}={bad}")])
+            .code(2);
+        assert!(
+            run.stderr
+                .contains(&format!("invalid value '{bad}' for '{flag}")),
+            "{flag} {bad}: {}",
+            run.stderr
+        );
+    }
+    if !cfg!(feature = "tch") {
+        let run = p
+            .nrun(&["pipelines/grid.yaml", "--device", "cuda:0"])
+            .code(2);
+        assert!(
+            run.stderr.contains("built without GPU support"),
+            "{}",
+            run.stderr
+        );
+    }
+    assert!(p.cache_entries().is_empty(), "nothing ran");
     for bad in ["banana", "0", "-5", "10 parsecs"] {
         let run = p
             .nrun(&["pipelines/grid.yaml", &format!("--time-limit={bad}")])

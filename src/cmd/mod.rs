@@ -11,6 +11,7 @@ pub mod reproduce;
 pub mod run;
 pub mod status;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::cache::Store;
@@ -19,7 +20,7 @@ use crate::cli::PipelineArgs;
 use crate::error::{Diagnostics, Error, Result};
 use crate::graph::StageGraph;
 use crate::plan::Plan;
-use crate::spec::overrides::{Assignment, GridAxis, Overrides};
+use crate::spec::overrides::{self, Assignment, GridAxis, Overrides};
 use crate::spec::{self, Pipeline};
 
 /// A pipeline with its graph, plan and store, ready to run or inspect.
@@ -39,6 +40,7 @@ impl Loaded {
     pub fn load_file(file: &Path, overrides: &Overrides, cache: Option<&Path>) -> Result<Loaded> {
         let pipeline = spec::load(file, overrides)?;
         let graph = StageGraph::build(&pipeline)?;
+        check_grid_axes_are_read(&graph, overrides)?;
         let store = Store::open(cache_dir(cache))?;
         let mut hasher = FileHasher::open(store.memo_path());
         let plan = Plan::build(&pipeline, &graph, &mut hasher)?;
@@ -48,6 +50,47 @@ impl Loaded {
             plan,
             store,
         })
+    }
+}
+
+/// A `--grid` axis that no stage reads would change nothing (a typo, most
+/// likely: `--grid gama=0,0.5`): an error that names the closest axis.
+fn check_grid_axes_are_read(graph: &StageGraph, overrides: &Overrides) -> Result<()> {
+    let read: BTreeSet<&String> = graph.axes.iter().flatten().collect();
+    let diags: Vec<_> = overrides
+        .grids
+        .iter()
+        .filter(|axis| !read.contains(&axis.name))
+        .map(|axis| {
+            let closest = read
+                .iter()
+                .map(|name| (strsim::damerau_levenshtein(name, &axis.name), *name))
+                .filter(|(distance, _)| *distance <= 2)
+                .min();
+            let hint = match closest {
+                Some((_, name)) => format!("; did you mean `{name}`?"),
+                None if read.is_empty() => String::new(),
+                None => format!(
+                    " (the axes stages read: {})",
+                    read.iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            overrides::invalid(
+                &format!("--grid {}", axis.arg),
+                format!(
+                    "no stage reads `{}`, so it would change nothing{hint}",
+                    axis.name
+                ),
+            )
+        })
+        .collect();
+    if diags.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(Diagnostics(diags)))
     }
 }
 
