@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Times one NOT outer step of the seed's CNNs in nrun and in PyTorch, side
+# Times one NOT outer step of the report's CNNs in nrun and in PyTorch, side
 # by side, and prints nrun's speed relative to PyTorch per backend and
 # device (higher is better; 1.0 = as fast as PyTorch eager).
 #
 #   bench/compare.sh                      # small nets (quick on a CPU)
-#   bench/compare.sh --seed-cnn           # the seed's nets: batch 64 x 4, 128 channels
+#   bench/compare.sh --seed-cnn           # Table 1's nets and batch: 16 x 4, 128 channels, 7 layers
 #   bench/compare.sh --bf16               # both sides autocast to bfloat16 (GPUs)
 #   ROUNDS=5 bench/compare.sh             # more rounds (default 3)
 #
@@ -24,7 +24,7 @@ size=(--batch 8 --z 4 --channels 32 --layers 4 --steps 5)
 precision=()
 for arg in "$@"; do
   case "$arg" in
-    --seed-cnn) size=(--batch 64 --z 4 --channels 128 --layers 7 --steps 2) ;;
+    --seed-cnn) size=(--batch 16 --z 4 --channels 128 --layers 7 --steps 2) ;;
     --bf16) precision=(--bf16) ;;
     *) echo "compare.sh: unknown option $arg" >&2; exit 2 ;;
   esac
