@@ -32,7 +32,7 @@ fn main() {
     nrun::heap::keep_freed_memory();
     for (name, dev) in nrun::ot::backend::devices(true) {
         let tracked = dev.clone().autodiff();
-        // The bench's small nets (32 images of 32 channels) and the seed's
+        // The bench's small nets (32 images of 32 channels) and the report's
         // CNN layer (64 x 4 images of 128 channels, here 64 images).
         for (n, c) in [(32usize, 32usize), (64, 128)] {
             let x = Tensor::<4>::random([n, c, 32, 32], Distribution::Normal(0.0, 1.0), &tracked);

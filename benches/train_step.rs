@@ -1,6 +1,6 @@
 //! nrun's side of the training-speed comparison with PyTorch
 //! (`bench/compare.sh` runs both): median seconds per NOT outer step of the
-//! seed's CNNs (K_T updates of T, one of f) on every device this build has.
+//! MVA report's CNNs (K_T updates of T, one of f) on every device this build has.
 //!
 //!     cargo bench --bench train_step -- --batch 64 --z 4 --channels 128 --layers 7 --steps 3
 
