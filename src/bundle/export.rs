@@ -4,8 +4,8 @@
 use std::fs::File;
 use std::io::{self, Write};
 
-use super::{Item, ItemKind, MANIFEST, Manifest, sums};
-use crate::cache::{EntryLock, Store};
+use super::{Item, ItemKind, MANIFEST, Manifest};
+use crate::cache::{EntryLock, Store, file_sums};
 use crate::stages::checkpoint;
 
 /// One instance a pipeline's targets need: its label and cache key.
@@ -40,14 +40,12 @@ pub fn select(store: &Store, wanted: &[Wanted], budget: Option<u64>) -> io::Resu
     let mut found = Vec::new();
     let mut left_out = Vec::new();
     let mut locks = Vec::new();
+    let entry = |w: &Wanted| -> io::Result<Item> {
+        item(ItemKind::Entry, &w.key, None, &store.entry(&w.key))
+    };
     for w in wanted {
         if store.contains(&w.key) {
-            let worth = store.build_seconds(&w.key);
-            found.push((
-                worth,
-                w,
-                item(ItemKind::Entry, &w.key, None, &store.entry(&w.key))?,
-            ));
+            found.push((store.build_seconds(&w.key), w, entry(w)?));
             continue;
         }
         let Some(lock) = store
@@ -60,13 +58,9 @@ pub fn select(store: &Store, wanted: &[Wanted], budget: Option<u64>) -> io::Resu
             ));
             continue;
         };
+        // Built while we looked: an entry after all.
         if store.contains(&w.key) {
-            let worth = store.build_seconds(&w.key);
-            found.push((
-                worth,
-                w,
-                item(ItemKind::Entry, &w.key, None, &store.entry(&w.key))?,
-            ));
+            found.push((store.build_seconds(&w.key), w, entry(w)?));
         } else if let Some(dir) = checkpoint::latest(&store.work(&w.key)) {
             let step = checkpoint::step(&dir);
             let worth = store.spent(&w.key);
@@ -107,7 +101,7 @@ fn item(kind: ItemKind, key: &str, step: Option<u64>, dir: &std::path::Path) -> 
         kind,
         key: key.to_string(),
         step,
-        files: sums(dir)?,
+        files: file_sums(dir).map_err(|e| io::Error::other(e.to_string()))?,
     })
 }
 

@@ -6,7 +6,7 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Component, Path, PathBuf};
 
-use super::{FileSum, Item, ItemKind, MANIFEST, Manifest, copy_hashed};
+use super::{FileSum, Item, ItemKind, MANIFEST, Manifest};
 use crate::cache::{Store, is_key, record};
 use crate::stages::checkpoint;
 
@@ -202,4 +202,21 @@ fn commit(store: &Store, manifest: &Manifest, staged: &Path) -> crate::error::Re
         }
     }
     Ok(done)
+}
+
+/// Size and blake3 of what `reader` yields, copying it to `sink`.
+fn copy_hashed(reader: &mut dyn Read, sink: &mut dyn Write) -> io::Result<(u64, String)> {
+    let mut hasher = blake3::Hasher::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut size = 0u64;
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        sink.write_all(&buf[..n])?;
+        size += n as u64;
+    }
+    Ok((size, hasher.finalize().to_hex().to_string()))
 }

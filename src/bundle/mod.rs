@@ -18,11 +18,9 @@
 pub mod export;
 pub mod import;
 
-use std::fs::File;
-use std::io::{self, Read};
-use std::path::Path;
-
 use serde::{Deserialize, Serialize};
+
+pub use crate::cache::FileSum;
 
 /// The name of the stream's first member.
 pub const MANIFEST: &str = "nrun-export.json";
@@ -57,14 +55,6 @@ pub struct Item {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<u64>,
     pub files: Vec<FileSum>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileSum {
-    /// Relative to the item's folder, `/`-separated.
-    pub path: String,
-    pub size: u64,
-    pub blake3: String,
 }
 
 impl Item {
@@ -111,40 +101,4 @@ impl Manifest {
         }
         Ok(())
     }
-}
-
-/// Size and blake3 of what `reader` yields, copying it to `sink`.
-pub fn copy_hashed(reader: &mut dyn Read, sink: &mut dyn io::Write) -> io::Result<(u64, String)> {
-    let mut hasher = blake3::Hasher::new();
-    let mut buf = vec![0u8; 1 << 16];
-    let mut size = 0u64;
-    loop {
-        let n = reader.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        sink.write_all(&buf[..n])?;
-        size += n as u64;
-    }
-    Ok((size, hasher.finalize().to_hex().to_string()))
-}
-
-/// Every file under `dir` with its size and hash, in sorted order.
-pub fn sums(dir: &Path) -> io::Result<Vec<FileSum>> {
-    let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.map_err(io::Error::from)?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
-        let (size, blake3) = copy_hashed(&mut File::open(entry.path())?, &mut io::sink())?;
-        files.push(FileSum {
-            path: rel.to_string_lossy().replace('\\', "/"),
-            size,
-            blake3,
-        });
-    }
-    Ok(files)
 }

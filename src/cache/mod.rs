@@ -25,7 +25,7 @@ pub mod record;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use crate::error::{Error, Result};
@@ -47,11 +47,13 @@ pub struct Staging {
     dir: PathBuf,
 }
 
-#[derive(Serialize)]
-struct ManifestFile {
-    path: String,
-    size: u64,
-    blake3: String,
+/// One file of a folder: its path relative to the folder, size and blake3
+/// (an entry's `manifest.json`, an export's manifest).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileSum {
+    pub path: String,
+    pub size: u64,
+    pub blake3: String,
 }
 
 impl Store {
@@ -184,7 +186,7 @@ impl Store {
     /// outputs, the log copied in, then one rename makes it visible.
     pub fn commit(&self, staging: Staging, record: &Json, log: &Path, seconds: f64) -> Result<()> {
         let out = staging.dir.join("out");
-        let manifest = manifest(&out)?;
+        let manifest = file_sums(&out)?;
         write_json(&staging.dir.join("manifest.json"), &manifest)?;
         write_json(&staging.dir.join("record.json"), record)?;
         write_json(
@@ -267,7 +269,8 @@ pub fn is_key(name: &str) -> bool {
     name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-fn manifest(out: &Path) -> Result<Vec<ManifestFile>> {
+/// Every file under `out`, in sorted order, with its size and hash.
+pub fn file_sums(out: &Path) -> Result<Vec<FileSum>> {
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(out).sort_by_file_name() {
         let entry = entry.map_err(|e| Error::io(out, e.into()))?;
@@ -278,7 +281,7 @@ fn manifest(out: &Path) -> Result<Vec<ManifestFile>> {
             .metadata()
             .map_err(|e| Error::io(entry.path(), e.into()))?;
         let rel = entry.path().strip_prefix(out).unwrap_or(entry.path());
-        files.push(ManifestFile {
+        files.push(FileSum {
             path: rel.to_string_lossy().into_owned(),
             size: meta.len(),
             blake3: hash::hash_file_contents(entry.path(), meta.len())?,

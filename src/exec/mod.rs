@@ -111,12 +111,15 @@ pub fn execute(
     let gpus = if local { opts.gpus.clone() } else { Vec::new() };
     let mut pool = SlotPool::new(&gpus, opts.slots_per_gpu.max(1));
     let mut stopped = None;
+    // A training that stopped itself before the deadline (its next step
+    // would not fit) stops the run as the deadline would.
+    let mut stopped_itself = None;
     let mut held: BTreeMap<usize, (usize, Option<slots::GpuSlot>)> = BTreeMap::new();
     let mut stopping = false;
 
     loop {
         if stopped.is_none()
-            && let Some(why) = stop.requested()
+            && let Some(why) = stop.requested().or(stopped_itself)
         {
             stopping = true;
             stopped = Some(why);
@@ -199,13 +202,8 @@ pub fn execute(
                 }
                 state.insert(id, State::Done);
                 reporter.finished_running(id, &labels[id], &status, seconds);
-                // A training that stopped itself before the deadline (its
-                // next step would not fit) stops the run as the deadline would.
-                if let (None, Status::Stopped { why, .. }) = (stopped, &status) {
-                    stopping = true;
-                    stopped = Some(*why);
-                    reporter.stopping(*why);
-                    executor.cancel();
+                if let Status::Stopped { why, .. } = &status {
+                    stopped_itself.get_or_insert(*why);
                 }
                 if status.ok() {
                     for &r in &readers[id] {

@@ -143,11 +143,6 @@ impl Context {
         });
     }
 
-    /// Whether the run is stopping and the stage should end now.
-    pub fn cancelled(&self) -> bool {
-        self.stop.requested().is_some()
-    }
-
     /// Why work taking `needed` should not start: the run is stopping, or
     /// the work would end past the time limit.
     pub fn refuses(&self, needed: Duration) -> Option<crate::stop::Why> {
