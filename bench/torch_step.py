@@ -42,6 +42,15 @@ class CnnF(nn.Module):
         return self.body(y).flatten(1).mean(1)
 
 
+def mlp(d_in, hidden, d_out):
+    mods, a = [], d_in
+    for h in hidden:
+        mods += [nn.Linear(a, h), nn.ReLU()]
+        a = h
+    mods.append(nn.Linear(a, d_out))
+    return nn.Sequential(*mods)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--device", default="cpu")
@@ -49,6 +58,8 @@ def main():
     p.add_argument("--z", type=int, default=4)
     p.add_argument("--channels", type=int, default=128)
     p.add_argument("--layers", type=int, default=7)
+    p.add_argument("--mlp", type=str, default="",
+                   help="widths of MLP hidden layers, e.g. 128,128,128: the 2-D toys' nets instead of the CNNs")
     p.add_argument("--t-steps", type=int, default=10)
     p.add_argument("--steps", type=int, default=3)
     p.add_argument("--warmup", type=int, default=1)
@@ -61,8 +72,18 @@ def main():
     # As nrun does on GPUs (src/ot/backend.rs): cuDNN autotunes per shape.
     torch.backends.cudnn.benchmark = True
     torch.manual_seed(0)
-    T = cnn_t(a.channels, a.layers).to(dev)
-    f = CnnF(a.channels).to(dev)
+    if a.mlp:
+        hidden = [int(w) for w in a.mlp.split(",")]
+        # 2-D points; T sees x beside a 2-D z, as in pipelines/toy2d.yaml.
+        item, noise_shape = (2,), (2,)
+        T = mlp(4, hidden, 2).to(dev)
+        f_mlp = mlp(2, hidden, 1).to(dev)
+        f = lambda y: f_mlp(y).squeeze(1)
+        f.parameters = f_mlp.parameters
+    else:
+        item, noise_shape = (1, 32, 32), (1, 32, 32)
+        T = cnn_t(a.channels, a.layers).to(dev)
+        f = CnnF(a.channels).to(dev)
     opt = lambda m: torch.optim.Adam(m.parameters(), lr=1e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-10)
     t_opt, f_opt = opt(T), opt(f)
     b, z, gamma = a.batch, a.z, 0.25
@@ -71,8 +92,8 @@ def main():
         return torch.autocast(dev.type, dtype=torch.bfloat16, enabled=a.bf16)
 
     def push(x):
-        xz = x.unsqueeze(1).repeat(1, z, 1, 1, 1).flatten(0, 1)
-        noise = torch.randn(b * z, 1, 32, 32, device=dev)
+        xz = x.unsqueeze(1).repeat(1, z, *[1] * len(item)).flatten(0, 1)
+        noise = torch.randn(b * z, *noise_shape, device=dev)
         with autocast():
             return T(torch.cat([xz, noise], 1)).float()
 
@@ -84,7 +105,7 @@ def main():
         for p_ in f.parameters():
             p_.requires_grad_(False)
         for _ in range(a.t_steps):
-            x = torch.randn(b, 1, 32, 32, device=dev)
+            x = torch.randn(b, *item, device=dev)
             t = push(x)
             tz = t.view(b, z, -1)
             quad = 0.5 * ((x.view(b, 1, -1) - tz) ** 2).sum(2).mean(1)
@@ -96,8 +117,8 @@ def main():
         for p_ in f.parameters():
             p_.requires_grad_(True)
         with torch.no_grad():
-            t = push(torch.randn(b, 1, 32, 32, device=dev))
-        y = torch.randn(b, 1, 32, 32, device=dev)
+            t = push(torch.randn(b, *item, device=dev))
+        y = torch.randn(b, *item, device=dev)
         f_loss = score(t).mean() - score(y).mean()
         f_opt.zero_grad()
         f_loss.backward()

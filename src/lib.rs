@@ -3,6 +3,7 @@
 
 pub mod bundle;
 pub mod cache;
+pub mod claims;
 pub mod canon;
 pub mod cli;
 pub mod cmd;
@@ -23,6 +24,7 @@ pub mod results;
 pub mod run_info;
 pub mod samples;
 pub mod spec;
+pub mod stats;
 pub mod stages;
 pub mod stop;
 pub mod table;

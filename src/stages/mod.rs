@@ -4,6 +4,7 @@
 mod artifacts;
 pub mod checkpoint;
 mod cifar10;
+mod claims;
 mod command;
 mod context;
 mod divergence;
@@ -162,6 +163,7 @@ static KINDS: &[&dyn Kind] = &[
     &identity_map::IdentityMap,
     &metric::Metric,
     &table::Table,
+    &claims::Claims,
     &plot::Plot,
     &report::Report,
 ];

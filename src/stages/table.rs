@@ -12,8 +12,8 @@ pub struct Table;
 impl StageKind for Table {
     type Params = PivotSpec;
     const NAME: &'static str = "table";
-    // 3: a row the reference has no values for is one line, without "(ours)".
-    const VERSION: u32 = 4;
+    // 5: the CSV's `ci95` column; `spread`.
+    const VERSION: u32 = 5;
     /// Any inputs: every metric stage bound here contributes its rows
     /// (e.g. a strong-cost branch beside the weak-cost one).
     const INPUTS: Option<&'static [InputSpec]> = None;
@@ -80,6 +80,25 @@ impl StageKind for Table {
             .caption
             .clone()
             .unwrap_or_else(|| format!("{} by {} and {}", spec.metric, spec.rows, spec.columns));
+        let runs: Vec<usize> = table
+            .cells
+            .iter()
+            .flatten()
+            .filter_map(|cell| cell.ours.map(|s| s.n))
+            .collect();
+        let (fewest, most) = (
+            runs.iter().min().copied().unwrap_or(0),
+            runs.iter().max().copied().unwrap_or(0),
+        );
+        let caption = match (fewest, most) {
+            (_, 0 | 1) => caption,
+            (a, b) => format!(
+                "{caption}; {} over {} runs ({})",
+                spec.spread.legend(),
+                if a == b { b.to_string() } else { format!("{a}-{b}") },
+                spec.average_over.join(", ")
+            ),
+        };
         let caption = if ctx.cell.is_empty() {
             caption
         } else {

@@ -31,7 +31,7 @@ pub fn to_latex(table: &Table) -> String {
         out.push_str(&escape(&line.label));
         for entry in &line.entries {
             out.push_str(" & ");
-            out.push_str(&entry.render(table.decimals, &TYPOGRAPHY));
+            out.push_str(&entry.render(table, &TYPOGRAPHY));
         }
         out.push_str(" \\\\\n");
     }

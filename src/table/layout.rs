@@ -9,7 +9,7 @@
 //! make even three columns wide and noisy).
 
 use super::format::{fixed, signed};
-use super::{Cell, Summary, Table};
+use super::{Cell, Spread, Summary, Table};
 
 /// What one cell of a rendered line shows.
 pub(crate) enum Entry {
@@ -42,8 +42,10 @@ pub(crate) struct Typography {
 }
 
 impl Entry {
-    /// The entry as text, numbers at `decimals` digits.
-    pub(crate) fn render(&self, decimals: usize, typography: &Typography) -> String {
+    /// The entry as text, numbers at the table's decimals, a summary's
+    /// spread as the table asks.
+    pub(crate) fn render(&self, table: &Table, typography: &Typography) -> String {
+        let decimals = table.decimals;
         let minus = |number: String| match number.strip_prefix('-') {
             Some(magnitude) => format!("{}{magnitude}", typography.minus),
             None => number,
@@ -51,7 +53,11 @@ impl Entry {
         match self {
             Entry::Missing => typography.missing.to_string(),
             Entry::Ours(summary, diverged) => {
-                let value = match summary.std {
+                let spread = match table.spread {
+                    Spread::Std => summary.std,
+                    Spread::Ci95 => summary.half_width,
+                };
+                let value = match spread {
                     Some(std) => format!(
                         "{} {} {}",
                         minus(fixed(summary.mean, decimals)),

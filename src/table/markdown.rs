@@ -23,7 +23,7 @@ pub fn to_markdown(table: &Table) -> String {
         let entries = line
             .entries
             .iter()
-            .map(|e| e.render(table.decimals, &TYPOGRAPHY));
+            .map(|e| e.render(table, &TYPOGRAPHY));
         grid.push(once(escape(&line.label)).chain(entries).collect());
     }
     let mut widths = vec![3; grid[0].len()];

@@ -62,6 +62,7 @@ pub fn pivot(rows: &[Row], spec: &PivotSpec) -> Result<Table, TableError> {
         columns: headers(column_keys, &spec.column_labels, "column_labels")?,
         cells,
         decimals: spec.decimals,
+        spread: spec.spread,
         reference_title: spec.reference.as_ref().map(|r| r.title.clone()),
     })
 }

@@ -1,6 +1,6 @@
 //! A pivoted table: labelled rows and columns of cells.
 
-use super::Summary;
+use super::{Spread, Summary};
 
 /// One metric as a grid of cells, ready to render.
 #[derive(Clone, Debug, PartialEq)]
@@ -16,6 +16,8 @@ pub struct Table {
     pub cells: Vec<Vec<Cell>>,
     /// Digits after the decimal point in Markdown and LaTeX.
     pub decimals: usize,
+    /// What follows `±`.
+    pub spread: Spread,
     /// Where the reference values come from; `None` without a reference.
     pub reference_title: Option<String>,
 }

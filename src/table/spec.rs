@@ -26,6 +26,9 @@ pub struct PivotSpec {
     /// other param that varies within a cell is an error.
     #[serde(default)]
     pub average_over: Vec<String>,
+    /// What follows `±` in Markdown and LaTeX when a cell has several runs.
+    #[serde(default)]
+    pub spread: Spread,
     /// Digits after the decimal point in Markdown and LaTeX.
     #[serde(default = "default_decimals")]
     pub decimals: usize,
@@ -39,6 +42,28 @@ pub struct PivotSpec {
     /// What the table shows, for reports.
     #[serde(default)]
     pub caption: Option<String>,
+}
+
+/// How a cell of several runs shows their spread.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Spread {
+    /// The runs' sample standard deviation.
+    #[default]
+    Std,
+    /// Half the width of the 95% confidence interval of the mean (Student t
+    /// over the runs): what to show for a mean over seeds.
+    Ci95,
+}
+
+impl Spread {
+    /// What `mean ± x` means, for captions.
+    pub fn legend(self) -> &'static str {
+        match self {
+            Spread::Std => "mean ± standard deviation",
+            Spread::Ci95 => "mean ± 95% confidence interval (Student t)",
+        }
+    }
 }
 
 /// Values reported elsewhere (a paper's table) to compare with.
@@ -65,6 +90,7 @@ impl PivotSpec {
             row_labels: BTreeMap::new(),
             column_labels: BTreeMap::new(),
             average_over: Vec::new(),
+            spread: Spread::Std,
             decimals: default_decimals(),
             reference: None,
             baselines: BTreeMap::new(),

@@ -52,12 +52,13 @@ fn cells_average_their_runs_over_seeds() {
     assert_eq!(rows.len(), 5);
     let table = pivot(&rows, &by_seed("psnr", "cost", "gamma")).unwrap();
     let three = table.cells[0][0].ours.unwrap();
-    assert_eq!(three.runs, 3);
+    assert_eq!(three.n, 3);
     assert!((three.mean - 23.166_666_666_666_668).abs() < 1e-12);
     // Sample std of 22, 23, 24.5: sqrt(((-7/6)² + (-1/6)² + (4/3)²) / 2).
     assert!((three.std.unwrap() - 1.258_305_739_211_791_7).abs() < 1e-12);
     let one = table.cells[0][1].ours.unwrap();
-    assert_eq!((one.mean, one.std, one.runs), (20.0, None, 1));
+    assert_eq!((one.mean, one.std, one.n), (20.0, None, 1));
+    assert_eq!(one.half_width, None);
     assert_eq!(
         to_markdown(&table),
         "\
@@ -79,7 +80,7 @@ fn numeric_keys_sort_by_value_and_equal_numbers_are_one_key() {
     let keys: Vec<&str> = table.columns.iter().map(|c| c.key.as_str()).collect();
     assert_eq!(keys, ["0", "0.25", "0.5", "1"]);
     let half = table.cells[0][2].ours.unwrap();
-    assert_eq!((half.mean, half.runs), (4.0, 2));
+    assert_eq!((half.mean, half.n), (4.0, 2));
 }
 
 #[test]
@@ -113,11 +114,11 @@ fn missing_combinations_are_empty_cells_in_every_format() {
     assert_eq!(
         to_csv(&table),
         "\
-row,column,mean,std,runs,reference,difference,diverged
-NOT,0,22.5,,1,,,
-NOT,1,,,,,,
-KNOT,0,,,,,,
-KNOT,1,23.25,,1,,,
+row,column,mean,std,ci95,runs,reference,difference,diverged
+NOT,0,22.5,,,1,,,
+NOT,1,,,,,,,
+KNOT,0,,,,,,,
+KNOT,1,23.25,,,1,,,
 "
     );
     assert!(to_latex(&table).contains("NOT & 22.50 & -- \\\\\nKNOT & -- & 23.25 \\\\\n"));
@@ -234,7 +235,7 @@ KNOT,1,0,energy,0.25,1,9,
 "
     );
     assert!(
-        to_csv(&table).contains("NOT,1,0.5,,1,,,2100\nNOT,1.25,,,,,,1648 1702\n"),
+        to_csv(&table).contains("NOT,1,0.5,,,1,,,2100\nNOT,1.25,,,,,,,1648 1702\n"),
         "{}",
         to_csv(&table)
     );
@@ -260,7 +261,7 @@ fn a_negative_difference_uses_a_minus_sign() {
     );
     assert!(to_latex(&table).contains("weak\\_quadratic (difference) & $-$0.29 & --"));
     assert!(to_csv(&table).starts_with(
-        "row,column,mean,std,runs,reference,difference,diverged\nweak_quadratic,0,22.31,,1,22.6,-0.29"
+        "row,column,mean,std,ci95,runs,reference,difference,diverged\nweak_quadratic,0,22.31,,,1,22.6,-0.29"
     ));
 }
 
@@ -285,7 +286,7 @@ NOT,1,2,0.01,psnr,23,1,9
         ..PivotSpec::new("psnr", "cost", "gamma")
     };
     assert_eq!(
-        pivot(&rows, &spec).unwrap().cells[0][1].ours.unwrap().runs,
+        pivot(&rows, &spec).unwrap().cells[0][1].ours.unwrap().n,
         2
     );
 }
@@ -456,7 +457,7 @@ fn a_baseline_is_one_row_with_its_value_in_every_column() {
     let baseline = table.cells.last().unwrap();
     assert_eq!(baseline.len(), table.columns.len());
     for cell in baseline {
-        assert_eq!(cell.ours.map(|s| (s.mean, s.runs)), Some((13.0, 1)));
+        assert_eq!(cell.ours.map(|s| (s.mean, s.n)), Some((13.0, 1)));
         assert_eq!(cell.reference, None);
     }
     let markdown = to_markdown(&table);
@@ -472,7 +473,7 @@ fn baseline_seeds_are_averaged_and_other_params_must_not_vary() {
     let seeds = read(&["seed,metric,value,std,n\n1,psnr,12.0,1,64\n2,psnr,14.0,1,64\n"]).unwrap();
     add_baseline(&mut table, "input", "input", &seeds, &spec).unwrap();
     let cell = table.cells.last().unwrap()[0].ours.unwrap();
-    assert_eq!((cell.mean, cell.runs), (13.0, 2));
+    assert_eq!((cell.mean, cell.n), (13.0, 2));
 
     let noisy = read(&["noise,metric,value,std,n\n0.1,psnr,12.0,1,64\n0.2,psnr,14.0,1,64\n"]);
     let err = add_baseline(&mut table, "input", "input", &noisy.unwrap(), &spec).unwrap_err();
@@ -490,4 +491,26 @@ fn a_baseline_that_varies_over_the_columns_is_refused() {
             .contains("baseline `input`: its rows vary over the columns param `gamma`"),
         "{err}"
     );
+}
+
+#[test]
+fn a_ci95_table_shows_the_student_t_interval_of_the_mean() {
+    let rows = read(&[SEEDS]).unwrap();
+    let spec = PivotSpec {
+        spread: Spread::Ci95,
+        ..by_seed("psnr", "cost", "gamma")
+    };
+    let table = pivot(&rows, &spec).unwrap();
+    // t(2) = 4.30265 times the std 1.25831 over sqrt(3): 3.12580.
+    let three = table.cells[0][0].ours.unwrap();
+    assert!((three.half_width.unwrap() - 3.125_805).abs() < 1e-5, "{three:?}");
+    assert_eq!(
+        to_markdown(&table),
+        "\
+|                 |            0 |     1 |
+| --------------- | -----------: | ----: |
+| weak\\_quadratic | 23.17 ± 3.13 | 20.00 |
+"
+    );
+    assert!(to_csv(&table).contains("weak_quadratic,0,23.166666666666668,1.2583057392117916,3.1258"));
 }

@@ -2,10 +2,11 @@
 
 use super::Table;
 
-const HEADER: &str = "row,column,mean,std,runs,reference,difference,diverged\n";
+const HEADER: &str = "row,column,mean,std,ci95,runs,reference,difference,diverged\n";
 
 /// Renders `table` as CSV with the header
-/// `row,column,mean,std,runs,reference,difference,diverged`: one line per
+/// `row,column,mean,std,ci95,runs,reference,difference,diverged` (`ci95`:
+/// half the width of the 95% Student t interval of the mean): one line per
 /// (row, column) in table order, rows and columns by label. Numbers are
 /// written in full (they are data here, not display), absent ones are
 /// empty; `diverged` lists the outer steps at which the cell's other runs
@@ -19,7 +20,8 @@ pub fn to_csv(table: &Table) -> String {
                 field(&column.label),
                 number(cell.ours.map(|s| s.mean)),
                 number(cell.ours.and_then(|s| s.std)),
-                cell.ours.map_or_else(String::new, |s| s.runs.to_string()),
+                number(cell.ours.and_then(|s| s.half_width)),
+                cell.ours.map_or_else(String::new, |s| s.n.to_string()),
                 number(cell.reference),
                 number(cell.difference()),
                 cell.diverged
