@@ -5,6 +5,7 @@
 #
 #   bench/compare.sh                      # small nets (quick on a CPU)
 #   bench/compare.sh --seed-cnn           # Table 1's nets and batch: 16 x 4, 128 channels, 7 layers
+#   bench/compare.sh --mlp                # the 2-D toys' MLPs (two hidden layers of 128), batch 64 x 4
 #   bench/compare.sh --bf16               # both sides autocast to bfloat16 (GPUs)
 #   ROUNDS=5 bench/compare.sh             # more rounds (default 3)
 #
@@ -25,6 +26,7 @@ precision=()
 for arg in "$@"; do
   case "$arg" in
     --seed-cnn) size=(--batch 16 --z 4 --channels 128 --layers 7 --steps 2) ;;
+    --mlp) size=(--mlp 128,128 --batch 64 --z 4 --steps 100 --warmup 5) ;;
     --bf16) precision=(--bf16) ;;
     *) echo "compare.sh: unknown option $arg" >&2; exit 2 ;;
   esac

@@ -1,8 +1,10 @@
 //! nrun's side of the training-speed comparison with PyTorch
 //! (`bench/compare.sh` runs both): median seconds per NOT outer step of the
-//! MVA report's CNNs (K_T updates of T, one of f) on every device this build has.
+//! MVA report's CNNs (K_T updates of T, one of f) on every device this build
+//! has, or of the 2-D toys' MLPs with `--mlp 128,128`.
 //!
 //!     cargo bench --bench train_step -- --batch 64 --z 4 --channels 128 --layers 7 --steps 3
+//!     cargo bench --bench train_step -- --mlp 128,128 --batch 64 --z 4 --steps 50
 
 use std::time::Instant;
 
@@ -58,9 +60,30 @@ fn main() {
         arg("--layers", 7),
     );
     let (steps, warmup, t_steps) = (arg("--steps", 3), arg("--warmup", 1), arg("--t-steps", 10));
+    // `--mlp 128,128`: 2-D points, T reads x beside a 2-D z, as toy2d does.
+    let mlp: Option<Vec<usize>> = std::env::args()
+        .skip_while(|a| a != "--mlp")
+        .nth(1)
+        .map(|w| w.split(',').map(|v| v.parse().expect("--mlp widths")).collect());
+    let item = if mlp.is_some() { vec![2] } else { vec![1, 32, 32] };
     let mut r = rng::stream(0, rng::Purpose::Sample, 0);
-    let pool = |r: &mut rng::Rng| Samples::new(vec![1, 32, 32], rng::normal(r, 256 * 1024, 1.0));
+    let size: usize = item.iter().product();
+    let pool = |r: &mut rng::Rng| Samples::new(item.clone(), rng::normal(r, 256 * size, 1.0));
     let (source, target) = (pool(&mut r), pool(&mut r));
+    let (t_net, f_net, z_channels) = match &mlp {
+        Some(hidden) => {
+            let net = NetSpec::Mlp {
+                hidden: hidden.clone(),
+                activation: Default::default(),
+            };
+            (net.clone(), net, 2)
+        }
+        None => (
+            NetSpec::CnnT { channels, layers },
+            NetSpec::CnnF { channels },
+            1,
+        ),
+    };
     let only = std::env::args().skip_while(|a| a != "--device").nth(1);
     // `--bf16`: convolutions and products in bfloat16, like torch_step.py's `--bf16`.
     let precision = if std::env::args().any(|a| a == "--bf16") {
@@ -83,11 +106,11 @@ fn main() {
             batch,
             z: ZSpec {
                 count: z,
-                channels: 1,
+                channels: z_channels,
                 std: 1.0,
             },
-            t_net: NetSpec::CnnT { channels, layers },
-            f_net: NetSpec::CnnF { channels },
+            t_net: t_net.clone(),
+            f_net: f_net.clone(),
             t_opt: AdamSpec::default(),
             f_opt: AdamSpec::default(),
             seed: 0,

@@ -369,6 +369,11 @@ const INVALID: &[(&str, &str, &str)] = &[
     ("name: x\nstages:\n  a: [1, 2\n", "x.yaml:", "invalid YAML"),
     ("stages: {}\n", "x.yaml:1:1", "missing required key `name`"),
     (
+        "name: x\nstages:\n  a:\n    kind: command\n    params: {run: 'true'}\n  b:\n    kind: command\n    inputs: {data: a}\n    params: {run: 'cat {in.dat}/x'}\n",
+        "x.yaml:9:",
+        "stages.b.params.run: `{in.dat}` names no input of this stage (inputs: data)",
+    ),
+    (
         "name: x\nstages:\n  a:\n    kind: command\n    params: {run: 'true', shell: bash}\n",
         "x.yaml:5:",
         "unknown field `shell`",

@@ -15,8 +15,9 @@ pub struct Outcome {
     /// What `estimate` estimates, e.g. `a - b` or `slope over gamma`.
     pub statistic: String,
     pub estimate: Option<Estimate>,
-    /// Runs (or pairs) left out because a training diverged.
-    pub diverged: usize,
+    /// Runs (or pairs) left out because a training diverged, by what
+    /// diverged (`weak quadratic` in a comparison; empty in a trend).
+    pub diverged: Vec<(String, usize)>,
     pub verdict: Verdict,
 }
 
@@ -103,17 +104,25 @@ pub enum ClaimError {
     },
 }
 
+/// Display names of params and their values (`weak_quadratic` → `weak
+/// quadratic`, `gamma` → `γ`); unlisted ones show as themselves.
+pub type Labels = BTreeMap<String, String>;
+
 /// Tests every claim on `rows`, one outcome per claim and `for_each` value
-/// (in the values' table order).
-pub fn evaluate(claims: &[Claim], rows: &[Row]) -> Result<Vec<Outcome>, ClaimError> {
+/// (numbers ascending, names in their order of first appearance).
+pub fn evaluate(claims: &[Claim], rows: &[Row], labels: &Labels) -> Result<Vec<Outcome>, ClaimError> {
     let mut outcomes = Vec::new();
     for claim in claims {
-        outcomes.extend(evaluate_one(claim, rows)?);
+        outcomes.extend(evaluate_one(claim, rows, labels)?);
     }
     Ok(outcomes)
 }
 
-fn evaluate_one(claim: &Claim, rows: &[Row]) -> Result<Vec<Outcome>, ClaimError> {
+fn label<'a>(labels: &'a Labels, name: &'a str) -> &'a str {
+    labels.get(name).map_or(name, String::as_str)
+}
+
+fn evaluate_one(claim: &Claim, rows: &[Row], labels: &Labels) -> Result<Vec<Outcome>, ClaimError> {
     let of_metric: Vec<&Row> = rows.iter().filter(|r| r.metric == claim.metric).collect();
     if of_metric.is_empty() {
         let names: std::collections::BTreeSet<&str> =
@@ -156,15 +165,20 @@ fn evaluate_one(claim: &Claim, rows: &[Row]) -> Result<Vec<Outcome>, ClaimError>
     let groups: Vec<(String, Vec<&Row>)> = match &claim.for_each {
         None => vec![(String::new(), selected)],
         Some(param) => {
+            let mut seen = Vec::new();
             let mut by_value: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
             for row in selected {
-                by_value.entry(value(row, param)).or_default().push(row);
+                let v = value(row, param);
+                if !by_value.contains_key(&v) {
+                    seen.push(v.clone());
+                }
+                by_value.entry(v).or_default().push(row);
             }
-            crate::table::ordered_keys(by_value.keys().cloned().collect())
+            crate::table::ordered_keys(seen)
                 .into_iter()
                 .map(|v| {
                     let rows = by_value.remove(&v).expect("a key of the map");
-                    (format!("{param} = {v}"), rows)
+                    (format!("{} = {}", label(labels, param), label(labels, &v)), rows)
                 })
                 .collect()
         }
@@ -172,14 +186,20 @@ fn evaluate_one(claim: &Claim, rows: &[Row]) -> Result<Vec<Outcome>, ClaimError>
     groups
         .into_iter()
         .map(|(at, rows)| match (&claim.compare, &claim.trend) {
-            (Some(compare), _) => compared(claim, compare, at, &rows),
-            (None, Some(trend)) => trended(claim, trend, at, &rows),
+            (Some(compare), _) => compared(claim, compare, at, &rows, labels),
+            (None, Some(trend)) => trended(claim, trend, at, &rows, labels),
             (None, None) => unreachable!("Claim::check requires a test"),
         })
         .collect()
 }
 
-fn compared(claim: &Claim, c: &Compare, at: String, rows: &[&Row]) -> Result<Outcome, ClaimError> {
+fn compared(
+    claim: &Claim,
+    c: &Compare,
+    at: String,
+    rows: &[&Row],
+    labels: &Labels,
+) -> Result<Outcome, ClaimError> {
     let where_ = if at.is_empty() { String::new() } else { format!(" at {at}") };
     let side = |which: &'static str, cell: &BTreeMap<String, super::Scalar>| {
         let mut by_pair: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
@@ -210,27 +230,57 @@ fn compared(claim: &Claim, c: &Compare, at: String, rows: &[&Row]) -> Result<Out
     };
     let (a, b) = (side("`a`", &c.a)?, side("`b`", &c.b)?);
     let mut differences = Vec::new();
-    let mut diverged = 0;
+    let (mut diverged_a, mut diverged_b) = (0, 0);
     for (pair, run_a) in &a {
         let Some(run_b) = b.get(pair) else { continue };
-        if run_a.diverged.is_some() || run_b.diverged.is_some() {
-            diverged += 1;
-        } else {
+        diverged_a += usize::from(run_a.diverged.is_some());
+        diverged_b += usize::from(run_b.diverged.is_some());
+        if run_a.diverged.is_none() && run_b.diverged.is_none() {
             differences.push(run_a.value - run_b.value);
         }
     }
     let estimate = Estimate::of(&differences);
+    // Params a and b share say where; those they differ in say what.
+    let shared = c
+        .a
+        .iter()
+        .filter(|(k, v)| c.b.get(*k) == Some(v))
+        .map(|(k, v)| format!("{} = {}", label(labels, k), label(labels, &v.0)));
+    let at: Vec<String> = (!at.is_empty()).then_some(at).into_iter().chain(shared).collect();
+    let side = |cell: &BTreeMap<String, super::Scalar>, other: &BTreeMap<String, super::Scalar>| {
+        let own: Vec<String> = cell
+            .iter()
+            .filter(|(k, v)| other.get(*k) != Some(v))
+            .map(|(k, v)| match v.0.parse::<f64>() {
+                // A bare number needs its param's name to mean anything.
+                Ok(_) => format!("({} = {})", label(labels, k), v.0),
+                Err(_) => label(labels, &v.0).to_string(),
+            })
+            .collect();
+        own.join(" ")
+    };
+    let (name_a, name_b) = (side(&c.a, &c.b), side(&c.b, &c.a));
+    let diverged = [(name_a.clone(), diverged_a), (name_b.clone(), diverged_b)]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .collect();
     Ok(Outcome {
         claim: claim.text.clone(),
-        at,
-        statistic: format!("{} − {}", cell_label(&c.a), cell_label(&c.b)),
+        at: at.join(", "),
+        statistic: format!("{name_a} − {name_b}"),
         verdict: Verdict::of(estimate.as_ref(), c.expect),
         estimate,
         diverged,
     })
 }
 
-fn trended(claim: &Claim, t: &Trend, at: String, rows: &[&Row]) -> Result<Outcome, ClaimError> {
+fn trended(
+    claim: &Claim,
+    t: &Trend,
+    at: String,
+    rows: &[&Row],
+    labels: &Labels,
+) -> Result<Outcome, ClaimError> {
     let (mut x, mut y, mut diverged) = (Vec::new(), Vec::new(), 0);
     for row in rows {
         let v = value(row, &t.over);
@@ -250,20 +300,18 @@ fn trended(claim: &Claim, t: &Trend, at: String, rows: &[&Row]) -> Result<Outcom
     Ok(Outcome {
         claim: claim.text.clone(),
         at,
-        statistic: format!("slope over {}", t.over),
+        statistic: format!("slope over {}", label(labels, &t.over)),
         verdict: Verdict::of(estimate.as_ref(), t.expect),
         estimate,
-        diverged,
+        diverged: (diverged > 0)
+            .then(|| (String::new(), diverged))
+            .into_iter()
+            .collect(),
     })
 }
 
 fn value(row: &Row, param: &str) -> String {
     canonical_key(row.params.get(param).map_or("", String::as_str))
-}
-
-fn cell_label(cell: &BTreeMap<String, super::Scalar>) -> String {
-    let parts: Vec<&str> = cell.values().map(|v| v.0.as_str()).collect();
-    parts.join(" ")
 }
 
 #[cfg(test)]
@@ -324,7 +372,7 @@ mod tests {
             row("a", 2.0, 2, 5.0),
             row("b", 2.0, 2, 5.0),
         ];
-        let out = evaluate(&[compare(Direction::Greater)], &rows).unwrap();
+        let out = evaluate(&[compare(Direction::Greater)], &rows, &Labels::new()).unwrap();
         assert_eq!(out.len(), 2);
         assert_eq!(out[0].at, "gamma = 1");
         let e = out[0].estimate.unwrap();
@@ -337,6 +385,25 @@ mod tests {
     }
 
     #[test]
+    fn shared_params_say_where_and_labels_name_things() {
+        let rows: Vec<Row> = (0..2)
+            .flat_map(|s| [row("a", 1.0, s, 2.0), row("b", 1.0, s, 1.0), row("b", 2.0, s, 0.0)])
+            .collect();
+        let mut claim = compare(Direction::Greater);
+        claim.for_each = None;
+        let c = claim.compare.as_mut().unwrap();
+        for cell in [&mut c.a, &mut c.b] {
+            cell.insert("gamma".into(), Scalar("1".into()));
+        }
+        let labels: Labels = [("a", "A cost"), ("gamma", "γ")]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .into();
+        let out = evaluate(&[claim], &rows, &labels).unwrap();
+        assert_eq!((out[0].at.as_str(), out[0].statistic.as_str()), ("γ = 1", "A cost − b"));
+        assert_eq!(out[0].estimate.unwrap().mean, 1.0);
+    }
+
+    #[test]
     fn a_clear_difference_holds_one_way_and_fails_the_other() {
         let rows: Vec<Row> = (0..5)
             .flat_map(|s| {
@@ -344,9 +411,9 @@ mod tests {
                 [row("a", 1.0, s, 2.0 + noise), row("b", 1.0, s, 1.0)]
             })
             .collect();
-        let holds = evaluate(&[compare(Direction::Greater)], &rows).unwrap();
+        let holds = evaluate(&[compare(Direction::Greater)], &rows, &Labels::new()).unwrap();
         assert_eq!(holds[0].verdict, Verdict::Holds);
-        let fails = evaluate(&[compare(Direction::Less)], &rows).unwrap();
+        let fails = evaluate(&[compare(Direction::Less)], &rows, &Labels::new()).unwrap();
         assert_eq!(fails[0].verdict, Verdict::Fails);
     }
 
@@ -356,11 +423,11 @@ mod tests {
             .flat_map(|s| [row("a", 1.0, s, 2.0 + s as f64), row("b", 1.0, s, 1.0)])
             .collect();
         rows[4].diverged = Some(17);
-        let out = evaluate(&[compare(Direction::Greater)], &rows).unwrap();
-        assert_eq!(out[0].diverged, 1);
+        let out = evaluate(&[compare(Direction::Greater)], &rows, &Labels::new()).unwrap();
+        assert_eq!(out[0].diverged, [("a".to_string(), 1)]);
         assert_eq!(out[0].estimate.unwrap().n, 2);
         rows[0].diverged = Some(3);
-        let out = evaluate(&[compare(Direction::Greater)], &rows).unwrap();
+        let out = evaluate(&[compare(Direction::Greater)], &rows, &Labels::new()).unwrap();
         assert_eq!(out[0].verdict, Verdict::TooFewRuns);
     }
 
@@ -381,7 +448,7 @@ mod tests {
             for_each: Some("cost".into()),
             only: [("gamma".to_string(), vec![Scalar("0".into()), Scalar("1".into())])].into(),
         };
-        let out = evaluate(&[claim], &rows).unwrap();
+        let out = evaluate(&[claim], &rows, &Labels::new()).unwrap();
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].at, "cost = a");
         let e = out[0].estimate.unwrap();
@@ -393,18 +460,18 @@ mod tests {
     #[test]
     fn mistakes_name_the_claim() {
         let rows = vec![row("a", 1.0, 0, 1.0), row("a", 1.0, 0, 2.0), row("b", 1.0, 0, 1.0)];
-        let err = evaluate(&[compare(Direction::Greater)], &rows).unwrap_err();
+        let err = evaluate(&[compare(Direction::Greater)], &rows, &Labels::new()).unwrap_err();
         assert_eq!(
             err.to_string(),
             "claim `a beats b` at gamma = 1: `a` has 2 runs with seed = 0; name the params that tell them apart"
         );
         let mut claim = compare(Direction::Greater);
         claim.metric = "psnr".into();
-        let err = evaluate(&[claim], &rows).unwrap_err();
+        let err = evaluate(&[claim], &rows, &Labels::new()).unwrap_err();
         assert_eq!(err.to_string(), "claim `a beats b`: no metric `psnr` in the inputs (they have: m)");
         let mut claim = compare(Direction::Greater);
         claim.for_each = Some("gama".into());
-        let err = evaluate(&[claim], &rows).unwrap_err();
+        let err = evaluate(&[claim], &rows, &Labels::new()).unwrap_err();
         assert_eq!(
             err.to_string(),
             "claim `a beats b`: no run has the param `gama` (params: cost, gamma, seed)"

@@ -14,6 +14,6 @@ mod evaluate;
 mod render;
 mod spec;
 
-pub use evaluate::{ClaimError, Outcome, Verdict, evaluate};
+pub use evaluate::{ClaimError, Labels, Outcome, Verdict, evaluate};
 pub use render::{to_csv, to_markdown};
 pub use spec::{Claim, Compare, Direction, Scalar, Trend};

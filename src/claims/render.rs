@@ -31,9 +31,18 @@ pub fn to_markdown(outcomes: &[Outcome], decimals: usize) -> String {
             }
             None => ("—".to_string(), "—".to_string(), "0".to_string()),
         };
-        let runs = match o.diverged {
-            0 => runs,
-            k => format!("{runs} ({k} diverged, left out)"),
+        let runs = if o.diverged.is_empty() {
+            runs
+        } else {
+            let which: Vec<String> = o
+                .diverged
+                .iter()
+                .map(|(what, k)| match what.as_str() {
+                    "" => format!("{k} diverged"),
+                    what => format!("{what}: {k} diverged"),
+                })
+                .collect();
+            format!("{runs} ({}; left out)", which.join(", "))
         };
         let cells = [
             claim,
@@ -74,7 +83,7 @@ pub fn to_csv(outcomes: &[Outcome]) -> String {
                 number(interval.map(|i| i.0)),
                 number(interval.map(|i| i.1)),
                 o.estimate.map_or(0, |e| e.n).to_string(),
-                o.diverged.to_string(),
+                o.diverged.iter().map(|(_, k)| k).sum::<usize>().to_string(),
                 o.verdict.label().to_string(),
             ])
             .expect("writing to memory");
@@ -96,7 +105,7 @@ mod tests {
                 at: "gamma = 1".into(),
                 statistic: "q − k".into(),
                 estimate: Estimate::of(&[0.02, 0.01, 0.03]),
-                diverged: 0,
+                diverged: Vec::new(),
                 verdict: Verdict::NotSignificant,
             },
             Outcome {
@@ -104,7 +113,7 @@ mod tests {
                 at: "gamma = 1.25".into(),
                 statistic: "q − k".into(),
                 estimate: None,
-                diverged: 3,
+                diverged: vec![("q".into(), 3)],
                 verdict: Verdict::TooFewRuns,
             },
         ];
@@ -113,7 +122,7 @@ mod tests {
             "| claim | where | statistic | estimate | 95% CI | runs | holds |\n\
              | --- | --- | --- | ---: | :---: | ---: | --- |\n\
              | q oscillates more | gamma = 1 | q − k | 0.020 | [−0.005, 0.045] | 3 | not significant |\n\
-             |  | gamma = 1.25 | q − k | — | — | 0 (3 diverged, left out) | too few runs |\n"
+             |  | gamma = 1.25 | q − k | — | — | 0 (q: 3 diverged; left out) | too few runs |\n"
         );
         let csv = to_csv(&outcomes);
         let mut lines = csv.lines();

@@ -145,6 +145,43 @@ pub fn grid_to_circle<R: Rng + ?Sized>(
     Ok((x, y))
 }
 
+/// `n` draws from the equally likely points `at`: the discrete source of
+/// Hardion & Olivier's multimodal toy.
+pub fn discrete<R: Rng + ?Sized>(
+    n: usize,
+    at: &[[f32; 2]],
+    rng: &mut R,
+) -> Result<Points, ParamError> {
+    at_least_one("number of points", at.len())?;
+    for &[x, y] in at {
+        finite("point coordinate", x)?;
+        finite("point coordinate", y)?;
+    }
+    points(n, || at[rng.random_range(0..at.len())])
+}
+
+/// `n` draws uniform on equally likely circles of radius `radius` around
+/// `centres`, plus N(0, noise^2): Hardion & Olivier's multimodal target.
+pub fn circles<R: Rng + ?Sized>(
+    n: usize,
+    centres: &[[f32; 2]],
+    radius: f32,
+    noise: f32,
+    rng: &mut R,
+) -> Result<Points, ParamError> {
+    at_least_one("number of circles", centres.len())?;
+    finite("radius", radius)?;
+    let normal = normal(noise)?;
+    points(n, || {
+        let [cx, cy] = centres[rng.random_range(0..centres.len())];
+        let angle = rng.random_range(0.0..2.0 * PI);
+        [
+            cx + radius * angle.cos() + normal.sample(rng),
+            cy + radius * angle.sin() + normal.sample(rng),
+        ]
+    })
+}
+
 /// `n` draws from equally likely Gaussians of std `std` around `centres`.
 fn mixture<R: Rng + ?Sized>(
     n: usize,
@@ -243,6 +280,14 @@ mod tests {
             (
                 "swiss",
                 Box::new(|n, s| swiss_roll(n, 0.8, 1.0 / 7.5, &mut rng(s)).unwrap()),
+            ),
+            (
+                "discrete",
+                Box::new(|n, s| discrete(n, &[[0.0, 1.0], [2.0, -1.0]], &mut rng(s)).unwrap()),
+            ),
+            (
+                "circles",
+                Box::new(|n, s| circles(n, &[[0.0, 0.0], [3.0, 0.0]], 1.0, 0.0, &mut rng(s)).unwrap()),
             ),
             (
                 "grid_to_circle",
@@ -371,5 +416,35 @@ mod tests {
         assert!(uniform_square(10, 0.0, &mut r).is_err());
         assert!(swiss_roll(10, 0.8, f32::NAN, &mut r).is_err());
         assert_eq!(moons(0, 0.05, &mut r).unwrap().n, 0);
+    }
+
+    #[test]
+    fn discrete_draws_only_its_points_about_equally_often() {
+        let at = [[0.0, 1.0], [2.0, -1.0], [-3.0, 0.5]];
+        let p = discrete(3 * N, &at, &mut rng(7)).unwrap();
+        for point in &at {
+            let count = p.rows().filter(|r| r == point).count();
+            assert!((count as f32 - N as f32).abs() < 0.1 * N as f32, "{point:?}: {count}");
+        }
+        assert_eq!(p.rows().filter(|r| !at.contains(&[r[0], r[1]])).count(), 0);
+        assert!(discrete(3, &[], &mut rng(7)).is_err());
+    }
+
+    #[test]
+    fn circles_lie_at_their_radius_around_each_centre() {
+        let centres = [[0.0, 0.0], [5.0, 0.0]];
+        let p = circles(2 * N, &centres, 1.5, 0.0, &mut rng(8)).unwrap();
+        let mut per_centre = [0usize; 2];
+        for r in p.rows() {
+            let (i, d) = centres
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (i, ((r[0] - c[0]).powi(2) + (r[1] - c[1]).powi(2)).sqrt()))
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .unwrap();
+            assert!((d - 1.5).abs() < 1e-4, "{r:?} is {d} from centre {i}");
+            per_centre[i] += 1;
+        }
+        assert!(per_centre.iter().all(|&c| (c as f32 - N as f32).abs() < 0.1 * N as f32));
     }
 }

@@ -9,6 +9,7 @@ pub mod diversity;
 pub mod error;
 pub mod frechet;
 pub mod gaussian;
+pub mod modes;
 mod gaussian_filter;
 mod lapjv;
 mod points;

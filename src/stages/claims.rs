@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::artifacts::{self, Artifact};
 use super::{Context, InputSpec, ParamError, StageError, StageKind};
-use crate::claims::{Claim, evaluate, to_csv, to_markdown};
+use crate::claims::{Claim, Labels, evaluate, to_csv, to_markdown};
 use crate::spec::yaml::PathSegment;
 use crate::table::read_rows;
 
@@ -21,6 +21,9 @@ pub struct Params {
     decimals: usize,
     #[serde(default)]
     caption: Option<String>,
+    /// Display names of params and values, e.g. `{gamma: γ, weak_kernel: weak kernel}`.
+    #[serde(default)]
+    labels: Labels,
 }
 
 fn default_decimals() -> usize {
@@ -53,7 +56,7 @@ impl StageKind for Claims {
             files.extend(ctx.upstreams(name)?.iter().map(|u| u.dir.join("metrics.csv")));
         }
         let rows = read_rows(&files).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let outcomes = evaluate(&p.claims, &rows).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let outcomes = evaluate(&p.claims, &rows, &p.labels).map_err(|e| anyhow::anyhow!("{e}"))?;
         let write = |name: &str, text: String| {
             std::fs::write(ctx.out.join(name), text).map_err(|e| anyhow::anyhow!("{name}: {e}"))
         };

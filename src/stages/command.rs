@@ -50,6 +50,30 @@ impl StageKind for Command {
         Ok(())
     }
 
+    /// A `{in.NAME}` without an input `NAME` would reach the shell as
+    /// written; it is a mistake in the pipeline, caught before anything runs.
+    fn validate_inputs(params: &Params, inputs: &[&str]) -> Result<(), ParamError> {
+        let mut rest = params.run.as_str();
+        while let Some(at) = rest.find("{in.") {
+            let tail = &rest[at + "{in.".len()..];
+            let Some(close) = tail.find('}') else { break };
+            let name = &tail[..close];
+            if !inputs.contains(&name) {
+                let known = if inputs.is_empty() {
+                    "this stage has no inputs".to_string()
+                } else {
+                    format!("inputs: {}", inputs.join(", "))
+                };
+                return Err(ParamError::at(
+                    "run",
+                    format!("`{{in.{name}}}` names no input of this stage ({known})"),
+                ));
+            }
+            rest = &tail[close..];
+        }
+        Ok(())
+    }
+
     fn run(&self, params: Params, ctx: &mut Context) -> Result<(), StageError> {
         let script = expand(&params.run, ctx);
         ctx.log(format!("$ {script}"));

@@ -23,6 +23,12 @@
 //! training (how much the fit keeps moving between fake solutions, seed
 //! 000 Fig. 8/9, as one number).
 //!
+//! For 2-D points with `modes: {centres, tolerance}` (Hardion & Olivier's
+//! discrete source to circles): `centre_distance`, the mean distance from
+//! each input's conditional mean E_z T(x, z) to the nearest centre, and
+//! `modes_recovered`, how many centres have a conditional mean within
+//! `tolerance`.
+//!
 //! `closed_form_error`: for Gaussian source and target, the mean of
 //! ||T(x, z) - T*(x)|| / ||T*(x)|| where T*(x) = m_y + A (x - m_x) is the
 //! closed-form OT map between Gaussians fitted to the inputs and the target.
@@ -47,6 +53,7 @@ use crate::metrics::assignment::discrete_ot_cost;
 use crate::metrics::distribution::{Bandwidth, energy_distance, mmd2_rbf};
 use crate::metrics::diversity::diversity;
 use crate::metrics::frechet::frechet_distance;
+use crate::metrics::modes::mode_scores;
 use crate::metrics::psnr::{mse, psnr};
 use crate::metrics::ssim::ssim;
 use crate::tensor_file::{self, Dataset, Tensor};
@@ -71,6 +78,8 @@ pub enum Name {
     FitOscillation,
     ClosedFormError,
     FrechetFeatures,
+    CentreDistance,
+    ModesRecovered,
 }
 
 impl Name {
@@ -91,6 +100,8 @@ impl Name {
             Name::FitOscillation => "fit_oscillation",
             Name::ClosedFormError => "closed_form_error",
             Name::FrechetFeatures => "frechet_features",
+            Name::CentreDistance => "centre_distance",
+            Name::ModesRecovered => "modes_recovered",
         }
     }
 
@@ -122,6 +133,17 @@ pub struct Params {
     /// Caps the points the O(n^2) distribution metrics use.
     #[serde(default = "default_max_points")]
     max_points: usize,
+    /// The target's mode centres, for `centre_distance` and `modes_recovered`.
+    #[serde(default)]
+    modes: Option<Modes>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Modes {
+    centres: Vec<[f64; 2]>,
+    /// How close a conditional mean must come to a centre to recover it.
+    tolerance: f64,
 }
 
 fn default_range() -> f64 {
@@ -134,6 +156,7 @@ fn default_max_points() -> usize {
 impl StageKind for Metric {
     type Params = Params;
     const NAME: &'static str = "metric";
+    // New metrics leave the others' values alone: no bump for them.
     const VERSION: u32 = 2;
     const INPUTS: Option<&'static [InputSpec]> = Some(&[
         InputSpec {
@@ -164,6 +187,25 @@ impl StageKind for Metric {
         }
         if p.data_range <= 0.0 {
             return Err(ParamError::at("data_range", "must be positive"));
+        }
+        let by_mode = p
+            .metrics
+            .iter()
+            .find(|m| matches!(m, Name::CentreDistance | Name::ModesRecovered));
+        match (&p.modes, by_mode) {
+            (None, Some(m)) => {
+                return Err(ParamError::at(
+                    "modes",
+                    format!("{} needs `modes: {{centres, tolerance}}`", m.label()),
+                ));
+            }
+            (Some(modes), _) if modes.centres.is_empty() => {
+                return Err(ParamError::at("modes.centres", "list at least one centre"));
+            }
+            (Some(modes), _) if !(modes.tolerance > 0.0 && modes.tolerance.is_finite()) => {
+                return Err(ParamError::at("modes.tolerance", "must be positive"));
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -294,6 +336,23 @@ impl StageKind for Metric {
                         let value =
                             frechet_distance(&fg, &fy, spec.outputs).map_err(metric_error)?;
                         Summary::one(value, generated.len() / d)
+                    }
+                    Name::CentreDistance | Name::ModesRecovered => {
+                        if d != 2 {
+                            return Err(anyhow::anyhow!(
+                                "{} scores 2-D points; the samples have {d} values each",
+                                m.label()
+                            )
+                            .into());
+                        }
+                        let modes = p.modes.as_ref().expect("validated");
+                        let scores =
+                            mode_scores(samples, n, z, &modes.centres, modes.tolerance)
+                                .map_err(metric_error)?;
+                        match m {
+                            Name::CentreDistance => Summary::of(&scores.distances),
+                            _ => Summary::one(scores.recovered as f64, modes.centres.len()),
+                        }
                     }
                     Name::FitFinal | Name::FitOscillation => unreachable!("handled above"),
                 }

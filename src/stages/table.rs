@@ -5,15 +5,16 @@
 
 use super::artifacts::{self, Artifact};
 use super::{Context, InputSpec, ParamError, StageError, StageKind};
-use crate::table::{PivotSpec, add_baseline, pivot, read_rows, to_csv, to_latex, to_markdown};
+use crate::table::{METRIC_AXIS, PivotSpec, add_baseline, pivot, read_rows, to_csv, to_latex, to_markdown};
 
 pub struct Table;
 
 impl StageKind for Table {
     type Params = PivotSpec;
     const NAME: &'static str = "table";
-    // 5: the CSV's `ci95` column; `spread`.
-    const VERSION: u32 = 5;
+    // 5: the CSV's `ci95` column; `spread`; several metrics. 6: captions
+    // say what a summary row's spread is.
+    const VERSION: u32 = 6;
     /// Any inputs: every metric stage bound here contributes its rows
     /// (e.g. a strong-cost branch beside the weak-cost one).
     const INPUTS: Option<&'static [InputSpec]> = None;
@@ -23,6 +24,19 @@ impl StageKind for Table {
             return Err(ParamError::at(
                 "columns",
                 "rows and columns must be different params",
+            ));
+        }
+        let by_metric = p.rows == METRIC_AXIS || p.columns == METRIC_AXIS;
+        if p.metric.0.len() > 1 && !by_metric {
+            return Err(ParamError::at(
+                "metric",
+                format!("several metrics need `rows: {METRIC_AXIS}` or `columns: {METRIC_AXIS}`"),
+            ));
+        }
+        if p.metric.0.len() > 1 && !p.baselines.is_empty() {
+            return Err(ParamError::at(
+                "baselines",
+                "baselines go with one metric; make a table per metric",
             ));
         }
         Ok(())
@@ -80,8 +94,8 @@ impl StageKind for Table {
             .caption
             .clone()
             .unwrap_or_else(|| format!("{} by {} and {}", spec.metric, spec.rows, spec.columns));
-        let runs: Vec<usize> = table
-            .cells
+        let pivoted = table.cells.len() - usize::from(spec.summary_row);
+        let runs: Vec<usize> = table.cells[..pivoted]
             .iter()
             .flatten()
             .filter_map(|cell| cell.ours.map(|s| s.n))
@@ -98,6 +112,15 @@ impl StageKind for Table {
                 if a == b { b.to_string() } else { format!("{a}-{b}") },
                 spec.average_over.join(", ")
             ),
+        };
+        let caption = if spec.summary_row {
+            format!(
+                "{caption}; last row: {} over the {}",
+                spec.spread.legend(),
+                spec.rows
+            )
+        } else {
+            caption
         };
         let caption = if ctx.cell.is_empty() {
             caption

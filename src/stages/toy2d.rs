@@ -54,6 +54,18 @@ pub enum Distribution {
         noise: f32,
         scale: f32,
     },
+    /// Equally likely points (Hardion & Olivier's discrete source).
+    Discrete {
+        points: Vec<[f32; 2]>,
+    },
+    /// Uniform on equally likely circles of radius `radius` around
+    /// `centres`, plus N(0, noise^2) (Hardion & Olivier's multimodal target).
+    Circles {
+        centres: Vec<[f32; 2]>,
+        radius: f32,
+        #[serde(default)]
+        noise: f32,
+    },
     /// The grid toy of Weinreich & Heurtel-Depeiges (Fig. 11): x on the 5x5
     /// grid mixture, `clean` its projection on the unit circle plus noise.
     GridToCircle,
@@ -106,6 +118,12 @@ impl StageKind for Toy2d {
             Distribution::SwissRoll { noise, scale } => {
                 (toys::swiss_roll(n, noise, scale, r), None)
             }
+            Distribution::Discrete { points } => (toys::discrete(n, &points, r), None),
+            Distribution::Circles {
+                centres,
+                radius,
+                noise,
+            } => (toys::circles(n, &centres, radius, noise, r), None),
             Distribution::GridToCircle => {
                 let (x, y) = toys::grid_to_circle(n, r).map_err(bad_param)?;
                 (Ok(x), Some(y))

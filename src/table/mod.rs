@@ -32,5 +32,5 @@ pub use pivoted::{Cell, Header, Table};
 pub use read::read_rows;
 pub use row::Row;
 pub use crate::stats::Estimate as Summary;
-pub use spec::{PivotSpec, Reference, Spread};
+pub use spec::{METRIC_AXIS, Metrics, PivotSpec, Reference, Spread};
 pub use tidy::to_csv;

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::key::{canonical, canonical_map, distinct, ordered};
-use super::{Cell, Header, PivotSpec, Row, Summary, Table, TableError, runs};
+use super::{Cell, Header, METRIC_AXIS, PivotSpec, Row, Summary, Table, TableError, runs};
 
 /// Rows of one cell, by (row key, column key).
 type Groups<'r> = BTreeMap<(String, String), Vec<&'r Row>>;
@@ -19,11 +19,11 @@ type ReferenceValues = BTreeMap<String, BTreeMap<String, f64>>;
 pub fn pivot(rows: &[Row], spec: &PivotSpec) -> Result<Table, TableError> {
     let selected: Vec<&Row> = rows
         .iter()
-        .filter(|row| row.metric == spec.metric)
+        .filter(|row| spec.metric.contains(&row.metric))
         .collect();
     if selected.is_empty() {
         return Err(TableError::NoRows {
-            metric: spec.metric.clone(),
+            metric: spec.metric.to_string(),
             available: distinct(rows.iter().map(|row| row.metric.clone())),
         });
     }
@@ -45,7 +45,7 @@ pub fn pivot(rows: &[Row], spec: &PivotSpec) -> Result<Table, TableError> {
                 .flat_map(|by_column| by_column.keys().cloned()),
         ),
     ));
-    let cells = row_keys
+    let mut cells: Vec<Vec<Cell>> = row_keys
         .iter()
         .map(|r| {
             column_keys
@@ -54,11 +54,32 @@ pub fn pivot(rows: &[Row], spec: &PivotSpec) -> Result<Table, TableError> {
                 .collect()
         })
         .collect();
+    let mut rows = headers(row_keys, &spec.row_labels, "row_labels")?;
+    if spec.summary_row {
+        let summary = (0..column_keys.len())
+            .map(|c| {
+                let means: Vec<f64> = cells
+                    .iter()
+                    .filter_map(|row| row[c].ours.map(|s| s.mean))
+                    .collect();
+                Cell {
+                    ours: Summary::of(&means),
+                    ..Cell::default()
+                }
+            })
+            .collect();
+        cells.push(summary);
+        let label = format!("mean over {}", spec.rows);
+        rows.push(Header {
+            key: label.clone(),
+            label,
+        });
+    }
     Ok(Table {
-        metric: spec.metric.clone(),
+        metric: spec.metric.to_string(),
         row_param: spec.rows.clone(),
         column_param: spec.columns.clone(),
-        rows: headers(row_keys, &spec.row_labels, "row_labels")?,
+        rows,
         columns: headers(column_keys, &spec.column_labels, "column_labels")?,
         cells,
         decimals: spec.decimals,
@@ -105,6 +126,7 @@ fn check_params(rows: &[&Row], spec: &PivotSpec) -> Result<(), TableError> {
     let names: BTreeSet<&String> = rows.iter().flat_map(|row| row.params.keys()).collect();
     let named = [("rows", &spec.rows), ("columns", &spec.columns)]
         .into_iter()
+        .filter(|(_, param)| *param != METRIC_AXIS)
         .chain(spec.average_over.iter().map(|name| ("average_over", name)));
     for (role, param) in named {
         if !names.contains(param) {
@@ -126,11 +148,21 @@ fn keys(
     role: &'static str,
     param: &str,
 ) -> Result<Vec<String>, TableError> {
+    if param == METRIC_AXIS {
+        // In the spec's order, as the user listed them.
+        return Ok(spec
+            .metric
+            .0
+            .iter()
+            .filter(|m| rows.iter().any(|row| &row.metric == *m))
+            .cloned()
+            .collect());
+    }
     let all: Vec<String> = rows.iter().map(|row| key(row, param)).collect();
     let count = all.iter().filter(|key| key.is_empty()).count();
     if count > 0 {
         return Err(TableError::MissingKey {
-            metric: spec.metric.clone(),
+            metric: spec.metric.to_string(),
             role,
             param: param.to_string(),
             count,
@@ -140,6 +172,9 @@ fn keys(
 }
 
 fn key(row: &Row, param: &str) -> String {
+    if param == METRIC_AXIS {
+        return row.metric.clone();
+    }
     canonical(row.params.get(param).map_or("", String::as_str))
 }
 

@@ -16,7 +16,7 @@ pub(crate) fn check(runs: &[&Row], spec: &PivotSpec, cell: &str) -> Result<(), T
         let values = distinct(runs.iter().map(|run| value(run, name)));
         if values.len() > 1 {
             return Err(TableError::Unaveraged {
-                metric: spec.metric.clone(),
+                metric: spec.metric.to_string(),
                 param: name.clone(),
                 cell: cell.to_string(),
                 values,
@@ -33,7 +33,7 @@ pub(crate) fn check(runs: &[&Row], spec: &PivotSpec, cell: &str) -> Result<(), T
     }
     match counts.into_iter().find(|(_, count)| *count > 1) {
         Some((params, count)) => Err(TableError::DuplicateRun {
-            metric: spec.metric.clone(),
+            metric: spec.metric.to_string(),
             cell: cell.to_string(),
             params: params.join(", "),
             count,

@@ -10,7 +10,9 @@ use serde::Deserialize;
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PivotSpec {
-    pub metric: String,
+    /// One metric, or several: then `rows` or `columns` is `metric`
+    /// ([`METRIC_AXIS`]), one row or column per metric in this order.
+    pub metric: Metrics,
     /// Param whose values become the rows.
     pub rows: String,
     /// Param whose values become the columns.
@@ -26,6 +28,10 @@ pub struct PivotSpec {
     /// other param that varies within a cell is an error.
     #[serde(default)]
     pub average_over: Vec<String>,
+    /// Adds a last row, `mean over <rows>`: each column's mean over the rows
+    /// above (e.g. over seeds as rows), its spread as `spread` says.
+    #[serde(default)]
+    pub summary_row: bool,
     /// What follows `±` in Markdown and LaTeX when a cell has several runs.
     #[serde(default)]
     pub spread: Spread,
@@ -42,6 +48,43 @@ pub struct PivotSpec {
     /// What the table shows, for reports.
     #[serde(default)]
     pub caption: Option<String>,
+}
+
+/// The name `rows` or `columns` takes to pivot over the metrics themselves.
+pub const METRIC_AXIS: &str = "metric";
+
+/// The metric or metrics a table shows, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Metrics(pub Vec<String>);
+
+impl Metrics {
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.iter().any(|m| m == name)
+    }
+}
+
+impl std::fmt::Display for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join(", "))
+    }
+}
+
+impl<'de> Deserialize<'de> for Metrics {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Metrics, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum OneOrMany {
+            One(String),
+            Many(Vec<String>),
+        }
+        match OneOrMany::deserialize(d)? {
+            OneOrMany::One(name) => Ok(Metrics(vec![name])),
+            OneOrMany::Many(names) if names.is_empty() => {
+                Err(serde::de::Error::custom("list at least one metric"))
+            }
+            OneOrMany::Many(names) => Ok(Metrics(names)),
+        }
+    }
 }
 
 /// How a cell of several runs shows their spread.
@@ -84,12 +127,13 @@ impl PivotSpec {
     /// A spec with no labels, no averaging, no reference and 2 decimals.
     pub fn new(metric: &str, rows: &str, columns: &str) -> PivotSpec {
         PivotSpec {
-            metric: metric.to_string(),
+            metric: Metrics(vec![metric.to_string()]),
             rows: rows.to_string(),
             columns: columns.to_string(),
             row_labels: BTreeMap::new(),
             column_labels: BTreeMap::new(),
             average_over: Vec::new(),
+            summary_row: false,
             spread: Spread::Std,
             decimals: default_decimals(),
             reference: None,

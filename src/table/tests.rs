@@ -514,3 +514,48 @@ fn a_ci95_table_shows_the_student_t_interval_of_the_mean() {
     );
     assert!(to_csv(&table).contains("weak_quadratic,0,23.166666666666668,1.2583057392117916,3.1258"));
 }
+
+#[test]
+fn several_metrics_pivot_into_columns_in_the_listed_order() {
+    let rows = read(&[SEEDS]).unwrap();
+    let spec = PivotSpec {
+        metric: Metrics(vec!["ssim".into(), "psnr".into()]),
+        ..by_seed("psnr", "gamma", METRIC_AXIS)
+    };
+    let table = pivot(&rows, &spec).unwrap();
+    assert_eq!(
+        to_markdown(&table),
+        "\
+|     | ssim |         psnr |
+| --- | ---: | -----------: |
+| 0   | 0.80 | 23.17 ± 1.26 |
+| 1   |    — |        20.00 |
+"
+    );
+    // Without `metric` as an axis, the psnr runs of both gammas would mix.
+    let err = pivot(&rows, &by_seed("psnr", "cost", "seed")).unwrap_err();
+    assert!(err.to_string().contains("param `gamma` varies"), "{err}");
+}
+
+#[test]
+fn a_summary_row_averages_the_rows_of_each_column() {
+    let rows = read(&["seed,metric,value,std,n\n0,m,1.0,,1\n1,m,2.0,,1\n2,m,6.0,,1\n"]).unwrap();
+    let spec = PivotSpec {
+        summary_row: true,
+        spread: Spread::Ci95,
+        ..PivotSpec::new("m", "seed", METRIC_AXIS)
+    };
+    let table = pivot(&rows, &spec).unwrap();
+    // Mean 3, std sqrt(7), t(2) = 4.3027: half width 6.5723.
+    assert_eq!(
+        to_markdown(&table),
+        "\
+|                |           m |
+| -------------- | ----------: |
+| 0              |        1.00 |
+| 1              |        2.00 |
+| 2              |        6.00 |
+| mean over seed | 3.00 ± 6.57 |
+"
+    );
+}
