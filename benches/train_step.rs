@@ -64,8 +64,16 @@ fn main() {
     let mlp: Option<Vec<usize>> = std::env::args()
         .skip_while(|a| a != "--mlp")
         .nth(1)
-        .map(|w| w.split(',').map(|v| v.parse().expect("--mlp widths")).collect());
-    let item = if mlp.is_some() { vec![2] } else { vec![1, 32, 32] };
+        .map(|w| {
+            w.split(',')
+                .map(|v| v.parse().expect("--mlp widths"))
+                .collect()
+        });
+    let item = if mlp.is_some() {
+        vec![2]
+    } else {
+        vec![1, 32, 32]
+    };
     let mut r = rng::stream(0, rng::Purpose::Sample, 0);
     let size: usize = item.iter().product();
     let pool = |r: &mut rng::Rng| Samples::new(item.clone(), rng::normal(r, 256 * size, 1.0));

@@ -3,8 +3,8 @@
 
 pub mod bundle;
 pub mod cache;
-pub mod claims;
 pub mod canon;
+pub mod claims;
 pub mod cli;
 pub mod cmd;
 pub mod data;
@@ -24,8 +24,8 @@ pub mod results;
 pub mod run_info;
 pub mod samples;
 pub mod spec;
-pub mod stats;
 pub mod stages;
+pub mod stats;
 pub mod stop;
 pub mod table;
 pub mod tensor_file;

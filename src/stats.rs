@@ -99,7 +99,11 @@ mod tests {
     fn t_quantiles_match_the_printed_tables() {
         // Two-sided 95% critical values, e.g. any statistics textbook's table.
         for (df, t) in [(1, 12.706), (2, 4.303), (4, 2.776), (9, 2.262), (29, 2.045)] {
-            assert!((t_quantile(df) - t).abs() < 1e-3, "df {df}: {}", t_quantile(df));
+            assert!(
+                (t_quantile(df) - t).abs() < 1e-3,
+                "df {df}: {}",
+                t_quantile(df)
+            );
         }
         assert!((t_quantile(100_000) - 1.960).abs() < 1e-3);
     }

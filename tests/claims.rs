@@ -67,7 +67,10 @@ fn tables_show_intervals_and_claims_get_verdicts() {
 "
     );
     let csv = p.read("results/arms/tested/_/claims.csv");
-    assert!(csv.starts_with("claim,where,statistic,estimate,ci_low,ci_high,runs,diverged,holds\n"), "{csv}");
+    assert!(
+        csv.starts_with("claim,where,statistic,estimate,ci_low,ci_high,runs,diverged,holds\n"),
+        "{csv}"
+    );
 }
 
 #[test]
@@ -79,7 +82,9 @@ fn a_claim_on_a_param_no_run_has_fails_naming_it() {
     );
     let run = p.nrun(&["arms.yaml"]).code(1);
     assert!(
-        run.stderr.contains("claim `The score grows with the arm`: no run has the param `arn` (params: arm, seed)"),
+        run.stderr.contains(
+            "claim `The score grows with the arm`: no run has the param `arn` (params: arm, seed)"
+        ),
         "{}",
         run.stderr
     );
@@ -96,7 +101,9 @@ fn a_claim_without_a_test_is_an_error_before_anything_runs() {
     assert!(
         run.stderr.contains("arms.yaml:")
             && run.stderr.contains("stages.tested.params.claims[2]")
-            && run.stderr.contains("give a test: `compare` (two cells) or `trend` (a slope)"),
+            && run
+                .stderr
+                .contains("give a test: `compare` (two cells) or `trend` (a slope)"),
         "{}",
         run.stderr
     );

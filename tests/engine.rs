@@ -374,6 +374,11 @@ const INVALID: &[(&str, &str, &str)] = &[
         "stages.b.params.run: `{in.dat}` names no input of this stage (inputs: data)",
     ),
     (
+        "name: x\nstages:\n  a:\n    kind: command\n    params: {run: 'true'}\n  r:\n    kind: report\n    inputs: {a: a}\n    params: {title: t, sections: [{heading: h, inputs: [a, b]}]}\n",
+        "x.yaml:9:",
+        "stages.r.params.sections[0].inputs[1]: `b` is not an input of this stage (inputs: a)",
+    ),
+    (
         "name: x\nstages:\n  a:\n    kind: command\n    params: {run: 'true', shell: bash}\n",
         "x.yaml:5:",
         "unknown field `shell`",

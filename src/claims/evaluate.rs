@@ -110,7 +110,11 @@ pub type Labels = BTreeMap<String, String>;
 
 /// Tests every claim on `rows`, one outcome per claim and `for_each` value
 /// (numbers ascending, names in their order of first appearance).
-pub fn evaluate(claims: &[Claim], rows: &[Row], labels: &Labels) -> Result<Vec<Outcome>, ClaimError> {
+pub fn evaluate(
+    claims: &[Claim],
+    rows: &[Row],
+    labels: &Labels,
+) -> Result<Vec<Outcome>, ClaimError> {
     let mut outcomes = Vec::new();
     for claim in claims {
         outcomes.extend(evaluate_one(claim, rows, labels)?);
@@ -137,7 +141,12 @@ fn evaluate_one(claim: &Claim, rows: &[Row], labels: &Labels) -> Result<Vec<Outc
         .only
         .keys()
         .chain(&claim.for_each)
-        .chain(claim.compare.iter().flat_map(|c| c.a.keys().chain(c.b.keys())))
+        .chain(
+            claim
+                .compare
+                .iter()
+                .flat_map(|c| c.a.keys().chain(c.b.keys())),
+        )
         .chain(claim.trend.as_ref().map(|t| &t.over));
     for param in named {
         if !of_metric.iter().any(|r| r.params.contains_key(param)) {
@@ -178,7 +187,10 @@ fn evaluate_one(claim: &Claim, rows: &[Row], labels: &Labels) -> Result<Vec<Outc
                 .into_iter()
                 .map(|v| {
                     let rows = by_value.remove(&v).expect("a key of the map");
-                    (format!("{} = {}", label(labels, param), label(labels, &v)), rows)
+                    (
+                        format!("{} = {}", label(labels, param), label(labels, &v)),
+                        rows,
+                    )
                 })
                 .collect()
         }
@@ -200,10 +212,17 @@ fn compared(
     rows: &[&Row],
     labels: &Labels,
 ) -> Result<Outcome, ClaimError> {
-    let where_ = if at.is_empty() { String::new() } else { format!(" at {at}") };
+    let where_ = if at.is_empty() {
+        String::new()
+    } else {
+        format!(" at {at}")
+    };
     let side = |which: &'static str, cell: &BTreeMap<String, super::Scalar>| {
         let mut by_pair: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
-        for row in rows.iter().filter(|r| cell.iter().all(|(p, v)| value(r, p) == v.0)) {
+        for row in rows
+            .iter()
+            .filter(|r| cell.iter().all(|(p, v)| value(r, p) == v.0))
+        {
             by_pair.entry(value(row, &c.pair_by)).or_default().push(row);
         }
         if by_pair.is_empty() {
@@ -241,12 +260,15 @@ fn compared(
     }
     let estimate = Estimate::of(&differences);
     // Params a and b share say where; those they differ in say what.
-    let shared = c
-        .a
-        .iter()
-        .filter(|(k, v)| c.b.get(*k) == Some(v))
-        .map(|(k, v)| format!("{} = {}", label(labels, k), label(labels, &v.0)));
-    let at: Vec<String> = (!at.is_empty()).then_some(at).into_iter().chain(shared).collect();
+    let shared =
+        c.a.iter()
+            .filter(|(k, v)| c.b.get(*k) == Some(v))
+            .map(|(k, v)| format!("{} = {}", label(labels, k), label(labels, &v.0)));
+    let at: Vec<String> = (!at.is_empty())
+        .then_some(at)
+        .into_iter()
+        .chain(shared)
+        .collect();
     let side = |cell: &BTreeMap<String, super::Scalar>, other: &BTreeMap<String, super::Scalar>| {
         let own: Vec<String> = cell
             .iter()
@@ -387,7 +409,13 @@ mod tests {
     #[test]
     fn shared_params_say_where_and_labels_name_things() {
         let rows: Vec<Row> = (0..2)
-            .flat_map(|s| [row("a", 1.0, s, 2.0), row("b", 1.0, s, 1.0), row("b", 2.0, s, 0.0)])
+            .flat_map(|s| {
+                [
+                    row("a", 1.0, s, 2.0),
+                    row("b", 1.0, s, 1.0),
+                    row("b", 2.0, s, 0.0),
+                ]
+            })
             .collect();
         let mut claim = compare(Direction::Greater);
         claim.for_each = None;
@@ -399,7 +427,10 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .into();
         let out = evaluate(&[claim], &rows, &labels).unwrap();
-        assert_eq!((out[0].at.as_str(), out[0].statistic.as_str()), ("γ = 1", "A cost − b"));
+        assert_eq!(
+            (out[0].at.as_str(), out[0].statistic.as_str()),
+            ("γ = 1", "A cost − b")
+        );
         assert_eq!(out[0].estimate.unwrap().mean, 1.0);
     }
 
@@ -446,7 +477,11 @@ mod tests {
                 expect: Direction::Greater,
             }),
             for_each: Some("cost".into()),
-            only: [("gamma".to_string(), vec![Scalar("0".into()), Scalar("1".into())])].into(),
+            only: [(
+                "gamma".to_string(),
+                vec![Scalar("0".into()), Scalar("1".into())],
+            )]
+            .into(),
         };
         let out = evaluate(&[claim], &rows, &Labels::new()).unwrap();
         assert_eq!(out.len(), 1);
@@ -459,7 +494,11 @@ mod tests {
 
     #[test]
     fn mistakes_name_the_claim() {
-        let rows = vec![row("a", 1.0, 0, 1.0), row("a", 1.0, 0, 2.0), row("b", 1.0, 0, 1.0)];
+        let rows = vec![
+            row("a", 1.0, 0, 1.0),
+            row("a", 1.0, 0, 2.0),
+            row("b", 1.0, 0, 1.0),
+        ];
         let err = evaluate(&[compare(Direction::Greater)], &rows, &Labels::new()).unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -468,7 +507,10 @@ mod tests {
         let mut claim = compare(Direction::Greater);
         claim.metric = "psnr".into();
         let err = evaluate(&[claim], &rows, &Labels::new()).unwrap_err();
-        assert_eq!(err.to_string(), "claim `a beats b`: no metric `psnr` in the inputs (they have: m)");
+        assert_eq!(
+            err.to_string(),
+            "claim `a beats b`: no metric `psnr` in the inputs (they have: m)"
+        );
         let mut claim = compare(Direction::Greater);
         claim.for_each = Some("gama".into());
         let err = evaluate(&[claim], &rows, &Labels::new()).unwrap_err();

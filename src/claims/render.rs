@@ -4,7 +4,15 @@ use super::Outcome;
 use crate::stats::LEVEL;
 use crate::table::{escape_markdown, fixed_decimals};
 
-const COLUMNS: [&str; 7] = ["claim", "where", "statistic", "estimate", "95% CI", "runs", "holds"];
+const COLUMNS: [&str; 7] = [
+    "claim",
+    "where",
+    "statistic",
+    "estimate",
+    "95% CI",
+    "runs",
+    "holds",
+];
 
 /// One line per outcome; a claim's text only on its first line.
 pub fn to_markdown(outcomes: &[Outcome], decimals: usize) -> String {
@@ -64,7 +72,14 @@ pub fn to_csv(outcomes: &[Outcome]) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer
         .write_record([
-            "claim", "where", "statistic", "estimate", "ci_low", "ci_high", "runs", "diverged",
+            "claim",
+            "where",
+            "statistic",
+            "estimate",
+            "ci_low",
+            "ci_high",
+            "runs",
+            "diverged",
             "holds",
         ])
         .expect("writing to memory");
@@ -130,7 +145,12 @@ mod tests {
             lines.next().unwrap(),
             "claim,where,statistic,estimate,ci_low,ci_high,runs,diverged,holds"
         );
-        assert!(lines.next().unwrap().starts_with("q oscillates more,gamma = 1,q − k,0.02"));
+        assert!(
+            lines
+                .next()
+                .unwrap()
+                .starts_with("q oscillates more,gamma = 1,q − k,0.02")
+        );
         assert_eq!(
             lines.next().unwrap(),
             "q oscillates more,gamma = 1.25,q − k,,,,0,3,too few runs"

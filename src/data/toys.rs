@@ -287,7 +287,9 @@ mod tests {
             ),
             (
                 "circles",
-                Box::new(|n, s| circles(n, &[[0.0, 0.0], [3.0, 0.0]], 1.0, 0.0, &mut rng(s)).unwrap()),
+                Box::new(|n, s| {
+                    circles(n, &[[0.0, 0.0], [3.0, 0.0]], 1.0, 0.0, &mut rng(s)).unwrap()
+                }),
             ),
             (
                 "grid_to_circle",
@@ -424,7 +426,10 @@ mod tests {
         let p = discrete(3 * N, &at, &mut rng(7)).unwrap();
         for point in &at {
             let count = p.rows().filter(|r| r == point).count();
-            assert!((count as f32 - N as f32).abs() < 0.1 * N as f32, "{point:?}: {count}");
+            assert!(
+                (count as f32 - N as f32).abs() < 0.1 * N as f32,
+                "{point:?}: {count}"
+            );
         }
         assert_eq!(p.rows().filter(|r| !at.contains(&[r[0], r[1]])).count(), 0);
         assert!(discrete(3, &[], &mut rng(7)).is_err());
@@ -445,6 +450,10 @@ mod tests {
             assert!((d - 1.5).abs() < 1e-4, "{r:?} is {d} from centre {i}");
             per_centre[i] += 1;
         }
-        assert!(per_centre.iter().all(|&c| (c as f32 - N as f32).abs() < 0.1 * N as f32));
+        assert!(
+            per_centre
+                .iter()
+                .all(|&c| (c as f32 - N as f32).abs() < 0.1 * N as f32)
+        );
     }
 }

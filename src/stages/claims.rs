@@ -53,7 +53,11 @@ impl StageKind for Claims {
     fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
         let mut files = Vec::new();
         for name in ctx.inputs.keys() {
-            files.extend(ctx.upstreams(name)?.iter().map(|u| u.dir.join("metrics.csv")));
+            files.extend(
+                ctx.upstreams(name)?
+                    .iter()
+                    .map(|u| u.dir.join("metrics.csv")),
+            );
         }
         let rows = read_rows(&files).map_err(|e| anyhow::anyhow!("{e}"))?;
         let outcomes = evaluate(&p.claims, &rows, &p.labels).map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -25,7 +25,8 @@
 //!
 //! For 2-D points with `modes: {centres, tolerance}` (Hardion & Olivier's
 //! discrete source to circles): `centre_distance`, the mean distance from
-//! each input's conditional mean E_z T(x, z) to the nearest centre, and
+//! each input's conditional mean E_z T(x, z) (pooled over inputs that are
+//! the same point) to the nearest centre, and
 //! `modes_recovered`, how many centres have a conditional mean within
 //! `tolerance`.
 //!
@@ -156,8 +157,8 @@ fn default_max_points() -> usize {
 impl StageKind for Metric {
     type Params = Params;
     const NAME: &'static str = "metric";
-    // New metrics leave the others' values alone: no bump for them.
-    const VERSION: u32 = 2;
+    // 3: centre_distance pools the outputs of equal inputs.
+    const VERSION: u32 = 3;
     const INPUTS: Option<&'static [InputSpec]> = Some(&[
         InputSpec {
             name: "samples",
@@ -347,7 +348,7 @@ impl StageKind for Metric {
                         }
                         let modes = p.modes.as_ref().expect("validated");
                         let scores =
-                            mode_scores(samples, n, z, &modes.centres, modes.tolerance)
+                            mode_scores(inputs()?, samples, z, &modes.centres, modes.tolerance)
                                 .map_err(metric_error)?;
                         match m {
                             Name::CentreDistance => Summary::of(&scores.distances),

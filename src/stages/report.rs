@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::artifacts::{self, Artifact};
 use super::{Context, InputSpec, ParamError, StageError, StageKind};
 use crate::report::{Block, Document, copy_figures, to_html, to_markdown};
+use crate::spec::yaml::PathSegment;
 
 pub struct Report;
 
@@ -48,6 +49,30 @@ impl StageKind for Report {
                 "sections",
                 "a report needs at least one section",
             ));
+        }
+        Ok(())
+    }
+
+    /// A section naming an input the stage does not bind would otherwise
+    /// fail only after everything upstream ran.
+    fn validate_inputs(p: &Params, inputs: &[&str]) -> Result<(), ParamError> {
+        for (i, section) in p.sections.iter().enumerate() {
+            for (j, name) in section.inputs.iter().enumerate() {
+                if !inputs.contains(&name.as_str()) {
+                    return Err(ParamError {
+                        path: vec![
+                            PathSegment::Key("sections".into()),
+                            PathSegment::Index(i),
+                            PathSegment::Key("inputs".into()),
+                            PathSegment::Index(j),
+                        ],
+                        message: format!(
+                            "`{name}` is not an input of this stage (inputs: {})",
+                            inputs.join(", ")
+                        ),
+                    });
+                }
+            }
         }
         Ok(())
     }

@@ -5,7 +5,9 @@
 
 use super::artifacts::{self, Artifact};
 use super::{Context, InputSpec, ParamError, StageError, StageKind};
-use crate::table::{METRIC_AXIS, PivotSpec, add_baseline, pivot, read_rows, to_csv, to_latex, to_markdown};
+use crate::table::{
+    METRIC_AXIS, PivotSpec, add_baseline, pivot, read_rows, to_csv, to_latex, to_markdown,
+};
 
 pub struct Table;
 
@@ -109,7 +111,11 @@ impl StageKind for Table {
             (a, b) => format!(
                 "{caption}; {} over {} runs ({})",
                 spec.spread.legend(),
-                if a == b { b.to_string() } else { format!("{a}-{b}") },
+                if a == b {
+                    b.to_string()
+                } else {
+                    format!("{a}-{b}")
+                },
                 spec.average_over.join(", ")
             ),
         };

@@ -15,7 +15,10 @@ pub fn add_baseline(
     rows: &[Row],
     spec: &PivotSpec,
 ) -> Result<(), TableError> {
-    let selected: Vec<&Row> = rows.iter().filter(|r| spec.metric.contains(&r.metric)).collect();
+    let selected: Vec<&Row> = rows
+        .iter()
+        .filter(|r| spec.metric.contains(&r.metric))
+        .collect();
     if selected.is_empty() {
         return Err(TableError::NoRows {
             metric: spec.metric.to_string(),

@@ -20,10 +20,7 @@ pub fn to_markdown(table: &Table) -> String {
     let header = once(String::new()).chain(table.columns.iter().map(|c| escape(&c.label)));
     let mut grid: Vec<Vec<String>> = vec![header.collect()];
     for line in lines(table) {
-        let entries = line
-            .entries
-            .iter()
-            .map(|e| e.render(table, &TYPOGRAPHY));
+        let entries = line.entries.iter().map(|e| e.render(table, &TYPOGRAPHY));
         grid.push(once(escape(&line.label)).chain(entries).collect());
     }
     let mut widths = vec![3; grid[0].len()];

@@ -20,6 +20,7 @@ mod spec;
 mod tests;
 mod tidy;
 
+pub use crate::stats::Estimate as Summary;
 pub use baseline::add_baseline;
 pub use error::TableError;
 pub(crate) use escape::markdown as escape_markdown;
@@ -31,6 +32,5 @@ pub use pivot::pivot;
 pub use pivoted::{Cell, Header, Table};
 pub use read::read_rows;
 pub use row::Row;
-pub use crate::stats::Estimate as Summary;
 pub use spec::{METRIC_AXIS, Metrics, PivotSpec, Reference, Spread};
 pub use tidy::to_csv;

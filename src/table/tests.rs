@@ -285,10 +285,7 @@ NOT,1,2,0.01,psnr,23,1,9
         average_over: vec!["seed".to_string(), "lr".to_string()],
         ..PivotSpec::new("psnr", "cost", "gamma")
     };
-    assert_eq!(
-        pivot(&rows, &spec).unwrap().cells[0][1].ours.unwrap().n,
-        2
-    );
+    assert_eq!(pivot(&rows, &spec).unwrap().cells[0][1].ours.unwrap().n, 2);
 }
 
 #[test]
@@ -503,7 +500,10 @@ fn a_ci95_table_shows_the_student_t_interval_of_the_mean() {
     let table = pivot(&rows, &spec).unwrap();
     // t(2) = 4.30265 times the std 1.25831 over sqrt(3): 3.12580.
     let three = table.cells[0][0].ours.unwrap();
-    assert!((three.half_width.unwrap() - 3.125_805).abs() < 1e-5, "{three:?}");
+    assert!(
+        (three.half_width.unwrap() - 3.125_805).abs() < 1e-5,
+        "{three:?}"
+    );
     assert_eq!(
         to_markdown(&table),
         "\
@@ -512,7 +512,9 @@ fn a_ci95_table_shows_the_student_t_interval_of_the_mean() {
 | weak\\_quadratic | 23.17 ± 3.13 | 20.00 |
 "
     );
-    assert!(to_csv(&table).contains("weak_quadratic,0,23.166666666666668,1.2583057392117916,3.1258"));
+    assert!(
+        to_csv(&table).contains("weak_quadratic,0,23.166666666666668,1.2583057392117916,3.1258")
+    );
 }
 
 #[test]
