@@ -379,6 +379,11 @@ const INVALID: &[(&str, &str, &str)] = &[
         "stages.r.params.sections[0].inputs[1]: `b` is not an input of this stage (inputs: a)",
     ),
     (
+        "name: x\nstages:\n  d:\n    kind: idx\n    inputs: {images: {path: x.yaml}}\n    params: {select: {labels: [2]}}\n",
+        "x.yaml:6:",
+        "stages.d.params.select.labels: selecting by label needs the `labels` input (the IDX labels file)",
+    ),
+    (
         "name: x\nstages:\n  a:\n    kind: command\n    params: {run: 'true', shell: bash}\n",
         "x.yaml:5:",
         "unknown field `shell`",

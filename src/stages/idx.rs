@@ -40,6 +40,17 @@ impl StageKind for Idx {
         p.select.validate()
     }
 
+    /// Selecting by label needs labels: caught before anything runs.
+    fn validate_inputs(p: &Params, inputs: &[&str]) -> Result<(), ParamError> {
+        if !p.select.labels.is_empty() && !inputs.contains(&"labels") {
+            return Err(ParamError::at(
+                "select.labels",
+                "selecting by label needs the `labels` input (the IDX labels file)",
+            ));
+        }
+        Ok(())
+    }
+
     fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
         let images = ctx.input_path("images")?.to_path_buf();
         let labels = ctx
@@ -50,9 +61,6 @@ impl StageKind for Idx {
         let set = match &labels {
             Some(l) => read_idx_pair(&images, l).map_err(bad_file)?,
             None => {
-                if !p.select.labels.is_empty() {
-                    return Err(anyhow::anyhow!("select.labels needs the `labels` input").into());
-                }
                 let images = read_idx_images(&images).map_err(bad_file)?;
                 let labels = vec![0; images.n];
                 LabelledImages { images, labels }
