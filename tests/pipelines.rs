@@ -648,3 +648,45 @@ fn a_recorded_divergence_shows_in_tables_and_figures() {
         run.stderr
     );
 }
+
+/// A net that cannot take the data (2-D points into a CNN) is the
+/// pipeline's mistake: exit 2 naming the stage's file:line, not a failure
+/// of nrun's, and nothing of the training is cached.
+#[test]
+fn data_a_net_cannot_take_exits_2_naming_the_stage() {
+    let p = Project::new();
+    p.file(
+        "misfit.yaml",
+        "\
+name: misfit
+stages:
+  x: {kind: toy2d, params: {distribution: {kind: moons, noise: 0.05}, n: 64, seed: 1}}
+  y: {kind: toy2d, params: {distribution: {kind: uniform_square, half_width: 2}, n: 64, seed: 2}}
+  train:
+    kind: train
+    inputs: {source: x, target: y}
+    params:
+      cost: {kind: weak_quadratic}
+      gamma: 0.5
+      iterations: 5
+      batch: 8
+      z: {count: 2, channels: 1}
+      t_net: {kind: cnn_t, channels: 4, layers: 2}
+      f_net: {kind: mlp, hidden: [8]}
+",
+    );
+    let run = p.nrun(&["misfit.yaml"]).code(2);
+    assert!(
+        run.stdout.contains("misfit.yaml:5:3: stages.train: cnn_t needs images [c, h, w], the data has items of shape [2]"),
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout,
+        run.stderr
+    );
+    let statuses = p.statuses("misfit");
+    assert!(
+        statuses
+            .iter()
+            .any(|(stage, _, status)| stage == "train" && status == "failed"),
+        "{statuses:?}"
+    );
+}

@@ -26,6 +26,9 @@ pub struct JobSpec {
     pub id: usize,
     pub kind: String,
     pub stage: String,
+    /// Where the stage is declared, `file:line:col`, for errors the user
+    /// must fix in the pipeline.
+    pub at: String,
     pub cell: Cell,
     pub params: Json,
     pub record: Json,
@@ -152,6 +155,11 @@ pub fn build(spec: &JobSpec, rt: Runtime) -> Status {
                 StageError::Stopped { why, message } => Status::Stopped {
                     why,
                     reason: message,
+                },
+                StageError::Misfit(message) => Status::Failed {
+                    bad_input: true,
+                    message: format!("{}: stages.{}: {message}", spec.at, spec.stage),
+                    log: log_path,
                 },
                 e => Status::Failed {
                     bad_input: matches!(e, StageError::BadInput { .. }),

@@ -160,6 +160,7 @@ pub fn execute(
                     id: i,
                     kind: stage.kind.name().to_string(),
                     stage: stage.name.clone(),
+                    at: format!("{}:{}", p.file.display(), stage.loc),
                     cell: inst.cell.clone(),
                     params: inst.params.clone(),
                     record: inst.record.clone(),

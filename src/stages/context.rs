@@ -45,6 +45,11 @@ pub enum StageError {
         why: crate::stop::Why,
         message: String,
     },
+    /// The stage's params do not fit its inputs as they turned out (a net
+    /// that cannot take the data's shape): a mistake in the pipeline, found
+    /// only once the inputs exist; nrun exits 2 and names the stage.
+    #[error("{0}")]
+    Misfit(String),
     #[error("{0:#}")]
     Failed(#[from] anyhow::Error),
 }

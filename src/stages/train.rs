@@ -239,8 +239,10 @@ fn train(
     device: &Device,
 ) -> Result<(), StageError> {
     let cfg = p.config();
-    let mut trainer =
-        Trainer::new(cfg.clone(), source, target, device).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut trainer = Trainer::new(cfg.clone(), source, target, device).map_err(|e| match e {
+        TrainError::Config(message) => StageError::Misfit(message),
+        e => anyhow::anyhow!("{e}").into(),
+    })?;
     let mut observer = Recorder::new(p, ctx, source, target, device);
     if let Some(dir) = checkpoint::latest(&observer.ctx.work) {
         let step = checkpoint::load(&dir, &mut trainer).map_err(|e| anyhow::anyhow!(e))?;
