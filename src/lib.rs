@@ -9,6 +9,7 @@ pub mod cli;
 pub mod cmd;
 pub mod data;
 pub mod device;
+pub mod environment;
 pub mod error;
 pub mod exec;
 pub mod fsutil;

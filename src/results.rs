@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use crate::cache::Store;
+use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::exec::events::Status;
 use crate::plan::Plan;
@@ -95,6 +96,7 @@ struct LastRun<'a> {
     scale: Option<&'a str>,
     exit_code: u8,
     seconds: f64,
+    environment: &'a Environment,
     instances: Vec<InstanceReport>,
 }
 
@@ -113,6 +115,7 @@ struct InstanceReport {
 
 pub struct RunSummary<'a> {
     pub command: &'a str,
+    pub environment: &'a Environment,
     pub exit_code: u8,
     pub seconds: f64,
 }
@@ -155,6 +158,7 @@ pub fn write_last_run(
         scale: p.scale.as_deref(),
         exit_code: summary.exit_code,
         seconds: (summary.seconds * 1000.0).round() / 1000.0,
+        environment: summary.environment,
         instances,
     };
     let path = pipeline_dir(p).join("last-run.json");

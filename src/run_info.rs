@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::device::DeviceChoice;
+use crate::environment::Environment;
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct RunInfo {
@@ -16,6 +17,7 @@ pub struct RunInfo {
     pub device: DeviceChoice,
     /// The scale preset in effect, if the pipeline has scales.
     pub scale: Option<String>,
+    pub environment: Environment,
 }
 
 impl RunInfo {

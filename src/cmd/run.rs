@@ -1,12 +1,14 @@
 //! `nrun [run] PIPELINE`: run what is not cached, publish links and
 //! last-run.json, print a summary.
 
+use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use super::Loaded;
 use crate::cli::ExecutorKind;
 use crate::cli::RunArgs;
+use crate::environment::Environment;
 use crate::error::{Error, Result, exit};
 use crate::exec::events::Status;
 use crate::exec::slurm::SlurmConfig;
@@ -45,6 +47,7 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
         results: results::pipeline_dir(p),
         device: args.device,
         scale: p.scale.clone(),
+        environment: Environment::capture(Path::new(".")),
     };
     let spec = match args.executor {
         Some(ExecutorKind::Local) => ExecutorSpec::Local,
@@ -117,6 +120,7 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
         &outcomes.results,
         &results::RunSummary {
             command: &info.command,
+            environment: &info.environment,
             exit_code: code,
             seconds: started.elapsed().as_secs_f64(),
         },

@@ -1,6 +1,6 @@
 //! `report`: one Markdown file and one self-contained HTML page from the
 //! tables and figures of its inputs, with the command, nrun version,
-//! backend and device that produced them. `document.json` keeps the
+//! backend, device, repository commit and machine that produced them. `document.json` keeps the
 //! document itself for `nrun reproduce-report` to combine.
 
 use serde::Deserialize;
@@ -39,7 +39,8 @@ pub struct Params {
 impl StageKind for Report {
     type Params = Params;
     const NAME: &'static str = "report";
-    const VERSION: u32 = 2;
+    // 3: the commit and the machine under the run's facts.
+    const VERSION: u32 = 3;
     /// Any inputs: the tables and plots the sections name.
     const INPUTS: Option<&'static [InputSpec]> = None;
 
@@ -137,6 +138,11 @@ pub fn document(p: &Params, ctx: &Context) -> Result<Document, StageError> {
         ("nrun".into(), run.version.to_string()),
         ("backend".into(), crate::ot::backend::compiled().to_string()),
         ("device".into(), run.device.to_string()),
+        ("commit".into(), run.environment.commit_label()),
+        (
+            "machine".into(),
+            format!("{}, {} cores", run.environment.cpu, run.environment.cores),
+        ),
     ]));
     doc.push(Block::Paragraph("Produced by:".into()));
     doc.push(Block::Code(run.command.clone()));
