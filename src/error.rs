@@ -57,6 +57,10 @@ pub enum Error {
     /// The pipeline or its overrides are invalid; nothing ran.
     #[error("{0}")]
     Invalid(Diagnostics),
+    /// Every mistake found is an input file or folder that does not exist
+    /// (the user's own data, not there yet); nothing ran.
+    #[error("{0}")]
+    MissingData(Diagnostics),
     /// Bad command-line usage outside any pipeline.
     #[error("{0}")]
     Usage(String),
@@ -76,7 +80,9 @@ pub enum Error {
 impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Invalid(_) | Error::Usage(_) | Error::BadData(_) => exit::INVALID,
+            Error::Invalid(_) | Error::MissingData(_) | Error::Usage(_) | Error::BadData(_) => {
+                exit::INVALID
+            }
             Error::Io { .. } | Error::Other(_) => exit::FAILED,
         }
     }

@@ -47,6 +47,8 @@ impl Plan {
         let mut instances: Vec<Instance> = Vec::new();
         let mut by_stage: Vec<Vec<usize>> = vec![Vec::new(); p.stages.len()];
         let mut diags = Diagnostics::default();
+        // The diagnostics that are input paths not found.
+        let mut missing = Vec::new();
         for &s in &graph.order {
             let stage = &p.stages[s];
             let input_names: Vec<&str> = stage.inputs.iter().map(|i| i.name.as_str()).collect();
@@ -162,7 +164,12 @@ impl Plan {
                                         }
                                         _ => e.to_string(),
                                     };
-                                    push_unique(&mut diags, located(p, node.loc, &key, message));
+                                    let d = located(p, node.loc, &key, message);
+                                    if matches!(&e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+                                    {
+                                        missing.push(d.clone());
+                                    }
+                                    push_unique(&mut diags, d);
                                 }
                             }
                         }
@@ -189,6 +196,9 @@ impl Plan {
         }
         hasher.save();
         if !diags.0.is_empty() {
+            if diags.0.iter().all(|d| missing.contains(d)) {
+                return Err(Error::MissingData(diags));
+            }
             return Err(Error::Invalid(diags));
         }
         Ok(Plan { instances })

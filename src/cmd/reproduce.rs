@@ -1,13 +1,15 @@
 //! `nrun reproduce-report [--scale NAME]`: runs every pipeline under
 //! pipelines/ at that scale, then combines their reports into one Markdown
 //! file and one self-contained HTML page under results/reproduce-report/.
+//! A pipeline whose input files are missing (the user's own data, such as
+//! KMNIST) is skipped, said so on the terminal and in the combined report.
 
 use std::path::{Path, PathBuf};
 
 use super::Loaded;
 use crate::cli::RunArgs;
 use crate::error::{Error, Result, exit};
-use crate::report::{Document, concat, copy_figures, to_html, to_markdown};
+use crate::report::{Block, Document, concat, copy_figures, to_html, to_markdown};
 use crate::spec::overrides::Overrides;
 
 const OUT: &str = "results/reproduce-report";
@@ -29,9 +31,17 @@ pub fn run(args: &RunArgs) -> Result<u8> {
     };
     let mut worst = exit::OK;
     let mut docs = Vec::new();
+    let mut skipped = Vec::new();
     for file in &files {
         println!("== {}", file.display());
-        let loaded = Loaded::load_file(file, &overrides, p.cache.as_deref())?;
+        let loaded = match Loaded::load_file(file, &overrides, p.cache.as_deref()) {
+            Err(Error::MissingData(missing)) => {
+                println!("skipped: its input data is not there:\n{missing}");
+                skipped.push(file.display().to_string());
+                continue;
+            }
+            loaded => loaded?,
+        };
         let selected = loaded
             .plan
             .selected(&vec![true; loaded.pipeline.stages.len()]);
@@ -58,10 +68,19 @@ pub fn run(args: &RunArgs) -> Result<u8> {
         return Err(Error::Other("no pipeline produced a report".into()));
     }
     let scale = overrides.scale.clone().unwrap_or_else(|| "default".into());
-    let combined = concat(
+    let mut combined = concat(
         format!("nrun: reproduction of the NOT and KNOT experiments ({scale} scale)"),
         &docs,
     );
+    if !skipped.is_empty() {
+        combined.blocks.insert(
+            1,
+            Block::Paragraph(format!(
+                "Not run here, their input data missing (see each pipeline's comments): {}.",
+                skipped.join(", ")
+            )),
+        );
+    }
     let out = PathBuf::from(OUT);
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
