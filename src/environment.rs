@@ -1,7 +1,8 @@
 //! What a run ran on, recorded in `last-run.json` and in reports so that a
 //! number can be traced to the code and machine that produced it: nrun's
-//! version and build features, the pipeline repository's commit (and
-//! whether it had uncommitted changes), the backend, the CPU.
+//! version and build features, the commit of the repository the run started
+//! in (and whether it had uncommitted changes), the backend, the CPU of the
+//! machine that ran `nrun` (under Slurm, the one that submitted the jobs).
 
 use std::path::Path;
 use std::process::Command;

@@ -156,17 +156,15 @@ impl Plan {
                                     });
                                 }
                                 Err(e) => {
-                                    let message = match &e {
-                                        Error::Io { source, .. }
-                                            if source.kind() == std::io::ErrorKind::NotFound =>
-                                        {
-                                            format!("no such file or folder: {}", path.display())
-                                        }
-                                        _ => e.to_string(),
+                                    let not_found = matches!(&e, Error::Io { source, .. }
+                                        if source.kind() == std::io::ErrorKind::NotFound);
+                                    let message = if not_found {
+                                        format!("no such file or folder: {}", path.display())
+                                    } else {
+                                        e.to_string()
                                     };
                                     let d = located(p, node.loc, &key, message);
-                                    if matches!(&e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
-                                    {
+                                    if not_found {
                                         missing.push(d.clone());
                                     }
                                     push_unique(&mut diags, d);

@@ -25,7 +25,8 @@ pub fn mean_half_width(std: f64, runs: usize) -> Option<f64> {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Estimate {
     pub mean: f64,
-    /// `None` for a single value.
+    /// The sample standard deviation of a mean's values (the standard error
+    /// of a slope); `None` for a single value.
     pub std: Option<f64>,
     /// Half width of the `LEVEL` interval around `mean`; `None` for a single value.
     pub half_width: Option<f64>,

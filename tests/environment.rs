@@ -35,8 +35,15 @@ const PIPELINE: &str = "name: env\nstages:\n  a:\n    kind: command\n    params:
 fn last_run_records_the_commit_its_state_and_the_machine() {
     let p = Project::new();
     p.file("env.yaml", PIPELINE);
-    // Outside a repository there is no commit to name.
-    p.nrun(&["env.yaml"]).ok();
+    // Outside a repository there is no commit to name (git looks no higher
+    // than the project, wherever the temporary folder is).
+    let parent = p.path().parent().unwrap().to_path_buf();
+    let out = p
+        .command(&["env.yaml"])
+        .env("GIT_CEILING_DIRECTORIES", &parent)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
     let env = &p.last_run("env")["environment"];
     assert_eq!(env["git"], serde_json::Value::Null, "{env}");
     assert_eq!(env["nrun"], env!("CARGO_PKG_VERSION"));

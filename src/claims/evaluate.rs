@@ -96,6 +96,12 @@ pub enum ClaimError {
         value: String,
         count: usize,
     },
+    #[error("claim `{claim}`{at}: `a` and `b` share no value of `{pair_by}` to pair their runs by")]
+    NoPairs {
+        claim: String,
+        at: String,
+        pair_by: String,
+    },
     #[error("claim `{claim}`: `{over}` = `{value}` is not a number, so it has no slope")]
     NotNumeric {
         claim: String,
@@ -145,7 +151,7 @@ fn evaluate_one(claim: &Claim, rows: &[Row], labels: &Labels) -> Result<Vec<Outc
             claim
                 .compare
                 .iter()
-                .flat_map(|c| c.a.keys().chain(c.b.keys())),
+                .flat_map(|c| c.a.keys().chain(c.b.keys()).chain([&c.pair_by])),
         )
         .chain(claim.trend.as_ref().map(|t| &t.over));
     for param in named {
@@ -248,6 +254,13 @@ fn compared(
             .collect::<Result<BTreeMap<String, &Row>, _>>()
     };
     let (a, b) = (side("`a`", &c.a)?, side("`b`", &c.b)?);
+    if !a.keys().any(|pair| b.contains_key(pair)) {
+        return Err(ClaimError::NoPairs {
+            claim: claim.text.clone(),
+            at: where_.clone(),
+            pair_by: c.pair_by.clone(),
+        });
+    }
     let mut differences = Vec::new();
     let (mut diverged_a, mut diverged_b) = (0, 0);
     for (pair, run_a) in &a {
@@ -510,6 +523,19 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "claim `a beats b`: no metric `psnr` in the inputs (they have: m)"
+        );
+        let mut claim = compare(Direction::Greater);
+        claim.compare.as_mut().unwrap().pair_by = "sed".into();
+        let err = evaluate(&[claim], &rows, &Labels::new()).unwrap_err();
+        assert!(
+            err.to_string().contains("no run has the param `sed`"),
+            "{err}"
+        );
+        let only_a = [row("a", 1.0, 0, 1.0), row("b", 1.0, 1, 1.0)];
+        let err = evaluate(&[compare(Direction::Greater)], &only_a, &Labels::new()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "claim `a beats b` at gamma = 1: `a` and `b` share no value of `seed` to pair their runs by"
         );
         let mut claim = compare(Direction::Greater);
         claim.for_each = Some("gama".into());

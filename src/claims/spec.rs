@@ -80,15 +80,20 @@ fn default_pair_by() -> String {
 }
 
 impl Claim {
-    /// Checks what types cannot: one test, two different cells.
+    /// Checks what types cannot: one test, two different cells, a slope
+    /// over a param that varies within each test.
     pub fn check(&self) -> Result<(), String> {
         match (&self.compare, &self.trend) {
             (Some(_), Some(_)) => Err("give either `compare` or `trend`, not both".into()),
             (None, None) => Err("give a test: `compare` (two cells) or `trend` (a slope)".into()),
-            (Some(c), None) if c.a == c.b => Err("`a` and `b` select the same cells".into()),
             (Some(c), None) if c.a.is_empty() || c.b.is_empty() => {
                 Err("`a` and `b` each name at least one param value".into())
             }
+            (Some(c), None) if c.a == c.b => Err("`a` and `b` select the same cells".into()),
+            (None, Some(t)) if self.for_each.as_ref() == Some(&t.over) => Err(format!(
+                "`for_each: {}` leaves one value of `{}` per test: no slope",
+                t.over, t.over
+            )),
             _ => Ok(()),
         }
     }

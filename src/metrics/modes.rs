@@ -29,6 +29,12 @@ pub fn mode_scores(
     centres: &[[f64; 2]],
     tolerance: f64,
 ) -> Result<ModeScores, MetricError> {
+    if inputs.len() % 2 != 0 {
+        return Err(MetricError::RaggedRows {
+            len: inputs.len(),
+            dim: 2,
+        });
+    }
     let n_inputs = inputs.len() / 2;
     if n_inputs == 0 || n_z == 0 {
         return Err(MetricError::Empty { what: "inputs" });
@@ -43,7 +49,7 @@ pub fn mode_scores(
         });
     }
     let expected = n_inputs * n_z * 2;
-    if samples.len() != expected || inputs.len() % 2 != 0 {
+    if samples.len() != expected {
         return Err(MetricError::LengthMismatch {
             expected,
             actual: samples.len(),

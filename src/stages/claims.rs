@@ -60,7 +60,10 @@ impl StageKind for Claims {
             );
         }
         let rows = read_rows(&files).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let outcomes = evaluate(&p.claims, &rows, &p.labels).map_err(|e| anyhow::anyhow!("{e}"))?;
+        // A claim naming what the rows do not have is the pipeline's
+        // mistake, found once the rows exist: exit 2 at the stage.
+        let outcomes =
+            evaluate(&p.claims, &rows, &p.labels).map_err(|e| StageError::Misfit(e.to_string()))?;
         let write = |name: &str, text: String| {
             std::fs::write(ctx.out.join(name), text).map_err(|e| anyhow::anyhow!("{name}: {e}"))
         };

@@ -67,10 +67,14 @@ impl StageKind for Report {
                             PathSegment::Key("inputs".into()),
                             PathSegment::Index(j),
                         ],
-                        message: format!(
-                            "`{name}` is not an input of this stage (inputs: {})",
-                            inputs.join(", ")
-                        ),
+                        message: if inputs.is_empty() {
+                            format!("`{name}` is not an input: this stage has no inputs")
+                        } else {
+                            format!(
+                                "`{name}` is not an input of this stage (inputs: {})",
+                                inputs.join(", ")
+                            )
+                        },
                     });
                 }
             }

@@ -35,6 +35,18 @@ impl StageKind for Table {
                 format!("several metrics need `rows: {METRIC_AXIS}` or `columns: {METRIC_AXIS}`"),
             ));
         }
+        if p.summary_row && p.rows == METRIC_AXIS {
+            return Err(ParamError::at(
+                "summary_row",
+                "a summary row averages the rows: with `rows: metric` it would average different metrics",
+            ));
+        }
+        if p.summary_row && !p.baselines.is_empty() {
+            return Err(ParamError::at(
+                "summary_row",
+                "a summary row averages the pivoted rows; it does not go with baselines",
+            ));
+        }
         if p.metric.0.len() > 1 && !p.baselines.is_empty() {
             return Err(ParamError::at(
                 "baselines",

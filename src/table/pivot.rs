@@ -21,9 +21,15 @@ pub fn pivot(rows: &[Row], spec: &PivotSpec) -> Result<Table, TableError> {
         .iter()
         .filter(|row| spec.metric.contains(&row.metric))
         .collect();
-    if selected.is_empty() {
+    // A listed metric without rows is a misspelling, not an empty column.
+    if let Some(absent) = spec
+        .metric
+        .0
+        .iter()
+        .find(|m| !selected.iter().any(|row| &row.metric == *m))
+    {
         return Err(TableError::NoRows {
-            metric: spec.metric.to_string(),
+            metric: absent.clone(),
             available: distinct(rows.iter().map(|row| row.metric.clone())),
         });
     }
@@ -149,14 +155,9 @@ fn keys(
     param: &str,
 ) -> Result<Vec<String>, TableError> {
     if param == METRIC_AXIS {
-        // In the spec's order, as the user listed them.
-        return Ok(spec
-            .metric
-            .0
-            .iter()
-            .filter(|m| rows.iter().any(|row| &row.metric == *m))
-            .cloned()
-            .collect());
+        // In the spec's order, as the user listed them (`pivot` checked
+        // that each has rows).
+        return Ok(spec.metric.0.clone());
     }
     let all: Vec<String> = rows.iter().map(|row| key(row, param)).collect();
     let count = all.iter().filter(|key| key.is_empty()).count();

@@ -2,7 +2,8 @@
 
 use super::{Spread, Summary};
 
-/// One metric as a grid of cells, ready to render.
+/// One metric (or several, along the rows or columns) as a grid of cells,
+/// ready to render.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Table {
     pub metric: String,

@@ -561,3 +561,17 @@ fn a_summary_row_averages_the_rows_of_each_column() {
 "
     );
 }
+
+#[test]
+fn a_listed_metric_without_rows_is_an_error_not_an_empty_column() {
+    let rows = read(&[SEEDS]).unwrap();
+    let spec = PivotSpec {
+        metric: Metrics(vec!["ssim".into(), "psnrr".into()]),
+        ..by_seed("psnr", "gamma", METRIC_AXIS)
+    };
+    let err = pivot(&rows, &spec).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "no rows of metric `psnrr` (metrics present: psnr, ssim)"
+    );
+}
