@@ -254,23 +254,24 @@ fn compared(
             .collect::<Result<BTreeMap<String, &Row>, _>>()
     };
     let (a, b) = (side("`a`", &c.a)?, side("`b`", &c.b)?);
-    if !a.keys().any(|pair| b.contains_key(pair)) {
+    let pairs: Vec<(&Row, &Row)> = a
+        .iter()
+        .filter_map(|(pair, run_a)| Some((*run_a, *b.get(pair)?)))
+        .collect();
+    if pairs.is_empty() {
         return Err(ClaimError::NoPairs {
             claim: claim.text.clone(),
-            at: where_.clone(),
+            at: where_,
             pair_by: c.pair_by.clone(),
         });
     }
-    let mut differences = Vec::new();
-    let (mut diverged_a, mut diverged_b) = (0, 0);
-    for (pair, run_a) in &a {
-        let Some(run_b) = b.get(pair) else { continue };
-        diverged_a += usize::from(run_a.diverged.is_some());
-        diverged_b += usize::from(run_b.diverged.is_some());
-        if run_a.diverged.is_none() && run_b.diverged.is_none() {
-            differences.push(run_a.value - run_b.value);
-        }
-    }
+    let diverged_a = pairs.iter().filter(|(x, _)| x.diverged.is_some()).count();
+    let diverged_b = pairs.iter().filter(|(_, y)| y.diverged.is_some()).count();
+    let differences: Vec<f64> = pairs
+        .iter()
+        .filter(|(x, y)| x.diverged.is_none() && y.diverged.is_none())
+        .map(|(x, y)| x.value - y.value)
+        .collect();
     let estimate = Estimate::of(&differences);
     // Params a and b share say where; those they differ in say what.
     let shared =
@@ -282,7 +283,8 @@ fn compared(
         .into_iter()
         .chain(shared)
         .collect();
-    let side = |cell: &BTreeMap<String, super::Scalar>, other: &BTreeMap<String, super::Scalar>| {
+    let own_label = |cell: &BTreeMap<String, super::Scalar>,
+                     other: &BTreeMap<String, super::Scalar>| {
         let own: Vec<String> = cell
             .iter()
             .filter(|(k, v)| other.get(*k) != Some(v))
@@ -294,7 +296,7 @@ fn compared(
             .collect();
         own.join(" ")
     };
-    let (name_a, name_b) = (side(&c.a, &c.b), side(&c.b, &c.a));
+    let (name_a, name_b) = (own_label(&c.a, &c.b), own_label(&c.b, &c.a));
     let diverged = [(name_a.clone(), diverged_a), (name_b.clone(), diverged_b)]
         .into_iter()
         .filter(|(_, n)| *n > 0)

@@ -2,7 +2,7 @@
 
 use super::Outcome;
 use crate::stats::LEVEL;
-use crate::table::{escape_markdown, fixed_decimals};
+use crate::table::{escape_markdown, fixed_decimals, typeset_minus};
 
 const COLUMNS: [&str; 7] = [
     "claim",
@@ -17,7 +17,7 @@ const COLUMNS: [&str; 7] = [
 /// One line per outcome; a claim's text only on its first line.
 pub fn to_markdown(outcomes: &[Outcome], decimals: usize) -> String {
     debug_assert_eq!(LEVEL, 0.95, "the CI column's title");
-    let number = |x: f64| fixed_decimals(x, decimals).replacen('-', "−", 1);
+    let number = |x: f64| typeset_minus(fixed_decimals(x, decimals), "−");
     let mut out = format!("| {} |\n", COLUMNS.join(" | "));
     out.push_str("| --- | --- | --- | ---: | :---: | ---: | --- |\n");
     let mut previous: Option<&str> = None;

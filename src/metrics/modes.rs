@@ -29,7 +29,7 @@ pub fn mode_scores(
     centres: &[[f64; 2]],
     tolerance: f64,
 ) -> Result<ModeScores, MetricError> {
-    if inputs.len() % 2 != 0 {
+    if !inputs.len().is_multiple_of(2) {
         return Err(MetricError::RaggedRows {
             len: inputs.len(),
             dim: 2,

@@ -59,14 +59,12 @@ impl StageKind for Command {
             let Some(close) = tail.find('}') else { break };
             let name = &tail[..close];
             if !inputs.contains(&name) {
-                let known = if inputs.is_empty() {
-                    "this stage has no inputs".to_string()
-                } else {
-                    format!("inputs: {}", inputs.join(", "))
-                };
                 return Err(ParamError::at(
                     "run",
-                    format!("`{{in.{name}}}` names no input of this stage ({known})"),
+                    format!(
+                        "`{{in.{name}}}` names no input of this stage ({})",
+                        super::inputs_note(inputs)
+                    ),
                 ));
             }
             rest = &tail[close..];

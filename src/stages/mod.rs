@@ -168,6 +168,16 @@ static KINDS: &[&dyn Kind] = &[
     &report::Report,
 ];
 
+/// What a message about a misnamed input says the stage has:
+/// `inputs: a, b`, or `it has none`.
+fn inputs_note(inputs: &[&str]) -> String {
+    if inputs.is_empty() {
+        "it has none".to_string()
+    } else {
+        format!("inputs: {}", inputs.join(", "))
+    }
+}
+
 pub fn find(name: &str) -> Option<&'static dyn Kind> {
     KINDS.iter().copied().find(|k| k.name() == name)
 }

@@ -67,14 +67,10 @@ impl StageKind for Report {
                             PathSegment::Key("inputs".into()),
                             PathSegment::Index(j),
                         ],
-                        message: if inputs.is_empty() {
-                            format!("`{name}` is not an input: this stage has no inputs")
-                        } else {
-                            format!(
-                                "`{name}` is not an input of this stage (inputs: {})",
-                                inputs.join(", ")
-                            )
-                        },
+                        message: format!(
+                            "`{name}` is not an input of this stage ({})",
+                            super::inputs_note(inputs)
+                        ),
                     });
                 }
             }

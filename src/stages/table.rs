@@ -61,8 +61,8 @@ impl StageKind for Table {
             return Err(ParamError::at(
                 &format!("baselines.{name}"),
                 format!(
-                    "`{name}` is not an input of this stage (inputs: {})",
-                    inputs.join(", ")
+                    "`{name}` is not an input of this stage ({})",
+                    super::inputs_note(inputs)
                 ),
             ));
         }
@@ -108,19 +108,9 @@ impl StageKind for Table {
             .caption
             .clone()
             .unwrap_or_else(|| format!("{} by {} and {}", spec.metric, spec.rows, spec.columns));
-        let pivoted = table.cells.len() - usize::from(spec.summary_row);
-        let runs: Vec<usize> = table.cells[..pivoted]
-            .iter()
-            .flatten()
-            .filter_map(|cell| cell.ours.map(|s| s.n))
-            .collect();
-        let (fewest, most) = (
-            runs.iter().min().copied().unwrap_or(0),
-            runs.iter().max().copied().unwrap_or(0),
-        );
-        let caption = match (fewest, most) {
-            (_, 0 | 1) => caption,
-            (a, b) => format!(
+        let caption = match table.run_counts() {
+            None | Some((_, 1)) => caption,
+            Some((a, b)) => format!(
                 "{caption}; {} over {} runs ({})",
                 spec.spread.legend(),
                 if a == b {

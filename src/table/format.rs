@@ -16,6 +16,15 @@ pub(crate) fn fixed(x: f64, decimals: usize) -> String {
     }
 }
 
+/// `number` with a leading `-` written as `minus` (Markdown's `−`, LaTeX's
+/// `$-$`).
+pub(crate) fn typeset_minus(number: String, minus: &str) -> String {
+    match number.strip_prefix('-') {
+        Some(magnitude) => format!("{minus}{magnitude}"),
+        None => number,
+    }
+}
+
 /// Like [`fixed`], with a `+` on positive values so a difference's
 /// direction reads at a glance.
 pub(crate) fn signed(x: f64, decimals: usize) -> String {

@@ -8,7 +8,7 @@
 //! table stays narrow enough to take in at a glance (three numbers a cell
 //! make even three columns wide and noisy).
 
-use super::format::{fixed, signed};
+use super::format::{fixed, signed, typeset_minus};
 use super::{Cell, Spread, Summary, Table};
 
 /// What one cell of a rendered line shows.
@@ -46,10 +46,7 @@ impl Entry {
     /// spread as the table asks.
     pub(crate) fn render(&self, table: &Table, typography: &Typography) -> String {
         let decimals = table.decimals;
-        let minus = |number: String| match number.strip_prefix('-') {
-            Some(magnitude) => format!("{}{magnitude}", typography.minus),
-            None => number,
-        };
+        let minus = |number: String| typeset_minus(number, typography.minus);
         match self {
             Entry::Missing => typography.missing.to_string(),
             Entry::Ours(summary, diverged) => {

@@ -24,7 +24,7 @@ pub use crate::stats::Estimate as Summary;
 pub use baseline::add_baseline;
 pub use error::TableError;
 pub(crate) use escape::markdown as escape_markdown;
-pub(crate) use format::fixed as fixed_decimals;
+pub(crate) use format::{fixed as fixed_decimals, typeset_minus};
 pub(crate) use key::{canonical as canonical_key, ordered as ordered_keys};
 pub use latex::to_latex;
 pub use markdown::to_markdown;

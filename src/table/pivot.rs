@@ -90,6 +90,7 @@ pub fn pivot(rows: &[Row], spec: &PivotSpec) -> Result<Table, TableError> {
         cells,
         decimals: spec.decimals,
         spread: spec.spread,
+        summary_row: spec.summary_row,
         reference_title: spec.reference.as_ref().map(|r| r.title.clone()),
     })
 }

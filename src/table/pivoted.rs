@@ -19,8 +19,26 @@ pub struct Table {
     pub decimals: usize,
     /// What follows `±`.
     pub spread: Spread,
+    /// The last row averages the rows above it (`PivotSpec::summary_row`).
+    pub summary_row: bool,
     /// Where the reference values come from; `None` without a reference.
     pub reference_title: Option<String>,
+}
+
+impl Table {
+    /// The fewest and most runs behind one pivoted cell (the summary row
+    /// left out); `None` when no cell has runs.
+    pub fn run_counts(&self) -> Option<(usize, usize)> {
+        let pivoted = &self.cells[..self.cells.len() - usize::from(self.summary_row)];
+        let runs = pivoted
+            .iter()
+            .flatten()
+            .filter_map(|cell| cell.ours.map(|s| s.n));
+        runs.fold(None, |range, n| match range {
+            None => Some((n, n)),
+            Some((fewest, most)) => Some((fewest.min(n), most.max(n))),
+        })
+    }
 }
 
 /// A row or column: its param value and what to show for it.
