@@ -15,5 +15,6 @@ pub mod modes;
 mod points;
 pub mod psnr;
 pub mod ssim;
+pub mod uvp;
 
 pub use error::MetricError;

@@ -34,6 +34,11 @@
 //! ||T(x, z) - T*(x)|| / ||T*(x)|| where T*(x) = m_y + A (x - m_x) is the
 //! closed-form OT map between Gaussians fitted to the inputs and the target.
 //!
+//! `l2_uvp` and `cosine` (the W2 benchmark of Korotin et al. 2021): with
+//! `source` and `target` bound to `gaussian` stages, 100 E||T(x, z) - T*(x)||^2
+//! / tr(cov Q) and the cosine of T - id with T* - id, against the exact
+//! closed-form map between the two laws (`metrics::uvp`).
+//!
 //! `frechet_features`: the Fréchet distance between Gaussians fitted to the
 //! features a network the user supplies gives the samples and the target
 //! (FID-style; nothing is downloaded): bind a folder holding
@@ -44,11 +49,13 @@
 //! Output: `metrics.csv` (the cell's params, then `metric,value,std,n`),
 //! `metrics.json`, and `metrics.md` (listed for reports).
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
+use super::gaussian::law_of;
 use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind, divergence};
 use crate::metrics::assignment::discrete_ot_cost;
 use crate::metrics::distribution::{Bandwidth, energy_distance, mmd2_rbf};
@@ -57,6 +64,8 @@ use crate::metrics::frechet::frechet_distance;
 use crate::metrics::modes::mode_scores;
 use crate::metrics::psnr::{mse, psnr};
 use crate::metrics::ssim::ssim;
+use crate::metrics::uvp::uvp_scores;
+use crate::spec::yaml::PathSegment;
 use crate::tensor_file::{self, Dataset, Tensor};
 
 pub struct Metric;
@@ -81,6 +90,8 @@ pub enum Name {
     FrechetFeatures,
     CentreDistance,
     ModesRecovered,
+    L2Uvp,
+    Cosine,
 }
 
 impl Name {
@@ -103,6 +114,19 @@ impl Name {
             Name::FrechetFeatures => "frechet_features",
             Name::CentreDistance => "centre_distance",
             Name::ModesRecovered => "modes_recovered",
+            Name::L2Uvp => "l2_uvp",
+            Name::Cosine => "cosine",
+        }
+    }
+
+    /// The inputs the metric reads.
+    fn needs(self) -> &'static [&'static str] {
+        match self {
+            Name::FitFinal | Name::FitOscillation => &["model"],
+            Name::FrechetFeatures => &["samples", "target", "features"],
+            Name::L2Uvp | Name::Cosine => &["samples", "source", "target"],
+            m if m.needs_target() => &["samples", "target"],
+            _ => &["samples"],
         }
     }
 
@@ -116,6 +140,8 @@ impl Name {
                 | Name::OtGap
                 | Name::BaryError
                 | Name::ClosedFormError
+                | Name::L2Uvp
+                | Name::Cosine
         )
     }
 
@@ -137,6 +163,10 @@ pub struct Params {
     /// The target's mode centres, for `centre_distance` and `modes_recovered`.
     #[serde(default)]
     modes: Option<Modes>,
+    /// Constant params added to this stage's rows (`{map: identity}`), so
+    /// that a table can set them beside other metric stages' rows.
+    #[serde(default)]
+    tag: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -180,11 +210,26 @@ impl StageKind for Metric {
             required: false,
             accepts: Accepts::Either,
         },
+        InputSpec {
+            name: "source",
+            required: false,
+            accepts: Accepts::Stage,
+        },
     ]);
 
     fn validate(p: &Params) -> Result<(), ParamError> {
         if p.metrics.is_empty() {
             return Err(ParamError::at("metrics", "name at least one metric"));
+        }
+        if let Some(name) = p
+            .tag
+            .keys()
+            .find(|k| ["metric", "value", "std", "n", "diverged"].contains(&k.as_str()))
+        {
+            return Err(ParamError::at(
+                &format!("tag.{name}"),
+                "a column of every metric row already has this name",
+            ));
         }
         if p.data_range <= 0.0 {
             return Err(ParamError::at("data_range", "must be positive"));
@@ -211,48 +256,63 @@ impl StageKind for Metric {
         Ok(())
     }
 
-    fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
-        let needs_samples = p.metrics.iter().any(|m| !m.needs_model());
-        let loaded = if needs_samples {
-            if !ctx.inputs.contains_key("samples") {
-                return Err(anyhow::anyhow!("these metrics need the `samples` input").into());
+    /// Every metric's inputs are bound: caught before anything runs.
+    fn validate_inputs(p: &Params, inputs: &[&str]) -> Result<(), ParamError> {
+        for (i, m) in p.metrics.iter().enumerate() {
+            if let Some(missing) = m.needs().iter().find(|n| !inputs.contains(n)) {
+                return Err(ParamError {
+                    path: vec![PathSegment::Key("metrics".into()), PathSegment::Index(i)],
+                    message: format!(
+                        "{} needs the `{missing}` input ({})",
+                        m.label(),
+                        super::inputs_note(inputs)
+                    ),
+                });
             }
+        }
+        Ok(())
+    }
+
+    fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
+        let reads = |input: &str| p.metrics.iter().any(|m| m.needs().contains(&input));
+        let loaded = if reads("samples") {
             Some(Loaded::read(
                 &ctx.input_dir("samples")?.join("samples.safetensors"),
             )?)
         } else {
             None
         };
-        let target = if p.metrics.iter().any(|m| m.needs_target()) {
-            if !ctx.inputs.contains_key("target") {
-                return Err(anyhow::anyhow!("these metrics need the `target` input").into());
-            }
+        let target = if reads("target") {
             Some(Dataset::read(ctx.input_dir("target")?)?)
         } else {
             None
         };
-        let features = if p.metrics.contains(&Name::FrechetFeatures) {
-            if !ctx.inputs.contains_key("features") {
-                return Err(anyhow::anyhow!(
-                    "frechet_features needs a feature network bound to the `features` input"
-                )
-                .into());
-            }
+        let features = if reads("features") {
             Some(load_features(ctx.input_dir("features")?)?)
         } else {
             None
         };
-        let trace = if p.metrics.iter().any(|m| m.needs_model()) {
-            if !ctx.inputs.contains_key("model") {
-                return Err(anyhow::anyhow!(
-                    "these metrics need the training output bound to `model`"
-                )
-                .into());
-            }
+        let trace = if reads("model") {
             Some(read_trace(&ctx.input_dir("model")?.join("trace.csv"))?)
         } else {
             None
         };
+        let laws = if reads("source") {
+            let source = Dataset::read(ctx.input_dir("source")?)?;
+            match (law_of(&source), law_of(target.as_ref().expect("read above"))) {
+                (Some(p), Some(q)) => Some((p, q)),
+                _ => {
+                    return Err(StageError::Misfit(
+                        "l2_uvp and cosine score against the closed-form map between two \
+                         Gaussians: bind `source` and `target` to `gaussian` stages"
+                            .into(),
+                    ));
+                }
+            }
+        } else {
+            None
+        };
+        let mut uvp = None;
 
         let mut rows: Vec<(Name, Summary)> = Vec::new();
         for &m in &p.metrics {
@@ -355,6 +415,26 @@ impl StageKind for Metric {
                             _ => Summary::one(scores.recovered as f64, modes.centres.len()),
                         }
                     }
+                    Name::L2Uvp | Name::Cosine => {
+                        let (source, target) = laws.as_ref().expect("read above");
+                        if source.dim() != d {
+                            return Err(StageError::Misfit(format!(
+                                "the samples have {d} values each; the Gaussians live in {} dimensions",
+                                source.dim()
+                            )));
+                        }
+                        if uvp.is_none() {
+                            uvp = Some(
+                                uvp_scores(source, target, inputs()?, samples, n, z)
+                                    .map_err(metric_error)?,
+                            );
+                        }
+                        let scores = uvp.as_ref().expect("computed above");
+                        match m {
+                            Name::L2Uvp => Summary::of(&scores.uvp),
+                            _ => Summary::one(scores.cosine, n * z),
+                        }
+                    }
                     Name::FitFinal | Name::FitOscillation => unreachable!("handled above"),
                 }
             };
@@ -377,7 +457,17 @@ impl StageKind for Metric {
         }
         let cell = ctx.cell.clone();
         let mut csv = String::new();
-        let names: Vec<&str> = cell.0.iter().map(|(a, _)| a.as_str()).collect();
+        if let Some(name) = p.tag.keys().find(|k| cell.get(k).is_some()) {
+            return Err(StageError::Misfit(format!(
+                "tag `{name}` is also a param of this cell ({cell}): rename the tag"
+            )));
+        }
+        let names: Vec<&str> = cell
+            .0
+            .iter()
+            .map(|(a, _)| a.as_str())
+            .chain(p.tag.keys().map(String::as_str))
+            .collect();
         let _ = writeln!(
             csv,
             "{}",
@@ -393,6 +483,7 @@ impl StageKind for Metric {
             .0
             .iter()
             .map(|(_, v)| csv_field(&crate::canon::label(v)))
+            .chain(p.tag.values().map(|v| csv_field(v)))
             .collect();
         let mut json_rows = Vec::new();
         for (m, s) in &rows {
@@ -436,7 +527,10 @@ impl StageKind for Metric {
                 caption,
             }],
         )?;
-        let doc = json!({"cell": cell.to_json(), "metrics": json_rows});
+        let mut doc = json!({"cell": cell.to_json(), "metrics": json_rows});
+        if !p.tag.is_empty() {
+            doc["tag"] = json!(p.tag);
+        }
         std::fs::write(
             ctx.out.join("metrics.json"),
             serde_json::to_vec_pretty(&doc).map_err(anyhow::Error::from)?,

