@@ -34,6 +34,19 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// One table of every scored cell: the params that vary, each metric,
+    /// whether it is built, and what it cost
+    Show(ShowArgs),
+    /// Print the log of the newest build of one stage instance
+    Logs {
+        #[command(flatten)]
+        pipeline: PipelineArgs,
+        /// STAGE, or STAGE[PARAM=VALUE ...] for one cell, e.g. 'train[gamma=0.5 seed=1]'
+        instance: String,
+        /// While the build runs, print the log as it grows
+        #[arg(long, short)]
+        follow: bool,
+    },
     /// Print the stage graph
     Dag {
         #[command(flatten)]
@@ -104,6 +117,26 @@ pub struct PipelineArgs {
     /// Cache folder [default: $NRUN_CACHE or results/.cache]
     #[arg(long)]
     pub cache: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+    /// Sort the cells by this metric, smallest first (cells without it last)
+    #[arg(long, value_name = "METRIC")]
+    pub sort: Option<String>,
+    /// With --sort: largest first
+    #[arg(long, requires = "sort")]
+    pub desc: bool,
+    /// Keep the cells whose param takes one of these values (repeatable)
+    #[arg(long = "only", value_name = "PARAM=V1,V2,...")]
+    pub only: Vec<String>,
+    /// Show these metrics, in this order
+    #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
+    pub metrics: Option<Vec<String>>,
+    #[arg(long, value_enum, default_value_t = crate::show::Format::Table)]
+    pub format: crate::show::Format,
 }
 
 #[derive(Args, Debug, Clone, Default)]

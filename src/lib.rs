@@ -24,6 +24,7 @@ pub mod report;
 pub mod results;
 pub mod run_info;
 pub mod samples;
+pub mod show;
 pub mod spec;
 pub mod stages;
 pub mod stats;
@@ -71,6 +72,12 @@ fn dispatch(cli: Cli) -> Result<u8> {
         Some(Command::Run(args)) => cmd::run::run(&args),
         Some(Command::Status { pipeline, json }) => cmd::status::run(&pipeline, json),
         Some(Command::Dag { pipeline, format }) => cmd::dag::run(&pipeline, format),
+        Some(Command::Show(args)) => cmd::show::run(&args),
+        Some(Command::Logs {
+            pipeline,
+            instance,
+            follow,
+        }) => cmd::logs::run(&pipeline, &instance, follow),
         Some(Command::Gc { dry_run, cache }) => cmd::gc::run(dry_run, cache.as_deref()),
         Some(Command::List) => cmd::list::run(),
         Some(Command::Export { pipeline, max_size }) => cmd::export::run(&pipeline, max_size),

@@ -7,8 +7,10 @@ pub mod export;
 pub mod gc;
 pub mod import;
 pub mod list;
+pub mod logs;
 pub mod reproduce;
 pub mod run;
+pub mod show;
 pub mod status;
 
 use std::collections::BTreeSet;

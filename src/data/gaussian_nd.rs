@@ -1,6 +1,6 @@
 //! Gaussians in any dimension: random SPD covariances of a given condition
 //! number and exact sampling, for the W2 benchmark between Gaussians
-//! (Korotin et al. 2021; docs/experiments.md, section 7).
+//! (Korotin et al. 2021; docs/experiments.md, section 9).
 
 use nalgebra::{DMatrix, DVector};
 use rand::{Rng, RngExt};

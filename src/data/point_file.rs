@@ -110,6 +110,7 @@ fn read_npy(path: &Path) -> Result<Points, LoadError> {
 fn read_csv(path: &Path) -> Result<Points, LoadError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
+        .flexible(true)
         .trim(csv::Trim::All)
         .from_path(path)
         .map_err(|e| bad(path, format!("cannot read as CSV: {e}")))?;

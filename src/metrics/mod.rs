@@ -10,6 +10,7 @@ pub mod error;
 pub mod frechet;
 pub mod gaussian;
 mod gaussian_filter;
+pub mod hue;
 mod lapjv;
 pub mod modes;
 mod points;

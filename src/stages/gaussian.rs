@@ -1,5 +1,5 @@
 //! `gaussian`: n draws of N(mean, cov) in any dimension (the W2 benchmark
-//! between Gaussians, docs/experiments.md, section 7). The law itself
+//! between Gaussians, docs/experiments.md, section 9). The law itself
 //! (mean and covariance, exact) goes into the dataset's provenance, so
 //! metrics and baselines downstream use the true parameters, not the
 //! user's retyping of them nor a fit to the sample.

@@ -12,7 +12,6 @@ use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind, samp
 use crate::ot::apply::PotentialSpec;
 use crate::ot::backend;
 use crate::ot::variants::inverse_map;
-use crate::tensor_file::Dataset;
 
 pub struct InverseMap;
 
@@ -67,7 +66,7 @@ impl StageKind for InverseMap {
             )
             .into());
         }
-        let data = Dataset::read(ctx.input_dir("data")?)?;
+        let data = samples_file::read_items(ctx.input_dir("data")?)?;
         if data.x.shape != spec.item {
             return Err(anyhow::anyhow!(
                 "f scores items of shape {:?}, the data has {:?}",

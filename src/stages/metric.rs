@@ -39,6 +39,10 @@
 //! / tr(cov Q) and the cosine of T - id with T* - id, against the exact
 //! closed-form map between the two laws (`metrics::uvp`).
 //!
+//! `hue_error` (Gbagbe & Bintang's coloured MNIST): for RGB images, the
+//! angle in degrees between the dominant hue of each input and of each of
+//! its outputs (`metrics::hue`): does the map keep the colour?
+//!
 //! `frechet_features`: the Fréchet distance between Gaussians fitted to the
 //! features a network the user supplies gives the samples and the target
 //! (FID-style; nothing is downloaded): bind a folder holding
@@ -61,6 +65,7 @@ use crate::metrics::assignment::discrete_ot_cost;
 use crate::metrics::distribution::{Bandwidth, energy_distance, mmd2_rbf};
 use crate::metrics::diversity::diversity;
 use crate::metrics::frechet::frechet_distance;
+use crate::metrics::hue::hue_errors;
 use crate::metrics::modes::mode_scores;
 use crate::metrics::psnr::{mse, psnr};
 use crate::metrics::ssim::ssim;
@@ -92,6 +97,7 @@ pub enum Name {
     ModesRecovered,
     L2Uvp,
     Cosine,
+    HueError,
 }
 
 impl Name {
@@ -116,6 +122,7 @@ impl Name {
             Name::ModesRecovered => "modes_recovered",
             Name::L2Uvp => "l2_uvp",
             Name::Cosine => "cosine",
+            Name::HueError => "hue_error",
         }
     }
 
@@ -434,6 +441,22 @@ impl StageKind for Metric {
                             Name::L2Uvp => Summary::of(&scores.uvp),
                             _ => Summary::one(scores.cosine, n * z),
                         }
+                    }
+                    Name::HueError => {
+                        let [3, h, w] = item[..] else {
+                            return Err(StageError::Misfit(format!(
+                                "hue_error scores RGB images [3, h, w]; the samples are {item:?}"
+                            )));
+                        };
+                        let errors = hue_errors(inputs()?, samples, n, z, h * w)
+                            .map_err(metric_error)?;
+                        if errors.is_empty() {
+                            return Err(anyhow::anyhow!(
+                                "hue_error: no input and output both have a colour"
+                            )
+                            .into());
+                        }
+                        Summary::of(&errors)
                     }
                     Name::FitFinal | Name::FitOscillation => unreachable!("handled above"),
                 }

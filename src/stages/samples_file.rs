@@ -35,6 +35,47 @@ pub(super) fn inputs(
     Ok(x.head(limit.map_or(x.n, |l| l.min(x.n))))
 }
 
+/// The items a mapping stage maps from the folder `dir`: a dataset's, or
+/// another mapping stage's outputs (every one of the `[n, Z, ...]` samples
+/// an item), then with the inputs they came from as `clean`, so that
+/// mapping them back (`inverse_map` of a `sample`) is scored against where
+/// they started.
+pub(super) fn read_items(dir: &Path) -> Result<Dataset, StageError> {
+    let path = dir.join("samples.safetensors");
+    if !path.is_file() {
+        return Dataset::read(dir);
+    }
+    let tensors = tensor_file::read(&path)?;
+    let f32s = |name: &str| match tensors.get(name) {
+        Some(Tensor::F32 { shape, data }) => Some((shape.clone(), data.clone())),
+        _ => None,
+    };
+    let (Some((shape, samples)), Some((x_shape, x))) = (f32s("samples"), f32s("x")) else {
+        return Err(StageError::bad_input(&path, "needs f32 tensors `samples` and `x`"));
+    };
+    let [n, z, item @ ..] = &shape[..] else {
+        return Err(StageError::bad_input(&path, "`samples` must be [n, Z, ...]"));
+    };
+    if x_shape[1..] != *item || x_shape[0] != *n {
+        return Err(StageError::bad_input(
+            &path,
+            format!("`x` is {x_shape:?}, `samples` {shape:?}: the items differ"),
+        ));
+    }
+    let size: usize = item.iter().product();
+    let clean: Vec<f32> = x
+        .chunks_exact(size.max(1))
+        .flat_map(|input| std::iter::repeat_n(input, *z).flatten().copied())
+        .collect();
+    Ok(Dataset {
+        x: Samples::new(item.to_vec(), samples),
+        labels: None,
+        clean: Some(Samples::new(item.to_vec(), clean)),
+        on_load: Vec::new(),
+        provenance: serde_json::json!({"source": "samples", "inputs": n, "z": z}),
+    })
+}
+
 /// Writes `out/samples.safetensors` for the first `x.n` items of `data`:
 /// `samples` holds `z` outputs of shape `item` per item of `x`.
 pub(super) fn write(

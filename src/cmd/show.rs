@@ -1,0 +1,45 @@
+//! `nrun show PIPELINE`: the scored cells as one table (see `crate::show`).
+
+use super::Loaded;
+use crate::cli::ShowArgs;
+use crate::error::{Error, Result, exit};
+use crate::show::{self, Order, ViewSpec};
+
+pub fn run(args: &ShowArgs) -> Result<u8> {
+    let spec = view_spec(args)?;
+    let loaded = Loaded::load(&args.pipeline)?;
+    let wanted = loaded.graph.select(&loaded.pipeline, &args.pipeline.targets)?;
+    let selected = loaded.plan.selected(&wanted);
+    let sheet = show::collect(&loaded.pipeline, &loaded.plan, &loaded.store, &selected)
+        .map_err(|e| Error::Other(e.to_string()))?;
+    let view = show::view(sheet, &spec).map_err(|e| Error::Usage(e.to_string()))?;
+    print!("{}", show::render(&view, args.format));
+    Ok(exit::OK)
+}
+
+/// The flags as a view, each `--only` checked for its `PARAM=VALUES` form.
+fn view_spec(args: &ShowArgs) -> Result<ViewSpec> {
+    let only = args
+        .only
+        .iter()
+        .map(|arg| match arg.split_once('=') {
+            Some((name, values)) if !name.trim().is_empty() && !values.trim().is_empty() => Ok((
+                name.trim().to_string(),
+                values.split(',').map(|v| v.trim().to_string()).collect(),
+            )),
+            _ => Err(Error::Usage(format!(
+                "--only {arg}: expected PARAM=V1,V2,... (e.g. --only gamma=0,0.5)"
+            ))),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(ViewSpec {
+        only,
+        sort: args.sort.clone(),
+        order: if args.desc {
+            Order::Descending
+        } else {
+            Order::Ascending
+        },
+        metrics: args.metrics.clone(),
+    })
+}

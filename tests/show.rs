@@ -1,0 +1,142 @@
+//! `nrun show`: the scored cells of a pipeline as one table, through the
+//! real binary, on command stages that write metric rows.
+
+mod common;
+
+use common::Project;
+
+const SWEEP: &str = r#"
+name: sweep
+params:
+  grid:
+    lr: [0.1, 0.01]
+    seed: [0, 1]
+stages:
+  score:
+    kind: command
+    params:
+      run: |
+        if [ ${lr} = 0.01 ] && [ ${seed} = 1 ]; then echo "lr too small" >&2; exit 3; fi
+        awk -v lr=${lr} -v s=${seed} 'BEGIN { printf "lr,seed,metric,value,std,n\n%s,%s,loss,%g,0.5,10\n%s,%s,acc,%g,,1\n", lr, s, lr * 10 + s, lr, s, 1 - lr }' > {out}/metrics.csv
+  other:
+    kind: command
+    params: {run: "echo no scores here > {out}/notes.txt"}
+"#;
+
+fn sweep() -> Project {
+    let p = Project::new();
+    p.file("sweep.yaml", SWEEP);
+    p.nrun(&["sweep.yaml", "-q", "--keep-going"]).code(1);
+    p
+}
+
+/// The text table without its last column, the build times (which vary).
+fn shown(p: &Project, args: &[&str]) -> String {
+    let mut all = vec!["show", "sweep.yaml"];
+    all.extend(args);
+    let run = p.nrun(&all).ok();
+    let mut lines = run.stdout.lines();
+    let summary = lines.next().unwrap_or_default().to_string();
+    std::iter::once(summary)
+        .chain(lines.map(|line| match line.trim_end().rsplit_once(' ') {
+            Some((rest, _time)) => rest.trim_end().to_string(),
+            None => line.to_string(),
+        }))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn shows_every_scored_cell_with_its_state() {
+    let p = sweep();
+    assert_eq!(
+        shown(&p, &[]),
+        "\
+sweep: 4 scored cells; all with stage=score
+lr    seed             loss     acc  state
+0.1   0     1.0000 ± 0.5000  0.9000  cached
+0.1   1     2.0000 ± 0.5000  0.9000  cached
+0.01  0     0.1000 ± 0.5000  0.9900  cached
+0.01  1                   -       -  failed"
+    );
+}
+
+#[test]
+fn sorts_filters_and_picks_metrics() {
+    let p = sweep();
+    assert_eq!(
+        shown(&p, &["--sort", "loss", "--desc", "--metrics", "loss"]),
+        "\
+sweep: 4 scored cells; all with stage=score
+lr    seed             loss  state
+0.1   1     2.0000 ± 0.5000  cached
+0.1   0     1.0000 ± 0.5000  cached
+0.01  0     0.1000 ± 0.5000  cached
+0.01  1                   -  failed"
+    );
+    assert_eq!(
+        shown(&p, &["--only", "lr=0.10", "--metrics", "acc,loss"]),
+        "\
+sweep: 2 scored cells; all with stage=score, lr=0.1
+seed     acc             loss  state
+0     0.9000  1.0000 ± 0.5000  cached
+1     0.9000  2.0000 ± 0.5000  cached"
+    );
+}
+
+#[test]
+fn cells_not_run_yet_show_as_such() {
+    let p = sweep();
+    assert_eq!(
+        shown(&p, &["--grid", "seed=0,2", "--only", "lr=0.1"]),
+        "\
+sweep: 2 scored cells; all with stage=score, lr=0.1
+seed             loss     acc  state
+0     1.0000 ± 0.5000  0.9000  cached
+2                   -       -  not run"
+    );
+}
+
+#[test]
+fn formats_for_programs() {
+    let p = sweep();
+    let csv = p.nrun(&["show", "sweep.yaml", "--format", "csv", "--metrics", "acc"]).ok().stdout;
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "stage,lr,seed,acc,acc_std,acc_n,acc_diverged,state,seconds");
+    assert!(lines[1].starts_with("score,0.1,0,0.9,,1,,cached,"), "{csv}");
+    assert_eq!(lines[4], "score,0.01,1,,,,,failed,");
+    let json: serde_json::Value =
+        serde_json::from_str(&p.nrun(&["show", "sweep.yaml", "--format", "json"]).ok().stdout).unwrap();
+    assert_eq!(json["constant"], serde_json::json!({"stage": "score"}));
+    assert_eq!(json["varying"], serde_json::json!(["lr", "seed"]));
+    assert_eq!(json["rows"][0]["scores"]["loss"]["value"], 1.0);
+    assert_eq!(json["rows"][3]["state"], "failed");
+    let md = p.nrun(&["show", "sweep.yaml", "--format", "md", "--metrics", "acc"]).ok().stdout;
+    assert!(md.contains("| lr | seed | acc | state | time |\n| --- | --- | ---: | --- | ---: |\n| 0.1 | 0 | 0.9000 | cached |"), "{md}");
+}
+
+#[test]
+fn mistakes_in_the_flags_exit_2() {
+    let p = sweep();
+    let run = p.nrun(&["show", "sweep.yaml", "--sort", "los"]).code(2);
+    assert!(run.stderr.contains("--sort: no scored cell has a metric `los`; did you mean `loss`?"), "{}", run.stderr);
+    let run = p.nrun(&["show", "sweep.yaml", "--only", "gama=0.1"]).code(2);
+    assert!(run.stderr.contains("--only gama: no scored cell has a param `gama`"), "{}", run.stderr);
+    let run = p.nrun(&["show", "sweep.yaml", "--only", "lr"]).code(2);
+    assert!(run.stderr.contains("expected PARAM=V1,V2,..."), "{}", run.stderr);
+}
+
+#[test]
+fn logs_of_built_and_failed_instances() {
+    let p = sweep();
+    let failed = p.nrun(&["logs", "sweep.yaml", "score[lr=0.01 seed=1]"]).ok();
+    assert!(failed.stdout.contains("lr too small"), "{}", failed.stdout);
+    let built = p.nrun(&["logs", "sweep.yaml", "score[lr=0.1,seed=0]"]).ok();
+    assert!(built.stdout.contains("$ if [ 0.1 = 0.01 ]"), "{}", built.stdout);
+    let run = p.nrun(&["logs", "sweep.yaml", "score[lr=0.1]"]).code(2);
+    assert!(run.stderr.contains("`score` has 2 instances that match"), "{}", run.stderr);
+    let run = p.nrun(&["logs", "sweep.yaml", "score[lr=0.5]"]).code(2);
+    assert!(run.stderr.contains("no instance of `score` has that cell"), "{}", run.stderr);
+    let run = p.nrun(&["logs", "sweep.yaml", "--grid", "seed=7", "score[lr=0.1]"]).code(2);
+    assert!(run.stderr.contains("has not been built"), "{}", run.stderr);
+}
