@@ -77,7 +77,8 @@ pub struct Params {
 impl StageKind for Plot {
     type Params = Params;
     const NAME: &'static str = "plot";
-    const VERSION: u32 = 2;
+    // 3: sample grids without ground truth have no empty `truth` column.
+    const VERSION: u32 = 3;
     const INPUTS: Option<&'static [InputSpec]> = Some(&[
         InputSpec {
             name: "data",
@@ -340,7 +341,8 @@ fn f32_tensor(tensors: &BTreeMap<String, Tensor>, name: &str) -> Option<(Vec<usi
     }
 }
 
-/// Rows: inputs; columns: the input x, `z_shown` samples, the ground truth.
+/// Rows: inputs; columns: the input x, `z_shown` samples, the ground truth
+/// when there is one.
 fn sample_grid(
     dir: &Path,
     stem: &Path,
@@ -381,16 +383,17 @@ fn sample_grid(
                 c,
             )));
         }
-        row.push(
-            clean
-                .as_ref()
-                .map(|(_, v)| image(&v[i * d..(i + 1) * d], c)),
-        );
+        if let Some((_, v)) = &clean {
+            row.push(Some(image(&v[i * d..(i + 1) * d], c)));
+        }
         rows.push(row);
     }
     let mut cols = vec!["input".to_string()];
     cols.extend((1..=z_shown.min(z)).map(|k| format!("T(x, z{k})")));
-    cols.push("truth".to_string());
+    // Samples without ground truth (translation) get no empty column for it.
+    if clean.is_some() {
+        cols.push("truth".to_string());
+    }
     // The caption carries the full title; the figure's own names the cell,
     // short enough for six 32-pixel columns.
     image_grid(stem, &cell.to_string(), &rows, &[], &cols, 3).map_err(plot_error)?;
