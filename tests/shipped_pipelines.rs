@@ -2,7 +2,8 @@
 //! reproduce-report` over a copy of `pipelines/`, in a project of its own
 //! (so the committed reports under results/ stay as they are), with the
 //! data `scripts/setup.sh` provides and, for the pipelines that need the
-//! user's own data (KMNIST), small files the test writes. Without those,
+//! user's own data (KMNIST, folders of images and a feature network), small
+//! files the test writes. Without those,
 //! such a pipeline stops before anything runs and reproduce-report skips it.
 
 mod common;
@@ -49,6 +50,43 @@ fn idx_images(n: u32) -> Vec<u8> {
     gz.finish().unwrap()
 }
 
+/// Folders of `n` small RGB images of varied pixels (the user's faces and
+/// anime faces, at smoke size) and a feature network for `frechet_features`
+/// on 16x16 RGB images, as image_translation.yaml expects them.
+fn write_image_translation_data(p: &Project, n: u32) {
+    for (folder, side) in [("faces", 10), ("anime", 14)] {
+        let dir = p.path().join("data").join(folder);
+        std::fs::create_dir_all(&dir).unwrap();
+        for i in 0..n {
+            let img = image::RgbImage::from_fn(side, side, |x, y| {
+                let v = (i * 7919 + x * 104_729 + y * 1_299_709).wrapping_mul(2_654_435_761) >> 8;
+                image::Rgb([v as u8, (v >> 8) as u8, (v >> 16) as u8])
+            });
+            img.save(dir.join(format!("{i:03}.png"))).unwrap();
+        }
+    }
+    use nrun::ot::apply::FeatureSpec;
+    use nrun::ot::nets::{Activation, NetSpec};
+    let spec = FeatureSpec {
+        net: NetSpec::Mlp {
+            hidden: vec![8],
+            activation: Activation::Silu,
+        },
+        inputs: 3 * 16 * 16,
+        outputs: 4,
+    };
+    let net = spec.build(&burn::tensor::Device::flex()).unwrap();
+    let tensors = net
+        .named_values()
+        .into_iter()
+        .map(|(name, shape, data)| (name, nrun::tensor_file::Tensor::F32 { shape, data }))
+        .collect();
+    let dir = p.path().join("data/features");
+    std::fs::create_dir_all(&dir).unwrap();
+    nrun::tensor_file::write(&dir.join("features.safetensors"), &tensors).unwrap();
+    p.file("data/features/features.json", &serde_json::to_string(&spec).unwrap());
+}
+
 #[test]
 fn every_shipped_pipeline_runs_at_smoke_scale() {
     let (p, names) = project(&[]);
@@ -60,6 +98,7 @@ fn every_shipped_pipeline_runs_at_smoke_scale() {
     ] {
         std::fs::write(p.path().join("data/kmnist").join(file), idx_images(n)).unwrap();
     }
+    write_image_translation_data(&p, 40);
     p.nrun(&["reproduce-report", "--scale", "smoke"]).ok();
     for name in &names {
         let report = p.path().join(format!("results/{name}/report/report.html"));
@@ -67,6 +106,7 @@ fn every_shipped_pipeline_runs_at_smoke_scale() {
     }
     let combined = p.read("results/reproduce-report/report.md");
     assert!(combined.contains("MNIST to KMNIST"), "{combined}");
+    assert!(combined.contains("Unpaired image translation"), "{combined}");
     assert!(!combined.contains("Not run here"), "{combined}");
 }
 
@@ -101,4 +141,20 @@ fn without_its_data_a_pipeline_stops_first_and_reproduce_report_skips_it() {
             .join("results/discrete_circles/report/report.html")
             .is_file()
     );
+}
+
+#[test]
+fn image_translation_without_the_users_folders_stops_first_naming_them() {
+    let (p, _) = project(&["image_translation"]);
+    let run = p
+        .nrun(&["pipelines/image_translation.yaml", "--scale", "smoke"])
+        .code(2);
+    for missing in ["data/faces", "data/anime", "data/features"] {
+        assert!(
+            run.stderr.contains(&format!("no such file or folder: {missing}")),
+            "{missing}: {}",
+            run.stderr
+        );
+    }
+    assert!(p.cache_entries().is_empty(), "nothing ran");
 }

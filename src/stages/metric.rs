@@ -39,6 +39,10 @@
 //! / tr(cov Q) and the cosine of T - id with T* - id, against the exact
 //! closed-form map between the two laws (`metrics::uvp`).
 //!
+//! `input_mse`: the mean squared difference between each output and its
+//! own input (Sudakov's "L2 between input and output": how much of the
+//! input a translation keeps), averaged over (input, z).
+//!
 //! `hue_error` (Gbagbe & Bintang's coloured MNIST): for RGB images, the
 //! angle in degrees between the dominant hue of each input and of each of
 //! its outputs (`metrics::hue`): does the map keep the colour?
@@ -98,6 +102,7 @@ pub enum Name {
     L2Uvp,
     Cosine,
     HueError,
+    InputMse,
 }
 
 impl Name {
@@ -123,6 +128,7 @@ impl Name {
             Name::L2Uvp => "l2_uvp",
             Name::Cosine => "cosine",
             Name::HueError => "hue_error",
+            Name::InputMse => "input_mse",
         }
     }
 
@@ -441,6 +447,23 @@ impl StageKind for Metric {
                             Name::L2Uvp => Summary::of(&scores.uvp),
                             _ => Summary::one(scores.cosine, n * z),
                         }
+                    }
+                    Name::InputMse => {
+                        let x = inputs()?;
+                        if x.len() != n * d {
+                            return Err(StageError::Misfit(format!(
+                                "input_mse compares outputs with their inputs: the inputs have {} values each, the outputs {d}",
+                                x.len() / n.max(1)
+                            )));
+                        }
+                        let per_output = (0..n * z)
+                            .map(|k| {
+                                let input = &x[(k / z) * d..(k / z + 1) * d];
+                                mse(&samples[k * d..(k + 1) * d], input)
+                            })
+                            .collect::<Result<Vec<f64>, _>>()
+                            .map_err(metric_error)?;
+                        Summary::of(&per_output)
                     }
                     Name::HueError => {
                         let [3, h, w] = item[..] else {
