@@ -137,6 +137,10 @@ pub struct ShowArgs {
     pub metrics: Option<Vec<String>>,
     #[arg(long, value_enum, default_value_t = crate::show::Format::Table)]
     pub format: crate::show::Format,
+    /// Instead: the newest run's timeline (every instance it built on the
+    /// run's clock) and its CPU- and GPU-hours
+    #[arg(long, conflicts_with_all = ["sort", "only", "metrics"])]
+    pub timeline: bool,
 }
 
 #[derive(Args, Debug, Clone, Default)]

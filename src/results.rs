@@ -9,6 +9,7 @@ use serde_json::Value as Json;
 use crate::cache::Store;
 use crate::environment::Environment;
 use crate::error::{Error, Result};
+use crate::exec::Span;
 use crate::exec::events::Status;
 use crate::plan::Plan;
 use crate::spec::Pipeline;
@@ -107,6 +108,16 @@ struct InstanceReport {
     key: String,
     status: &'static str,
     seconds: f64,
+    /// Seconds since the run began when the instance started and ended
+    /// (instances built by this run only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cpus: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gpu: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -126,8 +137,10 @@ pub fn write_last_run(
     plan: &Plan,
     selected: &[usize],
     results: &[Option<(Status, f64)>],
+    spans: &[Option<Span>],
     summary: &RunSummary,
 ) -> Result<PathBuf> {
+    let ms = |s: f64| (s * 1000.0).round() / 1000.0;
     let instances = selected
         .iter()
         .filter_map(|&i| {
@@ -140,12 +153,17 @@ pub fn write_last_run(
                 }
                 _ => (None, None),
             };
+            let span = spans[i].as_ref().filter(|s| s.end.is_finite());
             Some(InstanceReport {
                 stage: p.stages[inst.stage].name.clone(),
                 cell: inst.cell.to_json(),
                 key: inst.key.clone(),
                 status: status.name(),
-                seconds: (*seconds * 1000.0).round() / 1000.0,
+                seconds: ms(*seconds),
+                start: span.map(|s| ms(s.start)),
+                end: span.map(|s| ms(s.end)),
+                cpus: span.map(|s| s.cpus),
+                gpu: span.and_then(|s| s.gpu.clone()),
                 message,
                 log,
             })
@@ -157,7 +175,7 @@ pub fn write_last_run(
         nrun_version: env!("CARGO_PKG_VERSION"),
         scale: p.scale.as_deref(),
         exit_code: summary.exit_code,
-        seconds: (summary.seconds * 1000.0).round() / 1000.0,
+        seconds: ms(summary.seconds),
         environment: summary.environment,
         instances,
     };

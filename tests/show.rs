@@ -140,3 +140,24 @@ fn logs_of_built_and_failed_instances() {
     let run = p.nrun(&["logs", "sweep.yaml", "--grid", "seed=7", "score[lr=0.1]"]).code(2);
     assert!(run.stderr.contains("has not been built"), "{}", run.stderr);
 }
+
+#[test]
+fn the_newest_runs_timeline() {
+    let p = sweep();
+    let text = p.nrun(&["show", "sweep.yaml", "--timeline"]).ok().stdout;
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("sweep: `nrun sweep.yaml -q --keep-going`, ")
+            && lines[0].contains("5 instances built: "),
+        "{text}"
+    );
+    assert_eq!(lines.len(), 7, "a header, a column line, 5 instances: {text}");
+    let failed = lines
+        .iter()
+        .find(|l| l.contains("score[lr=0.01 seed=1]"))
+        .unwrap();
+    assert!(failed.starts_with("cpu ") && failed.contains(" failed "), "{text}");
+    p.nrun(&["sweep.yaml", "-q", "--keep-going"]).code(1);
+    let again = p.nrun(&["show", "sweep.yaml", "--timeline"]).ok().stdout;
+    assert!(again.contains("1 instance built"), "the failed one is retried: {again}");
+}

@@ -118,6 +118,7 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
         plan,
         selected,
         &outcomes.results,
+        &outcomes.spans,
         &results::RunSummary {
             command: &info.command,
             environment: &info.environment,

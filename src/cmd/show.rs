@@ -1,13 +1,29 @@
-//! `nrun show PIPELINE`: the scored cells as one table (see `crate::show`).
+//! `nrun show PIPELINE`: the scored cells as one table, or with
+//! `--timeline` the newest run's timeline (see `crate::show`).
 
 use super::Loaded;
 use crate::cli::ShowArgs;
 use crate::error::{Error, Result, exit};
+use crate::results;
 use crate::show::{self, Order, ViewSpec};
 
 pub fn run(args: &ShowArgs) -> Result<u8> {
     let spec = view_spec(args)?;
     let loaded = Loaded::load(&args.pipeline)?;
+    if args.timeline {
+        let path = results::pipeline_dir(&loaded.pipeline).join("last-run.json");
+        let bytes = std::fs::read(&path).map_err(|_| {
+            Error::Usage(format!(
+                "no run of {} recorded yet ({} is missing)",
+                loaded.pipeline.name,
+                path.display()
+            ))
+        })?;
+        let text = show::timeline(&bytes)
+            .map_err(|e| Error::BadData(format!("{}: {e}", path.display())))?;
+        print!("{text}");
+        return Ok(exit::OK);
+    }
     let wanted = loaded.graph.select(&loaded.pipeline, &args.pipeline.targets)?;
     let selected = loaded.plan.selected(&wanted);
     let sheet = show::collect(&loaded.pipeline, &loaded.plan, &loaded.store, &selected)

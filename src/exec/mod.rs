@@ -48,8 +48,21 @@ pub struct Options {
 /// The outcome of every selected instance (`None` for unselected ones).
 pub struct Outcomes {
     pub results: Vec<Option<(Status, f64)>>,
+    /// When each launched instance started and ended, in seconds since the
+    /// dispatcher began, with the GPU slot it held (the run's timeline).
+    pub spans: Vec<Option<Span>>,
     /// Why the run stopped before its work was done, if it did.
     pub stopped: Option<Why>,
+}
+
+/// One launched instance on the run's clock.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Span {
+    pub start: f64,
+    pub end: f64,
+    pub cpus: usize,
+    /// `gpu:slot`, for instances that held a GPU slot.
+    pub gpu: Option<String>,
 }
 
 enum State {
@@ -71,7 +84,9 @@ pub fn execute(
     stop: &Stop,
 ) -> Outcomes {
     let n = plan.instances.len();
+    let clock = std::time::Instant::now();
     let mut results: Vec<Option<(Status, f64)>> = vec![None; n];
+    let mut spans: Vec<Option<Span>> = vec![None; n];
     let mut state: BTreeMap<usize, State> = BTreeMap::new();
     let mut readers: Vec<Vec<usize>> = vec![Vec::new(); n];
     let labels: Vec<String> = (0..n).map(|i| plan.label(p, i)).collect();
@@ -153,6 +168,12 @@ pub fn execute(
                     None
                 };
                 free_cpus -= cpus;
+                spans[i] = Some(Span {
+                    start: clock.elapsed().as_secs_f64(),
+                    end: f64::NAN,
+                    cpus,
+                    gpu: gpu.as_ref().map(|g| g.label()),
+                });
                 held.insert(i, (cpus, gpu.clone()));
                 state.insert(i, State::Running);
                 reporter.started(i, &labels[i]);
@@ -195,6 +216,9 @@ pub fn execute(
                 status,
                 seconds,
             } => {
+                if let Some(span) = &mut spans[id] {
+                    span.end = clock.elapsed().as_secs_f64();
+                }
                 if let Some((cpus, gpu)) = held.remove(&id) {
                     free_cpus += cpus;
                     if let Some(slot) = gpu {
@@ -236,7 +260,11 @@ pub fn execute(
         }
     }
     reporter.done();
-    Outcomes { results, stopped }
+    Outcomes {
+        results,
+        spans,
+        stopped,
+    }
 }
 
 /// Marks everything downstream of a failed instance as skipped.

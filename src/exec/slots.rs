@@ -11,6 +11,13 @@ pub struct GpuSlot {
     pub slot: usize,
 }
 
+impl GpuSlot {
+    /// `GPU-ID:SLOT`, as timelines name the lane.
+    pub fn label(&self) -> String {
+        format!("{}:{}", self.id, self.slot)
+    }
+}
+
 pub struct SlotPool {
     free: Vec<GpuSlot>,
     total: usize,

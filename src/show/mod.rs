@@ -6,16 +6,19 @@
 //! Rows are the instances of the stages that score: every `metric` stage,
 //! and `command` stages whose built outputs hold a `metrics.csv` in the
 //! metric stage's layout. `collect` gathers them, `view` filters, sorts
-//! and picks the metrics asked for, `render` prints.
+//! and picks the metrics asked for, `render` prints. `timeline` draws the
+//! newest run's instances on its clock instead.
 
 mod collect;
 mod render;
+mod timeline;
 mod view;
 
 use std::collections::BTreeMap;
 
 pub use collect::collect;
 pub use render::{Format, render};
+pub use timeline::timeline;
 pub use view::{Order, View, ViewError, ViewSpec, view};
 
 /// Whether a cell's scores exist.
