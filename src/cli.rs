@@ -137,9 +137,13 @@ pub struct ShowArgs {
     pub metrics: Option<Vec<String>>,
     #[arg(long, value_enum, default_value_t = crate::show::Format::Table)]
     pub format: crate::show::Format,
+    /// Beside each metric, its change since an earlier run: that run's
+    /// last-run.json (copy it before changing a param)
+    #[arg(long, value_name = "LAST_RUN_JSON")]
+    pub against: Option<PathBuf>,
     /// Instead: the newest run's timeline (every instance it built on the
     /// run's clock) and its CPU- and GPU-hours
-    #[arg(long, conflicts_with_all = ["sort", "only", "metrics"])]
+    #[arg(long, conflicts_with_all = ["sort", "only", "metrics", "against"])]
     pub timeline: bool,
 }
 

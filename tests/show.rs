@@ -8,6 +8,7 @@ use common::Project;
 const SWEEP: &str = r#"
 name: sweep
 params:
+  offset: 0
   grid:
     lr: [0.1, 0.01]
     seed: [0, 1]
@@ -17,7 +18,7 @@ stages:
     params:
       run: |
         if [ ${lr} = 0.01 ] && [ ${seed} = 1 ]; then echo "lr too small" >&2; exit 3; fi
-        awk -v lr=${lr} -v s=${seed} 'BEGIN { printf "lr,seed,metric,value,std,n\n%s,%s,loss,%g,0.5,10\n%s,%s,acc,%g,,1\n", lr, s, lr * 10 + s, lr, s, 1 - lr }' > {out}/metrics.csv
+        awk -v lr=${lr} -v s=${seed} 'BEGIN { printf "lr,seed,metric,value,std,n\n%s,%s,loss,%g,0.5,10\n%s,%s,acc,%g,,1\n", lr, s, lr * 10 + s + ${offset}, lr, s, 1 - lr }' > {out}/metrics.csv
   other:
     kind: command
     params: {run: "echo no scores here > {out}/notes.txt"}
@@ -160,4 +161,33 @@ fn the_newest_runs_timeline() {
     p.nrun(&["sweep.yaml", "-q", "--keep-going"]).code(1);
     let again = p.nrun(&["show", "sweep.yaml", "--timeline"]).ok().stdout;
     assert!(again.contains("1 instance built"), "the failed one is retried: {again}");
+}
+
+#[test]
+fn against_an_earlier_run() {
+    let p = sweep();
+    std::fs::copy(
+        p.path().join("results/sweep/last-run.json"),
+        p.path().join("before.json"),
+    )
+    .unwrap();
+    p.nrun(&["sweep.yaml", "-q", "--keep-going", "--set", "offset=0.5"]).code(1);
+    let run = p
+        .nrun(&["show", "sweep.yaml", "--set", "offset=0.5", "--against", "before.json"])
+        .ok();
+    let rows: Vec<Vec<&str>> = run
+        .stdout
+        .lines()
+        .skip(2)
+        .map(|l| l.split("  ").map(str::trim).filter(|f| !f.is_empty()).collect())
+        .collect();
+    assert_eq!(rows[0][..6], ["0.1", "0", "1.5000 ± 0.5000", "+0.5000", "0.9000", "+0.0000"], "{}", run.stdout);
+    assert_eq!(rows[3][..6], ["0.01", "1", "-", "-", "-", "-"], "{}", run.stdout);
+    let csv = p
+        .nrun(&["show", "sweep.yaml", "--set", "offset=0.5", "--against", "before.json", "--format", "csv", "--metrics", "loss"])
+        .ok()
+        .stdout;
+    assert!(csv.starts_with("stage,lr,seed,loss,loss_std,loss_n,loss_diverged,loss_before,loss_delta,state,seconds\nscore,0.1,0,1.5,0.5,10,,1,0.5,cached,"), "{csv}");
+    let run = p.nrun(&["show", "sweep.yaml", "--against", "nothing.json"]).code(2);
+    assert!(run.stderr.contains("nothing.json: cannot read"), "{}", run.stderr);
 }

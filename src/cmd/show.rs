@@ -26,8 +26,15 @@ pub fn run(args: &ShowArgs) -> Result<u8> {
     }
     let wanted = loaded.graph.select(&loaded.pipeline, &args.pipeline.targets)?;
     let selected = loaded.plan.selected(&wanted);
-    let sheet = show::collect(&loaded.pipeline, &loaded.plan, &loaded.store, &selected)
+    let mut sheet = show::collect(&loaded.pipeline, &loaded.plan, &loaded.store, &selected)
         .map_err(|e| Error::Other(e.to_string()))?;
+    if let Some(path) = &args.against {
+        let before = show::reference(path, &loaded.store).map_err(|e| match e {
+            show::AgainstError::Table(e) => Error::Other(e.to_string()),
+            e => Error::BadData(e.to_string()),
+        })?;
+        show::attach(&mut sheet.rows, &before);
+    }
     let view = show::view(sheet, &spec).map_err(|e| Error::Usage(e.to_string()))?;
     print!("{}", show::render(&view, args.format));
     Ok(exit::OK)

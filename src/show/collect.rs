@@ -80,6 +80,7 @@ pub fn collect(
             state,
             seconds: upstream_seconds(plan, store, i, &mut seconds_memo),
             scores,
+            reference: None,
         });
     }
     Ok(Sheet {

@@ -6,9 +6,11 @@
 //! Rows are the instances of the stages that score: every `metric` stage,
 //! and `command` stages whose built outputs hold a `metrics.csv` in the
 //! metric stage's layout. `collect` gathers them, `view` filters, sorts
-//! and picks the metrics asked for, `render` prints. `timeline` draws the
+//! and picks the metrics asked for, `render` prints; `against` sets an
+//! earlier run's scores beside them. `timeline` draws the
 //! newest run's instances on its clock instead.
 
+mod against;
 mod collect;
 mod render;
 mod timeline;
@@ -16,6 +18,7 @@ mod view;
 
 use std::collections::BTreeMap;
 
+pub use against::{AgainstError, attach, reference};
 pub use collect::collect;
 pub use render::{Format, render};
 pub use timeline::timeline;
@@ -63,6 +66,9 @@ pub struct Row {
     /// when all of it is built.
     pub seconds: Option<f64>,
     pub scores: BTreeMap<String, Score>,
+    /// With `--against`: the earlier run's scores of the same cell (empty
+    /// when it had none).
+    pub reference: Option<BTreeMap<String, Score>>,
 }
 
 /// The scored cells of one pipeline, with the params and metrics they have

@@ -52,6 +52,31 @@ fn seconds_text(seconds: Option<f64>) -> String {
     }
 }
 
+/// Each metric's column, followed by its change since the earlier run
+/// with `--against`.
+fn metric_columns(view: &View) -> Vec<String> {
+    view.metrics
+        .iter()
+        .flat_map(|m| std::iter::once(m.clone()).chain(view.against.then(|| format!("Δ {m}"))))
+        .collect()
+}
+
+/// The value now minus the earlier run's, signed; `new` when the earlier
+/// run had no score there, `-` when this one has none.
+fn delta(row: &Row, metric: &str) -> Option<f64> {
+    let now = row.scores.get(metric).filter(|s| s.diverged.is_none())?;
+    let before = row.reference.as_ref()?.get(metric).filter(|s| s.diverged.is_none())?;
+    Some(now.value - before.value)
+}
+
+fn delta_text(row: &Row, metric: &str) -> String {
+    match delta(row, metric) {
+        Some(d) => format!("{d:+.4}"),
+        None if row.scores.contains_key(metric) => "new".to_string(),
+        None => "-".to_string(),
+    }
+}
+
 /// The header line: how many cells, and the params they share.
 fn summary(view: &View) -> String {
     let mut line = format!(
@@ -76,8 +101,8 @@ fn grid(view: &View) -> (Vec<String>, Vec<Vec<String>>) {
     let header: Vec<String> = view
         .params
         .iter()
-        .chain(&view.metrics)
         .cloned()
+        .chain(metric_columns(view))
         .chain(["state".to_string(), "time".to_string()])
         .collect();
     let cells = view
@@ -87,7 +112,11 @@ fn grid(view: &View) -> (Vec<String>, Vec<Vec<String>>) {
             view.params
                 .iter()
                 .map(|p| row.params.get(p).cloned().unwrap_or_else(|| "-".into()))
-                .chain(view.metrics.iter().map(|m| score_text(row.scores.get(m))))
+                .chain(view.metrics.iter().flat_map(|m| {
+                    let now = score_text(row.scores.get(m));
+                    let delta = view.against.then(|| delta_text(row, m));
+                    std::iter::once(now).chain(delta)
+                }))
                 .chain([row.state.label().to_string(), seconds_text(row.seconds)])
                 .collect()
         })
@@ -107,6 +136,7 @@ fn text(view: &View) -> String {
     };
     let widths: Vec<usize> = (0..header.len()).map(width).collect();
     let n_params = view.params.len();
+    let n_metrics = metric_columns(view).len();
     let line = |fields: &[String]| {
         let padded: Vec<String> = fields
             .iter()
@@ -114,7 +144,7 @@ fn text(view: &View) -> String {
             .map(|(c, f)| {
                 let pad = " ".repeat(widths[c] - f.chars().count());
                 // Params and the state read left to right; numbers align right.
-                let numeric = c >= n_params && c < n_params + view.metrics.len() || c + 1 == fields.len();
+                let numeric = c >= n_params && c < n_params + n_metrics || c + 1 == fields.len();
                 if numeric { format!("{pad}{f}") } else { format!("{f}{pad}") }
             })
             .collect();
@@ -136,9 +166,10 @@ fn markdown(view: &View) -> String {
     let mut out = summary(view) + "\n\n";
     let _ = writeln!(out, "| {} |", header.iter().map(|h| escape(h)).collect::<Vec<_>>().join(" | "));
     let n_params = view.params.len();
+    let n_metrics = metric_columns(view).len();
     let rule: Vec<&str> = (0..header.len())
         .map(|c| {
-            if c >= n_params && c < n_params + view.metrics.len() || c + 1 == header.len() {
+            if c >= n_params && c < n_params + n_metrics || c + 1 == header.len() {
                 "---:"
             } else {
                 "---"
@@ -163,6 +194,9 @@ fn csv(view: &View) -> String {
     let mut header: Vec<String> = params.iter().map(|p| p.to_string()).collect();
     for m in &view.metrics {
         header.extend([m.clone(), format!("{m}_std"), format!("{m}_n"), format!("{m}_diverged")]);
+        if view.against {
+            header.extend([format!("{m}_before"), format!("{m}_delta")]);
+        }
     }
     header.extend(["state".to_string(), "seconds".to_string()]);
     writer.write_record(&header).expect("writing to memory");
@@ -181,6 +215,11 @@ fn csv(view: &View) -> String {
                     s.diverged.map(|d| d.to_string()).unwrap_or_default(),
                 ]),
                 None => fields.extend(std::iter::repeat_n(String::new(), 4)),
+            }
+            if view.against {
+                let before = row.reference.as_ref().and_then(|r| r.get(m));
+                fields.push(before.map(|s| number(s.value)).unwrap_or_default());
+                fields.push(delta(row, m).map(number).unwrap_or_default());
             }
         }
         fields.push(row.state.label().to_string());
@@ -205,7 +244,16 @@ fn json(view: &View) -> String {
                 .iter()
                 .filter_map(|m| Some((m.clone(), json!(row.scores.get(m)?))))
                 .collect();
-            json!({"params": p, "state": row.state, "seconds": row.seconds, "scores": scores})
+            let mut doc = json!({"params": p, "state": row.state, "seconds": row.seconds, "scores": scores});
+            if let Some(reference) = &row.reference {
+                let before: Map<String, Json> = view
+                    .metrics
+                    .iter()
+                    .filter_map(|m| Some((m.clone(), json!(reference.get(m)?))))
+                    .collect();
+                doc["before"] = Json::Object(before);
+            }
+            doc
         })
         .collect();
     let doc = json!({

@@ -46,6 +46,8 @@ pub struct View {
     pub params: Vec<String>,
     pub metrics: Vec<String>,
     pub rows: Vec<Row>,
+    /// Whether rows carry an earlier run's scores (`--against`).
+    pub against: bool,
 }
 
 pub fn view(sheet: Sheet, spec: &ViewSpec) -> Result<View, ViewError> {
@@ -120,6 +122,7 @@ pub fn view(sheet: Sheet, spec: &ViewSpec) -> Result<View, ViewError> {
         }
     }
     Ok(View {
+        against: rows.iter().any(|r| r.reference.is_some()),
         pipeline: sheet.pipeline,
         constant,
         params,

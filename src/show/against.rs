@@ -1,0 +1,93 @@
+//! `--against RUN`: the scores of an earlier run, to set beside today's.
+//! The earlier run is its `last-run.json` (keep a copy before changing a
+//! param); its instances' entries are read from the cache, so the scores
+//! are there as long as `nrun gc` has not removed them.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::collect::STAGE;
+use super::{Row, Score};
+use crate::cache::Store;
+use crate::table::{TableError, read_rows};
+
+#[derive(Deserialize)]
+struct Instance {
+    stage: String,
+    key: String,
+}
+
+#[derive(Deserialize)]
+struct LastRun {
+    instances: Vec<Instance>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgainstError {
+    #[error("{path}: not a last-run.json: {source}")]
+    NotARun {
+        path: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Table(#[from] TableError),
+}
+
+/// Scores of the earlier run by the params of their cell (the stage, the
+/// grid values, the tags), for the instances whose entries are still
+/// cached and hold a `metrics.csv`.
+pub fn reference(
+    path: &Path,
+    store: &Store,
+) -> Result<BTreeMap<BTreeMap<String, String>, BTreeMap<String, Score>>, AgainstError> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| AgainstError::Io {
+        path: shown.clone(),
+        source,
+    })?;
+    let run: LastRun = serde_json::from_slice(&bytes).map_err(|source| AgainstError::NotARun {
+        path: shown,
+        source,
+    })?;
+    let mut out: BTreeMap<BTreeMap<String, String>, BTreeMap<String, Score>> = BTreeMap::new();
+    for inst in run.instances {
+        let file = store.output(&inst.key).join("metrics.csv");
+        if !file.is_file() {
+            continue;
+        }
+        for r in read_rows([&file])? {
+            let mut params = r.params.clone();
+            params.insert(STAGE.to_string(), inst.stage.clone());
+            out.entry(params).or_default().insert(
+                r.metric,
+                Score {
+                    value: r.value,
+                    std: r.std,
+                    n: r.n,
+                    diverged: r.diverged,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Sets each row's reference scores: those of the earlier cell with the
+/// same params.
+pub fn attach(
+    rows: &mut [Row],
+    reference: &BTreeMap<BTreeMap<String, String>, BTreeMap<String, Score>>,
+) {
+    for row in rows {
+        row.reference = Some(reference.get(&row.params).cloned().unwrap_or_default());
+    }
+}
