@@ -137,6 +137,11 @@ pub struct ShowArgs {
     pub metrics: Option<Vec<String>>,
     #[arg(long, value_enum, default_value_t = crate::show::Format::Table)]
     pub format: crate::show::Format,
+    /// Add the diagnostics of the training behind each cell: outer steps,
+    /// seconds per step, where it diverged, the fit's last and best values
+    /// and the step of the best (where the train stage records a `trace`)
+    #[arg(long)]
+    pub train: bool,
     /// Beside each metric, its change since an earlier run: that run's
     /// last-run.json (copy it before changing a param)
     #[arg(long, value_name = "LAST_RUN_JSON")]

@@ -628,6 +628,19 @@ fn a_recorded_divergence_shows_in_tables_and_figures() {
         csv.lines().any(|l| l.ends_with(&format!(",{step}"))),
         "{csv}"
     );
+    // `nrun show --train`: the diverged cell says where, the healthy one ran all its steps.
+    let shown = p
+        .nrun(&["show", "diverging.yaml", "--train", "--metrics", "energy,train_steps,diverged_at", "--format", "csv"])
+        .ok()
+        .stdout;
+    let lines: Vec<&str> = shown.lines().collect();
+    assert!(lines[0].starts_with("stage,cost,lr,energy,"), "{shown}");
+    let row = |lr: &str| lines.iter().find(|l| l.contains(&format!(",{lr},"))).unwrap().to_string();
+    assert!(row("1000000000").contains(&format!(",{step},,1,,cached,")), "{shown}");
+    assert!(
+        row("0.001").contains(&format!(",{},,1,,,,,,cached,", healthy["steps"])),
+        "{shown}"
+    );
     let figures = p.read("results/diverging/fit_vs_lr/_/artifacts.json");
     assert!(
         figures.contains(&format!(

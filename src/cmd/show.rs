@@ -26,7 +26,13 @@ pub fn run(args: &ShowArgs) -> Result<u8> {
     }
     let wanted = loaded.graph.select(&loaded.pipeline, &args.pipeline.targets)?;
     let selected = loaded.plan.selected(&wanted);
-    let mut sheet = show::collect(&loaded.pipeline, &loaded.plan, &loaded.store, &selected)
+    let mut sheet = show::collect(
+        &loaded.pipeline,
+        &loaded.plan,
+        &loaded.store,
+        &selected,
+        args.train,
+    )
         .map_err(|e| Error::Other(e.to_string()))?;
     if let Some(path) = &args.against {
         let before = show::reference(path, &loaded.store).map_err(|e| match e {

@@ -15,12 +15,14 @@ use crate::table::{TableError, read_rows};
 /// The name of the pseudo-param that says which stage scored a row.
 pub const STAGE: &str = "stage";
 
-/// The scored cells among the `selected` instances of the plan.
+/// The scored cells among the `selected` instances of the plan; with
+/// `training`, each with the diagnostics of the training behind it.
 pub fn collect(
     p: &Pipeline,
     plan: &Plan,
     store: &Store,
     selected: &[usize],
+    training: bool,
 ) -> Result<Sheet, TableError> {
     let failed = failed_keys(&results::pipeline_dir(p).join("last-run.json"));
     let mut params: Vec<String> = vec![STAGE.to_string()];
@@ -66,6 +68,15 @@ pub fn collect(
                         diverged: r.diverged,
                     },
                 );
+            }
+        }
+        if training {
+            let diagnostics = super::training::diagnostics(p, plan, store, i);
+            for name in super::training::COLUMNS {
+                if let Some(score) = diagnostics.get(name) {
+                    push_new(&mut metrics, name);
+                    scores.insert(name.to_string(), score.clone());
+                }
             }
         }
         let state = if cached {

@@ -14,6 +14,7 @@ mod against;
 mod collect;
 mod render;
 mod timeline;
+mod training;
 mod view;
 
 use std::collections::BTreeMap;
