@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::exec::Span;
 use crate::exec::events::Status;
 use crate::plan::Plan;
+use crate::run_info::RunInfo;
 use crate::spec::Pipeline;
 
 /// `results/<pipeline>`, relative to where nrun runs.
@@ -61,6 +62,7 @@ pub fn publish_copies(
     selected: &[usize],
     results: &[Option<(Status, f64)>],
     store: &Store,
+    run: &RunInfo,
 ) -> Result<()> {
     for &i in selected {
         let inst = &plan.instances[i];
@@ -83,6 +85,11 @@ pub fn publish_copies(
         let _ = std::fs::remove_dir_all(&staging);
         crate::fsutil::copy_tree(&store.output(&inst.key), &staging)
             .map_err(|e| Error::io(&staging, e))?;
+        // The entry may come from an earlier run: the copy says this one made it.
+        if p.stages[inst.stage].kind.name() == "report" {
+            crate::stages::republish(&staging, run)
+                .map_err(|e| Error::Other(format!("publishing {}: {e}", dest.display())))?;
+        }
         let _ = std::fs::remove_dir_all(&dest);
         std::fs::rename(&staging, &dest).map_err(|e| Error::io(&dest, e))?;
     }

@@ -21,6 +21,26 @@ pub struct RunInfo {
 }
 
 impl RunInfo {
+    /// What a report says about the run that made it: pipeline, scale,
+    /// nrun version, backend, device, repository commit and machine.
+    pub fn facts(&self) -> Vec<(String, String)> {
+        vec![
+            ("pipeline".into(), self.pipeline.clone()),
+            (
+                "scale".into(),
+                self.scale.clone().unwrap_or_else(|| "-".into()),
+            ),
+            ("nrun".into(), self.version.clone()),
+            ("backend".into(), crate::ot::backend::compiled().to_string()),
+            ("device".into(), self.device.to_string()),
+            ("commit".into(), self.environment.commit_label()),
+            (
+                "machine".into(),
+                format!("{}, {} cores", self.environment.cpu, self.environment.cores),
+            ),
+        ]
+    }
+
     /// The command as a user would type it: `nrun` and the arguments.
     pub fn command_line() -> String {
         std::iter::once("nrun".to_string())

@@ -703,3 +703,34 @@ stages:
         "{statuses:?}"
     );
 }
+
+/// A report taken from the cache is published with the facts of the run
+/// that publishes it, not of the run that first built it.
+#[test]
+fn a_published_report_names_the_run_that_published_it() {
+    let p = Project::new();
+    p.file(
+        "facts.yaml",
+        r#"
+name: facts
+stages:
+  p: {kind: gaussian, params: {dim: 2, cov: 1, n: 16, seed: 1}}
+  q: {kind: gaussian, params: {dim: 2, mean: 1, cov: 1, n: 16, seed: 2}}
+  shift: {kind: mean_shift, inputs: {data: p, source: p, target: q}}
+  scores: {kind: metric, inputs: {samples: shift, source: p, target: q}, params: {metrics: [l2_uvp]}}
+  page:
+    kind: report
+    inputs: {scores: scores}
+    publish: report
+    params: {title: Facts, sections: [{heading: Scores, inputs: [scores]}]}
+"#,
+    );
+    p.nrun(&["facts.yaml"]).ok();
+    assert!(p.read("results/facts/report/report.md").contains("```\nnrun facts.yaml\n```"));
+    p.nrun(&["facts.yaml", "-q", "-j", "1"]).ok();
+    assert_eq!(p.statuses("facts").iter().filter(|s| s.2 == "ran").count(), 0, "all cached");
+    let md = p.read("results/facts/report/report.md");
+    assert!(md.contains("```\nnrun facts.yaml -q -j 1\n```"), "{md}");
+    assert!(p.read("results/facts/report/report.html").contains("nrun facts.yaml -q -j 1"));
+    assert!(p.read("results/facts/report/document.json").contains("nrun facts.yaml -q -j 1"));
+}

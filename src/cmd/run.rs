@@ -89,7 +89,7 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
         &stop,
     );
     results::publish_links(p, plan, selected, &outcomes.results, store)?;
-    results::publish_copies(p, plan, selected, &outcomes.results, store)?;
+    results::publish_copies(p, plan, selected, &outcomes.results, store, &info)?;
 
     let statuses: Vec<&Status> = selected
         .iter()

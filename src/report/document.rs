@@ -33,6 +33,13 @@ pub enum Block {
     },
     /// Labelled facts: nrun version, device, scale, date.
     KeyValues(Vec<(String, String)>),
+    /// The facts of the run that published the report and its command
+    /// line. Not part of any cache key, so a report copied out of the
+    /// cache gets the publishing run's ([`Document::with_run`]).
+    RunFacts {
+        facts: Vec<(String, String)>,
+        command: String,
+    },
     /// Links to every heading of level `max_level` or less, the title aside.
     Contents {
         max_level: u8,
@@ -44,6 +51,25 @@ impl Document {
         Document {
             title: title.into(),
             blocks: Vec::new(),
+        }
+    }
+
+    /// The document with its run facts replaced by these.
+    pub fn with_run(&self, facts: &[(String, String)], command: &str) -> Document {
+        let blocks = self
+            .blocks
+            .iter()
+            .map(|b| match b {
+                Block::RunFacts { .. } => Block::RunFacts {
+                    facts: facts.to_vec(),
+                    command: command.to_string(),
+                },
+                other => other.clone(),
+            })
+            .collect();
+        Document {
+            title: self.title.clone(),
+            blocks,
         }
     }
 

@@ -46,6 +46,14 @@ pub fn to_html(doc: &Document) -> Result<String, ReportError> {
                 caption = escape(caption)
             ),
             Block::KeyValues(pairs) => facts(pairs),
+            Block::RunFacts {
+                facts: pairs,
+                command,
+            } => format!(
+                "{}\n<p>Produced by:</p>\n<pre><code>{}</code></pre>",
+                facts(pairs),
+                escape(command.trim_end())
+            ),
             Block::Contents { max_level } => {
                 let items: String = outline
                     .contents(doc, *max_level)

@@ -27,11 +27,10 @@ pub fn to_markdown(doc: &Document, out_dir: &Path) -> String {
                 let image = format!("![{}]({})", escape(caption), link(path, out_dir));
                 with_caption(image, caption, false)
             }
-            Block::KeyValues(pairs) => pairs
-                .iter()
-                .map(|(key, value)| format!("- **{}:** {}", escape(key), escape(value)))
-                .collect::<Vec<_>>()
-                .join("\n"),
+            Block::KeyValues(pairs) => key_values(pairs),
+            Block::RunFacts { facts, command } => {
+                format!("{}\n\nProduced by:\n\n{}", key_values(facts), fenced(command))
+            }
             Block::Contents { max_level } => {
                 let entries = outline.contents(doc, *max_level);
                 let top = entries.iter().map(|e| e.level).min().unwrap_or(1);
@@ -51,6 +50,14 @@ pub fn to_markdown(doc: &Document, out_dir: &Path) -> String {
         }
     }
     parts.join("\n\n") + "\n"
+}
+
+fn key_values(pairs: &[(String, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(key, value)| format!("- **{}:** {}", escape(key), escape(value)))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Puts `caption` in italics above (tables) or below (figures) `body`.

@@ -32,6 +32,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 
 pub use context::{Context, Input, StageError, Upstream};
+pub use report::republish;
 
 use crate::spec::yaml::PathSegment;
 

@@ -1,7 +1,8 @@
 //! `report`: one Markdown file and one self-contained HTML page from the
 //! tables and figures of its inputs, with the command, nrun version,
 //! backend, device, repository commit and machine that produced them. `document.json` keeps the
-//! document itself for `nrun reproduce-report` to combine.
+//! document itself for `nrun reproduce-report` to combine, and for
+//! publishing to re-render with the publishing run's facts (`republish`).
 
 use serde::Deserialize;
 
@@ -39,8 +40,9 @@ pub struct Params {
 impl StageKind for Report {
     type Params = Params;
     const NAME: &'static str = "report";
-    // 3: the commit and the machine under the run's facts.
-    const VERSION: u32 = 3;
+    // 3: the commit and the machine under the run's facts. 4: the run's
+    // facts are one block, which publishing replaces by its own run's.
+    const VERSION: u32 = 4;
     /// Any inputs: the tables and plots the sections name.
     const INPUTS: Option<&'static [InputSpec]> = None;
 
@@ -80,18 +82,36 @@ impl StageKind for Report {
 
     fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
         let doc = document(&p, ctx)?;
-        // The document with figures still in their (immutable) upstream
-        // entries: what `nrun reproduce-report` combines.
-        let json = serde_json::to_vec_pretty(&doc).map_err(anyhow::Error::from)?;
-        std::fs::write(ctx.out.join("document.json"), json).map_err(anyhow::Error::from)?;
-        let doc = copy_figures(&doc, &ctx.out, std::path::Path::new("figures"))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let markdown = to_markdown(&doc, &ctx.out);
-        std::fs::write(ctx.out.join("report.md"), markdown).map_err(anyhow::Error::from)?;
-        let html = to_html(&doc).map_err(|e| anyhow::anyhow!("{e}"))?;
-        std::fs::write(ctx.out.join("report.html"), html).map_err(anyhow::Error::from)?;
-        Ok(())
+        write(&doc, &ctx.out)
     }
+}
+
+/// Re-renders a published copy of a report folder (`report.md`,
+/// `report.html`, `document.json`) with the facts of the run publishing it:
+/// a report built by an earlier run and taken from the cache must not show
+/// that run's command line and machine as this one's.
+pub fn republish(dir: &std::path::Path, run: &crate::run_info::RunInfo) -> Result<(), StageError> {
+    let path = dir.join("document.json");
+    let doc: Document = serde_json::from_slice(
+        &std::fs::read(&path).map_err(|e| StageError::bad_input(&path, e.to_string()))?,
+    )
+    .map_err(|e| StageError::bad_input(&path, e.to_string()))?;
+    write(&doc.with_run(&run.facts(), &run.command), dir)
+}
+
+/// Writes `document.json`, the figures, `report.md` and `report.html` into `out`.
+fn write(doc: &Document, out: &std::path::Path) -> Result<(), StageError> {
+    // The document with figures still in their (immutable) upstream
+    // entries: what `nrun reproduce-report` combines.
+    let json = serde_json::to_vec_pretty(doc).map_err(anyhow::Error::from)?;
+    std::fs::write(out.join("document.json"), json).map_err(anyhow::Error::from)?;
+    let doc = copy_figures(doc, out, std::path::Path::new("figures"))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let markdown = to_markdown(&doc, out);
+    std::fs::write(out.join("report.md"), markdown).map_err(anyhow::Error::from)?;
+    let html = to_html(&doc).map_err(|e| anyhow::anyhow!("{e}"))?;
+    std::fs::write(out.join("report.html"), html).map_err(anyhow::Error::from)?;
+    Ok(())
 }
 
 fn table_name(input: &str, cell: &crate::grid::Cell) -> String {
@@ -129,23 +149,10 @@ pub fn document(p: &Params, ctx: &Context) -> Result<Document, StageError> {
     if let Some(note) = run.scale.as_ref().and_then(|s| p.scale_notes.get(s)) {
         doc.push(Block::Paragraph(note.clone()));
     }
-    doc.push(Block::KeyValues(vec![
-        ("pipeline".into(), run.pipeline.clone()),
-        (
-            "scale".into(),
-            run.scale.clone().unwrap_or_else(|| "-".into()),
-        ),
-        ("nrun".into(), run.version.to_string()),
-        ("backend".into(), crate::ot::backend::compiled().to_string()),
-        ("device".into(), run.device.to_string()),
-        ("commit".into(), run.environment.commit_label()),
-        (
-            "machine".into(),
-            format!("{}, {} cores", run.environment.cpu, run.environment.cores),
-        ),
-    ]));
-    doc.push(Block::Paragraph("Produced by:".into()));
-    doc.push(Block::Code(run.command.clone()));
+    doc.push(Block::RunFacts {
+        facts: run.facts(),
+        command: run.command.clone(),
+    });
     for section in &p.sections {
         doc.push(Block::Heading(2, section.heading.clone()));
         if let Some(text) = &section.text {
