@@ -408,6 +408,11 @@ const INVALID: &[(&str, &str, &str)] = &[
         "x.yaml:5:24",
         "no such file or folder: missing.bin",
     ),
+    (
+        "name: x\nstages:\n  x: {kind: toy2d, params: {distribution: {kind: moons, noise: 0.1}, n: 8}}\n  t: {kind: train, inputs: {source: x, target: x}, params: {cost: {kind: strong_quadratic}, gamma: 0, iterations: 1, z: {count: 1, channels: 0}}}\n  s:\n    kind: metric\n    inputs: {samples: t, target: x}\n    params: {metrics: [energy]}\n",
+        "x.yaml:7:14",
+        "stages.s.inputs.samples: takes samples (mapped items), the output of a `sample`, `inverse_map`, `identity_map` or `mean_shift` stage; `t` is a `train` stage, which gives a trained model",
+    ),
 ];
 
 #[test]

@@ -630,13 +630,30 @@ fn a_recorded_divergence_shows_in_tables_and_figures() {
     );
     // `nrun show --train`: the diverged cell says where, the healthy one ran all its steps.
     let shown = p
-        .nrun(&["show", "diverging.yaml", "--train", "--metrics", "energy,train_steps,diverged_at", "--format", "csv"])
+        .nrun(&[
+            "show",
+            "diverging.yaml",
+            "--train",
+            "--metrics",
+            "energy,train_steps,diverged_at",
+            "--format",
+            "csv",
+        ])
         .ok()
         .stdout;
     let lines: Vec<&str> = shown.lines().collect();
     assert!(lines[0].starts_with("stage,cost,lr,energy,"), "{shown}");
-    let row = |lr: &str| lines.iter().find(|l| l.contains(&format!(",{lr},"))).unwrap().to_string();
-    assert!(row("1000000000").contains(&format!(",{step},,1,,cached,")), "{shown}");
+    let row = |lr: &str| {
+        lines
+            .iter()
+            .find(|l| l.contains(&format!(",{lr},")))
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        row("1000000000").contains(&format!(",{step},,1,,cached,")),
+        "{shown}"
+    );
     assert!(
         row("0.001").contains(&format!(",{},,1,,,,,,cached,", healthy["steps"])),
         "{shown}"
@@ -726,11 +743,24 @@ stages:
 "#,
     );
     p.nrun(&["facts.yaml"]).ok();
-    assert!(p.read("results/facts/report/report.md").contains("```\nnrun facts.yaml\n```"));
+    assert!(
+        p.read("results/facts/report/report.md")
+            .contains("```\nnrun facts.yaml\n```")
+    );
     p.nrun(&["facts.yaml", "-q", "-j", "1"]).ok();
-    assert_eq!(p.statuses("facts").iter().filter(|s| s.2 == "ran").count(), 0, "all cached");
+    assert_eq!(
+        p.statuses("facts").iter().filter(|s| s.2 == "ran").count(),
+        0,
+        "all cached"
+    );
     let md = p.read("results/facts/report/report.md");
     assert!(md.contains("```\nnrun facts.yaml -q -j 1\n```"), "{md}");
-    assert!(p.read("results/facts/report/report.html").contains("nrun facts.yaml -q -j 1"));
-    assert!(p.read("results/facts/report/document.json").contains("nrun facts.yaml -q -j 1"));
+    assert!(
+        p.read("results/facts/report/report.html")
+            .contains("nrun facts.yaml -q -j 1")
+    );
+    assert!(
+        p.read("results/facts/report/document.json")
+            .contains("nrun facts.yaml -q -j 1")
+    );
 }

@@ -55,17 +55,31 @@ stages:
 
 fn clouds_project() -> Project {
     let p = Project::new();
-    write(&p, "data/c.npy", &npy("<f4", &[3, 2], false, &f32_bytes(&POINTS)));
+    write(
+        &p,
+        "data/c.npy",
+        &npy("<f4", &[3, 2], false, &f32_bytes(&POINTS)),
+    );
     // Column-major: the first coordinates, then the second ones.
     let columns = [1.0, 3.0, 5.0, 2.0, 4.0, 6.0];
-    write(&p, "data/f.npy", &npy("<f8", &[3, 2], true, &f64_bytes(&columns)));
+    write(
+        &p,
+        "data/f.npy",
+        &npy("<f8", &[3, 2], true, &f64_bytes(&columns)),
+    );
     p.file("data/points.csv", "a, b\n1,2\n3, 4\n5,6\n");
     let other = f32_bytes(&[9.0; 4]);
     let points = f32_bytes(&POINTS);
     let view = safetensors::tensor::TensorView::new;
     let tensors = HashMap::from([
-        ("x".to_string(), view(safetensors::Dtype::F32, vec![2, 2], &other).unwrap()),
-        ("y".to_string(), view(safetensors::Dtype::F32, vec![3, 2], &points).unwrap()),
+        (
+            "x".to_string(),
+            view(safetensors::Dtype::F32, vec![2, 2], &other).unwrap(),
+        ),
+        (
+            "y".to_string(),
+            view(safetensors::Dtype::F32, vec![3, 2], &points).unwrap(),
+        ),
     ]);
     let bytes = safetensors::serialize(tensors, None).unwrap();
     write(&p, "data/points.safetensors", &bytes);
@@ -94,7 +108,11 @@ fn each_format_reads_the_same_points() {
     for stage in ["c_order", "fortran", "table"] {
         assert_eq!(points_of(&p, stage), POINTS, "{stage}");
     }
-    assert_eq!(points_of(&p, "tensors"), POINTS[..4], "the named tensor, first 2 points");
+    assert_eq!(
+        points_of(&p, "tensors"),
+        POINTS[..4],
+        "the named tensor, first 2 points"
+    );
 }
 
 #[test]
@@ -126,8 +144,16 @@ fn bad_point_files_exit_2_naming_the_file() {
             b"1,2\n3,4,5\n".to_vec(),
             "line 2: 3 values where earlier rows have 2",
         ),
-        ("data/points.csv", b"1,2\n3,x\n".to_vec(), "line 2: `x` is not a number"),
-        ("data/points.safetensors", b"\x08\x00".to_vec(), "not a safetensors file"),
+        (
+            "data/points.csv",
+            b"1,2\n3,x\n".to_vec(),
+            "line 2: `x` is not a number",
+        ),
+        (
+            "data/points.safetensors",
+            b"\x08\x00".to_vec(),
+            "not a safetensors file",
+        ),
     ];
     for (file, bytes, words) in cases {
         let p = clouds_project();
@@ -140,9 +166,21 @@ fn bad_point_files_exit_2_naming_the_file() {
         );
     }
     let p = clouds_project();
-    p.file("clouds.yaml", &CLOUDS.replace(", limit: 2", "").replace("tensor: y", "limit: 9"));
-    let run = p.nrun(&["clouds.yaml", "-q", "--target", "tensors"]).code(2);
-    assert!(run.stderr.contains("holds 2 tensors (x, y); name one with `tensor`"), "{}", run.stderr);
+    p.file(
+        "clouds.yaml",
+        &CLOUDS
+            .replace(", limit: 2", "")
+            .replace("tensor: y", "limit: 9"),
+    );
+    let run = p
+        .nrun(&["clouds.yaml", "-q", "--target", "tensors"])
+        .code(2);
+    assert!(
+        run.stderr
+            .contains("holds 2 tensors (x, y); name one with `tensor`"),
+        "{}",
+        run.stderr
+    );
 }
 
 const BENCH: &str = r#"
@@ -163,7 +201,10 @@ fn the_mean_shift_moves_by_the_exact_means() {
     p.file("bench.yaml", BENCH);
     p.nrun(&["bench.yaml", "-q"]).ok();
     let csv = p.read("results/bench/scores/_/metrics.csv");
-    assert!(csv.starts_with("map,metric,value,std,n\nshift,l2_uvp,"), "{csv}");
+    assert!(
+        csv.starts_with("map,metric,value,std,n\nshift,l2_uvp,"),
+        "{csv}"
+    );
     let bytes = std::fs::read(p.path().join("results/bench/shift/_/samples.safetensors")).unwrap();
     let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
     let floats = |name: &str| -> Vec<f32> {
@@ -198,12 +239,18 @@ fn benchmark_wiring_mistakes_exit_2_before_anything_runs() {
     let p = Project::new();
     p.file(
         "bench.yaml",
-        &BENCH.replace("inputs: {samples: shift, source: p, target: q}", "inputs: {samples: shift, target: q}"),
+        &BENCH.replace(
+            "inputs: {samples: shift, source: p, target: q}",
+            "inputs: {samples: shift, target: q}",
+        ),
     );
     let run = p.nrun(&["bench.yaml", "-q"]).code(2);
     assert!(
-        run.stderr.contains("bench.yaml:10:24: stages.scores.params.metrics[0]: ")
-            && run.stderr.contains("l2_uvp needs the `source` input (inputs: samples, target)"),
+        run.stderr
+            .contains("bench.yaml:10:24: stages.scores.params.metrics[0]: ")
+            && run
+                .stderr
+                .contains("l2_uvp needs the `source` input (inputs: samples, target)"),
         "{}",
         run.stderr
     );
@@ -214,16 +261,34 @@ fn benchmark_wiring_mistakes_exit_2_before_anything_runs() {
         "bench.yaml",
         &(BENCH.to_string()
             + "  points: {kind: toy2d, params: {distribution: {kind: moons, noise: 0.1}, n: 64}}\n")
-            .replace("inputs: {samples: shift, source: p, target: q}", "inputs: {samples: shift, source: points, target: q}"),
+            .replace(
+                "inputs: {samples: shift, source: p, target: q}",
+                "inputs: {samples: shift, source: points, target: q}",
+            ),
     );
     let run = p.nrun(&["bench.yaml", "-q"]).code(2);
-    assert!(run.stderr.contains("bind `source` and `target` to `gaussian` stages"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("bind `source` and `target` to `gaussian` stages"),
+        "{}",
+        run.stderr
+    );
     let p = Project::new();
-    p.file("bench.yaml", &BENCH.replace("cov: 2", "cov: [[1, 2], [2, 1]]"));
+    p.file(
+        "bench.yaml",
+        &BENCH.replace("cov: 2", "cov: [[1, 2], [2, 1]]"),
+    );
     let run = p.nrun(&["bench.yaml", "-q"]).code(2);
     assert!(run.stderr.contains("not a 3 x 3 matrix"), "{}", run.stderr);
     let p = Project::new();
-    p.file("bench.yaml", &BENCH.replace("cov: 2", "cov: [[1, 2, 0], [2, 1, 0], [0, 0, 1]]"));
+    p.file(
+        "bench.yaml",
+        &BENCH.replace("cov: 2", "cov: [[1, 2, 0], [2, 1, 0], [0, 0, 1]]"),
+    );
     let run = p.nrun(&["bench.yaml", "-q"]).code(2);
-    assert!(run.stderr.contains("not positive definite"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not positive definite"),
+        "{}",
+        run.stderr
+    );
 }

@@ -84,7 +84,10 @@ fn write_image_translation_data(p: &Project, n: u32) {
     let dir = p.path().join("data/features");
     std::fs::create_dir_all(&dir).unwrap();
     nrun::tensor_file::write(&dir.join("features.safetensors"), &tensors).unwrap();
-    p.file("data/features/features.json", &serde_json::to_string(&spec).unwrap());
+    p.file(
+        "data/features/features.json",
+        &serde_json::to_string(&spec).unwrap(),
+    );
 }
 
 #[test]
@@ -106,7 +109,10 @@ fn every_shipped_pipeline_runs_at_smoke_scale() {
     }
     let combined = p.read("results/reproduce-report/report.md");
     assert!(combined.contains("MNIST to KMNIST"), "{combined}");
-    assert!(combined.contains("Unpaired image translation"), "{combined}");
+    assert!(
+        combined.contains("Unpaired image translation"),
+        "{combined}"
+    );
     assert!(!combined.contains("Not run here"), "{combined}");
 }
 
@@ -151,7 +157,8 @@ fn image_translation_without_the_users_folders_stops_first_naming_them() {
         .code(2);
     for missing in ["data/faces", "data/anime", "data/features"] {
         assert!(
-            run.stderr.contains(&format!("no such file or folder: {missing}")),
+            run.stderr
+                .contains(&format!("no such file or folder: {missing}")),
             "{missing}: {}",
             run.stderr
         );

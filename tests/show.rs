@@ -101,18 +101,31 @@ seed             loss     acc  state
 #[test]
 fn formats_for_programs() {
     let p = sweep();
-    let csv = p.nrun(&["show", "sweep.yaml", "--format", "csv", "--metrics", "acc"]).ok().stdout;
+    let csv = p
+        .nrun(&["show", "sweep.yaml", "--format", "csv", "--metrics", "acc"])
+        .ok()
+        .stdout;
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "stage,lr,seed,acc,acc_std,acc_n,acc_diverged,state,seconds");
+    assert_eq!(
+        lines[0],
+        "stage,lr,seed,acc,acc_std,acc_n,acc_diverged,state,seconds"
+    );
     assert!(lines[1].starts_with("score,0.1,0,0.9,,1,,cached,"), "{csv}");
     assert_eq!(lines[4], "score,0.01,1,,,,,failed,");
-    let json: serde_json::Value =
-        serde_json::from_str(&p.nrun(&["show", "sweep.yaml", "--format", "json"]).ok().stdout).unwrap();
+    let json: serde_json::Value = serde_json::from_str(
+        &p.nrun(&["show", "sweep.yaml", "--format", "json"])
+            .ok()
+            .stdout,
+    )
+    .unwrap();
     assert_eq!(json["constant"], serde_json::json!({"stage": "score"}));
     assert_eq!(json["varying"], serde_json::json!(["lr", "seed"]));
     assert_eq!(json["rows"][0]["scores"]["loss"]["value"], 1.0);
     assert_eq!(json["rows"][3]["state"], "failed");
-    let md = p.nrun(&["show", "sweep.yaml", "--format", "md", "--metrics", "acc"]).ok().stdout;
+    let md = p
+        .nrun(&["show", "sweep.yaml", "--format", "md", "--metrics", "acc"])
+        .ok()
+        .stdout;
     assert!(md.contains("| lr | seed | acc | state | time |\n| --- | --- | ---: | --- | ---: |\n| 0.1 | 0 | 0.9000 | cached |"), "{md}");
 }
 
@@ -120,25 +133,57 @@ fn formats_for_programs() {
 fn mistakes_in_the_flags_exit_2() {
     let p = sweep();
     let run = p.nrun(&["show", "sweep.yaml", "--sort", "los"]).code(2);
-    assert!(run.stderr.contains("--sort: no scored cell has a metric `los`; did you mean `loss`?"), "{}", run.stderr);
-    let run = p.nrun(&["show", "sweep.yaml", "--only", "gama=0.1"]).code(2);
-    assert!(run.stderr.contains("--only gama: no scored cell has a param `gama`"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--sort: no scored cell has a metric `los`; did you mean `loss`?"),
+        "{}",
+        run.stderr
+    );
+    let run = p
+        .nrun(&["show", "sweep.yaml", "--only", "gama=0.1"])
+        .code(2);
+    assert!(
+        run.stderr
+            .contains("--only gama: no scored cell has a param `gama`"),
+        "{}",
+        run.stderr
+    );
     let run = p.nrun(&["show", "sweep.yaml", "--only", "lr"]).code(2);
-    assert!(run.stderr.contains("expected PARAM=V1,V2,..."), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("expected PARAM=V1,V2,..."),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
 fn logs_of_built_and_failed_instances() {
     let p = sweep();
-    let failed = p.nrun(&["logs", "sweep.yaml", "score[lr=0.01 seed=1]"]).ok();
+    let failed = p
+        .nrun(&["logs", "sweep.yaml", "score[lr=0.01 seed=1]"])
+        .ok();
     assert!(failed.stdout.contains("lr too small"), "{}", failed.stdout);
     let built = p.nrun(&["logs", "sweep.yaml", "score[lr=0.1,seed=0]"]).ok();
-    assert!(built.stdout.contains("$ if [ 0.1 = 0.01 ]"), "{}", built.stdout);
+    assert!(
+        built.stdout.contains("$ if [ 0.1 = 0.01 ]"),
+        "{}",
+        built.stdout
+    );
     let run = p.nrun(&["logs", "sweep.yaml", "score[lr=0.1]"]).code(2);
-    assert!(run.stderr.contains("`score` has 2 instances that match"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`score` has 2 instances that match"),
+        "{}",
+        run.stderr
+    );
     let run = p.nrun(&["logs", "sweep.yaml", "score[lr=0.5]"]).code(2);
-    assert!(run.stderr.contains("no instance of `score` has that cell"), "{}", run.stderr);
-    let run = p.nrun(&["logs", "sweep.yaml", "--grid", "seed=7", "score[lr=0.1]"]).code(2);
+    assert!(
+        run.stderr.contains("no instance of `score` has that cell"),
+        "{}",
+        run.stderr
+    );
+    let run = p
+        .nrun(&["logs", "sweep.yaml", "--grid", "seed=7", "score[lr=0.1]"])
+        .code(2);
     assert!(run.stderr.contains("has not been built"), "{}", run.stderr);
 }
 
@@ -152,15 +197,25 @@ fn the_newest_runs_timeline() {
             && lines[0].contains("5 instances built: "),
         "{text}"
     );
-    assert_eq!(lines.len(), 7, "a header, a column line, 5 instances: {text}");
+    assert_eq!(
+        lines.len(),
+        7,
+        "a header, a column line, 5 instances: {text}"
+    );
     let failed = lines
         .iter()
         .find(|l| l.contains("score[lr=0.01 seed=1]"))
         .unwrap();
-    assert!(failed.starts_with("cpu ") && failed.contains(" failed "), "{text}");
+    assert!(
+        failed.starts_with("cpu ") && failed.contains(" failed "),
+        "{text}"
+    );
     p.nrun(&["sweep.yaml", "-q", "--keep-going"]).code(1);
     let again = p.nrun(&["show", "sweep.yaml", "--timeline"]).ok().stdout;
-    assert!(again.contains("1 instance built"), "the failed one is retried: {again}");
+    assert!(
+        again.contains("1 instance built"),
+        "the failed one is retried: {again}"
+    );
 }
 
 #[test]
@@ -171,23 +226,70 @@ fn against_an_earlier_run() {
         p.path().join("before.json"),
     )
     .unwrap();
-    p.nrun(&["sweep.yaml", "-q", "--keep-going", "--set", "offset=0.5"]).code(1);
+    p.nrun(&["sweep.yaml", "-q", "--keep-going", "--set", "offset=0.5"])
+        .code(1);
     let run = p
-        .nrun(&["show", "sweep.yaml", "--set", "offset=0.5", "--against", "before.json"])
+        .nrun(&[
+            "show",
+            "sweep.yaml",
+            "--set",
+            "offset=0.5",
+            "--against",
+            "before.json",
+        ])
         .ok();
     let rows: Vec<Vec<&str>> = run
         .stdout
         .lines()
         .skip(2)
-        .map(|l| l.split("  ").map(str::trim).filter(|f| !f.is_empty()).collect())
+        .map(|l| {
+            l.split("  ")
+                .map(str::trim)
+                .filter(|f| !f.is_empty())
+                .collect()
+        })
         .collect();
-    assert_eq!(rows[0][..6], ["0.1", "0", "1.5000 ± 0.5000", "+0.5000", "0.9000", "+0.0000"], "{}", run.stdout);
-    assert_eq!(rows[3][..6], ["0.01", "1", "-", "-", "-", "-"], "{}", run.stdout);
+    assert_eq!(
+        rows[0][..6],
+        [
+            "0.1",
+            "0",
+            "1.5000 ± 0.5000",
+            "+0.5000",
+            "0.9000",
+            "+0.0000"
+        ],
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        rows[3][..6],
+        ["0.01", "1", "-", "-", "-", "-"],
+        "{}",
+        run.stdout
+    );
     let csv = p
-        .nrun(&["show", "sweep.yaml", "--set", "offset=0.5", "--against", "before.json", "--format", "csv", "--metrics", "loss"])
+        .nrun(&[
+            "show",
+            "sweep.yaml",
+            "--set",
+            "offset=0.5",
+            "--against",
+            "before.json",
+            "--format",
+            "csv",
+            "--metrics",
+            "loss",
+        ])
         .ok()
         .stdout;
     assert!(csv.starts_with("stage,lr,seed,loss,loss_std,loss_n,loss_diverged,loss_before,loss_delta,state,seconds\nscore,0.1,0,1.5,0.5,10,,1,0.5,cached,"), "{csv}");
-    let run = p.nrun(&["show", "sweep.yaml", "--against", "nothing.json"]).code(2);
-    assert!(run.stderr.contains("nothing.json: cannot read"), "{}", run.stderr);
+    let run = p
+        .nrun(&["show", "sweep.yaml", "--against", "nothing.json"])
+        .code(2);
+    assert!(
+        run.stderr.contains("nothing.json: cannot read"),
+        "{}",
+        run.stderr
+    );
 }

@@ -24,7 +24,9 @@ pub fn run(args: &ShowArgs) -> Result<u8> {
         print!("{text}");
         return Ok(exit::OK);
     }
-    let wanted = loaded.graph.select(&loaded.pipeline, &args.pipeline.targets)?;
+    let wanted = loaded
+        .graph
+        .select(&loaded.pipeline, &args.pipeline.targets)?;
     let selected = loaded.plan.selected(&wanted);
     let mut sheet = show::collect(
         &loaded.pipeline,
@@ -33,7 +35,7 @@ pub fn run(args: &ShowArgs) -> Result<u8> {
         &selected,
         args.train,
     )
-        .map_err(|e| Error::Other(e.to_string()))?;
+    .map_err(|e| Error::Other(e.to_string()))?;
     if let Some(path) = &args.against {
         let before = show::reference(path, &loaded.store).map_err(|e| match e {
             show::AgainstError::Table(e) => Error::Other(e.to_string()),

@@ -11,7 +11,10 @@ use super::points::Points;
 
 /// A random mean: `scale` times a standard normal vector.
 pub fn random_mean<R: Rng + ?Sized>(dim: usize, scale: f64, rng: &mut R) -> DVector<f64> {
-    DVector::from_iterator(dim, (0..dim).map(|_| scale * rng.sample::<f64, _>(StandardNormal)))
+    DVector::from_iterator(
+        dim,
+        (0..dim).map(|_| scale * rng.sample::<f64, _>(StandardNormal)),
+    )
 }
 
 /// A random covariance `Q diag(l) Q^T` with `Q` Haar-distributed (QR of a
@@ -49,7 +52,11 @@ pub fn random_spd<R: Rng + ?Sized>(
     let eigen = DVector::from_iterator(
         dim,
         (0..dim).map(|i| {
-            let t = if dim == 1 { 0.5 } else { i as f64 / (dim - 1) as f64 };
+            let t = if dim == 1 {
+                0.5
+            } else {
+                i as f64 / (dim - 1) as f64
+            };
             condition.powf(t - 0.5)
         }),
     );

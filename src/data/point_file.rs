@@ -31,7 +31,10 @@ pub fn read_points(path: &Path, tensor: Option<&str>) -> Result<Points, LoadErro
     if points.n == 0 || points.d == 0 {
         return Err(bad(
             path,
-            format!("holds {} points of dimension {}: nothing to use", points.n, points.d),
+            format!(
+                "holds {} points of dimension {}: nothing to use",
+                points.n, points.d
+            ),
         ));
     }
     if let Some(i) = points.data.iter().position(|v| !v.is_finite()) {
@@ -83,7 +86,10 @@ fn read_npy(path: &Path) -> Result<Points, LoadError> {
     };
     let dtype = npy.dtype().descr();
     let values: Vec<f32> = match npy.try_data::<f32>() {
-        Ok(reader) => reader.into_iter().collect::<Result<_, _>>().map_err(truncated)?,
+        Ok(reader) => reader
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .map_err(truncated)?,
         Err(npy) => match npy.try_data::<f64>() {
             Ok(reader) => reader
                 .into_iter()
@@ -183,7 +189,9 @@ fn read_safetensors(path: &Path, name: Option<&str>) -> Result<Points, LoadError
     let [n, d] = shape[..] else {
         return Err(bad(
             path,
-            format!("tensor `{chosen}` has shape {shape:?}; a point cloud is 2-D, [points, dimension]"),
+            format!(
+                "tensor `{chosen}` has shape {shape:?}; a point cloud is 2-D, [points, dimension]"
+            ),
         ));
     };
     let raw = view.data();

@@ -90,11 +90,27 @@ mod tests {
     #[test]
     fn hues_of_the_primaries() {
         let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
-        assert!(close(dominant_hue(&image([1.0, 0.0, 0.0]), 2).unwrap(), 0.0));
-        assert!(close(dominant_hue(&image([0.0, 1.0, 0.0]), 2).unwrap(), 120.0));
-        assert!(close(dominant_hue(&image([0.0, 0.0, 1.0]), 2).unwrap(), 240.0));
-        assert!(close(dominant_hue(&image([1.0, 1.0, 0.0]), 2).unwrap(), 60.0));
-        assert_eq!(dominant_hue(&image([0.5, 0.5, 0.5]), 2), None, "grey has no hue");
+        assert!(close(
+            dominant_hue(&image([1.0, 0.0, 0.0]), 2).unwrap(),
+            0.0
+        ));
+        assert!(close(
+            dominant_hue(&image([0.0, 1.0, 0.0]), 2).unwrap(),
+            120.0
+        ));
+        assert!(close(
+            dominant_hue(&image([0.0, 0.0, 1.0]), 2).unwrap(),
+            240.0
+        ));
+        assert!(close(
+            dominant_hue(&image([1.0, 1.0, 0.0]), 2).unwrap(),
+            60.0
+        ));
+        assert_eq!(
+            dominant_hue(&image([0.5, 0.5, 0.5]), 2),
+            None,
+            "grey has no hue"
+        );
     }
 
     #[test]
@@ -106,6 +122,9 @@ mod tests {
         // Red to red 0 degrees; red to magenta (300) 60 the short way; the
         // grey output has no hue and is left out.
         assert_eq!(errors.len(), 2);
-        assert!(errors[0].abs() < 1e-9 && (errors[1] - 60.0).abs() < 1e-9, "{errors:?}");
+        assert!(
+            errors[0].abs() < 1e-9 && (errors[1] - 60.0).abs() < 1e-9,
+            "{errors:?}"
+        );
     }
 }

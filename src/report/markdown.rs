@@ -29,7 +29,11 @@ pub fn to_markdown(doc: &Document, out_dir: &Path) -> String {
             }
             Block::KeyValues(pairs) => key_values(pairs),
             Block::RunFacts { facts, command } => {
-                format!("{}\n\nProduced by:\n\n{}", key_values(facts), fenced(command))
+                format!(
+                    "{}\n\nProduced by:\n\n{}",
+                    key_values(facts),
+                    fenced(command)
+                )
             }
             Block::Contents { max_level } => {
                 let entries = outline.contents(doc, *max_level);

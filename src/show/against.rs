@@ -42,13 +42,13 @@ pub enum AgainstError {
     Table(#[from] TableError),
 }
 
-/// Scores of the earlier run by the params of their cell (the stage, the
-/// grid values, the tags), for the instances whose entries are still
+/// An earlier run's scores, by the params of their cell (the stage, the
+/// grid values, the tags).
+pub type Reference = BTreeMap<BTreeMap<String, String>, BTreeMap<String, Score>>;
+
+/// The earlier run's scores, for the instances whose entries are still
 /// cached and hold a `metrics.csv`.
-pub fn reference(
-    path: &Path,
-    store: &Store,
-) -> Result<BTreeMap<BTreeMap<String, String>, BTreeMap<String, Score>>, AgainstError> {
+pub fn reference(path: &Path, store: &Store) -> Result<Reference, AgainstError> {
     let shown = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|source| AgainstError::Io {
         path: shown.clone(),
@@ -58,7 +58,7 @@ pub fn reference(
         path: shown,
         source,
     })?;
-    let mut out: BTreeMap<BTreeMap<String, String>, BTreeMap<String, Score>> = BTreeMap::new();
+    let mut out = Reference::new();
     for inst in run.instances {
         let file = store.output(&inst.key).join("metrics.csv");
         if !file.is_file() {
@@ -83,10 +83,7 @@ pub fn reference(
 
 /// Sets each row's reference scores: those of the earlier cell with the
 /// same params.
-pub fn attach(
-    rows: &mut [Row],
-    reference: &BTreeMap<BTreeMap<String, String>, BTreeMap<String, Score>>,
-) {
+pub fn attach(rows: &mut [Row], reference: &Reference) {
     for row in rows {
         row.reference = Some(reference.get(&row.params).cloned().unwrap_or_default());
     }

@@ -52,7 +52,11 @@ fn seconds_text(seconds: Option<f64>) -> String {
         None => "-".to_string(),
         Some(s) if s < 60.0 => format!("{s:.1}s"),
         Some(s) if s < 3600.0 => format!("{}m{:02}s", (s / 60.0) as u64, (s % 60.0) as u64),
-        Some(s) => format!("{}h{:02}m", (s / 3600.0) as u64, ((s % 3600.0) / 60.0) as u64),
+        Some(s) => format!(
+            "{}h{:02}m",
+            (s / 3600.0) as u64,
+            ((s % 3600.0) / 60.0) as u64
+        ),
     }
 }
 
@@ -69,7 +73,11 @@ fn metric_columns(view: &View) -> Vec<String> {
 /// run had no score there, `-` when this one has none.
 fn delta(row: &Row, metric: &str) -> Option<f64> {
     let now = row.scores.get(metric).filter(|s| s.diverged.is_none())?;
-    let before = row.reference.as_ref()?.get(metric).filter(|s| s.diverged.is_none())?;
+    let before = row
+        .reference
+        .as_ref()?
+        .get(metric)
+        .filter(|s| s.diverged.is_none())?;
     Some(now.value - before.value)
 }
 
@@ -149,7 +157,11 @@ fn text(view: &View) -> String {
                 let pad = " ".repeat(widths[c] - f.chars().count());
                 // Params and the state read left to right; numbers align right.
                 let numeric = c >= n_params && c < n_params + n_metrics || c + 1 == fields.len();
-                if numeric { format!("{pad}{f}") } else { format!("{f}{pad}") }
+                if numeric {
+                    format!("{pad}{f}")
+                } else {
+                    format!("{f}{pad}")
+                }
             })
             .collect();
         padded.join("  ").trim_end().to_string()
@@ -168,7 +180,15 @@ fn markdown(view: &View) -> String {
     let (header, cells) = grid(view);
     let escape = |s: &str| s.replace('|', "\\|");
     let mut out = summary(view) + "\n\n";
-    let _ = writeln!(out, "| {} |", header.iter().map(|h| escape(h)).collect::<Vec<_>>().join(" | "));
+    let _ = writeln!(
+        out,
+        "| {} |",
+        header
+            .iter()
+            .map(|h| escape(h))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
     let n_params = view.params.len();
     let n_metrics = metric_columns(view).len();
     let rule: Vec<&str> = (0..header.len())
@@ -182,14 +202,25 @@ fn markdown(view: &View) -> String {
         .collect();
     let _ = writeln!(out, "| {} |", rule.join(" | "));
     for row in &cells {
-        let _ = writeln!(out, "| {} |", row.iter().map(|c| escape(c)).collect::<Vec<_>>().join(" | "));
+        let _ = writeln!(
+            out,
+            "| {} |",
+            row.iter()
+                .map(|c| escape(c))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        );
     }
     out
 }
 
 /// Every param of the view, constant ones first.
 fn all_params(view: &View) -> Vec<&String> {
-    view.constant.iter().map(|(k, _)| k).chain(&view.params).collect()
+    view.constant
+        .iter()
+        .map(|(k, _)| k)
+        .chain(&view.params)
+        .collect()
 }
 
 fn csv(view: &View) -> String {
@@ -197,14 +228,25 @@ fn csv(view: &View) -> String {
     let params = all_params(view);
     let mut header: Vec<String> = params.iter().map(|p| p.to_string()).collect();
     for m in &view.metrics {
-        header.extend([m.clone(), format!("{m}_std"), format!("{m}_n"), format!("{m}_diverged")]);
+        header.extend([
+            m.clone(),
+            format!("{m}_std"),
+            format!("{m}_n"),
+            format!("{m}_diverged"),
+        ]);
         if view.against {
             header.extend([format!("{m}_before"), format!("{m}_delta")]);
         }
     }
     header.extend(["state".to_string(), "seconds".to_string()]);
     writer.write_record(&header).expect("writing to memory");
-    let number = |v: f64| if v.is_finite() { v.to_string() } else { String::new() };
+    let number = |v: f64| {
+        if v.is_finite() {
+            v.to_string()
+        } else {
+            String::new()
+        }
+    };
     for row in &view.rows {
         let mut fields: Vec<String> = params
             .iter()
@@ -248,7 +290,8 @@ fn json(view: &View) -> String {
                 .iter()
                 .filter_map(|m| Some((m.clone(), json!(row.scores.get(m)?))))
                 .collect();
-            let mut doc = json!({"params": p, "state": row.state, "seconds": row.seconds, "scores": scores});
+            let mut doc =
+                json!({"params": p, "state": row.state, "seconds": row.seconds, "scores": scores});
             if let Some(reference) = &row.reference {
                 let before: Map<String, Json> = view
                     .metrics

@@ -95,7 +95,12 @@ pub fn timeline(last_run: &[u8]) -> Result<String, serde_json::Error> {
         return Ok(out);
     }
     let w_lane = rows.iter().map(|r| r.0.len()).max().unwrap_or(4).max(4);
-    let w_label = rows.iter().map(|r| r.1.chars().count()).max().unwrap_or(8).max(8);
+    let w_label = rows
+        .iter()
+        .map(|r| r.1.chars().count())
+        .max()
+        .unwrap_or(8)
+        .max(8);
     let _ = writeln!(
         out,
         "{:<w_lane$}  {:<w_label$}  {:>7}  {:>7}  {:<8}  |{}|",
@@ -132,7 +137,11 @@ fn duration(s: f64) -> String {
     } else if s < 3600.0 {
         format!("{}m{:02}s", (s / 60.0) as u64, (s % 60.0) as u64)
     } else {
-        format!("{}h{:02}m", (s / 3600.0) as u64, ((s % 3600.0) / 60.0) as u64)
+        format!(
+            "{}h{:02}m",
+            (s / 3600.0) as u64,
+            ((s % 3600.0) / 60.0) as u64
+        )
     }
 }
 
@@ -163,6 +172,9 @@ mod tests {
         // c starts when a ends: a's lane is free again.
         assert!(lines[4].starts_with("cpu 1  c "), "{text}");
         assert!(lines[4].contains("failed"), "{text}");
-        assert!(lines[2].ends_with(&format!("|{}{}|", "#".repeat(20), " ".repeat(20))), "{text}");
+        assert!(
+            lines[2].ends_with(&format!("|{}{}|", "#".repeat(20), " ".repeat(20))),
+            "{text}"
+        );
     }
 }

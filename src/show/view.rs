@@ -81,11 +81,9 @@ pub fn view(sheet: Sheet, spec: &ViewSpec) -> Result<View, ViewError> {
         .into_iter()
         .filter(|row| {
             spec.only.iter().all(|(name, values)| {
-                row.params.get(name).is_some_and(|v| {
-                    values
-                        .iter()
-                        .any(|w| canonical_key(w) == canonical_key(v))
-                })
+                row.params
+                    .get(name)
+                    .is_some_and(|v| values.iter().any(|w| canonical_key(w) == canonical_key(v)))
             })
         })
         .collect();

@@ -15,7 +15,7 @@ use serde_json::Value as Json;
 
 use crate::error::{Diagnostic, Diagnostics, Error, Origin, Result};
 use crate::grid::{Axis, Grid};
-use crate::stages::{self, Accepts, Kind};
+use crate::stages::{self, Accepts, Kind, Output};
 use expr::Template;
 use overrides::Overrides;
 use yaml::{Key, Loc, Node, Value};
@@ -317,6 +317,7 @@ impl Checker {
             }
         }
         self.check_aggregates(&stages, stage_entries, &grid);
+        self.check_wiring(&stages, &names);
 
         Some(Pipeline {
             file: self.file.clone(),
@@ -738,6 +739,46 @@ impl Checker {
         out
     }
 
+    /// Each input bound to a stage gets what it takes: a `metric`'s
+    /// `samples` from a stage that maps items, not from a `train` stage.
+    /// (Commands' files go anywhere: nrun cannot tell what they are.)
+    fn check_wiring(&mut self, stages: &[StageDecl], names: &[&str]) {
+        for stage in stages {
+            for input in &stage.inputs {
+                let InputSource::Stage(u) = input.source else {
+                    continue;
+                };
+                let Some(up) = stages.iter().find(|s| s.name == names[u]) else {
+                    continue;
+                };
+                let Some(spec) = stage.kind.inputs().iter().find(|s| s.name == input.name) else {
+                    continue;
+                };
+                let given = up.kind.output();
+                if spec.takes.is_empty() || given == Output::Files || spec.takes.contains(&given) {
+                    continue;
+                }
+                let wanted: Vec<&str> = spec.takes.iter().map(|o| o.describe()).collect();
+                let from: Vec<String> = crate::stages::giving(spec.takes)
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect();
+                self.error(
+                    input.loc,
+                    format!("stages.{}.inputs.{}", stage.name, input.name),
+                    format!(
+                        "takes {}, the output of a {} stage; `{}` is a `{}` stage, which gives {}",
+                        wanted.join(" or "),
+                        or_list(&from),
+                        up.name,
+                        up.kind.name(),
+                        given.describe()
+                    ),
+                );
+            }
+        }
+    }
+
     fn check_input(
         &mut self,
         kind: &dyn Kind,
@@ -1020,5 +1061,14 @@ fn join(prefix: &str, key: &str) -> String {
         key.to_string()
     } else {
         format!("{prefix}.{key}")
+    }
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn or_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
     }
 }

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::load::{bad_file, content_hash, dataset};
 use super::select::Select;
-use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind};
+use super::{Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind};
 use crate::data::cifar::read_cifar10;
 
 pub struct Cifar10;
@@ -26,7 +26,9 @@ impl StageKind for Cifar10 {
         name: "batches",
         required: true,
         accepts: Accepts::Path,
+        takes: &[],
     }]);
+    const OUTPUT: Output = Output::Dataset;
 
     fn validate(p: &Params) -> Result<(), ParamError> {
         p.select.validate()

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 use super::artifacts::{self, Artifact};
-use super::{Context, InputSpec, ParamError, StageError, StageKind};
+use super::{Context, InputSpec, Output, ParamError, StageError, StageKind};
 use crate::claims::{Claim, Labels, evaluate, to_csv, to_markdown};
 use crate::spec::yaml::PathSegment;
 use crate::table::read_rows;
@@ -36,6 +36,7 @@ impl StageKind for Claims {
     const VERSION: u32 = 1;
     /// Any inputs: every metric stage bound here contributes its rows.
     const INPUTS: Option<&'static [InputSpec]> = None;
+    const OUTPUT: Output = Output::Table;
 
     fn validate(p: &Params) -> Result<(), ParamError> {
         if p.claims.is_empty() {

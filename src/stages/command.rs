@@ -15,7 +15,7 @@ use anyhow::Context as _;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::{Context, Input, InputSpec, ParamError, StageError, StageKind};
+use super::{Context, Input, InputSpec, Output, ParamError, StageError, StageKind};
 
 pub struct Command;
 
@@ -34,6 +34,7 @@ impl StageKind for Command {
     const NAME: &'static str = "command";
     const VERSION: u32 = 1;
     const INPUTS: Option<&'static [InputSpec]> = None;
+    const OUTPUT: Output = Output::Files;
 
     fn validate(params: &Params) -> Result<(), ParamError> {
         if params.run.trim().is_empty() {

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
 use super::load::bad_param;
-use super::{Context, InputSpec, ParamError, StageError, StageKind};
+use super::{Context, InputSpec, Output, ParamError, StageError, StageKind};
 use crate::data::gaussian_nd;
 use crate::metrics::gaussian::Gaussian as Law;
 use crate::samples::Samples;
@@ -83,7 +83,10 @@ impl Params {
                 if v.len() != values.len() || v.len() != d {
                     return Err(ParamError::at(
                         "mean",
-                        format!("{} entries where dim is {d}: expected {expected}", values.len()),
+                        format!(
+                            "{} entries where dim is {d}: expected {expected}",
+                            values.len()
+                        ),
                     ));
                 }
                 Ok(DVector::from_vec(v))
@@ -100,7 +103,8 @@ impl Params {
 
     fn cov(&self) -> Result<DMatrix<f64>, ParamError> {
         let d = self.dim;
-        let expected = "a number (times the identity), a dim x dim matrix, or {random: {seed, condition}}";
+        let expected =
+            "a number (times the identity), a dim x dim matrix, or {random: {seed, condition}}";
         let cov = match &self.cov {
             Json::Number(v) => DMatrix::from_diagonal_element(d, d, v.as_f64().unwrap_or(f64::NAN)),
             Json::Array(rows) => {
@@ -137,6 +141,7 @@ impl StageKind for Gaussian {
     const NAME: &'static str = "gaussian";
     const VERSION: u32 = 1;
     const INPUTS: Option<&'static [InputSpec]> = Some(&[]);
+    const OUTPUT: Output = Output::Dataset;
 
     fn validate(p: &Params) -> Result<(), ParamError> {
         if p.dim == 0 {
@@ -156,7 +161,10 @@ impl StageKind for Gaussian {
         let cov = p.cov().map_err(|e| anyhow::anyhow!(e.message))?;
         let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
         let x = gaussian_nd::sample(p.n, &mean, &cov, &mut rng).map_err(bad_param)?;
-        let rows: Vec<Vec<f64>> = cov.row_iter().map(|r| r.iter().copied().collect()).collect();
+        let rows: Vec<Vec<f64>> = cov
+            .row_iter()
+            .map(|r| r.iter().copied().collect())
+            .collect();
         let ds = Dataset {
             x: Samples::new(vec![x.d], x.data),
             labels: None,
@@ -183,5 +191,9 @@ pub(super) fn law_of(data: &Dataset) -> Option<Law> {
         return None;
     }
     let flat: Vec<f64> = rows.into_iter().flatten().collect();
-    Law::new(DVector::from_vec(mean), DMatrix::from_row_slice(d, d, &flat)).ok()
+    Law::new(
+        DVector::from_vec(mean),
+        DMatrix::from_row_slice(d, d, &flat),
+    )
+    .ok()
 }

@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 
-use super::{Accepts, Context, InputSpec, StageError, StageKind, samples_file};
+use super::{Accepts, Context, InputSpec, Output, StageError, StageKind, samples_file};
 use crate::tensor_file::Dataset;
 
 pub struct IdentityMap;
@@ -29,7 +29,9 @@ impl StageKind for IdentityMap {
         name: "data",
         required: true,
         accepts: Accepts::Stage,
+        takes: &[Output::Dataset],
     }]);
+    const OUTPUT: Output = Output::Samples;
 
     fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
         let data = Dataset::read(ctx.input_dir("data")?)?;

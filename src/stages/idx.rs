@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::load::{bad_file, content_hash, dataset};
 use super::select::Select;
-use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind};
+use super::{Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind};
 use crate::data::idx::{read_idx_images, read_idx_pair};
 use crate::data::labelled::LabelledImages;
 
@@ -28,13 +28,16 @@ impl StageKind for Idx {
             name: "images",
             required: true,
             accepts: Accepts::Path,
+            takes: &[],
         },
         InputSpec {
             name: "labels",
             required: false,
             accepts: Accepts::Path,
+            takes: &[],
         },
     ]);
+    const OUTPUT: Output = Output::Dataset;
 
     fn validate(p: &Params) -> Result<(), ParamError> {
         p.select.validate()

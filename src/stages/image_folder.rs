@@ -8,7 +8,7 @@ use serde_json::json;
 use super::load::{bad_file, content_hash, dataset};
 use super::select::Select;
 use super::transform::Mode;
-use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind};
+use super::{Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind};
 use crate::data::crop::CropBox;
 use crate::data::folder::{ColorMode, FolderOptions, read_image_folder};
 
@@ -43,7 +43,9 @@ impl StageKind for ImageFolder {
         name: "folder",
         required: true,
         accepts: Accepts::Path,
+        takes: &[],
     }]);
+    const OUTPUT: Output = Output::Dataset;
 
     fn validate(p: &Params) -> Result<(), ParamError> {
         if p.crop.is_some_and(|c| c.contains(&0)) || p.resize.is_some_and(|r| r.contains(&0)) {

@@ -8,7 +8,7 @@
 use burn::module::Module;
 use serde::Deserialize;
 
-use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind, samples_file};
+use super::{Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind, samples_file};
 use crate::ot::apply::PotentialSpec;
 use crate::ot::backend;
 use crate::ot::variants::inverse_map;
@@ -37,13 +37,16 @@ impl StageKind for InverseMap {
             name: "model",
             required: true,
             accepts: Accepts::Stage,
+            takes: &[Output::Model],
         },
         InputSpec {
             name: "data",
             required: true,
             accepts: Accepts::Stage,
+            takes: &[Output::Dataset, Output::Samples],
         },
     ]);
+    const OUTPUT: Output = Output::Samples;
 
     fn validate(p: &Params) -> Result<(), ParamError> {
         if p.batch == 0 {

@@ -8,7 +8,7 @@ use nalgebra::DVector;
 use serde::Deserialize;
 
 use super::gaussian::law_of;
-use super::{Accepts, Context, InputSpec, StageError, StageKind, samples_file};
+use super::{Accepts, Context, InputSpec, Output, StageError, StageKind, samples_file};
 use crate::tensor_file::Dataset;
 
 pub struct MeanShift;
@@ -29,18 +29,22 @@ impl StageKind for MeanShift {
             name: "data",
             required: true,
             accepts: Accepts::Stage,
+            takes: &[Output::Dataset],
         },
         InputSpec {
             name: "source",
             required: true,
             accepts: Accepts::Stage,
+            takes: &[Output::Dataset],
         },
         InputSpec {
             name: "target",
             required: true,
             accepts: Accepts::Stage,
+            takes: &[Output::Dataset],
         },
     ]);
+    const OUTPUT: Output = Output::Samples;
 
     fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
         let data = Dataset::read(ctx.input_dir("data")?)?;

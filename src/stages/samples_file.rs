@@ -51,10 +51,16 @@ pub(super) fn read_items(dir: &Path) -> Result<Dataset, StageError> {
         _ => None,
     };
     let (Some((shape, samples)), Some((x_shape, x))) = (f32s("samples"), f32s("x")) else {
-        return Err(StageError::bad_input(&path, "needs f32 tensors `samples` and `x`"));
+        return Err(StageError::bad_input(
+            &path,
+            "needs f32 tensors `samples` and `x`",
+        ));
     };
     let [n, z, item @ ..] = &shape[..] else {
-        return Err(StageError::bad_input(&path, "`samples` must be [n, Z, ...]"));
+        return Err(StageError::bad_input(
+            &path,
+            "`samples` must be [n, Z, ...]",
+        ));
     };
     if x_shape[1..] != *item || x_shape[0] != *n {
         return Err(StageError::bad_input(

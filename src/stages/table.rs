@@ -4,7 +4,7 @@
 //! baselines that hold for every column.
 
 use super::artifacts::{self, Artifact};
-use super::{Context, InputSpec, ParamError, StageError, StageKind};
+use super::{Context, InputSpec, Output, ParamError, StageError, StageKind};
 use crate::table::{
     METRIC_AXIS, PivotSpec, add_baseline, pivot, read_rows, to_csv, to_latex, to_markdown,
 };
@@ -20,6 +20,7 @@ impl StageKind for Table {
     /// Any inputs: every metric stage bound here contributes its rows
     /// (e.g. a strong-cost branch beside the weak-cost one).
     const INPUTS: Option<&'static [InputSpec]> = None;
+    const OUTPUT: Output = Output::Table;
 
     fn validate(p: &PivotSpec) -> Result<(), ParamError> {
         if p.rows == p.columns {

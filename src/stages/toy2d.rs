@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::load::bad_param;
-use super::{Context, InputSpec, ParamError, StageError, StageKind};
+use super::{Context, InputSpec, Output, ParamError, StageError, StageKind};
 use crate::data::points::Points;
 use crate::data::standardize::Standardizer;
 use crate::data::toys;
@@ -88,6 +88,7 @@ impl StageKind for Toy2d {
     const NAME: &'static str = "toy2d";
     const VERSION: u32 = 1;
     const INPUTS: Option<&'static [InputSpec]> = Some(&[]);
+    const OUTPUT: Output = Output::Dataset;
 
     fn validate(p: &Params) -> Result<(), ParamError> {
         if p.n < 2 {

@@ -19,7 +19,7 @@ use serde_json::json;
 
 use super::checkpoint::{self, Extra};
 use super::divergence::{self, Diverged};
-use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind};
+use super::{Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind};
 use crate::data::on_load::LoadSampler;
 use crate::metrics::distribution::energy_distance;
 use crate::ot::apply::{PotentialSpec, TransportSpec, frozen, push_forward};
@@ -172,13 +172,16 @@ impl StageKind for Train {
             name: "source",
             required: true,
             accepts: Accepts::Stage,
+            takes: &[Output::Dataset],
         },
         InputSpec {
             name: "target",
             required: true,
             accepts: Accepts::Stage,
+            takes: &[Output::Dataset],
         },
     ]);
+    const OUTPUT: Output = Output::Model;
 
     fn validate(p: &Params) -> Result<(), ParamError> {
         let cfg = p.config();

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::load::bad_param;
-use super::{Accepts, Context, InputSpec, ParamError, StageError, StageKind};
+use super::{Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind};
 use crate::data::blur::gaussian_blur;
 use crate::data::colorize::{Coloring, colorize};
 use crate::data::crop::CropBox;
@@ -127,13 +127,16 @@ impl StageKind for Transform {
             name: "data",
             required: true,
             accepts: Accepts::Stage,
+            takes: &[Output::Dataset],
         },
         InputSpec {
             name: "clean",
             required: false,
             accepts: Accepts::Stage,
+            takes: &[Output::Dataset],
         },
     ]);
+    const OUTPUT: Output = Output::Dataset;
 
     fn validate(p: &Params) -> Result<(), ParamError> {
         if p.ops.is_empty() && p.on_load.is_empty() {
