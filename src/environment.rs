@@ -26,7 +26,8 @@ pub struct Environment {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GitState {
     pub commit: String,
-    /// Tracked files differ from the commit.
+    /// Tracked files differ from the commit (nrun's outputs under
+    /// `results/` aside).
     pub dirty: bool,
 }
 
@@ -78,7 +79,16 @@ fn git_state(dir: &Path) -> Option<GitState> {
             .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
     };
     let commit = git(&["rev-parse", "HEAD"])?;
-    let changes = git(&["status", "--porcelain", "--untracked-files=no"])?;
+    // nrun's own outputs (published reports under results/) are not code:
+    // a run that publishes one must not make the next run's state dirty.
+    let changes = git(&[
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+        "--",
+        ".",
+        ":(exclude)results",
+    ])?;
     Some(GitState {
         commit,
         dirty: !changes.is_empty(),

@@ -59,6 +59,15 @@ fn last_run_records_the_commit_its_state_and_the_machine() {
     assert_eq!(env["git"]["commit"], head.as_str(), "{env}");
     assert_eq!(env["git"]["dirty"], false, "results/ is not tracked: {env}");
 
+    // Outputs under results/ are nrun's, not code: with them committed, a
+    // run rewrites last-run.json, and the next run's state is still clean.
+    git(&p, &["add", "-A"]);
+    git(&p, &["commit", "-q", "-m", "results"]);
+    p.nrun(&["env.yaml"]).ok();
+    p.nrun(&["env.yaml"]).ok();
+    let env = &p.last_run("env")["environment"];
+    assert_eq!(env["git"]["dirty"], false, "{env}");
+
     p.file("env.yaml", &PIPELINE.replace("{n: 1}", "{n: 2}"));
     p.nrun(&["env.yaml"]).ok();
     let env = &p.last_run("env")["environment"];
