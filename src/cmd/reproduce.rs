@@ -61,7 +61,9 @@ pub fn run(args: &RunArgs) -> Result<u8> {
             let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
             let doc: Document = serde_json::from_slice(&bytes)
                 .map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
-            docs.push(doc);
+            // The entry may be an earlier run's: this run combines it.
+            let info = super::run::run_info(&loaded.pipeline, args);
+            docs.push(doc.with_run(&info.facts(), &info.command));
         }
     }
     if docs.is_empty() {

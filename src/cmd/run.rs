@@ -30,6 +30,19 @@ pub fn run(args: &RunArgs) -> Result<u8> {
     execute(&loaded, &selected, args)
 }
 
+/// The facts of this run of `p`, as stages and reports record them.
+pub fn run_info(p: &crate::spec::Pipeline, args: &RunArgs) -> RunInfo {
+    RunInfo {
+        pipeline: p.name.clone(),
+        command: RunInfo::command_line(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        results: results::pipeline_dir(p),
+        device: args.device,
+        scale: p.scale.clone(),
+        environment: Environment::capture(Path::new(".")),
+    }
+}
+
 /// Runs the selected instances of a loaded pipeline; the exit code.
 pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8> {
     let Loaded {
@@ -40,15 +53,7 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
     } = loaded;
     let started = Instant::now();
     let stop = process_stop(args.time_limit)?;
-    let info = RunInfo {
-        pipeline: p.name.clone(),
-        command: RunInfo::command_line(),
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        results: results::pipeline_dir(p),
-        device: args.device,
-        scale: p.scale.clone(),
-        environment: Environment::capture(Path::new(".")),
-    };
+    let info = run_info(p, args);
     let spec = match args.executor {
         Some(ExecutorKind::Local) => ExecutorSpec::Local,
         Some(ExecutorKind::Slurm) => match &p.executor {
