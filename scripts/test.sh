@@ -5,6 +5,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/nrun-target}"
+# The target dir outlives the clones CI builds from, and once filled the
+# disk (31 GB): the last run's incremental caches go (a fresh clone
+# rebuilds nrun anyway), and so do nrun's own test and bench binaries
+# older than a day (dependencies stay; these relink in seconds).
+for dir in "$CARGO_TARGET_DIR/debug" "$HOME/.cache/nrun-target-tch/debug"; do
+  [ -d "$dir/deps" ] || continue
+  rm -rf "$dir/incremental"
+  for name in nrun libnrun $(basename -s .rs tests/*.rs benches/*.rs); do
+    find "$dir/deps" -maxdepth 1 -name "$name-*" -mtime +1 -delete
+  done
+done
 # The browser test must not silently skip where Chromium was installed.
 if command -v chromedriver >/dev/null; then export NRUN_REQUIRE_BROWSER=1; fi
 state="${TMPDIR:-/tmp}/nrun-test-slurm"
