@@ -20,13 +20,16 @@ use nrun::samples::Samples;
 
 struct Timer {
     times: Vec<f64>,
+    /// Per step, the seconds it took to issue its work (see `StepStats`).
+    issued: Vec<f64>,
     last: Instant,
 }
 
 impl Observer for Timer {
-    fn on_step(&mut self, _: &StepStats, _: &Model) {
+    fn on_step(&mut self, s: &StepStats, _: &Model) {
         let now = Instant::now();
         self.times.push(now.duration_since(self.last).as_secs_f64());
+        self.issued.push(s.issue_seconds);
         self.last = now;
     }
     fn on_checkpoint(&mut self, _: &Snapshot) -> Result<(), String> {
@@ -132,14 +135,18 @@ fn main() {
         let mut trainer = Trainer::new(cfg, &source, &target, &device).expect("trainer");
         let mut timer = Timer {
             times: Vec::new(),
+            issued: Vec::new(),
             last: Instant::now(),
         };
         trainer.run(&mut timer).expect("training runs");
-        let mut times = timer.times.split_off(warmup);
-        times.sort_by(f64::total_cmp);
-        let median = times[times.len() / 2];
+        let median = |mut xs: Vec<f64>| {
+            xs.sort_by(f64::total_cmp);
+            xs[xs.len() / 2]
+        };
+        let issue = median(timer.issued.split_off(warmup));
+        let median = median(timer.times.split_off(warmup));
         println!(
-            "{{\"impl\": \"nrun\", \"device\": \"{name}\", \"precision\": \"{}\", \"seconds_per_step\": {median}, \"steps\": {steps}, \"threads\": {}}}",
+            "{{\"impl\": \"nrun\", \"device\": \"{name}\", \"precision\": \"{}\", \"seconds_per_step\": {median}, \"issue_seconds_per_step\": {issue}, \"steps\": {steps}, \"threads\": {}}}",
             if precision == Precision::Bf16 {
                 "bf16"
             } else {

@@ -4,14 +4,17 @@
 #
 #   KIT/gpu-run.sh OUT [--minutes 9] [--pipeline mnist_superres] [--scale full]
 #                      [--device auto] [--speed-rounds 2 | --no-speed]
+#                      [--speed-shape 'BENCH FLAGS']...
 #                      [--max-out 62M] [-- NRUN_RUN_OPTIONS...]
 #
 # Within --minutes of wall time it
 #   1. checks itself (seconds): python and torch, the GPU, driver, CUDA,
 #      cuDNN and libtorch versions, that the nrun binary starts;
-#   2. imports the kit's earlier export (KIT/import/part.*), if any;
+#   2. imports the kit's earlier exports (KIT/import/*.tar.xz), if any;
 #   3. times one Table 1 outer step side by side, nrun against PyTorch eager,
-#      in f32 and bf16, rounds alternating (if the kit has the benchmark);
+#      in f32 and bf16, rounds alternating (if the kit has the benchmark), at
+#      Table 1's batch (16 x 4) and at four times it: a gap that closes at
+#      the larger batch is launch overhead, one that stays is the kernels;
 #   4. runs the pipeline with --time-limit set to what is left, less the
 #      time to pack up: finished trainings are cached, running ones
 #      checkpoint;
@@ -26,7 +29,9 @@ kit="$(cd "$(dirname "$0")" && pwd)"
 [ $# -ge 1 ] || { echo "usage: $0 OUT [options] [-- nrun options]" >&2; exit 2; }
 out="$1"; shift
 minutes=9 pipeline=mnist_superres scale=full device=auto rounds=2 max_out=62M
-speed_shape="--batch 16 --z 4 --channels 128 --layers 7 --steps 5 --warmup 2"
+speed_shapes=("--batch 16 --z 4 --channels 128 --layers 7 --steps 5 --warmup 2"
+              "--batch 64 --z 4 --channels 128 --layers 7 --steps 3 --warmup 2")
+shapes_given=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --minutes) minutes="$2"; shift 2 ;;
@@ -34,7 +39,9 @@ while [ $# -gt 0 ]; do
     --scale) scale="$2"; shift 2 ;;
     --device) device="$2"; shift 2 ;;
     --speed-rounds) rounds="$2"; shift 2 ;;
-    --speed-shape) speed_shape="$2"; shift 2 ;;
+    --speed-shape)
+      [ "$shapes_given" -eq 1 ] || speed_shapes=()
+      shapes_given=1; speed_shapes+=("$2"); shift 2 ;;
     --no-speed) rounds=0; shift ;;
     --max-out) max_out="$2"; shift 2 ;;
     --) shift; break ;;
@@ -86,45 +93,52 @@ cd "$work"
 say "self-check passed"
 
 # 2. Earlier work.
-if compgen -G "$kit/import/part.*" >/dev/null; then
-  cat "$kit"/import/part.* | "$nrun" import - || fail "importing the kit's earlier export"
-fi
+for export in "$kit"/import/*.tar.xz; do
+  [ -f "$export" ] || continue
+  xz -dc "$export" | "$nrun" import - || fail "importing the kit's earlier export $export"
+done
 
 # 3. Speed, side by side; about a third of the time at most.
 if [ "$rounds" -gt 0 ] && [ -x "$work/bin/train_step" ]; then
   gpu_device=cpu
   if "$python" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)'; then gpu_device=cuda; fi
-  cap=$(( $(left) / 3 / (rounds * 4) )); [ "$cap" -ge 20 ] || cap=20
-  say "speed check: $rounds rounds, each run capped at ${cap}s ($speed_shape, $gpu_device)"
+  cap=$(( $(left) / 3 / (rounds * 4 * ${#speed_shapes[@]}) )); [ "$cap" -ge 20 ] || cap=20
+  say "speed check: $rounds rounds of ${#speed_shapes[@]} shapes, each run capped at ${cap}s ($gpu_device)"
   rows="$work/speed.jsonl"
   : >"$rows"
   for round in $(seq "$rounds"); do
-    for precision in f32 bf16; do
-      flag=(); [ "$precision" = bf16 ] && flag=(--bf16)
-      # shellcheck disable=SC2086
-      timeout "$cap" "$python" "$kit/torch_step.py" --device "$gpu_device" $speed_shape "${flag[@]}" \
-        | sed "s/^{/{\"round\": $round, /" >>"$rows"
-      # The benchmark's device filter: "cuda" picks libtorch's GPU, "flex" the CPU build.
-      nrun_device=cuda; [ "$gpu_device" = cpu ] && nrun_device=flex
-      # shellcheck disable=SC2086
-      timeout "$cap" "$work/bin/train_step" $speed_shape --device "$nrun_device" "${flag[@]}" \
-        | sed "s/^{/{\"round\": $round, /" >>"$rows"
+    for shape in "${speed_shapes[@]}"; do
+      batch=$(echo "$shape" | sed -n 's/.*--batch \([0-9]*\).*/\1/p')
+      tag="\"round\": $round, \"batch\": \"${batch:-?}\", "
+      for precision in f32 bf16; do
+        flag=(); [ "$precision" = bf16 ] && flag=(--bf16)
+        # shellcheck disable=SC2086
+        timeout "$cap" "$python" "$kit/torch_step.py" --device "$gpu_device" $shape "${flag[@]}" \
+          | sed "s/^{/{$tag/" >>"$rows"
+        # The benchmark's device filter: "cuda" picks libtorch's GPU, "flex" the CPU build.
+        nrun_device=cuda; [ "$gpu_device" = cpu ] && nrun_device=flex
+        # shellcheck disable=SC2086
+        timeout "$cap" "$work/bin/train_step" $shape --device "$nrun_device" "${flag[@]}" \
+          | sed "s/^{/{$tag/" >>"$rows"
+      done
     done
   done
   "$python" - "$rows" >"$out/speed.txt" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
-ref = {(r["round"], r["precision"]): r["seconds_per_step"] for r in rows if r["impl"] == "pytorch"}
-ref32 = {r: s for (r, p), s in ref.items() if p == "f32"}
-print(f"{'implementation':<22}{'s/step':>9}  {'vs PyTorch same precision':>26}  {'vs PyTorch f32':>18}")
-for impl in sorted({(r["impl"], r["device"], r["precision"]) for r in rows}):
-    mine = [r for r in rows if (r["impl"], r["device"], r["precision"]) == impl]
+ref = {(r["round"], r["batch"], r["precision"]): r["seconds_per_step"] for r in rows if r["impl"] == "pytorch"}
+print(f"{'batch':>5} {'implementation':<22}{'s/step':>9}  {'vs PyTorch same precision':>26}  {'vs PyTorch f32':>18}  {'issuing':>8}")
+for batch, *impl in sorted({(r["batch"], r["impl"], r["device"], r["precision"]) for r in rows}, key=lambda k: (int(k[0]) if k[0].isdigit() else 0, k[1:])):
+    mine = [r for r in rows if (r["batch"], r["impl"], r["device"], r["precision"]) == (batch, *impl)]
     secs = statistics.median(r["seconds_per_step"] for r in mine)
-    same = [ref[(r["round"], r["precision"])] / r["seconds_per_step"] for r in mine if (r["round"], r["precision"]) in ref]
-    f32 = [ref32[r["round"]] / r["seconds_per_step"] for r in mine if r["round"] in ref32]
+    same = [ref[(r["round"], batch, r["precision"])] / r["seconds_per_step"] for r in mine if (r["round"], batch, r["precision"]) in ref]
+    f32 = [ref[(r["round"], batch, "f32")] / r["seconds_per_step"] for r in mine if (r["round"], batch, "f32") in ref]
     fmt = lambda xs: f"{statistics.median(xs):.2f} ({min(xs):.2f}-{max(xs):.2f})" if xs else "-"
-    print(f"{' '.join(impl):<22}{secs:>9.4f}  {fmt(same):>26}  {fmt(f32):>18}")
-print(f"({len({r['round'] for r in rows})} rounds alternating; medians, ranges over rounds)")
+    issue = [r["issue_seconds_per_step"] / r["seconds_per_step"] for r in mine if "issue_seconds_per_step" in r]
+    issuing = f"{statistics.median(issue):.0%}" if issue else "-"
+    print(f"{batch:>5} {' '.join(impl):<22}{secs:>9.4f}  {fmt(same):>26}  {fmt(f32):>18}  {issuing:>8}")
+print(f"({len({r['round'] for r in rows})} rounds alternating; medians, ranges over rounds; issuing: the share")
+print(" of a step spent issuing its work before its one read back, near 100% when launches limit it)")
 PY
   cat "$out/speed.txt"
 else

@@ -8,8 +8,10 @@
 #
 #   scripts/pack-gpu-kit.sh KIT NRUN_BINARY [TRAIN_STEP_BENCH_BINARY]
 #
-# An earlier export (split parts, `nrun export ... | split -b 15M - part.`)
-# under results/<pipeline>/gpu-export/ goes into KIT/import/.
+# An earlier export kept in the repository goes into KIT/import/: the
+# stream a GPU machine returned, xz-compressed as one file,
+#   cat OUT/export.part.* | xz -9 > results/<pipeline>/gpu-export/export.tar.xz
+# (compressed here, where time is cheap; the GPU machine only decompresses).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 2 ] || { echo "usage: $0 KIT NRUN_BINARY [TRAIN_STEP_BENCH_BINARY]" >&2; exit 2; }
@@ -25,10 +27,16 @@ if [ -n "$bench" ]; then xz -T0 -6 -c "$bench" > "$kit/train_step.xz"; fi
 tar -cJf "$kit/data.tar.xz" "$digits"
 cp -r pipelines "$kit/pipelines"
 cp bench/torch_step.py scripts/gpu-run.sh "$kit/"
-for parts in results/*/gpu-export; do
-  [ -d "$parts" ] || continue
+for export in results/*/gpu-export/export.tar.xz; do
+  [ -f "$export" ] || continue
+  pipeline="${export#results/}"; pipeline="${pipeline%%/*}"
   mkdir -p "$kit/import"
-  cp "$parts"/part.* "$kit/import/"
+  cp "$export" "$kit/import/$pipeline.tar.xz"
 done
 git rev-parse HEAD > "$kit/commit.txt" 2>/dev/null || true
+size=$(du -sb "$kit" | cut -f1)
+if [ "$size" -gt $(( 64 * 1048576 )) ]; then
+  echo "pack-gpu-kit: $kit is $(numfmt --to=iec "$size"), over the 64 MiB that travels to a GPU machine" >&2
+  exit 1
+fi
 echo "pack-gpu-kit: $kit, $(du -sh "$kit" | cut -f1)"

@@ -24,7 +24,7 @@ impl RunInfo {
     /// What a report says about the run that made it: pipeline, scale,
     /// nrun version, backend, device, repository commit and machine.
     pub fn facts(&self) -> Vec<(String, String)> {
-        vec![
+        let mut facts = vec![
             ("pipeline".into(), self.pipeline.clone()),
             (
                 "scale".into(),
@@ -38,7 +38,11 @@ impl RunInfo {
                 "machine".into(),
                 format!("{}, {} cores", self.environment.cpu, self.environment.cores),
             ),
-        ]
+        ];
+        if let Some(gpu) = &self.environment.gpu {
+            facts.push(("gpu".into(), gpu.label()));
+        }
+        facts
     }
 
     /// The command as a user would type it: `nrun` and the arguments.

@@ -316,6 +316,20 @@ fn a_failing_stage_exits_1_and_skips_its_dependents() {
 }
 
 #[test]
+fn what_reads_finished_work_starts_before_new_work() {
+    // With one token, `b` (ready from the start) waits until `a`'s reader
+    // ran: under a time limit a finished training's samples and scores come
+    // before the next training.
+    let p = Project::new();
+    p.file(
+        "order.yaml",
+        "name: order\nstages:\n  a:\n    kind: command\n    params: {run: 'echo a >> runs.log'}\n  b:\n    kind: command\n    params: {run: 'echo b >> runs.log'}\n  after_a:\n    kind: command\n    inputs: {a: a}\n    params: {run: 'echo after_a >> runs.log'}\n",
+    );
+    p.nrun(&["order.yaml", "-j", "1"]).ok();
+    assert_eq!(p.lines("runs.log"), vec!["a", "after_a", "b"]);
+}
+
+#[test]
 fn without_keep_going_no_new_work_starts_after_a_failure() {
     let p = Project::new();
     // `bad` sorts first in the grid, so with -j 1 it runs first.

@@ -90,6 +90,7 @@ pub fn execute(
     let mut state: BTreeMap<usize, State> = BTreeMap::new();
     let mut readers: Vec<Vec<usize>> = vec![Vec::new(); n];
     let labels: Vec<String> = (0..n).map(|i| plan.label(p, i)).collect();
+    let depth = depths(plan);
 
     let mut cached = 0;
     for &i in selected {
@@ -142,11 +143,16 @@ pub fn execute(
             executor.cancel();
         }
         if !stopping {
-            let ready: Vec<usize> = state
+            let mut ready: Vec<usize> = state
                 .iter()
                 .filter(|(_, s)| matches!(s, State::Waiting(0)))
                 .map(|(&i, _)| i)
                 .collect();
+            // Deepest first: what reads finished work (a finished training's
+            // samples and scores) takes a free slot before the next training
+            // does, so a run stopped by its time limit has the results of
+            // every training it finished.
+            ready.sort_by_key(|&i| (std::cmp::Reverse(depth[i]), i));
             for i in ready {
                 let inst = &plan.instances[i];
                 let stage = &p.stages[inst.stage];
@@ -240,7 +246,15 @@ pub fn execute(
                     if !opts.keep_going {
                         stopping = true;
                     }
-                    skip_dependents(id, &readers, &mut state, &mut results, &labels, reporter);
+                    skip_dependents(
+                        id,
+                        &status,
+                        &readers,
+                        &mut state,
+                        &mut results,
+                        &labels,
+                        reporter,
+                    );
                 }
                 results[id] = Some((status, seconds));
             }
@@ -268,8 +282,19 @@ pub fn execute(
 }
 
 /// Marks everything downstream of a failed instance as skipped.
+/// Each instance's distance from the pipeline's sources (instances are
+/// planned after the ones they read).
+fn depths(plan: &Plan) -> Vec<usize> {
+    let mut depth = vec![0; plan.instances.len()];
+    for (i, inst) in plan.instances.iter().enumerate() {
+        depth[i] = inst.deps.iter().map(|&d| depth[d] + 1).max().unwrap_or(0);
+    }
+    depth
+}
+
 fn skip_dependents(
     failed: usize,
+    status: &Status,
     readers: &[Vec<usize>],
     state: &mut BTreeMap<usize, State>,
     results: &mut [Option<(Status, f64)>],
@@ -283,7 +308,10 @@ fn skip_dependents(
         }
         state.insert(r, State::Done);
         let status = Status::Skipped {
-            reason: format!("input {} failed", labels[failed]),
+            reason: match status {
+                Status::Stopped { .. } => format!("input {} stopped (resumable)", labels[failed]),
+                _ => format!("input {} failed", labels[failed]),
+            },
         };
         reporter.finished(&labels[r], &status, 0.0);
         results[r] = Some((status, 0.0));

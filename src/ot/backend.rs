@@ -67,6 +67,25 @@ pub fn gpu_count() -> usize {
     0
 }
 
+/// How many GPUs libtorch sees and the CUDA runtime and cuDNN versions it
+/// was built with, as numbers (`13000`, `91900`); `None` without GPUs.
+#[cfg(not(feature = "tch"))]
+pub fn cuda_versions() -> Option<(usize, i64, i64)> {
+    None
+}
+
+#[cfg(feature = "tch")]
+pub fn cuda_versions() -> Option<(usize, i64, i64)> {
+    let count = gpu_count();
+    (count > 0).then(|| {
+        (
+            count,
+            tch::utils::version_cudart(),
+            tch::utils::version_cudnn(),
+        )
+    })
+}
+
 #[cfg(feature = "tch")]
 #[allow(deprecated)]
 fn best_cpu() -> Device {

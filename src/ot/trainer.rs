@@ -185,6 +185,11 @@ pub struct StepStats {
     pub cost: f64,
     /// Seconds since the run (or resume) started.
     pub seconds: f64,
+    /// Seconds this step took to issue its work, up to its one read back.
+    /// On a GPU, near the step's whole time when the host (kernel launches,
+    /// autodiff bookkeeping) is what limits it, far under it when the GPU
+    /// is; on a CPU every operation runs as it is issued.
+    pub issue_seconds: f64,
 }
 
 /// The state to resume from: weights, optimiser moments and position.
@@ -436,6 +441,7 @@ impl<'a> Trainer<'a> {
     /// never waits on the host inside a step.
     fn outer_step(&mut self, draws: StepDraws, started: Instant) -> StepStats {
         debug_assert_eq!(draws.step, self.step);
+        let step_started = Instant::now();
         let gamma = self.cfg.gamma.at(self.step);
         let (b, z) = (self.cfg.batch, self.cfg.z.count);
         let lr_factor = self.lr_scale * self.cfg.lr_decay.factor(self.step, self.cfg.iterations);
@@ -518,6 +524,7 @@ impl<'a> Trainer<'a> {
         let lr = self.cfg.f_opt.lr * lr_factor;
         self.f = self.f_opt.step(lr, self.f.clone(), grads);
 
+        let issue_seconds = step_started.elapsed().as_secs_f64();
         // The step's one read back: every loss and cost at once.
         let values = Tensor::cat(readings, 0)
             .into_data()
@@ -538,6 +545,7 @@ impl<'a> Trainer<'a> {
             t_loss: t_loss_sum / k,
             cost: cost_sum / k,
             seconds: started.elapsed().as_secs_f64(),
+            issue_seconds,
         }
     }
 

@@ -5,10 +5,9 @@
 //! `samples.safetensors` with `x` (the targets given), `samples`
 //! (`[n, 1, ...]`) and the dataset's `clean` and `labels` if any.
 
-use burn::module::Module;
 use serde::Deserialize;
 
-use super::{Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind, samples_file};
+use super::{Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind, samples_file, weights};
 use crate::ot::apply::PotentialSpec;
 use crate::ot::backend;
 use crate::ot::variants::inverse_map;
@@ -82,11 +81,8 @@ impl StageKind for InverseMap {
         let y = data.x.head(n);
         let device = backend::device(ctx.run.device, ctx.gpu.as_ref().map(|g| g.ordinal))
             .map_err(|e| anyhow::anyhow!(e))?;
-        let weights = model.join("f.bpk");
-        let f = spec
-            .build(&device.clone().autodiff())
-            .try_load_file(&weights)
-            .map_err(|e| StageError::bad_input(&weights, e.to_string()))?;
+        let autodiff = device.clone().autodiff();
+        let f = weights::load(spec.build(&autodiff), &model.join("f"), &autodiff)?;
         let x = inverse_map(&f, &y.data, y.item_size(), spec.scale, &device, p.batch);
 
         samples_file::write(&ctx.out, &data, &y, x, 1, &y.shape)

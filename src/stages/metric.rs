@@ -644,22 +644,11 @@ fn load_features(
         &std::fs::read(&spec_path).map_err(|e| StageError::bad_input(&spec_path, e.to_string()))?,
     )
     .map_err(|e| StageError::bad_input(&spec_path, e.to_string()))?;
-    let weights_path = dir.join("features.safetensors");
-    let values = tensor_file::read(&weights_path)?
-        .into_iter()
-        .filter_map(|(name, t)| match t {
-            Tensor::F32 { shape, data } => Some((name, (shape, data))),
-            Tensor::I64 { .. } => None,
-        })
-        .collect();
     let device = burn::tensor::Device::flex();
     let net = spec
         .build(&device)
         .map_err(|e| StageError::bad_input(&spec_path, e))?;
-    let net = net
-        .load_named(&values, &device)
-        .map_err(|e| StageError::bad_input(&weights_path, e))?;
-    Ok((net, spec))
+    Ok((super::weights::load(net, &dir.join("features"), &device)?, spec))
 }
 
 /// The `(step, energy_distance)` rows of a training trace.

@@ -27,6 +27,7 @@ mod table;
 mod toy2d;
 mod train;
 mod transform;
+mod weights;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value as Json;

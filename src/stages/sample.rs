@@ -3,13 +3,12 @@
 //! Output `samples.safetensors`: `x` (the inputs), `samples` (`[n, Z, ...]`),
 //! and `clean` / `labels` when the dataset has them; plus `samples.json`.
 
-use burn::module::Module;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::{
     Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind, divergence,
-    samples_file,
+    samples_file, weights,
 };
 use crate::ot::apply::{TransportSpec, push_forward};
 use crate::ot::backend;
@@ -80,9 +79,9 @@ impl StageKind for Sample {
                 .map_err(|e| StageError::bad_input(&spec_path, e.to_string()))?,
         )
         .map_err(|e| StageError::bad_input(&spec_path, e.to_string()))?;
-        let weights = match p.snapshot {
-            Some(step) => model_dir.join("snapshots").join(format!("T_{step}.bpk")),
-            None => model_dir.join("T.bpk"),
+        let stem = match p.snapshot {
+            Some(step) => model_dir.join("snapshots").join(format!("T_{step}")),
+            None => model_dir.join("T"),
         };
         let data = Dataset::read(ctx.input_dir("data")?)?;
         let x = samples_file::inputs(&data, p.seed, p.limit)?;
@@ -98,10 +97,7 @@ impl StageKind for Sample {
         let device = backend::device(ctx.run.device, ctx.gpu.as_ref().map(|g| g.ordinal))
             .map_err(|e| anyhow::anyhow!(e))?
             .without_autodiff();
-        let t = spec
-            .build(&device)
-            .try_load_file(&weights)
-            .map_err(|e| StageError::bad_input(&weights, e.to_string()))?;
+        let t = weights::load(spec.build(&device), &stem, &device)?;
         let mut r = rng::stream(p.seed, Purpose::Sample, 0);
         let samples = push_forward(&t, &spec, &x.data, p.z_count, &mut r, &device, p.batch);
 

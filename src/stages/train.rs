@@ -1,25 +1,23 @@
 //! `train`: Neural Optimal Transport between a source and a target dataset.
 //!
-//! Outputs: `T.bpk` / `f.bpk` (burnpack, what `sample` loads),
-//! `T.safetensors` / `f.safetensors` (the same weights for numpy/PyTorch),
+//! Outputs: `T.safetensors` / `f.safetensors` (the weights, what `sample`
+//! loads and numpy/PyTorch read: `weights`),
 //! `transport.json` (how to rebuild T), `log.csv` (one row per outer step),
 //! optional `trace.csv` (push-forward fit over training) and `snapshots/`,
 //! and `summary.json`. Checkpoints live in the work area and a rerun with
 //! the same key resumes from the last one.
 
 use std::cell::Cell;
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use burn::module::Module;
 use burn::tensor::Device;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::checkpoint::{self, Extra};
 use super::divergence::{self, Diverged};
-use super::{Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind};
+use super::{Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind, weights};
 use crate::data::on_load::LoadSampler;
 use crate::metrics::distribution::energy_distance;
 use crate::ot::apply::{PotentialSpec, TransportSpec, frozen, push_forward};
@@ -35,7 +33,7 @@ use crate::ot::trainer::{
 use crate::ot::variants::NoiseSpec;
 use crate::samples::{Sampler, Samples};
 use crate::stop::Why;
-use crate::tensor_file::{self, Dataset};
+use crate::tensor_file::Dataset;
 
 pub struct Train;
 
@@ -104,7 +102,7 @@ pub struct Params {
     checkpoint_every: u64,
     #[serde(default)]
     lr_decay: LrDecay,
-    /// Keep T's weights at these outer steps (`snapshots/T_<step>.bpk`).
+    /// Keep T's weights at these outer steps (`snapshots/T_<step>.safetensors`).
     #[serde(default)]
     snapshots: Vec<u64>,
     trace: Option<Trace>,
@@ -290,8 +288,8 @@ fn train(
     let out = observer.ctx.out.clone();
     let t = trainer.transport_net();
     let f = trainer.potential_net();
-    save_net(t, "T", &out)?;
-    save_net(f, "f", &out)?;
+    weights::save(t, &out.join("T"))?;
+    weights::save(f, &out.join("f"))?;
     let spec = p.transport_spec(source, target);
     let potential = PotentialSpec {
         net: p.f_net.clone(),
@@ -341,19 +339,6 @@ fn write_json(path: &std::path::Path, value: &serde_json::Value) -> Result<(), S
     .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()).into())
 }
 
-/// `<name>.bpk` (burn, with parameter ids) and `<name>.safetensors`.
-fn save_net(net: &Model, name: &str, out: &std::path::Path) -> Result<(), StageError> {
-    net.clone()
-        .into_record()
-        .save(out.join(format!("{name}.bpk")))
-        .map_err(|e| anyhow::anyhow!("saving {name}: {e}"))?;
-    let tensors: BTreeMap<String, tensor_file::Tensor> = net
-        .named_values()
-        .into_iter()
-        .map(|(path, shape, data)| (path, tensor_file::Tensor::F32 { shape, data }))
-        .collect();
-    tensor_file::write(&out.join(format!("{name}.safetensors")), &tensors)
-}
 
 /// The stage's side of training: log rows, progress, checkpoints, trace.
 struct Recorder<'a> {
@@ -457,11 +442,7 @@ impl Observer for Recorder<'_> {
         if self.snapshots.contains(&done) {
             let dir = self.ctx.out.join("snapshots");
             let _ = std::fs::create_dir_all(&dir);
-            if let Err(e) = t
-                .clone()
-                .into_record()
-                .save(dir.join(format!("T_{done}.bpk")))
-            {
+            if let Err(e) = weights::save(t, &dir.join(format!("T_{done}"))) {
                 self.event(format!("snapshot at step {done} not saved: {e}"));
             }
         }
