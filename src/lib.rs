@@ -31,6 +31,7 @@ pub mod stats;
 pub mod stop;
 pub mod table;
 pub mod tensor_file;
+pub mod timeline;
 
 use std::path::Path;
 use std::process::ExitCode;

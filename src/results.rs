@@ -55,7 +55,8 @@ pub fn publish_links(
 }
 
 /// Copies the outputs of successful instances of stages with `publish` to
-/// `results/<pipeline>/<publish>[/<cell>]`, replacing what was there.
+/// `results/<pipeline>/<publish>[/<cell>]`, replacing what was there;
+/// reports get the publishing run's facts and `timeline`.
 pub fn publish_copies(
     p: &Pipeline,
     plan: &Plan,
@@ -63,6 +64,7 @@ pub fn publish_copies(
     results: &[Option<(Status, f64)>],
     store: &Store,
     run: &RunInfo,
+    timeline: Option<&crate::timeline::Timeline>,
 ) -> Result<()> {
     for &i in selected {
         let inst = &plan.instances[i];
@@ -87,7 +89,7 @@ pub fn publish_copies(
             .map_err(|e| Error::io(&staging, e))?;
         // The entry may come from an earlier run: the copy says this one made it.
         if p.stages[inst.stage].kind.name() == "report" {
-            crate::stages::republish(&staging, run)
+            crate::stages::republish(&staging, run, timeline)
                 .map_err(|e| Error::Other(format!("publishing {}: {e}", dest.display())))?;
         }
         let _ = std::fs::remove_dir_all(&dest);

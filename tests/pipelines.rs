@@ -529,6 +529,12 @@ fn stopped_trainings_checkpoint_and_resume_to_the_same_weights() {
         "{}",
         run.stdout
     );
+    let status = q.nrun(&["status", "toy.yaml", "--grid", "cost=weak_kernel"]).ok();
+    assert!(
+        status.stdout.contains(&format!("will resume at step {last}: new")),
+        "{}",
+        status.stdout
+    );
     q.nrun(&args).ok();
     let summary: serde_json::Value =
         serde_json::from_str(&q.read(&format!("{out}/summary.json"))).unwrap();
@@ -722,7 +728,8 @@ stages:
 }
 
 /// A report taken from the cache is published with the facts of the run
-/// that publishes it, not of the run that first built it.
+/// that publishes it, not of the run that first built it, and with its
+/// timeline when it built anything.
 #[test]
 fn a_published_report_names_the_run_that_published_it() {
     let p = Project::new();
@@ -743,10 +750,16 @@ stages:
 "#,
     );
     p.nrun(&["facts.yaml"]).ok();
+    let md = p.read("results/facts/report/report.md");
+    assert!(md.contains("```\nnrun facts.yaml\n```"), "{md}");
     assert!(
-        p.read("results/facts/report/report.md")
-            .contains("```\nnrun facts.yaml\n```")
+        md.contains("![Where this run's time went: ")
+            && md.contains(" s wall, 5 instances built: 0.000 CPU-hours, 0.000 GPU-slot-hours.")
+            && md.contains("(figures/timeline.png)"),
+        "{md}"
     );
+    assert!(p.path().join("results/facts/report/figures/timeline.png").is_file());
+    assert!(!p.path().join("results/facts/report/.timeline").exists());
     p.nrun(&["facts.yaml", "-q", "-j", "1"]).ok();
     assert_eq!(
         p.statuses("facts").iter().filter(|s| s.2 == "ran").count(),
@@ -755,6 +768,7 @@ stages:
     );
     let md = p.read("results/facts/report/report.md");
     assert!(md.contains("```\nnrun facts.yaml -q -j 1\n```"), "{md}");
+    assert!(!md.contains("time went"), "it built nothing: {md}");
     assert!(
         p.read("results/facts/report/report.html")
             .contains("nrun facts.yaml -q -j 1")

@@ -94,7 +94,6 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
         &stop,
     );
     results::publish_links(p, plan, selected, &outcomes.results, store)?;
-    results::publish_copies(p, plan, selected, &outcomes.results, store, &info)?;
 
     let statuses: Vec<&Status> = selected
         .iter()
@@ -130,6 +129,19 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
             exit_code: code,
             seconds: started.elapsed().as_secs_f64(),
         },
+    )?;
+    // After last-run.json, whose timeline published reports draw.
+    let timeline = std::fs::read(&last_run)
+        .ok()
+        .and_then(|bytes| crate::timeline::Timeline::read(&bytes).ok());
+    results::publish_copies(
+        p,
+        plan,
+        selected,
+        &outcomes.results,
+        store,
+        &info,
+        timeline.as_ref(),
     )?;
     println!(
         "{}: {} ran, {} cached, {} failed, {} skipped{} in {:.1}s ({})",

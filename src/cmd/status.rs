@@ -7,13 +7,18 @@ use crate::cache::record;
 use crate::cli::PipelineArgs;
 use crate::error::{Result, exit};
 use crate::results;
+use crate::stages::checkpoint;
 
 #[derive(Serialize)]
 struct Row {
     stage: String,
     cell: serde_json::Value,
     key: String,
+    /// `cached`, `will run`, or `will resume` (a training with a checkpoint).
     state: &'static str,
+    /// Outer steps its checkpoint has done, for `will resume`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resumes_at: Option<u64>,
     reasons: Vec<String>,
 }
 
@@ -36,6 +41,11 @@ fn rows(loaded: &Loaded, selected: &[usize]) -> Vec<Row> {
         .map(|&i| {
             let inst = &plan.instances[i];
             let cached = store.contains(&inst.key);
+            // A stopped training, or one imported from another machine.
+            let resumes_at = (!cached)
+                .then(|| checkpoint::latest(&store.work(&inst.key)))
+                .flatten()
+                .and_then(|dir| checkpoint::step(&dir));
             let reasons = if cached {
                 Vec::new()
             } else {
@@ -48,7 +58,12 @@ fn rows(loaded: &Loaded, selected: &[usize]) -> Vec<Row> {
                 stage: p.stages[inst.stage].name.clone(),
                 cell: inst.cell.to_json(),
                 key: record::short(&inst.key).to_string(),
-                state: if cached { "cached" } else { "will run" },
+                state: match (cached, resumes_at) {
+                    (true, _) => "cached",
+                    (false, Some(_)) => "will resume",
+                    (false, None) => "will run",
+                },
+                resumes_at,
                 reasons,
             }
         })
@@ -76,10 +91,14 @@ pub fn print(loaded: &Loaded, selected: &[usize], json: bool) -> Result<u8> {
         "STAGE", "CELL", "KEY"
     );
     for (row, cell) in rows.iter().zip(&cells) {
+        let state = match row.resumes_at {
+            Some(step) => format!("{} at step {step}", row.state),
+            None => row.state.to_string(),
+        };
         let state = if row.reasons.is_empty() {
-            row.state.to_string()
+            state
         } else {
-            format!("{}: {}", row.state, row.reasons.join("; "))
+            format!("{state}: {}", row.reasons.join("; "))
         };
         println!(
             "{:<w_stage$}  {:<w_cell$}  {:<12}  {state}",

@@ -8,6 +8,7 @@
 mod cloud;
 mod error;
 mod font;
+mod gantt;
 mod image_grid;
 mod legend;
 mod lines;
@@ -24,6 +25,7 @@ mod title;
 
 pub use cloud::{Cloud, ScatterPanel};
 pub use error::PlotError;
+pub use gantt::{GanttBar, gantt};
 pub use image_grid::image_grid;
 pub use lines::{Panel, line_chart, panels};
 pub use render::RenderedFiles;

@@ -73,6 +73,22 @@ impl Document {
         }
     }
 
+    /// The document with `figure` right after its run facts (none without
+    /// them): the publishing run's timeline.
+    pub fn with_run_figure(&self, figure: Block) -> Document {
+        let mut blocks = Vec::with_capacity(self.blocks.len() + 1);
+        for b in &self.blocks {
+            blocks.push(b.clone());
+            if matches!(b, Block::RunFacts { .. }) {
+                blocks.push(figure.clone());
+            }
+        }
+        Document {
+            title: self.title.clone(),
+            blocks,
+        }
+    }
+
     /// Appends `block`; returns the document so pushes can be chained.
     pub fn push(&mut self, block: Block) -> &mut Document {
         self.blocks.push(block);

@@ -47,7 +47,7 @@ fn score_text(score: Option<&Score>) -> String {
     }
 }
 
-fn seconds_text(seconds: Option<f64>) -> String {
+pub(super) fn seconds_text(seconds: Option<f64>) -> String {
     match seconds {
         None => "-".to_string(),
         Some(s) if s < 60.0 => format!("{s:.1}s"),

@@ -8,7 +8,9 @@ use serde::Deserialize;
 
 use super::artifacts::{self, Artifact};
 use super::{Context, InputSpec, Output, ParamError, StageError, StageKind};
+use crate::plot::{GanttBar, gantt};
 use crate::report::{Block, Document, copy_figures, to_html, to_markdown};
+use crate::timeline::Timeline;
 use crate::spec::yaml::PathSegment;
 
 pub struct Report;
@@ -88,16 +90,61 @@ impl StageKind for Report {
 }
 
 /// Re-renders a published copy of a report folder (`report.md`,
-/// `report.html`, `document.json`) with the facts of the run publishing it:
-/// a report built by an earlier run and taken from the cache must not show
-/// that run's command line and machine as this one's.
-pub fn republish(dir: &std::path::Path, run: &crate::run_info::RunInfo) -> Result<(), StageError> {
+/// `report.html`, `document.json`) with the facts of the run publishing it
+/// and, when that run built anything, its timeline: a report built by an
+/// earlier run and taken from the cache must not show that run's command
+/// line and machine as this one's.
+pub fn republish(
+    dir: &std::path::Path,
+    run: &crate::run_info::RunInfo,
+    timeline: Option<&Timeline>,
+) -> Result<(), StageError> {
     let path = dir.join("document.json");
     let doc: Document = serde_json::from_slice(
         &std::fs::read(&path).map_err(|e| StageError::bad_input(&path, e.to_string()))?,
     )
     .map_err(|e| StageError::bad_input(&path, e.to_string()))?;
-    write(&doc.with_run(&run.facts(), &run.command), dir)
+    let mut doc = doc.with_run(&run.facts(), &run.command);
+    // Drawn beside the copy, then moved among its figures by `write`.
+    let drawn = dir.join(".timeline");
+    if let Some(timeline) = timeline.filter(|t| !t.bars.is_empty()) {
+        doc = doc.with_run_figure(timeline_figure(timeline, &drawn.join("timeline"))?);
+    }
+    write(&doc, dir)?;
+    let _ = std::fs::remove_dir_all(&drawn);
+    Ok(())
+}
+
+/// The run's timeline as a figure: a lane per instance running at once,
+/// bars coloured by stage.
+fn timeline_figure(t: &Timeline, stem: &std::path::Path) -> Result<Block, StageError> {
+    let lanes: Vec<String> = t.lanes().into_iter().map(String::from).collect();
+    let mut stages: Vec<String> = Vec::new();
+    for bar in &t.bars {
+        if !stages.contains(&bar.stage) {
+            stages.push(bar.stage.clone());
+        }
+    }
+    let bars: Vec<GanttBar> = t
+        .bars
+        .iter()
+        .map(|b| GanttBar {
+            lane: lanes.iter().position(|l| *l == b.lane).expect("a bar's lane is listed"),
+            group: stages.iter().position(|s| *s == b.stage).expect("a bar's stage is listed"),
+            start: b.start,
+            end: b.end,
+        })
+        .collect();
+    let files = gantt(stem, "Timeline of this run", "seconds since the run began", &lanes, &stages, &bars, t.wall)
+        .map_err(|e| anyhow::anyhow!("drawing the timeline: {e}"))?;
+    Ok(Block::Figure {
+        path: files.png,
+        caption: format!(
+            "Where this run's time went: {:.0} s wall, {}. One lane per instance running at once, GPU instances on their GPU slot's lane.",
+            t.wall,
+            t.totals()
+        ),
+    })
 }
 
 /// Writes `document.json`, the figures, `report.md` and `report.html` into `out`.

@@ -406,8 +406,27 @@ impl<'a> Recorder<'a> {
     fn resume(&mut self, step: u64, log: &str, trace: &str) {
         self.resumed_at = step;
         self.log = truncate(log, LOG_HEADER, step);
+        // The first step after a resume has no step before it to time: the
+        // time limit judges it by the last step before the checkpoint.
+        if let Some(seconds) = last_step_seconds(&self.log) {
+            self.step_time = Duration::from_secs_f64(seconds);
+        }
         // Trace rows are numbered by steps completed: step `k` itself stays.
         self.trace = truncate(trace, TRACE_HEADER, step + 1);
+    }
+}
+
+/// How long the last step of a log took (its `seconds` column counts from
+/// the start of the run that wrote it, so two rows of one run are needed).
+fn last_step_seconds(log: &str) -> Option<f64> {
+    let seconds: Vec<f64> = log
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.rsplit(',').next()?.parse().ok())
+        .collect();
+    match seconds[..] {
+        [.., before, last] if last > before => Some(last - before),
+        _ => None,
     }
 }
 
@@ -500,5 +519,20 @@ impl Observer for Recorder<'_> {
             }
             None => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_resumed_training_knows_how_long_its_last_step_took() {
+        let log = format!("{LOG_HEADER}0,0,1,1,1,0.500\n1,0,1,1,1,0.750\n2,0,1,1,1,1.000\n");
+        assert_eq!(last_step_seconds(&log), Some(0.25));
+        // A row whose clock restarted (the step after an earlier resume).
+        let restarted = format!("{LOG_HEADER}0,0,1,1,1,9.5\n1,0,1,1,1,0.2\n");
+        assert_eq!(last_step_seconds(&restarted), None);
+        assert_eq!(last_step_seconds(LOG_HEADER), None);
     }
 }
