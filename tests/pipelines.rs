@@ -441,6 +441,44 @@ fn stopped_at(run: &Run) -> u64 {
         .unwrap_or_else(|| panic!("no step in `{line}`"))
 }
 
+/// With one token, what a finished training's scores need (test data that
+/// nothing else waits for) runs before the next training starts.
+#[test]
+fn cheap_work_goes_before_the_next_training() {
+    let p = Project::new();
+    p.file(
+        "order.yaml",
+        r#"
+name: order
+params:
+  grid: {seed: [0, 1]}
+stages:
+  x: {kind: toy2d, params: {distribution: {kind: moons, noise: 0.05}, n: 200, seed: 1}}
+  y: {kind: toy2d, params: {distribution: {kind: noisy_circle, radius: 1, noise: 0.05}, n: 200, seed: 3}}
+  train:
+    kind: train
+    inputs: {source: x, target: y}
+    params: {cost: {kind: weak_quadratic}, gamma: 0, z: {count: 2, channels: 2}, seed: "${seed}", iterations: 20, batch: 16, t_net: {kind: mlp, hidden: [8]}, f_net: {kind: mlp, hidden: [8]}}
+  x_test: {kind: command, inputs: {x: x}, params: {run: "cp -r {in.x}/. {out}/"}}
+  samples: {kind: sample, inputs: {model: train, data: x}}
+"#,
+    );
+    p.nrun(&["order.yaml", "-j", "1"]).ok();
+    let run = p.last_run("order");
+    let start = |stage: &str, seed: Option<u64>| -> f64 {
+        run["instances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["stage"] == stage && seed.is_none_or(|s| i["cell"]["seed"] == s))
+            .and_then(|i| i["start"].as_f64())
+            .unwrap_or_else(|| panic!("{stage} {seed:?}: {run}"))
+    };
+    let train = |seed| start("train", Some(seed));
+    assert!(start("x_test", None) < train(0), "{run}");
+    assert!(start("samples", Some(0)) < train(1), "{run}");
+}
+
 /// A run stopped by `--time-limit`, then by SIGUSR1, then by SIGTERM (what
 /// batch systems send before a job's end) checkpoints each time exactly
 /// where it stopped and exits 75; its checkpoint, exported and imported

@@ -20,7 +20,7 @@ use crate::cache::Store;
 use crate::plan::{Plan, PlannedSource};
 use crate::run_info::RunInfo;
 use crate::spec::Pipeline;
-use crate::stages::{Input, Upstream};
+use crate::stages::{Input, Output, Upstream};
 use crate::stop::{Stop, Why};
 
 /// Where instances are built: threads here, or jobs on a cluster.
@@ -148,11 +148,16 @@ pub fn execute(
                 .filter(|(_, s)| matches!(s, State::Waiting(0)))
                 .map(|(&i, _)| i)
                 .collect();
-            // Deepest first: what reads finished work (a finished training's
-            // samples and scores) takes a free slot before the next training
-            // does, so a run stopped by its time limit has the results of
-            // every training it finished.
-            ready.sort_by_key(|&i| (std::cmp::Reverse(depth[i]), i));
+            // Trainings last, then deepest first: the cheap work around a
+            // finished training (its test data, samples and scores) takes a
+            // free slot before the next training, which runs for minutes or
+            // hours, does; so a run stopped by its time limit has the
+            // results of every training it finished, and results show up
+            // while the next trainings run.
+            ready.sort_by_key(|&i| {
+                let trains = p.stages[plan.instances[i].stage].kind.output() == Output::Model;
+                (trains, std::cmp::Reverse(depth[i]), i)
+            });
             for i in ready {
                 let inst = &plan.instances[i];
                 let stage = &p.stages[inst.stage];

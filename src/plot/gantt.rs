@@ -1,17 +1,25 @@
 //! Bars on lanes over time (a run's timeline): one row per lane, each bar
-//! coloured by its group, with the groups in a legend.
+//! coloured by its group, with the groups in a legend. A white edge keeps
+//! back-to-back bars on one lane apart.
 
 use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::element::Rectangle;
 use plotters::prelude::{ChartBuilder, DrawingArea, DrawingBackend};
-use plotters::style::Color;
+use plotters::style::{Color, RGBColor, WHITE};
 
 use super::error::PlotError;
 use super::legend::{self, Entry, Swatch};
 use super::render::{self, DrawResult, Figure, RenderedFiles};
 use super::style;
+
+/// A legend entry; a muted group (e.g. "other stages") is drawn grey.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GanttGroup {
+    pub name: String,
+    pub muted: bool,
+}
 
 /// One bar: on lane `lane` (an index into the lanes), from `start` to `end`,
 /// coloured as group `group` (an index into the groups).
@@ -28,6 +36,8 @@ const LANE_H: u32 = 22;
 const AXES_H: u32 = 70;
 const Y_AXIS_W: u32 = 75;
 const MARGIN: u32 = 10;
+/// The palette's grey.
+const MUTED: RGBColor = RGBColor(127, 127, 127);
 
 /// Writes the bars on `lanes` (top to bottom) to `<stem>.png` and
 /// `<stem>.svg`, the x axis from 0 to `span` (seconds). Fails with
@@ -37,7 +47,7 @@ pub fn gantt(
     title: &str,
     x_label: &str,
     lanes: &[String],
-    groups: &[String],
+    groups: &[GanttGroup],
     bars: &[GanttBar],
     span: f64,
 ) -> Result<RenderedFiles, PlotError> {
@@ -47,12 +57,24 @@ pub fn gantt(
             reason: "no bar to draw".into(),
         });
     }
+    // Colours in order, skipping the palette's grey, which muted groups take.
+    let mut next = (0..).filter(|&i| style::series_color(i) != MUTED);
+    let colors: Vec<RGBColor> = groups
+        .iter()
+        .map(|g| {
+            if g.muted {
+                MUTED
+            } else {
+                style::series_color(next.next().expect("endless"))
+            }
+        })
+        .collect();
     let entries: Vec<Entry> = groups
         .iter()
-        .enumerate()
-        .map(|(i, g)| Entry {
-            label: g,
-            color: style::series_color(i),
+        .zip(&colors)
+        .map(|(g, &color)| Entry {
+            label: &g.name,
+            color,
             swatch: Swatch::Marker,
         })
         .collect();
@@ -64,6 +86,7 @@ pub fn gantt(
         span: span.max(bars.iter().map(|b| b.end).fold(0.0, f64::max)),
         legend_w: legend::width(&entries)?,
         entries,
+        colors,
     };
     render::render(stem, &figure)
 }
@@ -75,12 +98,13 @@ struct Gantt<'a> {
     bars: &'a [GanttBar],
     span: f64,
     entries: Vec<Entry<'a>>,
+    colors: Vec<RGBColor>,
     legend_w: u32,
 }
 
 impl Figure for Gantt<'_> {
     fn size(&self) -> (u32, u32) {
-        let legend_h = 30 * self.entries.len() as u32;
+        let legend_h = 22 * self.entries.len() as u32 + 40;
         let plot_h = (LANE_H * self.lanes.len() as u32).max(legend_h).max(120);
         (
             WIDTH + self.legend_w,
@@ -117,13 +141,22 @@ impl Figure for Gantt<'_> {
             .y_label_formatter(&lane_name)
             .disable_y_mesh();
         mesh.draw()?;
-        chart.draw_series(self.bars.iter().map(|b| {
+        let corners = |b: &GanttBar| {
             let y = (n - 1 - b.lane) as f64;
-            let color = style::series_color(b.group);
             // At least a pixel wide at this scale, so short instances show.
             let end = b.end.max(b.start + self.span / WIDTH as f64);
-            Rectangle::new([(b.start, y - 0.4), (end, y + 0.4)], color.filled())
-        }))?;
+            [(b.start, y - 0.35), (end, y + 0.35)]
+        };
+        chart.draw_series(
+            self.bars
+                .iter()
+                .map(|b| Rectangle::new(corners(b), self.colors[b.group].filled())),
+        )?;
+        chart.draw_series(
+            self.bars
+                .iter()
+                .map(|b| Rectangle::new(corners(b), WHITE.stroke_width(1))),
+        )?;
         legend::draw(&legend_area, &self.entries, MARGIN as i32)
     }
 }
@@ -138,7 +171,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let stem = dir.path().join("timeline");
         let lanes = vec!["cpu 1".to_string(), "gpu 0:0".to_string()];
-        let groups = vec!["data".to_string(), "train".to_string()];
+        let group = |name: &str| GanttGroup {
+            name: name.into(),
+            muted: false,
+        };
+        let groups = vec![group("data"), group("train")];
         let bars = [
             GanttBar { lane: 0, group: 0, start: 0.0, end: 1.0 },
             GanttBar { lane: 1, group: 1, start: 1.0, end: 10.0 },

@@ -25,7 +25,7 @@ mod title;
 
 pub use cloud::{Cloud, ScatterPanel};
 pub use error::PlotError;
-pub use gantt::{GanttBar, gantt};
+pub use gantt::{GanttBar, GanttGroup, gantt};
 pub use image_grid::image_grid;
 pub use lines::{Panel, line_chart, panels};
 pub use render::RenderedFiles;

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::artifacts::{self, Artifact};
 use super::{Context, InputSpec, Output, ParamError, StageError, StageKind};
-use crate::plot::{GanttBar, gantt};
+use crate::plot::{GanttBar, GanttGroup, gantt};
 use crate::report::{Block, Document, copy_figures, to_html, to_markdown};
 use crate::timeline::Timeline;
 use crate::spec::yaml::PathSegment;
@@ -115,27 +115,55 @@ pub fn republish(
     Ok(())
 }
 
+/// Stages named in the timeline's legend, the longest first; the others
+/// share one grey entry.
+const TIMELINE_STAGES: usize = 8;
+
 /// The run's timeline as a figure: a lane per instance running at once,
 /// bars coloured by stage.
 fn timeline_figure(t: &Timeline, stem: &std::path::Path) -> Result<Block, StageError> {
     let lanes: Vec<String> = t.lanes().into_iter().map(String::from).collect();
-    let mut stages: Vec<String> = Vec::new();
+    let mut stages: Vec<(&str, f64)> = Vec::new();
     for bar in &t.bars {
-        if !stages.contains(&bar.stage) {
-            stages.push(bar.stage.clone());
+        match stages.iter_mut().find(|(s, _)| *s == bar.stage) {
+            Some((_, seconds)) => *seconds += bar.end - bar.start,
+            None => stages.push((&bar.stage, bar.end - bar.start)),
         }
+    }
+    stages.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let named = stages.len().min(if stages.len() > TIMELINE_STAGES { TIMELINE_STAGES - 1 } else { TIMELINE_STAGES });
+    let mut groups: Vec<GanttGroup> = stages[..named]
+        .iter()
+        .map(|(s, seconds)| GanttGroup {
+            name: format!("{s}: {seconds:.1} s"),
+            muted: false,
+        })
+        .collect();
+    if named < stages.len() {
+        let rest = &stages[named..];
+        groups.push(GanttGroup {
+            name: format!(
+                "{} other stages: {:.1} s",
+                rest.len(),
+                rest.iter().map(|(_, s)| s).sum::<f64>()
+            ),
+            muted: true,
+        });
     }
     let bars: Vec<GanttBar> = t
         .bars
         .iter()
         .map(|b| GanttBar {
             lane: lanes.iter().position(|l| *l == b.lane).expect("a bar's lane is listed"),
-            group: stages.iter().position(|s| *s == b.stage).expect("a bar's stage is listed"),
+            group: stages[..named]
+                .iter()
+                .position(|(s, _)| *s == b.stage)
+                .unwrap_or(named),
             start: b.start,
             end: b.end,
         })
         .collect();
-    let files = gantt(stem, "Timeline of this run", "seconds since the run began", &lanes, &stages, &bars, t.wall)
+    let files = gantt(stem, "Timeline of this run", "seconds since the run began", &lanes, &groups, &bars, t.wall)
         .map_err(|e| anyhow::anyhow!("drawing the timeline: {e}"))?;
     Ok(Block::Figure {
         path: files.png,
