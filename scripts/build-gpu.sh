@@ -32,3 +32,8 @@ mkdir -p "$stripped"
 strip -o "$stripped/nrun" "$CARGO_TARGET_DIR/release/nrun"
 strip -o "$stripped/train_step" "$bench"
 scripts/pack-gpu-kit.sh "$kit" "$stripped/nrun" "$stripped/train_step"
+size=$(du -sb "$kit" | cut -f1)
+if [ "$size" -gt $(( 64 * 1048576 )) ]; then
+  echo "build-gpu: $kit is $(numfmt --to=iec "$size"), over the 64 MiB that travels to a GPU machine" >&2
+  exit 1
+fi
