@@ -142,12 +142,7 @@ fn gpu_stack() -> Option<GpuStack> {
 /// 8 and older major * 1000 + minor * 100 + patch.
 fn cudnn_version(n: i64) -> String {
     let major_unit = if n >= 90_000 { 10_000 } else { 1_000 };
-    format!(
-        "{}.{}.{}",
-        n / major_unit,
-        n % major_unit / 100,
-        n % 100
-    )
+    format!("{}.{}.{}", n / major_unit, n % major_unit / 100, n % 100)
 }
 
 fn nvidia_smi() -> Option<Vec<String>> {
@@ -225,11 +220,17 @@ mod tests {
             "from typing import Optional\n__version__ = '2.11.0+cu130'\ncuda: Optional[str] = '13.0'\n",
         )
         .unwrap();
-        assert_eq!(libtorch_version(&torch.join("lib")).as_deref(), Some("2.11.0+cu130"));
+        assert_eq!(
+            libtorch_version(&torch.join("lib")).as_deref(),
+            Some("2.11.0+cu130")
+        );
         let libtorch = dir.path().join("libtorch");
         std::fs::create_dir_all(libtorch.join("lib")).unwrap();
         assert_eq!(libtorch_version(&libtorch.join("lib")), None);
         std::fs::write(libtorch.join("build-version"), "2.9.0+cpu\n").unwrap();
-        assert_eq!(libtorch_version(&libtorch.join("lib")).as_deref(), Some("2.9.0+cpu"));
+        assert_eq!(
+            libtorch_version(&libtorch.join("lib")).as_deref(),
+            Some("2.9.0+cpu")
+        );
     }
 }

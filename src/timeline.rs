@@ -66,7 +66,8 @@ impl Timeline {
                 .sum()
         };
         // `+ 0.0`: an empty sum is -0, which would print as "-0.000".
-        let (cpu_hours, gpu_slot_hours) = (seconds(false) / 3600.0 + 0.0, seconds(true) / 3600.0 + 0.0);
+        let (cpu_hours, gpu_slot_hours) =
+            (seconds(false) / 3600.0 + 0.0, seconds(true) / 3600.0 + 0.0);
         let mut lane_ends: Vec<f64> = Vec::new();
         let bars = built
             .iter()
@@ -135,7 +136,11 @@ impl Timeline {
         }
         lanes.sort_by_key(|l| {
             let (kind, n) = l.split_once(' ').unwrap_or((l, ""));
-            (kind == "gpu", n.parse::<u64>().unwrap_or(u64::MAX), n.to_string())
+            (
+                kind == "gpu",
+                n.parse::<u64>().unwrap_or(u64::MAX),
+                n.to_string(),
+            )
         });
         lanes
     }
@@ -158,14 +163,29 @@ mod tests {
             ]
         });
         let t = Timeline::read(&serde_json::to_vec(&run).unwrap()).unwrap();
-        let lanes: Vec<(&str, &str)> = t.bars.iter().map(|b| (b.lane.as_str(), b.label.as_str())).collect();
+        let lanes: Vec<(&str, &str)> = t
+            .bars
+            .iter()
+            .map(|b| (b.lane.as_str(), b.label.as_str()))
+            .collect();
         // c starts when a ends: a's lane is free again.
         assert_eq!(
             lanes,
-            [("cpu 1", "a"), ("cpu 2", "b[seed=1]"), ("gpu 0:1", "t"), ("cpu 1", "c")]
+            [
+                ("cpu 1", "a"),
+                ("cpu 2", "b[seed=1]"),
+                ("gpu 0:1", "t"),
+                ("cpu 1", "c")
+            ]
         );
         assert_eq!(t.lanes(), ["cpu 1", "cpu 2", "gpu 0:1"]);
-        assert_eq!((t.cpu_hours * 3600.0, t.gpu_slot_hours * 3600.0), (11.0, 2.0));
-        assert_eq!(t.totals(), "4 instances built: 0.003 CPU-hours, 0.001 GPU-slot-hours");
+        assert_eq!(
+            (t.cpu_hours * 3600.0, t.gpu_slot_hours * 3600.0),
+            (11.0, 2.0)
+        );
+        assert_eq!(
+            t.totals(),
+            "4 instances built: 0.003 CPU-hours, 0.001 GPU-slot-hours"
+        );
     }
 }

@@ -567,9 +567,13 @@ fn stopped_trainings_checkpoint_and_resume_to_the_same_weights() {
         "{}",
         run.stdout
     );
-    let status = q.nrun(&["status", "toy.yaml", "--grid", "cost=weak_kernel"]).ok();
+    let status = q
+        .nrun(&["status", "toy.yaml", "--grid", "cost=weak_kernel"])
+        .ok();
     assert!(
-        status.stdout.contains(&format!("will resume at step {last}: new")),
+        status
+            .stdout
+            .contains(&format!("will resume at step {last}: new")),
         "{}",
         status.stdout
     );
@@ -796,7 +800,11 @@ stages:
             && md.contains("(figures/timeline.png)"),
         "{md}"
     );
-    assert!(p.path().join("results/facts/report/figures/timeline.png").is_file());
+    assert!(
+        p.path()
+            .join("results/facts/report/figures/timeline.png")
+            .is_file()
+    );
     assert!(!p.path().join("results/facts/report/.timeline").exists());
     p.nrun(&["facts.yaml", "-q", "-j", "1"]).ok();
     assert_eq!(

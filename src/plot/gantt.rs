@@ -177,8 +177,18 @@ mod tests {
         };
         let groups = vec![group("data"), group("train")];
         let bars = [
-            GanttBar { lane: 0, group: 0, start: 0.0, end: 1.0 },
-            GanttBar { lane: 1, group: 1, start: 1.0, end: 10.0 },
+            GanttBar {
+                lane: 0,
+                group: 0,
+                start: 0.0,
+                end: 1.0,
+            },
+            GanttBar {
+                lane: 1,
+                group: 1,
+                start: 1.0,
+                end: 10.0,
+            },
         ];
         let files = gantt(&stem, "Timeline", "seconds", &lanes, &groups, &bars, 10.0).unwrap();
         let img = read_png(&files.png);
@@ -196,8 +206,14 @@ mod tests {
                 .collect()
         };
         let (data, train) = (of(style::series_color(0)), of(style::series_color(1)));
-        let mean_y = |px: &[(u32, u32)]| px.iter().map(|p| p.1 as f64).sum::<f64>() / px.len() as f64;
-        assert!(train.len() > 6 * data.len() && !data.is_empty(), "{} {}", train.len(), data.len());
+        let mean_y =
+            |px: &[(u32, u32)]| px.iter().map(|p| p.1 as f64).sum::<f64>() / px.len() as f64;
+        assert!(
+            train.len() > 6 * data.len() && !data.is_empty(),
+            "{} {}",
+            train.len(),
+            data.len()
+        );
         assert!(mean_y(&train) > mean_y(&data) + 10.0);
         let empty = gantt(&stem, "Timeline", "seconds", &lanes, &groups, &[], 10.0);
         assert!(matches!(empty, Err(PlotError::NoData { .. })));

@@ -67,15 +67,8 @@ pub fn reference(path: &Path, store: &Store) -> Result<Reference, AgainstError> 
         for r in read_rows([&file])? {
             let mut params = r.params.clone();
             params.insert(STAGE.to_string(), inst.stage.clone());
-            out.entry(params).or_default().insert(
-                r.metric,
-                Score {
-                    value: r.value,
-                    std: r.std,
-                    n: r.n,
-                    diverged: r.diverged,
-                },
-            );
+            let score = Score::from(&r);
+            out.entry(params).or_default().insert(r.metric, score);
         }
     }
     Ok(out)

@@ -59,15 +59,8 @@ pub fn collect(
         if cached && scores_file.is_file() {
             for r in read_rows([&scores_file])? {
                 push_new(&mut metrics, &r.metric);
-                scores.insert(
-                    r.metric,
-                    Score {
-                        value: r.value,
-                        std: r.std,
-                        n: r.n,
-                        diverged: r.diverged,
-                    },
-                );
+                let score = Score::from(&r);
+                scores.insert(r.metric, score);
             }
         }
         if training {

@@ -56,6 +56,17 @@ pub struct Score {
     pub diverged: Option<u64>,
 }
 
+impl From<&crate::table::Row> for Score {
+    fn from(r: &crate::table::Row) -> Score {
+        Score {
+            value: r.value,
+            std: r.std,
+            n: r.n,
+            diverged: r.diverged,
+        }
+    }
+}
+
 /// One scored cell: a scoring stage's instance.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {

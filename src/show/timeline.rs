@@ -25,7 +25,13 @@ pub fn timeline(last_run: &[u8]) -> Result<String, serde_json::Error> {
         return Ok(out);
     }
     let wall = run.wall.max(1e-9);
-    let w_lane = run.bars.iter().map(|b| b.lane.len()).max().unwrap_or(4).max(4);
+    let w_lane = run
+        .bars
+        .iter()
+        .map(|b| b.lane.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
     let w_label = run
         .bars
         .iter()

@@ -7,7 +7,9 @@
 
 use serde::Deserialize;
 
-use super::{Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind, samples_file, weights};
+use super::{
+    Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind, samples_file, weights,
+};
 use crate::ot::apply::PotentialSpec;
 use crate::ot::backend;
 use crate::ot::variants::inverse_map;

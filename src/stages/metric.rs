@@ -648,7 +648,10 @@ fn load_features(
     let net = spec
         .build(&device)
         .map_err(|e| StageError::bad_input(&spec_path, e))?;
-    Ok((super::weights::load(net, &dir.join("features"), &device)?, spec))
+    Ok((
+        super::weights::load(net, &dir.join("features"), &device)?,
+        spec,
+    ))
 }
 
 /// The `(step, energy_distance)` rows of a training trace.

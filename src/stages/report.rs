@@ -10,8 +10,8 @@ use super::artifacts::{self, Artifact};
 use super::{Context, InputSpec, Output, ParamError, StageError, StageKind};
 use crate::plot::{GanttBar, GanttGroup, gantt};
 use crate::report::{Block, Document, copy_figures, to_html, to_markdown};
-use crate::timeline::Timeline;
 use crate::spec::yaml::PathSegment;
+use crate::timeline::Timeline;
 
 pub struct Report;
 
@@ -131,7 +131,11 @@ fn timeline_figure(t: &Timeline, stem: &std::path::Path) -> Result<Block, StageE
         }
     }
     stages.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let named = stages.len().min(if stages.len() > TIMELINE_STAGES { TIMELINE_STAGES - 1 } else { TIMELINE_STAGES });
+    let named = stages.len().min(if stages.len() > TIMELINE_STAGES {
+        TIMELINE_STAGES - 1
+    } else {
+        TIMELINE_STAGES
+    });
     let mut groups: Vec<GanttGroup> = stages[..named]
         .iter()
         .map(|(s, seconds)| GanttGroup {
@@ -154,7 +158,10 @@ fn timeline_figure(t: &Timeline, stem: &std::path::Path) -> Result<Block, StageE
         .bars
         .iter()
         .map(|b| GanttBar {
-            lane: lanes.iter().position(|l| *l == b.lane).expect("a bar's lane is listed"),
+            lane: lanes
+                .iter()
+                .position(|l| *l == b.lane)
+                .expect("a bar's lane is listed"),
             group: stages[..named]
                 .iter()
                 .position(|(s, _)| *s == b.stage)
@@ -163,8 +170,16 @@ fn timeline_figure(t: &Timeline, stem: &std::path::Path) -> Result<Block, StageE
             end: b.end,
         })
         .collect();
-    let files = gantt(stem, "Timeline of this run", "seconds since the run began", &lanes, &groups, &bars, t.wall)
-        .map_err(|e| anyhow::anyhow!("drawing the timeline: {e}"))?;
+    let files = gantt(
+        stem,
+        "Timeline of this run",
+        "seconds since the run began",
+        &lanes,
+        &groups,
+        &bars,
+        t.wall,
+    )
+    .map_err(|e| anyhow::anyhow!("drawing the timeline: {e}"))?;
     Ok(Block::Figure {
         path: files.png,
         caption: format!(

@@ -339,7 +339,6 @@ fn write_json(path: &std::path::Path, value: &serde_json::Value) -> Result<(), S
     .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()).into())
 }
 
-
 /// The stage's side of training: log rows, progress, checkpoints, trace.
 struct Recorder<'a> {
     ctx: &'a mut Context,
