@@ -143,7 +143,8 @@ pub struct ShowArgs {
     #[arg(long)]
     pub train: bool,
     /// Beside each metric, its change since an earlier run: that run's
-    /// last-run.json (copy it before changing a param)
+    /// last-run.json (copy it before changing a param), or another
+    /// checkout's results/<pipeline>/last-run.json (read from its cache)
     #[arg(long, value_name = "LAST_RUN_JSON")]
     pub against: Option<PathBuf>,
     /// Instead: the newest run's timeline (every instance it built on the

@@ -218,6 +218,33 @@ fn the_newest_runs_timeline() {
     );
 }
 
+/// Another checkout's run, whose entries only its own cache holds.
+#[test]
+fn against_a_run_of_another_checkout() {
+    let other = sweep();
+    let p = Project::new();
+    p.file("sweep.yaml", SWEEP);
+    p.nrun(&["sweep.yaml", "-q", "--keep-going", "--set", "offset=0.5"])
+        .code(1);
+    let their_run = other.path().join("results/sweep/last-run.json");
+    let csv = p
+        .nrun(&[
+            "show",
+            "sweep.yaml",
+            "--set",
+            "offset=0.5",
+            "--against",
+            their_run.to_str().unwrap(),
+            "--format",
+            "csv",
+            "--metrics",
+            "loss",
+        ])
+        .ok()
+        .stdout;
+    assert!(csv.starts_with("stage,lr,seed,loss,loss_std,loss_n,loss_diverged,loss_before,loss_delta,state,seconds\nscore,0.1,0,1.5,0.5,10,,1,0.5,cached,"), "{csv}");
+}
+
 #[test]
 fn against_an_earlier_run() {
     let p = sweep();

@@ -78,7 +78,13 @@ impl Store {
 
     /// The stage's output folder inside a complete entry.
     pub fn output(&self, key: &str) -> PathBuf {
-        self.entry(key).join("out")
+        Store::output_under(&self.root, key)
+    }
+
+    /// Where a cache rooted at `root` keeps an entry's output, for reading
+    /// another cache (another checkout's) without opening it.
+    pub fn output_under(root: &Path, key: &str) -> PathBuf {
+        root.join("entries").join(key).join("out")
     }
 
     pub fn contains(&self, key: &str) -> bool {

@@ -1,7 +1,9 @@
 //! `--against RUN`: the scores of an earlier run, to set beside today's.
 //! The earlier run is its `last-run.json` (keep a copy before changing a
-//! param); its instances' entries are read from the cache, so the scores
-//! are there as long as `nrun gc` has not removed them.
+//! param, or name another checkout's `results/<pipeline>/last-run.json`);
+//! its instances' entries are read from this cache, else from the cache
+//! beside that file (`results/.cache` of the other checkout), so the
+//! scores are there as long as `nrun gc` has not removed them.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -58,12 +60,24 @@ pub fn reference(path: &Path, store: &Store) -> Result<Reference, AgainstError> 
         path: shown,
         source,
     })?;
+    // results/<pipeline>/last-run.json -> results/.cache
+    let beside = path
+        .parent()
+        .and_then(Path::parent)
+        .map(|results| results.join(".cache"));
     let mut out = Reference::new();
     for inst in run.instances {
-        let file = store.output(&inst.key).join("metrics.csv");
-        if !file.is_file() {
+        let candidates = std::iter::once(store.output(&inst.key)).chain(
+            beside
+                .iter()
+                .map(|root| Store::output_under(root, &inst.key)),
+        );
+        let Some(file) = candidates
+            .map(|dir| dir.join("metrics.csv"))
+            .find(|f| f.is_file())
+        else {
             continue;
-        }
+        };
         for r in read_rows([&file])? {
             let mut params = r.params.clone();
             params.insert(STAGE.to_string(), inst.stage.clone());
