@@ -187,6 +187,68 @@ fn logs_of_built_and_failed_instances() {
     assert!(run.stderr.contains("has not been built"), "{}", run.stderr);
 }
 
+/// `logs --follow` prints a running build's log as it grows and returns
+/// when the build ends: the build goes on only once `--follow` has shown
+/// its first line.
+#[test]
+fn logs_follow_a_running_build_to_its_end() {
+    use std::io::BufRead;
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    let p = Project::new();
+    p.file(
+        "slow.yaml",
+        "name: slow\nstages:\n  s:\n    kind: command\n    params: {run: 'echo first; while [ ! -e go ]; do sleep 0.05; done; echo second; touch {out}/done'}\n",
+    );
+    let mut run = p.spawn(&["slow.yaml", "-q"]);
+    let started = Instant::now();
+    loop {
+        let logs = p.command(&["logs", "slow.yaml", "s"]).output().unwrap();
+        if String::from_utf8_lossy(&logs.stdout).contains("first") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the build never logged"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut follow = p.spawn(&["logs", "slow.yaml", "s", "--follow"]);
+    let (lines, received) = mpsc::channel();
+    let stdout = follow.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let _ = lines.send(line.unwrap());
+        }
+    });
+    let mut text = String::new();
+    let mut next = |text: &mut String| match received.recv_timeout(Duration::from_secs(60)) {
+        Ok(line) => {
+            text.push_str(&line);
+            text.push('\n');
+            true
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => false,
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            let _ = follow.kill();
+            panic!("logs --follow went quiet: {text}");
+        }
+    };
+    while !text.contains("first") {
+        assert!(
+            next(&mut text),
+            "--follow ended before the first line: {text}"
+        );
+    }
+    std::fs::write(p.path().join("go"), "").unwrap();
+    while next(&mut text) {}
+    assert!(follow.wait().unwrap().success(), "{text}");
+    assert!(run.wait().unwrap().success());
+    let first = text.find("first").unwrap();
+    assert!(text.find("second").is_some_and(|s| s > first), "{text}");
+}
+
 #[test]
 fn the_newest_runs_timeline() {
     let p = sweep();
