@@ -289,23 +289,30 @@ fn against_a_run_of_another_checkout() {
     p.nrun(&["sweep.yaml", "-q", "--keep-going", "--set", "offset=0.5"])
         .code(1);
     let their_run = other.path().join("results/sweep/last-run.json");
-    let csv = p
-        .nrun(&[
-            "show",
-            "sweep.yaml",
-            "--set",
-            "offset=0.5",
-            "--against",
-            their_run.to_str().unwrap(),
-            "--format",
-            "csv",
-            "--metrics",
-            "loss",
-        ])
-        .ok()
-        .stdout;
-    assert!(csv.starts_with("stage,lr,seed,loss,loss_std,loss_n,loss_diverged,loss_before,loss_delta,state,seconds\nscore,0.1,0,1.5,0.5,10,,1,0.5,cached,"), "{csv}");
+    let csv = loss_against(&p, their_run.to_str().unwrap());
+    assert!(csv.starts_with(LOSS_BEFORE_AND_AFTER), "{csv}");
 }
+
+/// `show --format csv --metrics loss` of the sweep at offset 0.5 beside `reference`.
+fn loss_against(p: &Project, reference: &str) -> String {
+    p.nrun(&[
+        "show",
+        "sweep.yaml",
+        "--set",
+        "offset=0.5",
+        "--against",
+        reference,
+        "--format",
+        "csv",
+        "--metrics",
+        "loss",
+    ])
+    .ok()
+    .stdout
+}
+
+/// The first cell's loss at offset 0.5 beside the run at offset 0.
+const LOSS_BEFORE_AND_AFTER: &str = "stage,lr,seed,loss,loss_std,loss_n,loss_diverged,loss_before,loss_delta,state,seconds\nscore,0.1,0,1.5,0.5,10,,1,0.5,cached,";
 
 #[test]
 fn against_an_earlier_run() {
@@ -357,22 +364,8 @@ fn against_an_earlier_run() {
         "{}",
         run.stdout
     );
-    let csv = p
-        .nrun(&[
-            "show",
-            "sweep.yaml",
-            "--set",
-            "offset=0.5",
-            "--against",
-            "before.json",
-            "--format",
-            "csv",
-            "--metrics",
-            "loss",
-        ])
-        .ok()
-        .stdout;
-    assert!(csv.starts_with("stage,lr,seed,loss,loss_std,loss_n,loss_diverged,loss_before,loss_delta,state,seconds\nscore,0.1,0,1.5,0.5,10,,1,0.5,cached,"), "{csv}");
+    let csv = loss_against(&p, "before.json");
+    assert!(csv.starts_with(LOSS_BEFORE_AND_AFTER), "{csv}");
     let run = p
         .nrun(&["show", "sweep.yaml", "--against", "nothing.json"])
         .code(2);

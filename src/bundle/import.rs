@@ -190,7 +190,7 @@ fn commit(store: &Store, manifest: &Manifest, staged: &Path) -> crate::error::Re
             }
             ItemKind::Checkpoint => {
                 let work = store.work(&item.key);
-                let ours = checkpoint::latest(&work).and_then(|d| checkpoint::step(&d));
+                let ours = checkpoint::latest_step(&work);
                 let step = item.step.unwrap_or_default();
                 if store.contains(&item.key) || ours.is_some_and(|s| s >= step) {
                     done.checkpoints_kept += 1;

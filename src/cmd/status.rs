@@ -43,9 +43,8 @@ fn rows(loaded: &Loaded, selected: &[usize]) -> Vec<Row> {
             let cached = store.contains(&inst.key);
             // A stopped training, or one imported from another machine.
             let resumes_at = (!cached)
-                .then(|| checkpoint::latest(&store.work(&inst.key)))
-                .flatten()
-                .and_then(|dir| checkpoint::step(&dir));
+                .then(|| checkpoint::latest_step(&store.work(&inst.key)))
+                .flatten();
             let reasons = if cached {
                 Vec::new()
             } else {

@@ -111,6 +111,11 @@ pub fn latest(work: &Path) -> Option<PathBuf> {
         .find(|dir| dir.join(STATE).is_file())
 }
 
+/// The outer step the newest complete checkpoint in `work` resumes at.
+pub fn latest_step(work: &Path) -> Option<u64> {
+    latest(work).and_then(|dir| step(&dir))
+}
+
 /// Loads a checkpoint into `trainer`; returns the step it resumes at.
 pub fn load(dir: &Path, trainer: &mut Trainer) -> Result<u64, String> {
     let err = |what: &str, e: &dyn std::fmt::Display| {

@@ -131,11 +131,12 @@ fn timeline_figure(t: &Timeline, stem: &std::path::Path) -> Result<Block, StageE
         }
     }
     stages.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let named = stages.len().min(if stages.len() > TIMELINE_STAGES {
+    // With more stages than entries, the last entry is "others".
+    let named = if stages.len() > TIMELINE_STAGES {
         TIMELINE_STAGES - 1
     } else {
-        TIMELINE_STAGES
-    });
+        stages.len()
+    };
     let mut groups: Vec<GanttGroup> = stages[..named]
         .iter()
         .map(|(s, seconds)| GanttGroup {
