@@ -13,7 +13,7 @@ use nrun::ot::nets::NetSpec;
 use nrun::ot::precision::Precision;
 use nrun::ot::schedule::{LrDecay, Schedule};
 use nrun::ot::trainer::{
-    AdamSpec, GuardSpec, Observer, Snapshot, StepStats, TrainConfig, Trainer, ZSpec,
+    AdamKernel, AdamSpec, GuardSpec, Observer, Snapshot, StepStats, TrainConfig, Trainer, ZSpec,
 };
 use nrun::ot::{backend, nets::Model, rng};
 use nrun::samples::Samples;
@@ -102,6 +102,12 @@ fn main() {
     } else {
         Precision::F32
     };
+    // `--burn-adam`: burn's Adam on libtorch too, to measure the fused one against it.
+    let adam = if std::env::args().any(|a| a == "--burn-adam") {
+        AdamKernel::Burn
+    } else {
+        AdamKernel::Fused
+    };
     for (name, device) in backend::devices(true) {
         if only.as_ref().is_some_and(|o| !name.contains(o.as_str())) {
             continue;
@@ -131,6 +137,7 @@ fn main() {
             noise: None,
             convexity: 0.0,
             precision,
+            adam,
         };
         let mut trainer = Trainer::new(cfg, &source, &target, &device).expect("trainer");
         let mut timer = Timer {
@@ -146,7 +153,12 @@ fn main() {
         let issue = median(timer.issued.split_off(warmup));
         let median = median(timer.times.split_off(warmup));
         println!(
-            "{{\"impl\": \"nrun\", \"device\": \"{name}\", \"precision\": \"{}\", \"seconds_per_step\": {median}, \"issue_seconds_per_step\": {issue}, \"steps\": {steps}, \"threads\": {}}}",
+            "{{\"impl\": \"{}\", \"device\": \"{name}\", \"precision\": \"{}\", \"seconds_per_step\": {median}, \"issue_seconds_per_step\": {issue}, \"steps\": {steps}, \"threads\": {}}}",
+            if adam == AdamKernel::Burn {
+                "nrun-burn-adam"
+            } else {
+                "nrun"
+            },
             if precision == Precision::Bf16 {
                 "bf16"
             } else {

@@ -12,7 +12,8 @@
 #      cuDNN and libtorch versions, that the nrun binary starts;
 #   2. imports the kit's earlier exports (KIT/import/*.tar.xz), if any;
 #   3. times one Table 1 outer step side by side, nrun against PyTorch eager,
-#      in f32 and bf16, rounds alternating (if the kit has the benchmark), at
+#      in f32 and bf16 (and nrun f32 with burn's Adam instead of libtorch's
+#      fused one), rounds alternating (if the kit has the benchmark), at
 #      Table 1's batch (16 x 4) and at four times it: a gap that closes at
 #      the larger batch is launch overhead, one that stays is the kernels;
 #   4. runs the pipeline with --time-limit set to what is left, less the
@@ -102,7 +103,7 @@ done
 if [ "$rounds" -gt 0 ] && [ -x "$work/bin/train_step" ]; then
   gpu_device=cpu
   if "$python" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)'; then gpu_device=cuda; fi
-  cap=$(( $(left) / 3 / (rounds * 4 * ${#speed_shapes[@]}) )); [ "$cap" -ge 20 ] || cap=20
+  cap=$(( $(left) / 3 / (rounds * 5 * ${#speed_shapes[@]}) )); [ "$cap" -ge 20 ] || cap=20
   say "speed check: $rounds rounds of ${#speed_shapes[@]} shapes, each run capped at ${cap}s ($gpu_device)"
   rows="$work/speed.jsonl"
   : >"$rows"
@@ -120,6 +121,12 @@ if [ "$rounds" -gt 0 ] && [ -x "$work/bin/train_step" ]; then
         # shellcheck disable=SC2086
         timeout "$cap" "$work/bin/train_step" $shape --device "$nrun_device" "${flag[@]}" \
           | sed "s/^{/{$tag/" >>"$rows"
+        if [ "$precision" = f32 ]; then
+          # burn's Adam in place of libtorch's fused one: what that lever is worth.
+          # shellcheck disable=SC2086
+          timeout "$cap" "$work/bin/train_step" $shape --device "$nrun_device" --burn-adam \
+            | sed "s/^{/{$tag/" >>"$rows"
+        fi
       done
     done
   done

@@ -10,7 +10,8 @@ use nrun::ot::precision::Precision;
 use nrun::ot::rng::{self, Purpose};
 use nrun::ot::schedule::{LrDecay, Schedule};
 use nrun::ot::trainer::{
-    AdamSpec, GuardSpec, Observer, Snapshot, StepStats, TrainConfig, TrainError, Trainer, ZSpec,
+    AdamKernel, AdamSpec, GuardSpec, Observer, Snapshot, StepStats, TrainConfig, TrainError,
+    Trainer, ZSpec,
 };
 use nrun::ot::variants::{NoiseSpec, inverse_map};
 use nrun::samples::Samples;
@@ -95,6 +96,7 @@ fn config(kind: CostKind, gamma: f64, z: ZSpec, iterations: u64, seed: u64) -> T
         noise: None,
         convexity: 0.0,
         precision: Precision::F32,
+        adam: AdamKernel::default(),
     }
 }
 

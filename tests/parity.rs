@@ -13,18 +13,20 @@ use nrun::ot::precision::Precision;
 use nrun::ot::rng;
 use nrun::ot::schedule::{LrDecay, Schedule};
 use nrun::ot::trainer::{
-    AdamSpec, GuardSpec, Observer, Snapshot, StepStats, TrainConfig, Trainer, ZSpec,
+    AdamKernel, AdamSpec, GuardSpec, Observer, Snapshot, StepStats, TrainConfig, Trainer, ZSpec,
 };
 use nrun::samples::Samples;
 
+/// Losses per step, and the checkpoints in order.
 #[derive(Default)]
-struct Losses(Vec<(f64, f64)>);
+struct Losses(Vec<(f64, f64)>, Vec<Snapshot>);
 
 impl Observer for Losses {
     fn on_step(&mut self, s: &StepStats, _: &Model) {
         self.0.push((s.f_loss, s.t_loss));
     }
-    fn on_checkpoint(&mut self, _: &Snapshot) -> Result<(), String> {
+    fn on_checkpoint(&mut self, snapshot: &Snapshot) -> Result<(), String> {
+        self.1.push(snapshot.clone());
         Ok(())
     }
     fn on_restore(&mut self, _: u64) {}
@@ -56,12 +58,15 @@ fn weights(trainer: &Trainer) -> Vec<f32> {
     values.0
 }
 
-/// Losses per step, weights before and after training.
-fn train(device: &Device, precision: Precision) -> (Vec<(f64, f64)>, Vec<f32>, Vec<f32>) {
+fn data() -> (Samples, Samples) {
     let mut r = rng::stream(3, rng::Purpose::Sample, 0);
     let source = Samples::new(vec![1, 16, 16], rng::normal(&mut r, 64 * 256, 1.0));
     let target = Samples::new(vec![1, 16, 16], rng::normal(&mut r, 64 * 256, 0.5));
-    let cfg = TrainConfig {
+    (source, target)
+}
+
+fn config(precision: Precision, adam: AdamKernel) -> TrainConfig {
+    TrainConfig {
         cost: Cost {
             kind: CostKind::WeakKernel,
             scaling: Scaling::Paper,
@@ -86,6 +91,8 @@ fn train(device: &Device, precision: Precision) -> (Vec<(f64, f64)>, Vec<f32>, V
         },
         f_opt: AdamSpec {
             lr: 1e-3,
+            // Large enough that a wrong weight decay shows.
+            weight_decay: 1e-2,
             ..AdamSpec::default()
         },
         seed: 5,
@@ -95,12 +102,104 @@ fn train(device: &Device, precision: Precision) -> (Vec<(f64, f64)>, Vec<f32>, V
         noise: None,
         convexity: 0.0,
         precision,
-    };
+        adam,
+    }
+}
+
+/// Losses per step, weights before and after training.
+fn train(device: &Device, precision: Precision) -> (Vec<(f64, f64)>, Vec<f32>, Vec<f32>) {
+    let (losses, before, after, _) = train_with(device, config(precision, AdamKernel::Fused), None);
+    (losses, before, after)
+}
+
+/// Losses per step, weights before and after, the checkpoints taken.
+type Run = (Vec<(f64, f64)>, Vec<f32>, Vec<f32>, Vec<Snapshot>);
+
+/// Trains `cfg`, from `resume` if given.
+fn train_with(device: &Device, cfg: TrainConfig, resume: Option<&Snapshot>) -> Run {
+    let (source, target) = data();
     let mut trainer = Trainer::new(cfg, &source, &target, device).unwrap();
+    if let Some(snapshot) = resume {
+        trainer.restore(snapshot).unwrap();
+    }
     let before = weights(&trainer);
     let mut losses = Losses::default();
     trainer.run(&mut losses).unwrap();
-    (losses.0, before, weights(&trainer))
+    (losses.0, before, weights(&trainer), losses.1)
+}
+
+fn mean_diff(a: &[f32], b: &[f32]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs() as f64)
+        .sum::<f64>()
+        / a.len() as f64
+}
+
+/// libtorch's fused Adam (the default on libtorch) and burn's Adam make
+/// the same steps, up to float rounding.
+#[test]
+fn fused_adam_steps_like_burns() {
+    let tch = backend::device(DeviceChoice::Cpu, None).unwrap();
+    let run = |adam| train_with(&tch, config(Precision::F32, adam), None);
+    let (fused_losses, init, fused, _) = run(AdamKernel::Fused);
+    let (burn_losses, _, burn, _) = run(AdamKernel::Burn);
+    let moved = mean_diff(&burn, &init);
+    let apart = mean_diff(&burn, &fused);
+    eprintln!("fused vs burn's Adam: weights moved {moved:.3e}, the two differ by {apart:.3e}");
+    assert!(moved > 1e-5, "training moved the weights by {moved:.3e}");
+    assert!(apart > 0.0, "the two runs took the same Adam");
+    assert!(
+        apart < 1e-3 * moved,
+        "the Adams differ by {apart:.3e}, training moved weights by {moved:.3e}"
+    );
+    for ((f1, t1), (f2, t2)) in burn_losses.iter().zip(&fused_losses) {
+        assert!(
+            (f1 - f2).abs() <= 1e-5 * (1.0 + f1.abs()),
+            "f loss {f1} vs {f2}"
+        );
+        assert!(
+            (t1 - t2).abs() <= 1e-5 * (1.0 + t1.abs()),
+            "T loss {t1} vs {t2}"
+        );
+    }
+}
+
+/// A snapshot of fused Adam holds burn's state layout: resumed by the
+/// fused Adam it continues exactly, resumed by burn's it continues alike
+/// (so checkpoints move between the two, and between backends).
+#[test]
+fn fused_adam_state_resumes_exactly_and_under_burns_adam() {
+    let tch = backend::device(DeviceChoice::Cpu, None).unwrap();
+    let every_step = |adam| TrainConfig {
+        checkpoint_every: 1,
+        ..config(Precision::F32, adam)
+    };
+    let (_, _, straight, snapshots) = train_with(&tch, every_step(AdamKernel::Fused), None);
+    let at_two = snapshots
+        .iter()
+        .find(|s| s.step == 2)
+        .expect("a checkpoint at step 2");
+    let (_, _, resumed, _) = train_with(&tch, every_step(AdamKernel::Fused), Some(at_two));
+    assert_eq!(straight, resumed, "fused Adam resumed from its snapshot");
+    let (_, at_two_weights, by_burn, _) =
+        train_with(&tch, every_step(AdamKernel::Burn), Some(at_two));
+    let moved = mean_diff(&straight, &at_two_weights);
+    let apart = mean_diff(&straight, &by_burn);
+    assert!(
+        apart < 1e-3 * moved,
+        "burn's Adam resumed fused state {apart:.3e} apart, the last step moved {moved:.3e}"
+    );
+    // And the other way: burn's state, resumed by the fused Adam.
+    let (_, _, burn_straight, burn_snapshots) =
+        train_with(&tch, every_step(AdamKernel::Burn), None);
+    let burn_at_two = burn_snapshots.iter().find(|s| s.step == 2).unwrap();
+    let (_, _, by_fused, _) = train_with(&tch, every_step(AdamKernel::Fused), Some(burn_at_two));
+    let apart = mean_diff(&burn_straight, &by_fused);
+    assert!(
+        apart < 1e-3 * moved,
+        "fused Adam resumed burn's state {apart:.3e} apart, the last step moved {moved:.3e}"
+    );
 }
 
 #[test]
@@ -171,13 +270,6 @@ fn bf16_trains_alike_on_flex_and_libtorch() {
         (t1 - t2).abs() <= 1e-2 * (1.0 + t1.abs()),
         "T loss {t1} vs {t2}"
     );
-    let mean_diff = |a: &[f32], b: &[f32]| {
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x - y).abs() as f64)
-            .sum::<f64>()
-            / a.len() as f64
-    };
     let moved = mean_diff(&flex_weights, &init);
     let apart = mean_diff(&flex_weights, &tch_weights);
     let rounding = mean_diff(&flex_weights, &full_weights);

@@ -2,11 +2,14 @@
 //! docs/method.md).
 //! No YAML and no files here; stages feed it data and persist its state.
 
+pub mod adam;
 pub mod apply;
 pub mod backend;
 mod conv_gemm;
 pub mod cost;
 pub mod draws;
+#[cfg(feature = "tch")]
+mod fused_adam;
 pub mod layers;
 pub mod nets;
 pub mod pool;

@@ -9,12 +9,13 @@
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::decay::WeightDecayConfig;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::store::ModuleRecord;
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use super::adam::{Adam, empty_state};
+pub use super::adam::{AdamKernel, AdamSpec};
 use super::cost::{Cost, CostKind};
 use super::draws::{Ahead, DrawSpec, StepDraws};
 use super::layers::Init;
@@ -24,59 +25,6 @@ use super::rng::{self, Purpose};
 use super::schedule::{LrDecay, Schedule};
 use super::variants::{NoiseSpec, convexity_penalty, weighted_mean};
 use crate::samples::Sampler;
-
-/// Adam settings for one network (PyTorch's meaning of every field).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AdamSpec {
-    #[serde(default = "default_lr")]
-    pub lr: f64,
-    #[serde(default = "default_betas")]
-    pub betas: [f64; 2],
-    /// PyTorch's default; burn's own default is 1e-5.
-    #[serde(default = "default_eps")]
-    pub eps: f64,
-    /// L2 added to the gradient (PyTorch Adam), not decoupled (AdamW).
-    #[serde(default = "default_weight_decay")]
-    pub weight_decay: f64,
-}
-
-fn default_lr() -> f64 {
-    1e-4
-}
-fn default_betas() -> [f64; 2] {
-    [0.9, 0.999]
-}
-fn default_eps() -> f64 {
-    1e-8
-}
-fn default_weight_decay() -> f64 {
-    1e-10
-}
-
-impl Default for AdamSpec {
-    fn default() -> Self {
-        AdamSpec {
-            lr: default_lr(),
-            betas: default_betas(),
-            eps: default_eps(),
-            weight_decay: default_weight_decay(),
-        }
-    }
-}
-
-impl AdamSpec {
-    fn optimizer(&self) -> ModuleOptimizer {
-        let decay =
-            (self.weight_decay > 0.0).then(|| WeightDecayConfig::new(self.weight_decay as f32));
-        AdamConfig::new()
-            .with_beta_1(self.betas[0] as f32)
-            .with_beta_2(self.betas[1] as f32)
-            .with_epsilon(self.eps as f32)
-            .with_weight_decay(decay)
-            .init()
-    }
-}
 
 /// The noise z fed to T beside x.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -171,6 +119,8 @@ pub struct TrainConfig {
     pub convexity: f64,
     /// Precision of the networks' convolutions and products while training.
     pub precision: Precision,
+    /// Which Adam runs on libtorch devices.
+    pub adam: AdamKernel,
 }
 
 /// One outer step's numbers (the training log's columns).
@@ -255,8 +205,8 @@ pub struct Trainer<'a> {
     target: &'a dyn Sampler,
     t: Model,
     f: Model,
-    t_opt: ModuleOptimizer,
-    f_opt: ModuleOptimizer,
+    t_opt: Adam,
+    f_opt: Adam,
     step: u64,
     lr_scale: f64,
     retries: u32,
@@ -359,8 +309,8 @@ impl<'a> Trainer<'a> {
             cfg.f_net.build(&mut init, Role::Potential, &f_item, 0, 1)
         };
         Ok(Trainer {
-            t_opt: cfg.t_opt.optimizer(),
-            f_opt: cfg.f_opt.optimizer(),
+            t_opt: Adam::new(&cfg.t_opt, cfg.adam, &device),
+            f_opt: Adam::new(&cfg.f_opt, cfg.adam, &device),
             z_dim: cfg.z.channels * pixels,
             pixels,
             cfg,
@@ -556,8 +506,8 @@ impl<'a> Trainer<'a> {
             retries: self.retries,
             t: self.t.clone().into_record(),
             f: self.f.clone().into_record(),
-            t_opt: self.t_opt.clone(),
-            f_opt: self.f_opt.clone(),
+            t_opt: self.t_opt.state(),
+            f_opt: self.f_opt.state(),
         }
     }
 
@@ -568,8 +518,11 @@ impl<'a> Trainer<'a> {
         };
         self.t = load(self.t.clone(), &snapshot.t)?;
         self.f = load(self.f.clone(), &snapshot.f)?;
-        self.t_opt = snapshot.t_opt.clone();
-        self.f_opt = snapshot.f_opt.clone();
+        let resume = |spec: &AdamSpec, state: &ModuleOptimizer| {
+            Adam::resume(spec, self.cfg.adam, &self.device, state).map_err(TrainError::Checkpoint)
+        };
+        self.t_opt = resume(&self.cfg.t_opt, &snapshot.t_opt)?;
+        self.f_opt = resume(&self.cfg.f_opt, &snapshot.f_opt)?;
         self.step = snapshot.step;
         self.lr_scale = snapshot.lr_scale;
         self.retries = snapshot.retries;
@@ -578,7 +531,7 @@ impl<'a> Trainer<'a> {
 
     /// Fresh optimisers configured like this run's, for loading saved state into.
     pub fn optimizers(&self) -> (ModuleOptimizer, ModuleOptimizer) {
-        (self.cfg.t_opt.optimizer(), self.cfg.f_opt.optimizer())
+        (empty_state(&self.cfg.t_opt), empty_state(&self.cfg.f_opt))
     }
 
     fn unhealthy(&self, s: &StepStats) -> Option<String> {

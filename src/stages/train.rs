@@ -28,7 +28,8 @@ use crate::ot::precision::Precision;
 use crate::ot::rng::{self, Purpose};
 use crate::ot::schedule::{LrDecay, Schedule};
 use crate::ot::trainer::{
-    AdamSpec, GuardSpec, Observer, Snapshot, StepStats, TrainConfig, TrainError, Trainer, ZSpec,
+    AdamKernel, AdamSpec, GuardSpec, Observer, Snapshot, StepStats, TrainConfig, TrainError,
+    Trainer, ZSpec,
 };
 use crate::ot::variants::NoiseSpec;
 use crate::samples::{Sampler, Samples};
@@ -157,6 +158,7 @@ impl Params {
             noise: self.noise.clone(),
             convexity: self.convexity,
             precision: self.precision,
+            adam: AdamKernel::default(),
         }
     }
 }

@@ -1,0 +1,304 @@
+//! Adam on libtorch in one fused kernel per group of parameters
+//! (`_fused_adam_`, what `torch.optim.Adam(fused=True)` runs), instead of
+//! burn's dozen element-wise operations per parameter tensor. On a GPU the
+//! optimiser step is then a few launches, not hundreds.
+//!
+//! It updates the parameters in place: burn-tch clones a tensor by
+//! sharing its storage, so the module sees the new weights without being
+//! rebuilt. Its state is PyTorch's and burn's alike (a step count and two
+//! moments per parameter) and it reads and writes burn's own record of
+//! that state, so a checkpoint moves freely between this and burn's Adam.
+//! tch-rs binds no fused optimiser; `fused_adam.cpp` (built by build.rs)
+//! calls libtorch's.
+
+// burn 0.22 marks burn-tch deprecated; it is the libtorch backend nrun is
+// asked to support (see backend.rs).
+#![allow(deprecated)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::{CStr, c_char};
+
+use burn::backend::LibTorch;
+use burn::module::{Module, ModuleVisitor, Param, ParamId};
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::tensor::{Bytes, Tensor, TensorData};
+use tch::Kind;
+use torch_sys::C_tensor;
+
+use super::adam::{AdamSpec, empty_state};
+use super::nets::Model;
+
+type TensorPtr = *const C_tensor;
+
+unsafe extern "C" {
+    fn nrun_fused_adam(
+        params: *const TensorPtr,
+        grads: *const TensorPtr,
+        exp_avgs: *const TensorPtr,
+        exp_avg_sqs: *const TensorPtr,
+        steps: *const TensorPtr,
+        n: usize,
+        lr: f64,
+        beta1: f64,
+        beta2: f64,
+        weight_decay: f64,
+        eps: f64,
+    ) -> *mut c_char;
+}
+
+/// One parameter's state, on the parameter's device.
+struct Slot {
+    exp_avg: tch::Tensor,
+    exp_avg_sq: tch::Tensor,
+    /// An f32 scalar: the kernel reads it on the device.
+    step: tch::Tensor,
+    rank: usize,
+}
+
+/// One parameter's state as a record holds it, until its next step
+/// uploads it where the parameter lives.
+#[derive(Clone)]
+struct HostSlot {
+    exp_avg: Vec<f32>,
+    exp_avg_sq: Vec<f32>,
+    shape: Vec<i64>,
+    step: u64,
+}
+
+pub struct FusedAdam {
+    spec: AdamSpec,
+    slots: HashMap<ParamId, Slot>,
+    pending: HashMap<ParamId, HostSlot>,
+}
+
+// SAFETY: the state's libtorch tensors are reached only through `&mut self`
+// (or `&self` to copy them out), never from two threads at once.
+unsafe impl Sync for FusedAdam {}
+
+/// The parameters that have a gradient, with it, as libtorch tensors.
+struct Gather<'a> {
+    grads: &'a mut GradientsParams,
+    found: Vec<(ParamId, usize, tch::Tensor, tch::Tensor)>,
+}
+
+impl ModuleVisitor for Gather<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        // No gradient, no step (burn's Adam does the same).
+        let Some(grad) = self.grads.remove::<D>(param.id) else {
+            return;
+        };
+        let value = param
+            .val()
+            .inner()
+            .try_into_primitive::<LibTorch>()
+            .expect("fused Adam runs on libtorch parameters");
+        let grad = grad
+            .try_into_primitive::<LibTorch>()
+            .expect("fused Adam runs on libtorch gradients");
+        self.found
+            .push((param.id, D, value.tensor.shallow_clone(), grad.tensor));
+    }
+}
+
+impl FusedAdam {
+    pub fn new(spec: &AdamSpec) -> Self {
+        FusedAdam {
+            spec: spec.clone(),
+            slots: HashMap::new(),
+            pending: HashMap::new(),
+        }
+    }
+
+    /// One step on `model`'s parameters, in place.
+    pub fn step(&mut self, lr: f64, model: &Model, mut grads: GradientsParams) {
+        let mut gather = Gather {
+            grads: &mut grads,
+            found: Vec::new(),
+        };
+        model.visit(&mut gather);
+        if gather.found.is_empty() {
+            return;
+        }
+        for (id, rank, param, _) in &gather.found {
+            if !self.slots.contains_key(id) {
+                let slot = match self.pending.remove(id) {
+                    Some(host) => host.upload(param, *rank),
+                    None => Slot::zeros(param, *rank),
+                };
+                self.slots.insert(*id, slot);
+            }
+        }
+        let slots: Vec<&Slot> = gather.found.iter().map(|f| &self.slots[&f.0]).collect();
+        let params: Vec<TensorPtr> = gather.found.iter().map(|f| f.2.as_ptr()).collect();
+        let grads: Vec<TensorPtr> = gather.found.iter().map(|f| f.3.as_ptr()).collect();
+        let exp_avgs: Vec<TensorPtr> = slots.iter().map(|s| s.exp_avg.as_ptr()).collect();
+        let exp_avg_sqs: Vec<TensorPtr> = slots.iter().map(|s| s.exp_avg_sq.as_ptr()).collect();
+        let steps: Vec<TensorPtr> = slots.iter().map(|s| s.step.as_ptr()).collect();
+        let a = &self.spec;
+        // SAFETY: five arrays of `params.len()` live libtorch tensors
+        // (`C_tensor` is `at::Tensor`), kept alive by `gather` and `slots`.
+        let error = unsafe {
+            nrun_fused_adam(
+                params.as_ptr(),
+                grads.as_ptr(),
+                exp_avgs.as_ptr(),
+                exp_avg_sqs.as_ptr(),
+                steps.as_ptr(),
+                params.len(),
+                lr,
+                a.betas[0],
+                a.betas[1],
+                a.weight_decay,
+                a.eps,
+            )
+        };
+        if !error.is_null() {
+            // SAFETY: a NUL-terminated string from strdup, freed once here.
+            let message = unsafe { CStr::from_ptr(error) }
+                .to_string_lossy()
+                .into_owned();
+            unsafe { libc::free(error.cast()) };
+            // Only a libtorch bug or a tensor nrun built wrong gets here.
+            panic!("libtorch's fused Adam failed: {message}");
+        }
+    }
+
+    /// The state as burn's Adam holds it: a deep copy on the host, which
+    /// checkpoints save and which either optimiser resumes from.
+    pub fn to_burn(&self) -> ModuleOptimizer {
+        let mut tensors = Vec::new();
+        let mut scalars: BTreeMap<String, burn_pack::Scalar> = BTreeMap::new();
+        let mut add = |id: ParamId, rank: usize, host: HostSlot| {
+            let shape: Vec<usize> = host.shape.iter().map(|&d| d as usize).collect();
+            for (field, values) in [("moment_1", host.exp_avg), ("moment_2", host.exp_avg_sq)] {
+                let (bytes, shape, dtype) = TensorData::new(values, shape.clone()).into_parts();
+                tensors.push(burn_pack::Tensor::new(
+                    format!("{}.momentum.{field}", id.val()),
+                    dtype,
+                    shape,
+                    Some(id.val()),
+                    bytes,
+                ));
+            }
+            scalars.insert(format!("{}.momentum.time", id.val()), host.step.into());
+            scalars.insert(format!("{}.__rank", id.val()), rank.into());
+        };
+        for (id, slot) in &self.slots {
+            add(*id, slot.rank, slot.download());
+        }
+        for (id, host) in &self.pending {
+            add(*id, host.shape.len(), host.clone());
+        }
+        let mut writer = burn_pack::Writer::new(tensors);
+        for (key, value) in &scalars {
+            writer = writer.with_scalar(key, *value);
+        }
+        let bytes = writer
+            .into_bytes()
+            .expect("an in-memory record of f32 tensors");
+        empty_state(&self.spec)
+            .from_bytes(bytes)
+            .expect("burn reads the record it defines")
+    }
+
+    /// Takes over burn's Adam state (a checkpoint's, or a snapshot's).
+    pub fn from_burn(spec: &AdamSpec, state: &ModuleOptimizer) -> Result<Self, String> {
+        let bytes: Bytes = state.into_bytes().map_err(|e| e.to_string())?;
+        let reader = burn_pack::Reader::from_bytes(bytes).map_err(|e| e.to_string())?;
+        let scalars = reader.scalars().clone();
+        let mut pending: HashMap<ParamId, HostSlot> = HashMap::new();
+        for tensor in reader.into_tensors().map_err(|e| e.to_string())? {
+            let (name, dtype, shape, param_id, bytes) =
+                tensor.into_parts().map_err(|e| e.to_string())?;
+            let id =
+                param_id.ok_or_else(|| format!("optimiser state {name} names no parameter"))?;
+            let values = TensorData::from_bytes(bytes, shape.clone(), dtype)
+                .convert::<f32>()
+                .try_into_vec::<f32>()
+                .map_err(|e| format!("optimiser state {name}: {e:?}"))?;
+            let step = scalars
+                .get(&format!("{id}.momentum.time"))
+                .and_then(|s| u64::try_from(*s).ok())
+                .ok_or_else(|| format!("optimiser state of parameter {id} has no step count"))?;
+            let slot = pending
+                .entry(ParamId::from(id))
+                .or_insert_with(|| HostSlot {
+                    exp_avg: Vec::new(),
+                    exp_avg_sq: Vec::new(),
+                    shape: shape.iter().map(|&d| d as i64).collect(),
+                    step,
+                });
+            match name.rsplit('.').next() {
+                Some("moment_1") => slot.exp_avg = values,
+                Some("moment_2") => slot.exp_avg_sq = values,
+                _ => return Err(format!("optimiser state {name} is not Adam's")),
+            }
+        }
+        if let Some((id, _)) = pending
+            .iter()
+            .find(|(_, s)| s.exp_avg.is_empty() || s.exp_avg.len() != s.exp_avg_sq.len())
+        {
+            return Err(format!(
+                "optimiser state of parameter {} lacks a moment",
+                id.val()
+            ));
+        }
+        Ok(FusedAdam {
+            spec: spec.clone(),
+            slots: HashMap::new(),
+            pending,
+        })
+    }
+}
+
+impl Slot {
+    fn zeros(param: &tch::Tensor, rank: usize) -> Slot {
+        Slot {
+            exp_avg: param.zeros_like(),
+            exp_avg_sq: param.zeros_like(),
+            step: tch::Tensor::zeros(Vec::<i64>::new(), (Kind::Float, param.device())),
+            rank,
+        }
+    }
+
+    fn download(&self) -> HostSlot {
+        let host = |t: &tch::Tensor| {
+            Vec::<f32>::try_from(t.to_kind(Kind::Float).flatten(0, -1)).expect("f32 moments")
+        };
+        HostSlot {
+            exp_avg: host(&self.exp_avg),
+            exp_avg_sq: host(&self.exp_avg_sq),
+            shape: self.exp_avg.size(),
+            step: self.step.double_value(&[]) as u64,
+        }
+    }
+}
+
+impl HostSlot {
+    fn upload(self, param: &tch::Tensor, rank: usize) -> Slot {
+        assert_eq!(
+            self.shape,
+            param.size(),
+            "saved Adam moments have another shape than their parameter"
+        );
+        let to_device = |values: &[f32]| {
+            let moment = tch::Tensor::from_slice(values)
+                .reshape(&self.shape)
+                .to_device(param.device());
+            // The kernel wants the moments laid out like the parameter.
+            let mut out = param.empty_like();
+            out.copy_(&moment);
+            out
+        };
+        Slot {
+            exp_avg: to_device(&self.exp_avg),
+            exp_avg_sq: to_device(&self.exp_avg_sq),
+            step: tch::Tensor::full(
+                Vec::<i64>::new(),
+                self.step as f64,
+                (Kind::Float, param.device()),
+            ),
+            rank,
+        }
+    }
+}
