@@ -1,9 +1,9 @@
-//! The tch build's C++ shim (src/ot/fused_adam.cpp), compiled against the
+//! The tch build's C++ shim (src/ot/torch_shim.cpp), compiled against the
 //! libtorch that torch-sys found (it passes its lib folder to direct
 //! dependents as DEP_TCH_LIBTORCH_LIB).
 
 fn main() {
-    println!("cargo:rerun-if-changed=src/ot/fused_adam.cpp");
+    println!("cargo:rerun-if-changed=src/ot/torch_shim.cpp");
     if std::env::var_os("CARGO_FEATURE_TCH").is_none() {
         return;
     }
@@ -25,6 +25,6 @@ fn main() {
         .include(include.join("torch/csrc/api/include"))
         .flag("-std=c++17")
         .flag(format!("-D_GLIBCXX_USE_CXX11_ABI={abi}"))
-        .file("src/ot/fused_adam.cpp")
-        .compile("nrun_fused_adam");
+        .file("src/ot/torch_shim.cpp")
+        .compile("nrun_torch_shim");
 }

@@ -8,43 +8,23 @@
 //! rebuilt. Its state is PyTorch's and burn's alike (a step count and two
 //! moments per parameter) and it reads and writes burn's own record of
 //! that state, so a checkpoint moves freely between this and burn's Adam.
-//! tch-rs binds no fused optimiser; `fused_adam.cpp` (built by build.rs)
-//! calls libtorch's.
+//! tch-rs binds no fused optimiser; [`super::torch_shim`] reaches libtorch's.
 
 // burn 0.22 marks burn-tch deprecated; it is the libtorch backend nrun is
 // asked to support (see backend.rs).
 #![allow(deprecated)]
 
 use std::collections::{BTreeMap, HashMap};
-use std::ffi::{CStr, c_char};
 
 use burn::backend::LibTorch;
 use burn::module::{Module, ModuleVisitor, Param, ParamId};
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Bytes, Tensor, TensorData};
 use tch::Kind;
-use torch_sys::C_tensor;
 
 use super::adam::{AdamSpec, empty_state};
 use super::nets::Model;
-
-type TensorPtr = *const C_tensor;
-
-unsafe extern "C" {
-    fn nrun_fused_adam(
-        params: *const TensorPtr,
-        grads: *const TensorPtr,
-        exp_avgs: *const TensorPtr,
-        exp_avg_sqs: *const TensorPtr,
-        steps: *const TensorPtr,
-        n: usize,
-        lr: f64,
-        beta1: f64,
-        beta2: f64,
-        weight_decay: f64,
-        eps: f64,
-    ) -> *mut c_char;
-}
+use super::torch_shim::{self, AdamStep};
 
 /// One parameter's state, on the parameter's device.
 struct Slot {
@@ -70,10 +50,6 @@ pub struct FusedAdam {
     slots: HashMap<ParamId, Slot>,
     pending: HashMap<ParamId, HostSlot>,
 }
-
-// SAFETY: the state's libtorch tensors are reached only through `&mut self`
-// (or `&self` to copy them out), never from two threads at once.
-unsafe impl Sync for FusedAdam {}
 
 /// The parameters that have a gradient, with it, as libtorch tensors.
 struct Gather<'a> {
@@ -129,38 +105,20 @@ impl FusedAdam {
             }
         }
         let slots: Vec<&Slot> = gather.found.iter().map(|f| &self.slots[&f.0]).collect();
-        let params: Vec<TensorPtr> = gather.found.iter().map(|f| f.2.as_ptr()).collect();
-        let grads: Vec<TensorPtr> = gather.found.iter().map(|f| f.3.as_ptr()).collect();
-        let exp_avgs: Vec<TensorPtr> = slots.iter().map(|s| s.exp_avg.as_ptr()).collect();
-        let exp_avg_sqs: Vec<TensorPtr> = slots.iter().map(|s| s.exp_avg_sq.as_ptr()).collect();
-        let steps: Vec<TensorPtr> = slots.iter().map(|s| s.step.as_ptr()).collect();
         let a = &self.spec;
-        // SAFETY: five arrays of `params.len()` live libtorch tensors
-        // (`C_tensor` is `at::Tensor`), kept alive by `gather` and `slots`.
-        let error = unsafe {
-            nrun_fused_adam(
-                params.as_ptr(),
-                grads.as_ptr(),
-                exp_avgs.as_ptr(),
-                exp_avg_sqs.as_ptr(),
-                steps.as_ptr(),
-                params.len(),
+        torch_shim::fused_adam(
+            &gather.found.iter().map(|f| &f.2).collect::<Vec<_>>(),
+            &gather.found.iter().map(|f| &f.3).collect::<Vec<_>>(),
+            &slots.iter().map(|s| &s.exp_avg).collect::<Vec<_>>(),
+            &slots.iter().map(|s| &s.exp_avg_sq).collect::<Vec<_>>(),
+            &slots.iter().map(|s| &s.step).collect::<Vec<_>>(),
+            &AdamStep {
                 lr,
-                a.betas[0],
-                a.betas[1],
-                a.weight_decay,
-                a.eps,
-            )
-        };
-        if !error.is_null() {
-            // SAFETY: a NUL-terminated string from strdup, freed once here.
-            let message = unsafe { CStr::from_ptr(error) }
-                .to_string_lossy()
-                .into_owned();
-            unsafe { libc::free(error.cast()) };
-            // Only a libtorch bug or a tensor nrun built wrong gets here.
-            panic!("libtorch's fused Adam failed: {message}");
-        }
+                betas: a.betas,
+                weight_decay: a.weight_decay,
+                eps: a.eps,
+            },
+        );
     }
 
     /// The state as burn's Adam holds it: a deep copy on the host, which

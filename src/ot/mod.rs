@@ -18,6 +18,8 @@ pub mod relu;
 pub mod rng;
 pub mod same_conv;
 pub mod schedule;
+#[cfg(feature = "tch")]
+mod torch_shim;
 pub mod trainer;
 mod unary;
 pub mod variants;

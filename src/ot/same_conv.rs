@@ -377,104 +377,77 @@ impl<B: SameConvGrads, const N: usize> Backward<B, N> for SameConvBackward {
     }
 }
 
-/// libtorch differentiates its own convolution: the forward pass runs with
-/// libtorch's autograd on and keeps its graph, and the backward step runs
-/// that graph, i.e. `convolution_backward` (oneDNN, cuDNN), which computes
-/// the tracked inputs' gradients in one call. burn's generic backward would
-/// compute the weight gradient as a convolution of the transposed input
-/// with the transposed output gradient, up to 2x slower on the CPU.
+/// libtorch differentiates its own convolution: the backward step is one
+/// call of libtorch's `convolution_backward` (oneDNN, cuDNN) for the tracked
+/// inputs' gradients, through nrun's shim, without libtorch's autograd
+/// engine (a graph per convolution, a thread hand-off per backward pass).
+/// burn's generic backward would compute the weight gradient as a
+/// convolution of the transposed input with the transposed output
+/// gradient, up to 2x slower on the CPU.
 #[cfg(feature = "tch")]
 mod libtorch {
     use burn::backend::LibTorch;
     use burn::backend::libtorch::TchTensor;
 
     use super::{Grads, SameConvGrads, Tracked};
+    use crate::ot::torch_shim::{self, Wanted};
 
-    /// The forward pass's libtorch graph.
-    pub struct TorchGraph {
-        /// The convolution's output, attached to the graph.
-        output: tch::Tensor,
-        /// The graph's leaves for the tracked inputs, in the order x, weight, bias.
-        leaves: Vec<tch::Tensor>,
-        /// burn's own x and weights, held so that burn-tch, which writes in
-        /// place into tensors it holds the only reference to, leaves alone
-        /// the memory the graph saved (libtorch would refuse to run it).
-        _inputs: [TchTensor; 2],
-    }
-
-    impl Clone for TorchGraph {
-        fn clone(&self) -> Self {
-            TorchGraph {
-                output: self.output.shallow_clone(),
-                leaves: self.leaves.iter().map(tch::Tensor::shallow_clone).collect(),
-                _inputs: self._inputs.clone(),
-            }
-        }
-    }
-
-    impl core::fmt::Debug for TorchGraph {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            write!(f, "TorchGraph(output {:?})", self.output.size())
-        }
+    /// What the backward step reads: the forward pass's x and weight.
+    /// Holding burn's tensors also keeps burn-tch, which writes in place
+    /// into tensors it holds the only reference to, off their memory.
+    #[derive(Clone, Debug)]
+    pub struct Saved {
+        x: TchTensor,
+        weight: TchTensor,
+        has_bias: bool,
+        padding: usize,
     }
 
     impl SameConvGrads for LibTorch {
-        type Saved = TorchGraph;
+        type Saved = Saved;
 
         fn same_conv2d_saving(
             x: TchTensor,
             weight: TchTensor,
             bias: Option<TchTensor>,
             padding: usize,
-            tracked: Tracked,
-        ) -> (TchTensor, TorchGraph) {
-            let mut leaves = Vec::new();
-            let mut leaf = |t: &TchTensor, tracked: bool| {
-                if tracked {
-                    let leaf = t.tensor.detach().set_requires_grad(true);
-                    leaves.push(leaf.shallow_clone());
-                    leaf
-                } else {
-                    t.tensor.shallow_clone()
-                }
-            };
-            let (x_leaf, weight_leaf, bias_leaf) = (
-                leaf(&x, tracked.x),
-                leaf(&weight, tracked.weight),
-                bias.map(|b| leaf(&b, tracked.bias)),
+            _tracked: Tracked,
+        ) -> (TchTensor, Saved) {
+            let p = padding as i64;
+            let output = x.tensor.conv2d(
+                &weight.tensor,
+                bias.as_ref().map(|b| &b.tensor),
+                [1, 1],
+                [p, p],
+                [1, 1],
+                1,
             );
-            let padding = padding as i64;
-            let output = tch::with_grad(|| {
-                x_leaf.conv2d(
-                    &weight_leaf,
-                    bias_leaf.as_ref(),
-                    [1, 1],
-                    [padding, padding],
-                    [1, 1],
-                    1,
-                )
-            });
-            let result = TchTensor::new(output.detach());
-            let graph = TorchGraph {
-                output,
-                leaves,
-                _inputs: [x, weight],
+            let saved = Saved {
+                x,
+                weight,
+                has_bias: bias.is_some(),
+                padding,
             };
-            (result, graph)
+            (TchTensor::new(output), saved)
         }
 
-        fn same_conv2d_grads(graph: TorchGraph, grad: TchTensor, tracked: Tracked) -> Grads<Self> {
-            // tch-rs runs a graph from a scalar root only: <output, grad>
-            // has the output gradient `grad`.
-            let root = tch::with_grad(|| graph.output.reshape(-1).dot(&grad.tensor.reshape(-1)));
-            let mut grads = tch::Tensor::run_backward(&[root], &graph.leaves, false, false)
-                .into_iter()
-                .map(TchTensor::new);
-            let mut next = |tracked: bool| if tracked { grads.next() } else { None };
+        fn same_conv2d_grads(saved: Saved, grad: TchTensor, tracked: Tracked) -> Grads<Self> {
+            let [x, weight, bias] = torch_shim::convolution_backward(
+                &grad.tensor,
+                &saved.x.tensor,
+                &saved.weight.tensor,
+                saved.padding,
+                saved.has_bias,
+                Wanted {
+                    input: tracked.x,
+                    weight: tracked.weight,
+                    bias: tracked.bias,
+                },
+            );
             Grads {
-                x: next(tracked.x),
-                weight: next(tracked.weight),
-                bias: next(tracked.bias),
+                x: x.map(TchTensor::new),
+                weight: weight.map(TchTensor::new),
+                bias: bias.map(TchTensor::new),
             }
         }
     }

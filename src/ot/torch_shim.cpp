@@ -1,0 +1,77 @@
+// The libtorch operations nrun's tch build calls that tch-rs does not bind
+// (see torch_shim.rs, their Rust side). Compiled by build.rs against the
+// libtorch torch-sys links. Each returns null, or a malloc'd message that
+// the caller frees; tensors come and go as `at::Tensor*` (tch's C_tensor).
+#include <ATen/core/Tensor.h>
+#include <ATen/core/grad_mode.h>
+#include <ATen/ops/_foreach_add.h>
+#include <ATen/ops/_fused_adam.h>
+#include <ATen/ops/convolution_backward.h>
+#include <ATen/ops/empty_like.h>
+
+#include <cstring>
+#include <exception>
+#include <vector>
+
+using at::Tensor;
+
+// One Adam step (PyTorch's semantics: L2 weight decay added to the
+// gradient, bias-corrected moments, eps outside the square root) over `n`
+// parameters at once, in place: parameters, first and second moments,
+// and the step counts (f32 scalars on the parameters' device).
+extern "C" char* nrun_fused_adam(Tensor* const* params, Tensor* const* grads,
+                                 Tensor* const* exp_avgs, Tensor* const* exp_avg_sqs,
+                                 Tensor* const* steps, size_t n, double lr, double beta1,
+                                 double beta2, double weight_decay, double eps) {
+  try {
+    at::NoGradGuard no_grad;
+    std::vector<Tensor> p, g, m, v, s;
+    p.reserve(n), g.reserve(n), m.reserve(n), v.reserve(n), s.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      const Tensor& param = *params[i];
+      const Tensor& grad = *grads[i];
+      p.push_back(param);
+      // The kernel wants every list alike in dtype, device and strides.
+      bool alike = grad.scalar_type() == param.scalar_type() &&
+                   grad.strides() == param.strides();
+      g.push_back(alike ? grad : at::empty_like(param).copy_(grad));
+      m.push_back(*exp_avgs[i]);
+      v.push_back(*exp_avg_sqs[i]);
+      s.push_back(*steps[i]);
+    }
+    // torch.optim.Adam(fused=True) counts the step before the kernel.
+    at::_foreach_add_(s, 1);
+    at::_fused_adam_(p, g, m, v, /*max_exp_avg_sqs=*/{}, s, lr, beta1, beta2, weight_decay,
+                     eps, /*amsgrad=*/false, /*maximize=*/false);
+    return nullptr;
+  } catch (const std::exception& e) {
+    return strdup(e.what());
+  }
+}
+
+// The gradients of a stride-1, zero-padded, ungrouped 2-D convolution
+// with respect to the inputs `output_mask` asks for (x, weight, bias), in
+// one call: what autograd would run for it, without autograd. Each wanted
+// gradient comes back as a new tensor the caller owns; the others as null.
+extern "C" char* nrun_convolution_backward(const Tensor* grad_output, const Tensor* input,
+                                           const Tensor* weight, int64_t padding,
+                                           bool has_bias, bool want_input, bool want_weight,
+                                           bool want_bias, Tensor** grad_input,
+                                           Tensor** grad_weight, Tensor** grad_bias) {
+  try {
+    at::NoGradGuard no_grad;
+    std::vector<int64_t> bias_sizes{weight->size(0)};
+    auto [gx, gw, gb] = at::convolution_backward(
+        *grad_output, *input, *weight,
+        has_bias ? at::OptionalIntArrayRef(bias_sizes) : at::OptionalIntArrayRef(),
+        /*stride=*/{1, 1}, /*padding=*/{padding, padding}, /*dilation=*/{1, 1},
+        /*transposed=*/false, /*output_padding=*/{0, 0}, /*groups=*/1,
+        {want_input, want_weight, want_bias && has_bias});
+    *grad_input = want_input ? new Tensor(std::move(gx)) : nullptr;
+    *grad_weight = want_weight ? new Tensor(std::move(gw)) : nullptr;
+    *grad_bias = want_bias && has_bias ? new Tensor(std::move(gb)) : nullptr;
+    return nullptr;
+  } catch (const std::exception& e) {
+    return strdup(e.what());
+  }
+}

@@ -1,0 +1,153 @@
+//! The libtorch operations tch-rs does not bind, through the C++ shim
+//! `torch_shim.cpp` that build.rs compiles against the same libtorch:
+//! libtorch's fused Adam and the convolution's backward step.
+
+use std::ffi::{CStr, c_char};
+use std::ptr;
+
+use torch_sys::C_tensor;
+
+type TensorPtr = *const C_tensor;
+
+unsafe extern "C" {
+    fn nrun_fused_adam(
+        params: *const TensorPtr,
+        grads: *const TensorPtr,
+        exp_avgs: *const TensorPtr,
+        exp_avg_sqs: *const TensorPtr,
+        steps: *const TensorPtr,
+        n: usize,
+        lr: f64,
+        beta1: f64,
+        beta2: f64,
+        weight_decay: f64,
+        eps: f64,
+    ) -> *mut c_char;
+
+    #[allow(clippy::too_many_arguments)]
+    fn nrun_convolution_backward(
+        grad_output: TensorPtr,
+        input: TensorPtr,
+        weight: TensorPtr,
+        padding: i64,
+        has_bias: bool,
+        want_input: bool,
+        want_weight: bool,
+        want_bias: bool,
+        grad_input: *mut *mut C_tensor,
+        grad_weight: *mut *mut C_tensor,
+        grad_bias: *mut *mut C_tensor,
+    ) -> *mut c_char;
+}
+
+/// Adam's hyper-parameters for one step (PyTorch's meaning).
+pub struct AdamStep {
+    pub lr: f64,
+    pub betas: [f64; 2],
+    pub weight_decay: f64,
+    pub eps: f64,
+}
+
+/// One Adam step over every parameter at once, in place: parameters,
+/// moments and step counts (f32 scalars, counted up here). The lists are
+/// parallel: one entry per parameter.
+pub fn fused_adam(
+    params: &[&tch::Tensor],
+    grads: &[&tch::Tensor],
+    exp_avgs: &[&tch::Tensor],
+    exp_avg_sqs: &[&tch::Tensor],
+    steps: &[&tch::Tensor],
+    hyper: &AdamStep,
+) {
+    let n = params.len();
+    assert!(
+        [grads.len(), exp_avgs.len(), exp_avg_sqs.len(), steps.len()]
+            .iter()
+            .all(|&len| len == n),
+        "fused Adam takes one gradient, two moments and a step count per parameter"
+    );
+    let pointers = |ts: &[&tch::Tensor]| ts.iter().map(|t| t.as_ptr()).collect::<Vec<_>>();
+    let (p, g, m, v, s) = (
+        pointers(params),
+        pointers(grads),
+        pointers(exp_avgs),
+        pointers(exp_avg_sqs),
+        pointers(steps),
+    );
+    // SAFETY: five arrays of `n` live tensors (`C_tensor` is `at::Tensor`),
+    // borrowed for the call.
+    let error = unsafe {
+        nrun_fused_adam(
+            p.as_ptr(),
+            g.as_ptr(),
+            m.as_ptr(),
+            v.as_ptr(),
+            s.as_ptr(),
+            n,
+            hyper.lr,
+            hyper.betas[0],
+            hyper.betas[1],
+            hyper.weight_decay,
+            hyper.eps,
+        )
+    };
+    check(error, "fused Adam");
+}
+
+/// Which gradients [`convolution_backward`] computes.
+#[derive(Clone, Copy, Debug)]
+pub struct Wanted {
+    pub input: bool,
+    pub weight: bool,
+    pub bias: bool,
+}
+
+/// The wanted gradients of `conv2d(input, weight, bias?)` (stride 1,
+/// `padding` zeros, no dilation, one group) for the output gradient
+/// `grad_output`: libtorch's own backward kernels (oneDNN, cuDNN), in one
+/// call and without its autograd engine.
+pub fn convolution_backward(
+    grad_output: &tch::Tensor,
+    input: &tch::Tensor,
+    weight: &tch::Tensor,
+    padding: usize,
+    has_bias: bool,
+    wanted: Wanted,
+) -> [Option<tch::Tensor>; 3] {
+    let mut out = [ptr::null_mut(); 3];
+    let [gx, gw, gb] = &mut out;
+    // SAFETY: three live tensors borrowed for the call; the shim writes
+    // three pointers, each null or a tensor we now own.
+    let error = unsafe {
+        nrun_convolution_backward(
+            grad_output.as_ptr(),
+            input.as_ptr(),
+            weight.as_ptr(),
+            padding as i64,
+            has_bias,
+            wanted.input,
+            wanted.weight,
+            wanted.bias,
+            gx,
+            gw,
+            gb,
+        )
+    };
+    check(error, "the convolution's backward step");
+    // SAFETY: non-null pointers are tensors the shim allocated for us.
+    out.map(|t| (!t.is_null()).then(|| unsafe { tch::Tensor::from_ptr(t) }))
+}
+
+/// Panics with the shim's message: only a libtorch bug, or a tensor nrun
+/// built wrong, gets there.
+fn check(error: *mut c_char, what: &str) {
+    if error.is_null() {
+        return;
+    }
+    // SAFETY: a NUL-terminated string from strdup, freed once here.
+    let message = unsafe { CStr::from_ptr(error) }
+        .to_string_lossy()
+        .into_owned();
+    unsafe { libc::free(error.cast()) };
+    panic!("libtorch failed in {what}: {message}");
+}
