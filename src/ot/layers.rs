@@ -47,21 +47,25 @@ impl Conv {
         }
     }
 
+    /// The convolution, its output in f32 whatever the precision.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        precision::to_f32(self.forward_in_precision(x))
+    }
+
+    /// The convolution in the current precision: in bf16 it takes x in
+    /// either precision and leaves its output in bf16, the bias inside the
+    /// convolution (as PyTorch's autocast does), so that a chain of layers
+    /// pays no casts between them; the chain ends in [`precision::to_f32`].
+    pub fn forward_in_precision(&self, x: Tensor<4>) -> Tensor<4> {
         let bias = self.bias.as_ref().map(Param::val);
         match precision::current() {
-            // The bias fused into the convolution, as ever in f32.
             Precision::F32 => same_conv::conv2d(x, self.weight.val(), bias, self.padding),
-            // In bf16 it is added afterwards, in f32.
-            Precision::Bf16 => {
-                let out = precision::product(x, self.weight.val(), |x, w| {
-                    same_conv::conv2d(x, w, None, self.padding)
-                });
-                match bias {
-                    Some(b) => out + b.reshape([1, -1, 1, 1]),
-                    None => out,
-                }
-            }
+            Precision::Bf16 => same_conv::conv2d(
+                precision::to_bf16(x),
+                precision::to_bf16(self.weight.val()),
+                bias.map(precision::to_bf16),
+                self.padding,
+            ),
         }
     }
 }

@@ -62,6 +62,25 @@ pub fn product<const A: usize, const B: usize, const O: usize>(
     }
 }
 
+/// `x` in bfloat16 (as it is, if it is already).
+pub fn to_bf16<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    if x.dtype() == DType::BF16 {
+        x
+    } else {
+        x.cast(DType::BF16)
+    }
+}
+
+/// `x` in f32 (as it is, if it is already): where a chain of layers kept
+/// in bf16 hands over to the f32 code after it.
+pub fn to_f32<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    if x.dtype() == DType::F32 {
+        x
+    } else {
+        x.cast(DType::F32)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use burn::tensor::{Device, Distribution};
