@@ -123,9 +123,6 @@ pub trait SameConvGrads: SameConv {
     ) -> Grads<Self>;
 }
 
-#[cfg(feature = "tch")]
-impl SameConv for burn::backend::LibTorch {}
-
 impl SameConv for Flex {
     fn same_conv2d(
         x: FlexTensor,
@@ -389,18 +386,53 @@ mod libtorch {
     use burn::backend::LibTorch;
     use burn::backend::libtorch::TchTensor;
 
-    use super::{Grads, SameConvGrads, Tracked};
+    use super::{Grads, SameConv, SameConvGrads, Tracked};
     use crate::ot::torch_shim::{self, Wanted};
 
-    /// What the backward step reads: the forward pass's x and weight.
-    /// Holding burn's tensors also keeps burn-tch, which writes in place
-    /// into tensors it holds the only reference to, off their memory.
+    /// What the backward step reads: the forward pass's x and weight,
+    /// channels-last.
     #[derive(Clone, Debug)]
     pub struct Saved {
         x: TchTensor,
         weight: TchTensor,
         has_bias: bool,
         padding: usize,
+        /// burn's own x and weight, held so that burn-tch, which writes in
+        /// place into tensors it holds the only reference to, leaves their
+        /// memory alone (the channels-last copies may share it).
+        _inputs: [TchTensor; 2],
+    }
+
+    /// The convolution on channels-last copies of x and the weight: the
+    /// output, and the copies.
+    fn forward(
+        x: &TchTensor,
+        weight: &TchTensor,
+        bias: Option<&TchTensor>,
+        padding: usize,
+    ) -> (tch::Tensor, tch::Tensor, tch::Tensor) {
+        let (x, weight) = (
+            torch_shim::channels_last(&x.tensor),
+            torch_shim::channels_last(&weight.tensor),
+        );
+        let p = padding as i64;
+        let output = x.conv2d(&weight, bias.map(|b| &b.tensor), [1, 1], [p, p], [1, 1], 1);
+        (output, x, weight)
+    }
+
+    impl SameConv for LibTorch {
+        fn same_conv2d(
+            x: TchTensor,
+            weight: TchTensor,
+            bias: TchTensor,
+            padding: usize,
+        ) -> TchTensor {
+            TchTensor::new(forward(&x, &weight, Some(&bias), padding).0)
+        }
+
+        fn same_conv2d_unbiased(x: TchTensor, weight: TchTensor, padding: usize) -> TchTensor {
+            TchTensor::new(forward(&x, &weight, None, padding).0)
+        }
     }
 
     impl SameConvGrads for LibTorch {
@@ -413,20 +445,13 @@ mod libtorch {
             padding: usize,
             _tracked: Tracked,
         ) -> (TchTensor, Saved) {
-            let p = padding as i64;
-            let output = x.tensor.conv2d(
-                &weight.tensor,
-                bias.as_ref().map(|b| &b.tensor),
-                [1, 1],
-                [p, p],
-                [1, 1],
-                1,
-            );
+            let (output, x_last, weight_last) = forward(&x, &weight, bias.as_ref(), padding);
             let saved = Saved {
-                x,
-                weight,
+                x: TchTensor::new(x_last),
+                weight: TchTensor::new(weight_last),
                 has_bias: bias.is_some(),
                 padding,
+                _inputs: [x, weight],
             };
             (TchTensor::new(output), saved)
         }
@@ -629,6 +654,25 @@ mod tests {
                     assert_within(tolerance, a, b, &format!("{name} in {dtype:?}"));
                 }
             }
+        }
+    }
+
+    /// On libtorch the convolution runs channels-last (cuDNN's and oneDNN's
+    /// fast layout), and its output stays so for the next layer, with or
+    /// without autodiff.
+    #[cfg(feature = "tch")]
+    #[test]
+    #[allow(deprecated)]
+    fn libtorch_convolves_channels_last() {
+        use burn::backend::LibTorch;
+        let plain = crate::ot::backend::device(crate::device::DeviceChoice::Cpu, None).unwrap();
+        for device in [plain.clone(), plain.autodiff()] {
+            let x = random([2, 3, 6, 6], 1, &device);
+            let (w, b) = (random([4, 3, 3, 3], 2, &device), random([4], 3, &device));
+            let out = conv2d(x, w, Some(b), 1).inner();
+            let out = out.try_into_primitive::<LibTorch>().unwrap().tensor;
+            // NHWC in memory: channels adjacent, then width, height, batch.
+            assert_eq!(out.stride(), [144, 1, 24, 4], "{device:?}");
         }
     }
 }

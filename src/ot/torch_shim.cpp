@@ -75,3 +75,15 @@ extern "C" char* nrun_convolution_backward(const Tensor* grad_output, const Tens
     return strdup(e.what());
   }
 }
+
+// `x` laid out channels-last (NHWC in memory, NCHW in shape), as cuDNN's
+// and oneDNN's fastest convolution kernels want it: `x` itself if it
+// already is, else a copy the caller owns.
+extern "C" char* nrun_channels_last(const Tensor* x, Tensor** out) {
+  try {
+    *out = new Tensor(x->contiguous(at::MemoryFormat::ChannelsLast));
+    return nullptr;
+  } catch (const std::exception& e) {
+    return strdup(e.what());
+  }
+}

@@ -38,6 +38,21 @@ unsafe extern "C" {
         grad_weight: *mut *mut C_tensor,
         grad_bias: *mut *mut C_tensor,
     ) -> *mut c_char;
+
+    fn nrun_channels_last(x: TensorPtr, out: *mut *mut C_tensor) -> *mut c_char;
+}
+
+/// `x` laid out channels-last (NHWC in memory, its shape still NCHW), as
+/// cuDNN's and oneDNN's fastest convolutions want it; no copy if it
+/// already is.
+pub fn channels_last(x: &tch::Tensor) -> tch::Tensor {
+    let mut out = ptr::null_mut();
+    // SAFETY: a live tensor borrowed for the call; the shim writes a new
+    // tensor we own (sharing `x`'s storage when no copy was needed).
+    let error = unsafe { nrun_channels_last(x.as_ptr(), &mut out) };
+    check(error, "a channels-last copy");
+    // SAFETY: on success the shim wrote a tensor it allocated for us.
+    unsafe { tch::Tensor::from_ptr(out) }
 }
 
 /// Adam's hyper-parameters for one step (PyTorch's meaning).
