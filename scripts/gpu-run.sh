@@ -99,6 +99,21 @@ for export in "$kit"/import/*.tar.xz; do
   xz -dc "$export" | "$nrun" import - || fail "importing the kit's earlier export $export"
 done
 
+# The fused Adam on this GPU: one tiny step, seconds. Should it fail where
+# burn's Adam works, the pipeline runs with burn's (NRUN_ADAM=burn).
+if [ -x "$work/bin/train_step" ] \
+   && "$python" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)'; then
+  probe=(--batch 2 --z 1 --channels 8 --layers 2 --steps 1 --warmup 0 --device cuda)
+  if timeout 120 "$work/bin/train_step" "${probe[@]}" >"$work/probe.txt" 2>&1; then
+    say "fused Adam probe passed"
+  elif timeout 120 "$work/bin/train_step" "${probe[@]}" --burn-adam >>"$work/probe.txt" 2>&1; then
+    export NRUN_ADAM=burn
+    say "fused Adam failed on this GPU, burn's works: running with NRUN_ADAM=burn ($(head -c 300 "$work/probe.txt"))"
+  else
+    say "the training step probe failed with either Adam: $(tail -c 300 "$work/probe.txt")"
+  fi
+fi
+
 # 3. Speed, side by side; about a third of the time at most.
 if [ "$rounds" -gt 0 ] && [ -x "$work/bin/train_step" ]; then
   gpu_device=cpu

@@ -158,8 +158,19 @@ impl Params {
             noise: self.noise.clone(),
             convexity: self.convexity,
             precision: self.precision,
-            adam: AdamKernel::default(),
+            adam: adam_kernel(),
         }
+    }
+}
+
+/// `NRUN_ADAM=burn` runs burn's Adam on libtorch too, in place of
+/// libtorch's fused kernel: a way round should that kernel fail on some
+/// GPU (scripts/gpu-run.sh probes it). Like the device, not part of the
+/// cache key: both take the same steps up to float rounding.
+fn adam_kernel() -> AdamKernel {
+    match std::env::var("NRUN_ADAM").as_deref() {
+        Ok("burn") => AdamKernel::Burn,
+        _ => AdamKernel::Fused,
     }
 }
 
