@@ -103,7 +103,7 @@ done
 # burn's Adam works, the pipeline runs with burn's (NRUN_ADAM=burn).
 if [ -x "$work/bin/train_step" ] \
    && "$python" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)'; then
-  probe=(--batch 2 --z 1 --channels 8 --layers 2 --steps 1 --warmup 0 --device cuda)
+  probe=(--batch 2 --z 2 --channels 8 --layers 2 --steps 1 --warmup 0 --device cuda)
   if timeout 120 "$work/bin/train_step" "${probe[@]}" >"$work/probe.txt" 2>&1; then
     say "fused Adam probe passed"
   elif timeout 120 "$work/bin/train_step" "${probe[@]}" --burn-adam >>"$work/probe.txt" 2>&1; then
