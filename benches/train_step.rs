@@ -15,7 +15,8 @@ use nrun::ot::schedule::{LrDecay, Schedule};
 use nrun::ot::trainer::{
     AdamKernel, AdamSpec, GuardSpec, Observer, Snapshot, StepStats, TrainConfig, Trainer, ZSpec,
 };
-use nrun::ot::{backend, nets::Model, rng};
+use nrun::ot::{backend, nets::Model};
+use nrun::rng;
 use nrun::samples::Samples;
 
 struct Timer {

@@ -72,7 +72,7 @@ pub enum Command {
         pipeline: PipelineArgs,
         /// Leave out what does not fit in this many bytes (e.g. 60M, 1.5G):
         /// finished entries first, then the checkpoints furthest along
-        #[arg(long, value_name = "SIZE", value_parser = crate::cmd::export::parse_size)]
+        #[arg(long, value_name = "SIZE", value_parser = parse_size)]
         max_size: Option<u64>,
     },
     /// Add the entries and checkpoints of an `nrun export` stream to the
@@ -248,4 +248,24 @@ pub enum ExecutorKind {
 pub enum DagFormat {
     Text,
     Dot,
+}
+
+/// `60M`, `1.5G`, `700K` (powers of 1024) or plain bytes.
+pub fn parse_size(text: &str) -> std::result::Result<u64, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => text.split_at(i),
+        None => (text, ""),
+    };
+    let scale: u64 = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "K" | "KB" | "KIB" => 1 << 10,
+        "M" | "MB" | "MIB" => 1 << 20,
+        "G" | "GB" | "GIB" => 1 << 30,
+        _ => return Err(format!("unknown unit `{unit}` (use K, M or G)")),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 => Ok((n * scale as f64) as u64),
+        _ => Err("expected a positive size such as 60M".into()),
+    }
 }

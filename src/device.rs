@@ -59,6 +59,24 @@ impl<'de> serde::Deserialize<'de> for DeviceChoice {
     }
 }
 
+/// One slot on one GPU.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GpuSlot {
+    /// Index of the GPU as this process sees it (`cuda:N` in-process).
+    pub ordinal: usize,
+    /// The GPU's id for a child's `CUDA_VISIBLE_DEVICES`.
+    pub id: String,
+    /// Which of the GPU's slots this is.
+    pub slot: usize,
+}
+
+impl GpuSlot {
+    /// `GPU-ID:SLOT`, as timelines name the lane.
+    pub fn label(&self) -> String {
+        format!("{}:{}", self.id, self.slot)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::spec::yaml::Loc;
+use crate::loc::Loc;
 
 /// Where a problem is: a place in a pipeline file, or a command-line argument.
 #[derive(Clone, Debug, PartialEq)]

@@ -19,7 +19,7 @@ pub struct StageGraph {
     pub axes: Vec<BTreeSet<String>>,
 }
 
-fn error(p: &Pipeline, loc: crate::spec::yaml::Loc, key: String, message: String) -> Diagnostic {
+fn error(p: &Pipeline, loc: crate::loc::Loc, key: String, message: String) -> Diagnostic {
     Diagnostic {
         origin: Origin::File {
             path: p.file.clone(),

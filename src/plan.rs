@@ -11,8 +11,9 @@ use crate::cache::record;
 use crate::error::{Diagnostic, Diagnostics, Error, Origin, Result};
 use crate::graph::StageGraph;
 use crate::grid::{Cell, Grid};
+use crate::loc::{Loc, PathSegment};
 use crate::spec::expr::Template;
-use crate::spec::yaml::{Loc, Node, PathSegment, Value};
+use crate::spec::yaml::{Node, Value};
 use crate::spec::{InputSource, Pipeline};
 
 pub struct Plan {

@@ -5,7 +5,7 @@
 
 use rand::RngExt;
 
-use crate::ot::rng::Rng;
+use crate::rng::Rng;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Samples {

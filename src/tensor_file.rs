@@ -6,14 +6,13 @@
 //! truth of degraded inputs), and `dataset.json` describing them.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use crate::samples::Samples;
-use crate::stages::StageError;
 
 /// A named tensor's values and shape.
 #[derive(Clone, Debug, PartialEq)]
@@ -22,8 +21,36 @@ pub enum Tensor {
     I64 { shape: Vec<usize>, data: Vec<i64> },
 }
 
+/// Why a tensor file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum TensorFileError {
+    /// The file is unusable (missing, not safetensors, wrong tensors): the
+    /// data must be fixed, not the code.
+    #[error("{}: {message}", path.display())]
+    Bad { path: PathBuf, message: String },
+    /// Writing failed (the disk, permissions).
+    #[error("{}: {message}", path.display())]
+    Write { path: PathBuf, message: String },
+}
+
+impl TensorFileError {
+    fn bad(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        TensorFileError::Bad {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    fn write(path: &Path, error: impl std::fmt::Display) -> Self {
+        TensorFileError::Write {
+            path: path.to_path_buf(),
+            message: error.to_string(),
+        }
+    }
+}
+
 /// Writes named tensors to `path` (atomically).
-pub fn write(path: &Path, tensors: &BTreeMap<String, Tensor>) -> Result<(), StageError> {
+pub fn write(path: &Path, tensors: &BTreeMap<String, Tensor>) -> Result<(), TensorFileError> {
     let bytes: BTreeMap<&String, (Dtype, &Vec<usize>, Vec<u8>)> = tensors
         .iter()
         .map(|(name, t)| {
@@ -47,26 +74,27 @@ pub fn write(path: &Path, tensors: &BTreeMap<String, Tensor>) -> Result<(), Stag
         .map(|(name, (dtype, shape, data))| {
             TensorView::new(*dtype, shape.to_vec(), data)
                 .map(|v| (name.as_str(), v))
-                .map_err(|e| anyhow::anyhow!("tensor {name}: {e}"))
+                .map_err(|e| TensorFileError::Write {
+                    path: path.to_path_buf(),
+                    message: format!("tensor {name}: {e}"),
+                })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let out = safetensors::serialize(views, None)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    crate::fsutil::write_atomic(path, &out)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let out = safetensors::serialize(views, None).map_err(|e| TensorFileError::write(path, e))?;
+    crate::fsutil::write_atomic(path, &out).map_err(|e| TensorFileError::write(path, e))?;
     Ok(())
 }
 
 /// Reads every tensor of a safetensors file (f32 and i64 only).
-pub fn read(path: &Path) -> Result<BTreeMap<String, Tensor>, StageError> {
-    let bytes = std::fs::read(path).map_err(|e| StageError::bad_input(path, e.to_string()))?;
+pub fn read(path: &Path) -> Result<BTreeMap<String, Tensor>, TensorFileError> {
+    let bytes = std::fs::read(path).map_err(|e| TensorFileError::bad(path, e.to_string()))?;
     let file = SafeTensors::deserialize(&bytes)
-        .map_err(|e| StageError::bad_input(path, format!("not a safetensors file: {e}")))?;
+        .map_err(|e| TensorFileError::bad(path, format!("not a safetensors file: {e}")))?;
     let mut out = BTreeMap::new();
     for name in file.names() {
         let view = file
             .tensor(name)
-            .map_err(|e| StageError::bad_input(path, e.to_string()))?;
+            .map_err(|e| TensorFileError::bad(path, e.to_string()))?;
         let shape = view.shape().to_vec();
         let raw = view.data();
         let tensor = match view.dtype() {
@@ -85,7 +113,7 @@ pub fn read(path: &Path) -> Result<BTreeMap<String, Tensor>, StageError> {
                     .collect(),
             },
             other => {
-                return Err(StageError::bad_input(
+                return Err(TensorFileError::bad(
                     path,
                     format!("tensor {name} has dtype {other:?}; nrun reads f32 and i64"),
                 ));
@@ -131,13 +159,17 @@ pub struct Dataset {
 const DATA: &str = "data.safetensors";
 const META: &str = "dataset.json";
 
-fn samples(name: &str, t: Option<&Tensor>, path: &Path) -> Result<Option<Samples>, StageError> {
+fn samples(
+    name: &str,
+    t: Option<&Tensor>,
+    path: &Path,
+) -> Result<Option<Samples>, TensorFileError> {
     match t {
         None => Ok(None),
         Some(Tensor::F32 { shape, data }) if !shape.is_empty() => {
             Ok(Some(Samples::new(shape[1..].to_vec(), data.clone())))
         }
-        Some(_) => Err(StageError::bad_input(
+        Some(_) => Err(TensorFileError::bad(
             path,
             format!("`{name}` must be an f32 tensor [n, ...]"),
         )),
@@ -145,7 +177,7 @@ fn samples(name: &str, t: Option<&Tensor>, path: &Path) -> Result<Option<Samples
 }
 
 impl Dataset {
-    pub fn write(&self, dir: &Path) -> Result<(), StageError> {
+    pub fn write(&self, dir: &Path) -> Result<(), TensorFileError> {
         let mut tensors = BTreeMap::new();
         let with_n = |s: &Samples| {
             let mut shape = vec![s.n];
@@ -175,28 +207,29 @@ impl Dataset {
             on_load: self.on_load.clone(),
             provenance: self.provenance.clone(),
         };
-        let text = serde_json::to_vec_pretty(&meta).map_err(anyhow::Error::from)?;
-        std::fs::write(dir.join(META), text)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", dir.join(META).display()))?;
+        let meta_path = dir.join(META);
+        let text =
+            serde_json::to_vec_pretty(&meta).map_err(|e| TensorFileError::write(&meta_path, e))?;
+        std::fs::write(&meta_path, text).map_err(|e| TensorFileError::write(&meta_path, e))?;
         Ok(())
     }
 
-    pub fn read(dir: &Path) -> Result<Dataset, StageError> {
+    pub fn read(dir: &Path) -> Result<Dataset, TensorFileError> {
         let meta_path = dir.join(META);
         let meta: Meta = serde_json::from_slice(
             &std::fs::read(&meta_path)
-                .map_err(|e| StageError::bad_input(&meta_path, e.to_string()))?,
+                .map_err(|e| TensorFileError::bad(&meta_path, e.to_string()))?,
         )
-        .map_err(|e| StageError::bad_input(&meta_path, e.to_string()))?;
+        .map_err(|e| TensorFileError::bad(&meta_path, e.to_string()))?;
         let path = dir.join(DATA);
         let tensors = read(&path)?;
         let x = samples("x", tensors.get("x"), &path)?
-            .ok_or_else(|| StageError::bad_input(&path, "no tensor `x`"))?;
+            .ok_or_else(|| TensorFileError::bad(&path, "no tensor `x`"))?;
         let labels = match tensors.get("labels") {
             None => None,
             Some(Tensor::I64 { data, .. }) if data.len() == x.n => Some(data.clone()),
             Some(_) => {
-                return Err(StageError::bad_input(
+                return Err(TensorFileError::bad(
                     &path,
                     format!("`labels` must be i64 with {} entries", x.n),
                 ));
@@ -204,7 +237,7 @@ impl Dataset {
         };
         let clean = samples("clean", tensors.get("clean"), &path)?;
         if clean.as_ref().is_some_and(|c| c.n != x.n) {
-            return Err(StageError::bad_input(
+            return Err(TensorFileError::bad(
                 &path,
                 "`clean` and `x` hold different counts",
             ));
@@ -251,6 +284,6 @@ mod tests {
         .unwrap();
         std::fs::write(dir.path().join("data.safetensors"), b"garbage").unwrap();
         let err = Dataset::read(dir.path()).unwrap_err();
-        assert!(matches!(err, StageError::BadInput { .. }), "{err}");
+        assert!(matches!(err, TensorFileError::Bad { .. }), "{err}");
     }
 }

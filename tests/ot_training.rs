@@ -7,13 +7,13 @@ use nrun::metrics::frechet::gaussian_ot_map;
 use nrun::ot::cost::{Cost, CostKind, Scaling};
 use nrun::ot::nets::{Activation, NetSpec};
 use nrun::ot::precision::Precision;
-use nrun::ot::rng::{self, Purpose};
 use nrun::ot::schedule::{LrDecay, Schedule};
 use nrun::ot::trainer::{
     AdamKernel, AdamSpec, GuardSpec, Observer, Snapshot, StepStats, TrainConfig, TrainError,
     Trainer, ZSpec,
 };
 use nrun::ot::variants::{NoiseSpec, inverse_map};
+use nrun::rng::{self, Purpose};
 use nrun::samples::Samples;
 
 /// Records what the trainer reports.

@@ -10,11 +10,11 @@ use nrun::ot::backend;
 use nrun::ot::cost::{Cost, CostKind, Scaling};
 use nrun::ot::nets::{Model, NetSpec};
 use nrun::ot::precision::Precision;
-use nrun::ot::rng;
 use nrun::ot::schedule::{LrDecay, Schedule};
 use nrun::ot::trainer::{
     AdamKernel, AdamSpec, GuardSpec, Observer, Snapshot, StepStats, TrainConfig, Trainer, ZSpec,
 };
+use nrun::rng;
 use nrun::samples::Samples;
 
 /// Losses per step, and the checkpoints in order.

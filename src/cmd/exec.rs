@@ -6,10 +6,10 @@
 use std::path::Path;
 
 use crate::cache::Store;
+use crate::device::GpuSlot;
 use crate::error::{Error, Result, exit};
 use crate::exec::events::{Event, Status};
 use crate::exec::job::{self, JobSpec, Runtime};
-use crate::exec::slots::GpuSlot;
 use crate::stop::Stop;
 
 pub fn run(cache: &Path, key: &str) -> Result<u8> {

@@ -11,11 +11,11 @@ use crate::cli::RunArgs;
 use crate::environment::Environment;
 use crate::error::{Error, Result, exit};
 use crate::exec::events::Status;
-use crate::exec::slurm::SlurmConfig;
 use crate::exec::{self, progress, slots};
 use crate::results;
 use crate::run_info::RunInfo;
 use crate::spec::ExecutorSpec;
+use crate::spec::SlurmConfig;
 use crate::stop::{self, Stop};
 
 pub fn run(args: &RunArgs) -> Result<u8> {

@@ -7,7 +7,7 @@ use rand_distr::StandardNormal;
 
 use super::images::Images;
 use super::resize::{Interp, Resize};
-use crate::ot::rng::Rng;
+use crate::rng::Rng;
 use crate::samples::{Sampler, Samples};
 use crate::tensor_file::OnLoad;
 
@@ -88,7 +88,7 @@ impl Sampler for LoadSampler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ot::rng::{Purpose, stream};
+    use crate::rng::{Purpose, stream};
 
     #[test]
     fn noise_is_fresh_and_nearest_upsamples() {

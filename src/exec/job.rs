@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use super::events::{Event, Status};
-use super::slots::GpuSlot;
 use crate::cache::Store;
+use crate::device::GpuSlot;
 use crate::grid::Cell;
 use crate::run_info::RunInfo;
 use crate::stages::{self, Context, Input, StageError};
@@ -116,8 +116,17 @@ pub fn build(spec: &JobSpec, rt: Runtime) -> Status {
         run: Arc::new(spec.run.clone()),
         log,
         log_path: log_path.clone(),
-        id: spec.id,
-        events: rt.events,
+        progress: {
+            let (id, events) = (spec.id, rt.events.clone());
+            Box::new(move |done, total, message| {
+                let _ = events.send(Event::Progress {
+                    id,
+                    done,
+                    total,
+                    message,
+                });
+            })
+        },
         stop: rt.stop,
         last_progress: None,
     };

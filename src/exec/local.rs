@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use super::Executor;
 use super::events::Event;
 use super::job::{self, JobSpec, Runtime};
-use super::slots::GpuSlot;
 use crate::cache::Store;
+use crate::device::GpuSlot;
 use crate::stop::Stop;
 
 pub struct Local {

@@ -26,7 +26,7 @@ use crate::stop::{Stop, Why};
 /// Where instances are built: threads here, or jobs on a cluster.
 pub trait Executor {
     /// Starts building an instance; its end comes back as `Event::Finished`.
-    fn launch(&mut self, spec: job::JobSpec, gpu: Option<slots::GpuSlot>);
+    fn launch(&mut self, spec: job::JobSpec, gpu: Option<crate::device::GpuSlot>);
     /// The next event, waiting at most `wait`.
     fn next_event(&mut self, wait: Duration) -> Option<Event>;
     /// Stops what runs (the run is stopping); the `Finished` events still follow.
@@ -130,7 +130,7 @@ pub fn execute(
     // A training that stopped itself before the deadline (its next step
     // would not fit) stops the run as the deadline would.
     let mut stopped_itself = None;
-    let mut held: BTreeMap<usize, (usize, Option<slots::GpuSlot>)> = BTreeMap::new();
+    let mut held: BTreeMap<usize, (usize, Option<crate::device::GpuSlot>)> = BTreeMap::new();
     let mut stopping = false;
 
     loop {

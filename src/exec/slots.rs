@@ -1,22 +1,6 @@
 //! Numbered GPU slots: a scarce resource handed to one stage at a time.
 
-/// One slot on one GPU.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GpuSlot {
-    /// Index of the GPU as this process sees it (`cuda:N` in-process).
-    pub ordinal: usize,
-    /// The GPU's id for a child's `CUDA_VISIBLE_DEVICES`.
-    pub id: String,
-    /// Which of the GPU's slots this is.
-    pub slot: usize,
-}
-
-impl GpuSlot {
-    /// `GPU-ID:SLOT`, as timelines name the lane.
-    pub fn label(&self) -> String {
-        format!("{}:{}", self.id, self.slot)
-    }
-}
+use crate::device::GpuSlot;
 
 pub struct SlotPool {
     free: Vec<GpuSlot>,

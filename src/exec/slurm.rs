@@ -20,44 +20,9 @@ use serde::{Deserialize, Serialize};
 use super::Executor;
 use super::events::{Event, Status};
 use super::job::JobSpec;
-use super::slots::GpuSlot;
 use crate::cache::Store;
-
-/// The `executor:` section of a pipeline (and `--executor slurm`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SlurmConfig {
-    pub partition: Option<String>,
-    pub account: Option<String>,
-    pub qos: Option<String>,
-    /// More sbatch flags, e.g. `["--exclusive"]`.
-    #[serde(default)]
-    pub sbatch: Vec<String>,
-    /// Seconds between queue polls: starts at `poll_min`, grows while nothing
-    /// changes, up to `poll_max`.
-    #[serde(default = "default_poll_min")]
-    pub poll_min: f64,
-    #[serde(default = "default_poll_max")]
-    pub poll_max: f64,
-}
-
-impl SlurmConfig {
-    /// No partition, account or extra flags: the cluster's defaults.
-    pub fn default_settings() -> SlurmConfig {
-        SlurmConfig {
-            poll_min: default_poll_min(),
-            poll_max: default_poll_max(),
-            ..SlurmConfig::default()
-        }
-    }
-}
-
-fn default_poll_min() -> f64 {
-    0.5
-}
-fn default_poll_max() -> f64 {
-    15.0
-}
+use crate::device::GpuSlot;
+use crate::spec::SlurmConfig;
 
 /// What `slurm.json` in a work area remembers.
 #[derive(Serialize, Deserialize)]

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::layers::Init;
 use super::nets::{Model, NetSpec, Role};
-use super::rng::{self, Rng};
+use crate::rng::{self, Rng};
 
 /// Everything needed to rebuild a trained T (saved beside its weights).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -141,7 +141,7 @@ fn pairwise_distance_sum(t: Tensor<3>) -> Tensor<2> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ot::rng::{self, Purpose};
+    use crate::rng::{self, Purpose};
     use burn::tensor::{Device, TensorData};
 
     fn tensor<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> Tensor<D> {

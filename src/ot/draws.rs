@@ -9,8 +9,8 @@
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::Scope;
 
-use super::rng::{self, Purpose, Rng};
 use super::variants::NoiseSpec;
+use crate::rng::{self, Purpose, Rng};
 use crate::samples::Sampler;
 
 /// What a step draws besides x: the sizes and variants that decide the

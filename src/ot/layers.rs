@@ -10,8 +10,8 @@ use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::precision::{self, Precision};
-use super::rng::{self, Rng};
 use super::same_conv;
+use crate::rng::{self, Rng};
 
 /// Draws initial parameters on one device.
 pub struct Init<'a> {

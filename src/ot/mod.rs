@@ -15,7 +15,6 @@ pub mod nets;
 pub mod pool;
 pub mod precision;
 pub mod relu;
-pub mod rng;
 pub mod same_conv;
 pub mod schedule;
 #[cfg(feature = "tch")]

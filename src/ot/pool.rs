@@ -92,7 +92,7 @@ mod tests {
     use burn::tensor::ops::AvgPoolOptions;
 
     use super::*;
-    use crate::ot::rng::{self, Purpose};
+    use crate::rng::{self, Purpose};
 
     /// Values and input gradients equal burn's own pooling's, on every CPU
     /// backend this build has, for even and odd sizes.

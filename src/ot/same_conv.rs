@@ -501,7 +501,7 @@ mod tests {
     use burn::tensor::Device;
 
     use super::*;
-    use crate::ot::rng::{self, Purpose};
+    use crate::rng::{self, Purpose};
 
     fn random<const D: usize>(shape: [usize; D], index: u64, device: &Device) -> Tensor<D> {
         let mut rng = rng::stream(7, Purpose::Step, index);

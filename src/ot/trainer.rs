@@ -21,9 +21,9 @@ use super::draws::{Ahead, DrawSpec, StepDraws};
 use super::layers::Init;
 use super::nets::{Model, NetSpec, Role};
 use super::precision::{self, Precision};
-use super::rng::{self, Purpose};
 use super::schedule::{LrDecay, Schedule};
 use super::variants::{NoiseSpec, convexity_penalty, weighted_mean};
+use crate::rng::{self, Purpose};
 use crate::samples::Sampler;
 
 /// The noise z fed to T beside x.

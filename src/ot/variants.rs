@@ -17,7 +17,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use super::nets::Model;
-use super::rng::{self, Rng};
+use crate::rng::{self, Rng};
 
 /// How the potential is conditioned on noise (Sudakov's noised strong NOT;
 /// docs/method.md, section 7).
@@ -190,7 +190,7 @@ pub fn inverse_map(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ot::rng::{Purpose, stream};
+    use crate::rng::{Purpose, stream};
 
     fn spec() -> NoiseSpec {
         NoiseSpec {

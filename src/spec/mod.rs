@@ -4,6 +4,7 @@
 //! [`crate::plan`], before anything runs, and reported as a located
 //! [`Diagnostic`].
 
+mod executor;
 pub mod expr;
 pub mod overrides;
 pub mod yaml;
@@ -15,10 +16,12 @@ use serde_json::Value as Json;
 
 use crate::error::{Diagnostic, Diagnostics, Error, Origin, Result};
 use crate::grid::{Axis, Grid};
+use crate::loc::{Loc, PathSegment};
 use crate::stages::{self, Accepts, Kind, Output};
+pub use executor::{ExecutorSpec, SlurmConfig};
 use expr::Template;
 use overrides::Overrides;
-use yaml::{Key, Loc, Node, Value};
+use yaml::{Key, Node, Value};
 
 /// A validated pipeline, its overrides applied.
 pub struct Pipeline {
@@ -108,13 +111,6 @@ impl Resources {
             ..Resources::default()
         }
     }
-}
-
-/// Where instances are built (`executor:` in a pipeline, `--executor`).
-#[derive(Clone, Debug, PartialEq)]
-pub enum ExecutorSpec {
-    Local,
-    Slurm(crate::exec::slurm::SlurmConfig),
 }
 
 impl Pipeline {
@@ -967,7 +963,7 @@ impl Checker {
                 if let Some(obj) = json.as_object_mut() {
                     obj.remove("kind");
                 }
-                match crate::stages::parse::<crate::exec::slurm::SlurmConfig>(&json) {
+                match crate::stages::parse::<SlurmConfig>(&json) {
                     Ok(config) => ExecutorSpec::Slurm(config),
                     Err(e) => {
                         let loc = node.locate(&e.path);
@@ -975,8 +971,8 @@ impl Checker {
                             .path
                             .iter()
                             .map(|s| match s {
-                                yaml::PathSegment::Key(k) => k.clone(),
-                                yaml::PathSegment::Index(i) => i.to_string(),
+                                PathSegment::Key(k) => k.clone(),
+                                PathSegment::Index(i) => i.to_string(),
                             })
                             .collect::<Vec<_>>()
                             .join(".");

@@ -3,8 +3,9 @@
 
 use serde_json::Value as Json;
 
-use super::yaml::{Key, Loc, Node, Value};
+use super::yaml::{Key, Node, Value};
 use crate::error::{Diagnostic, Origin};
+use crate::loc::Loc;
 
 /// What the command line asks to change in a pipeline.
 #[derive(Clone, Debug, Default)]

@@ -8,18 +8,7 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
-/// 1-based line and column of a node in its file.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Loc {
-    pub line: u32,
-    pub col: u32,
-}
-
-impl fmt::Display for Loc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.line, self.col)
-    }
-}
+use crate::loc::{Loc, PathSegment};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
@@ -153,12 +142,6 @@ impl Node {
         }
         node.loc
     }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PathSegment {
-    Key(String),
-    Index(usize),
 }
 
 /// A YAML syntax error: where, and what the parser said.

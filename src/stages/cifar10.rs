@@ -60,6 +60,6 @@ impl StageKind for Cifar10 {
         let source = json!({"format": "cifar-10 binary", "batches": content_hash(&path)});
         let ds = dataset(&set, &p.select, source)?;
         ctx.log(format!("{} of {} images kept", ds.x.n, set.images.n));
-        ds.write(&ctx.out)
+        ds.write(&ctx.out).map_err(Into::into)
     }
 }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::artifacts::{self, Artifact};
 use super::{Context, InputSpec, Output, ParamError, StageError, StageKind};
 use crate::claims::{Claim, Labels, evaluate, to_csv, to_markdown};
-use crate::spec::yaml::PathSegment;
+use crate::loc::PathSegment;
 use crate::table::read_rows;
 
 pub struct Claims;

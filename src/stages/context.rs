@@ -6,11 +6,9 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
-use crate::exec::events::Event;
-use crate::exec::slots::GpuSlot;
+use crate::device::GpuSlot;
 use crate::grid::Cell;
 use crate::run_info::RunInfo;
 use crate::stop::Stop;
@@ -54,6 +52,18 @@ pub enum StageError {
     Failed(#[from] anyhow::Error),
 }
 
+/// A tensor file a stage read or wrote: an unusable one is the data's
+/// fault (exit 2), a failed write is a failure.
+impl From<crate::tensor_file::TensorFileError> for StageError {
+    fn from(e: crate::tensor_file::TensorFileError) -> Self {
+        use crate::tensor_file::TensorFileError;
+        match e {
+            TensorFileError::Bad { path, message } => StageError::BadInput { path, message },
+            e @ TensorFileError::Write { .. } => StageError::Failed(e.into()),
+        }
+    }
+}
+
 impl StageError {
     pub fn bad_input(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
         StageError::BadInput {
@@ -62,6 +72,11 @@ impl StageError {
         }
     }
 }
+
+/// Where a running stage's progress reports go: units done, the total if
+/// known, what it is doing. The executor turns them into its events; a
+/// stage knows nothing of executors.
+pub type ProgressSink = Box<dyn FnMut(u64, Option<u64>, String) + Send>;
 
 pub struct Context {
     pub stage: String,
@@ -79,8 +94,8 @@ pub struct Context {
     pub run: Arc<RunInfo>,
     pub(crate) log: File,
     pub(crate) log_path: PathBuf,
-    pub(crate) id: usize,
-    pub(crate) events: Sender<Event>,
+    /// Where progress reports go (the executor's events).
+    pub(crate) progress: ProgressSink,
     pub(crate) stop: Stop,
     pub(crate) last_progress: Option<Instant>,
 }
@@ -140,12 +155,7 @@ impl Context {
             return;
         }
         self.last_progress = Some(now);
-        let _ = self.events.send(Event::Progress {
-            id: self.id,
-            done,
-            total,
-            message: message.into(),
-        });
+        (self.progress)(done, total, message.into());
     }
 
     /// Why work taking `needed` should not start: the run is stopping, or

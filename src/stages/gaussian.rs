@@ -177,7 +177,7 @@ impl StageKind for Gaussian {
                 "law": {"mean": mean.as_slice(), "cov": rows},
             }),
         };
-        ds.write(&ctx.out)
+        ds.write(&ctx.out).map_err(Into::into)
     }
 }
 

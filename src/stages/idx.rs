@@ -76,6 +76,6 @@ impl StageKind for Idx {
         });
         let ds = dataset(&set, &p.select, source)?;
         ctx.log(format!("{} of {} images kept", ds.x.n, set.images.n));
-        ds.write(&ctx.out)
+        ds.write(&ctx.out).map_err(Into::into)
     }
 }

@@ -74,6 +74,6 @@ impl StageKind for ImageFolder {
         let source = json!({"format": "image folder", "folder": content_hash(&dir), "classes": folder.classes});
         let ds = dataset(&folder.set, &p.select, source)?;
         ctx.log(format!("{} of {} images kept", ds.x.n, folder.set.images.n));
-        ds.write(&ctx.out)
+        ds.write(&ctx.out).map_err(Into::into)
     }
 }

@@ -65,6 +65,7 @@ use serde_json::{Value as Json, json};
 
 use super::gaussian::law_of;
 use super::{Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind, divergence};
+use crate::loc::PathSegment;
 use crate::metrics::assignment::discrete_ot_cost;
 use crate::metrics::distribution::{Bandwidth, energy_distance, mmd2_rbf};
 use crate::metrics::diversity::diversity;
@@ -74,7 +75,6 @@ use crate::metrics::modes::mode_scores;
 use crate::metrics::psnr::{mse, psnr};
 use crate::metrics::ssim::ssim;
 use crate::metrics::uvp::uvp_scores;
-use crate::spec::yaml::PathSegment;
 use crate::tensor_file::{self, Dataset, Tensor};
 
 pub struct Metric;

@@ -35,7 +35,7 @@ use serde_json::Value as Json;
 pub use context::{Context, Input, StageError, Upstream};
 pub use report::republish;
 
-use crate::spec::yaml::PathSegment;
+use crate::loc::PathSegment;
 
 /// What an input of a stage kind may be bound to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

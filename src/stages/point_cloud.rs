@@ -61,6 +61,6 @@ impl StageKind for PointCloud {
             clean: None,
             on_load: Vec::new(),
         };
-        ds.write(&ctx.out)
+        ds.write(&ctx.out).map_err(Into::into)
     }
 }

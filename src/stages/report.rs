@@ -8,9 +8,9 @@ use serde::Deserialize;
 
 use super::artifacts::{self, Artifact};
 use super::{Context, InputSpec, Output, ParamError, StageError, StageKind};
+use crate::loc::PathSegment;
 use crate::plot::{GanttBar, GanttGroup, gantt};
 use crate::report::{Block, Document, copy_figures, to_html, to_markdown};
-use crate::spec::yaml::PathSegment;
 use crate::timeline::Timeline;
 
 pub struct Report;

@@ -12,7 +12,7 @@ use super::{
 };
 use crate::ot::apply::{TransportSpec, push_forward};
 use crate::ot::backend;
-use crate::ot::rng::{self, Purpose};
+use crate::rng::{self, Purpose};
 use crate::tensor_file::Dataset;
 
 pub struct Sample;

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::StageError;
 use crate::data::on_load::LoadSampler;
-use crate::ot::rng::{self, Purpose};
+use crate::rng::{self, Purpose};
 use crate::samples::{Sampler, Samples};
 use crate::tensor_file::{self, Dataset, Tensor};
 
@@ -43,7 +43,7 @@ pub(super) fn inputs(
 pub(super) fn read_items(dir: &Path) -> Result<Dataset, StageError> {
     let path = dir.join("samples.safetensors");
     if !path.is_file() {
-        return Dataset::read(dir);
+        return Dataset::read(dir).map_err(Into::into);
     }
     let tensors = tensor_file::read(&path)?;
     let f32s = |name: &str| match tensors.get(name) {
@@ -128,5 +128,5 @@ pub(super) fn write(
             },
         );
     }
-    tensor_file::write(&out.join("samples.safetensors"), &tensors)
+    tensor_file::write(&out.join("samples.safetensors"), &tensors).map_err(Into::into)
 }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
 use super::ParamError;
-use crate::ot::rng::{self, Purpose};
+use crate::rng::{self, Purpose};
 use crate::samples::Samples;
 
 #[derive(Clone, Debug, Default, Deserialize)]

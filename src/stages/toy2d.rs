@@ -151,7 +151,7 @@ impl StageKind for Toy2d {
                 "standardize": stats,
             }),
         };
-        ds.write(&ctx.out)
+        ds.write(&ctx.out).map_err(Into::into)
     }
 }
 

@@ -25,13 +25,13 @@ use crate::ot::backend;
 use crate::ot::cost::Cost;
 use crate::ot::nets::{Model, NetSpec};
 use crate::ot::precision::Precision;
-use crate::ot::rng::{self, Purpose};
 use crate::ot::schedule::{LrDecay, Schedule};
 use crate::ot::trainer::{
     AdamKernel, AdamSpec, GuardSpec, Observer, Snapshot, StepStats, TrainConfig, TrainError,
     Trainer, ZSpec,
 };
 use crate::ot::variants::NoiseSpec;
+use crate::rng::{self, Purpose};
 use crate::samples::{Sampler, Samples};
 use crate::stop::Why;
 use crate::tensor_file::Dataset;

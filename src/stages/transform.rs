@@ -178,7 +178,7 @@ impl StageKind for Transform {
                 "seed": p.seed,
             }),
         };
-        ds.write(&ctx.out)
+        ds.write(&ctx.out).map_err(Into::into)
     }
 }
 

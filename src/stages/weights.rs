@@ -22,7 +22,7 @@ pub fn save(net: &Model, stem: &Path) -> Result<(), StageError> {
         .into_iter()
         .map(|(path, shape, data)| (path, Tensor::F32 { shape, data }))
         .collect();
-    tensor_file::write(&with_suffix(stem, "safetensors"), &tensors)
+    tensor_file::write(&with_suffix(stem, "safetensors"), &tensors).map_err(Into::into)
 }
 
 /// `net` (built from the entry's spec) with the weights saved at `stem`.
@@ -61,7 +61,7 @@ mod tests {
     use super::*;
     use crate::ot::layers::Init;
     use crate::ot::nets::{NetSpec, Role};
-    use crate::ot::rng::{self, Purpose};
+    use crate::rng::{self, Purpose};
 
     fn unet(base: usize, seed: u64, device: &Device) -> Model {
         let mut init = Init {

@@ -81,7 +81,7 @@ mod tests {
 
     use super::*;
     use crate::ot::precision::{Precision, autocast};
-    use crate::ot::rng::{self, Purpose};
+    use crate::rng::{self, Purpose};
 
     fn init(device: &Device) -> Init<'_> {
         Init {

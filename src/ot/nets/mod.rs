@@ -409,7 +409,7 @@ fn flatten(x: Tensor<4>) -> Tensor<2> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ot::rng::{self, Purpose};
+    use crate::rng::{self, Purpose};
 
     fn count(spec: NetSpec, role: Role, item: &[usize], z: usize) -> usize {
         let device = burn::tensor::Device::flex();
