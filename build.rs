@@ -10,10 +10,15 @@ fn main() {
     let lib = std::path::PathBuf::from(
         std::env::var("DEP_TCH_LIBTORCH_LIB").expect("torch-sys passes its libtorch folder"),
     );
-    let include = lib
-        .parent()
-        .expect("libtorch's lib folder has a parent")
-        .join("include");
+    // torch-sys's own override of the headers' root, else next to lib/.
+    println!("cargo:rerun-if-env-changed=LIBTORCH_INCLUDE");
+    let include = match std::env::var_os("LIBTORCH_INCLUDE") {
+        Some(root) => std::path::PathBuf::from(root).join("include"),
+        None => lib
+            .parent()
+            .expect("libtorch's lib folder has a parent")
+            .join("include"),
+    };
     // The C++ ABI libtorch was built with; PyPI wheels since torch 2.7 use the new one.
     let abi = std::env::var("LIBTORCH_CXX11_ABI").unwrap_or_else(|_| "1".into());
     println!("cargo:rerun-if-env-changed=LIBTORCH_CXX11_ABI");
@@ -25,6 +30,8 @@ fn main() {
         .include(include.join("torch/csrc/api/include"))
         .flag("-std=c++17")
         .flag(format!("-D_GLIBCXX_USE_CXX11_ABI={abi}"))
+        // As torch-sys compiles its own wrapper.
+        .flag("-DGLOG_USE_GLOG_EXPORT")
         .file("src/ot/torch_shim.cpp")
         .compile("nrun_torch_shim");
 }

@@ -72,6 +72,11 @@ fn uses() -> BTreeMap<String, BTreeSet<String>> {
                 .chars()
                 .take_while(|c| c.is_alphanumeric() || *c == '_')
                 .collect();
+            assert!(
+                !name.is_empty(),
+                "{}: write `use crate::a::..;` once per module, not `crate::{{a, b}}` (this test reads the first name)",
+                path.display()
+            );
             if name != module {
                 used.insert(name);
             }

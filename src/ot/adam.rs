@@ -108,7 +108,10 @@ impl Adam {
         })
     }
 
-    /// One step on `model` with learning rate `lr`.
+    /// One step on `model` with learning rate `lr`. The fused Adam writes
+    /// the weights in place: every copy of the model (a `valid()` view, a
+    /// saved convolution input) sees the step, so all backward passes that
+    /// read the old weights must have run before it.
     pub fn step(&mut self, lr: f64, model: Model, grads: GradientsParams) -> Model {
         match self {
             Adam::Burn(opt) => opt.step(lr, model, grads),

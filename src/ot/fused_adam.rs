@@ -104,21 +104,32 @@ impl FusedAdam {
                 self.slots.insert(*id, slot);
             }
         }
-        let slots: Vec<&Slot> = gather.found.iter().map(|f| &self.slots[&f.0]).collect();
+        // One call per dtype and device: on CUDA the kernel wants each
+        // call's tensors alike (the CPU kernel would not notice).
+        let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, (_, _, param, _)) in gather.found.iter().enumerate() {
+            let group = format!("{:?} {:?}", param.kind(), param.device());
+            groups.entry(group).or_default().push(i);
+        }
         let a = &self.spec;
-        torch_shim::fused_adam(
-            &gather.found.iter().map(|f| &f.2).collect::<Vec<_>>(),
-            &gather.found.iter().map(|f| &f.3).collect::<Vec<_>>(),
-            &slots.iter().map(|s| &s.exp_avg).collect::<Vec<_>>(),
-            &slots.iter().map(|s| &s.exp_avg_sq).collect::<Vec<_>>(),
-            &slots.iter().map(|s| &s.step).collect::<Vec<_>>(),
-            &AdamStep {
-                lr,
-                betas: a.betas,
-                weight_decay: a.weight_decay,
-                eps: a.eps,
-            },
-        );
+        let hyper = AdamStep {
+            lr,
+            betas: a.betas,
+            weight_decay: a.weight_decay,
+            eps: a.eps,
+        };
+        for members in groups.values() {
+            let found: Vec<_> = members.iter().map(|&i| &gather.found[i]).collect();
+            let slots: Vec<&Slot> = found.iter().map(|f| &self.slots[&f.0]).collect();
+            torch_shim::fused_adam(
+                &found.iter().map(|f| &f.2).collect::<Vec<_>>(),
+                &found.iter().map(|f| &f.3).collect::<Vec<_>>(),
+                &slots.iter().map(|s| &s.exp_avg).collect::<Vec<_>>(),
+                &slots.iter().map(|s| &s.exp_avg_sq).collect::<Vec<_>>(),
+                &slots.iter().map(|s| &s.step).collect::<Vec<_>>(),
+                &hyper,
+            );
+        }
     }
 
     /// The state as burn's Adam holds it: a deep copy on the host, which
@@ -192,12 +203,12 @@ impl FusedAdam {
                 _ => return Err(format!("optimiser state {name} is not Adam's")),
             }
         }
-        if let Some((id, _)) = pending
-            .iter()
-            .find(|(_, s)| s.exp_avg.is_empty() || s.exp_avg.len() != s.exp_avg_sq.len())
-        {
+        if let Some((id, _)) = pending.iter().find(|(_, s)| {
+            let size: i64 = s.shape.iter().product();
+            s.exp_avg.len() as i64 != size || s.exp_avg_sq.len() as i64 != size
+        }) {
             return Err(format!(
-                "optimiser state of parameter {} lacks a moment",
+                "optimiser state of parameter {} lacks a moment or has one of another shape",
                 id.val()
             ));
         }

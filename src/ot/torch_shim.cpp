@@ -46,6 +46,9 @@ extern "C" char* nrun_fused_adam(Tensor* const* params, Tensor* const* grads,
     return nullptr;
   } catch (const std::exception& e) {
     return strdup(e.what());
+  } catch (...) {
+    // No exception may unwind into Rust.
+    return strdup("an unknown C++ exception");
   }
 }
 
@@ -73,6 +76,9 @@ extern "C" char* nrun_convolution_backward(const Tensor* grad_output, const Tens
     return nullptr;
   } catch (const std::exception& e) {
     return strdup(e.what());
+  } catch (...) {
+    // No exception may unwind into Rust.
+    return strdup("an unknown C++ exception");
   }
 }
 
@@ -85,5 +91,8 @@ extern "C" char* nrun_channels_last(const Tensor* x, Tensor** out) {
     return nullptr;
   } catch (const std::exception& e) {
     return strdup(e.what());
+  } catch (...) {
+    // No exception may unwind into Rust.
+    return strdup("an unknown C++ exception");
   }
 }
