@@ -136,6 +136,20 @@ fn mean_diff(a: &[f32], b: &[f32]) -> f64 {
         / a.len() as f64
 }
 
+/// Each step's f and T losses agree within `tolerance`, relative.
+fn assert_losses_close(ours: &[(f64, f64)], theirs: &[(f64, f64)], tolerance: f64) {
+    for ((f1, t1), (f2, t2)) in ours.iter().zip(theirs) {
+        assert!(
+            (f1 - f2).abs() <= tolerance * (1.0 + f1.abs()),
+            "f loss {f1} vs {f2}"
+        );
+        assert!(
+            (t1 - t2).abs() <= tolerance * (1.0 + t1.abs()),
+            "T loss {t1} vs {t2}"
+        );
+    }
+}
+
 /// libtorch's fused Adam (the default on libtorch) and burn's Adam make
 /// the same steps, up to float rounding.
 #[test]
@@ -153,16 +167,7 @@ fn fused_adam_steps_like_burns() {
         apart < 1e-3 * moved,
         "the Adams differ by {apart:.3e}, training moved weights by {moved:.3e}"
     );
-    for ((f1, t1), (f2, t2)) in burn_losses.iter().zip(&fused_losses) {
-        assert!(
-            (f1 - f2).abs() <= 1e-5 * (1.0 + f1.abs()),
-            "f loss {f1} vs {f2}"
-        );
-        assert!(
-            (t1 - t2).abs() <= 1e-5 * (1.0 + t1.abs()),
-            "T loss {t1} vs {t2}"
-        );
-    }
+    assert_losses_close(&burn_losses, &fused_losses, 1e-5);
 }
 
 /// A snapshot of fused Adam holds burn's state layout: resumed by the
@@ -213,27 +218,12 @@ fn flex_and_libtorch_train_alike() {
     );
     // The first step starts from identical weights and data: same numbers
     // up to float rounding.
-    let ((f1, t1), (f2, t2)) = (flex_losses[0], tch_losses[0]);
-    assert!(
-        (f1 - f2).abs() <= 1e-5 * (1.0 + f1.abs()),
-        "f loss {f1} vs {f2}"
-    );
-    assert!(
-        (t1 - t2).abs() <= 1e-5 * (1.0 + t1.abs()),
-        "T loss {t1} vs {t2}"
-    );
+    assert_losses_close(&flex_losses[..1], &tch_losses[..1], 1e-5);
     // Later, Adam turns rounding differences in near-zero gradients into
     // whole steps of size lr, so compare the trajectories as a whole: the
     // two runs must differ far less than either moved.
-    let mean = |v: Vec<f32>| v.iter().map(|x| x.abs() as f64).sum::<f64>() / v.len() as f64;
-    let moved = mean(flex_weights.iter().zip(&init).map(|(a, b)| a - b).collect());
-    let apart = mean(
-        flex_weights
-            .iter()
-            .zip(&tch_weights)
-            .map(|(a, b)| a - b)
-            .collect(),
-    );
+    let moved = mean_diff(&flex_weights, &init);
+    let apart = mean_diff(&flex_weights, &tch_weights);
     eprintln!(
         "flex vs libtorch: weights moved {moved:.3e} on average, the backends differ by {apart:.3e}"
     );
@@ -241,16 +231,7 @@ fn flex_and_libtorch_train_alike() {
         apart < 0.05 * moved,
         "backends differ by {apart:.3e}, training moved weights by {moved:.3e}"
     );
-    for ((f1, t1), (f2, t2)) in flex_losses.iter().zip(&tch_losses) {
-        assert!(
-            (f1 - f2).abs() <= 1e-3 * (1.0 + f1.abs()),
-            "f loss {f1} vs {f2}"
-        );
-        assert!(
-            (t1 - t2).abs() <= 1e-3 * (1.0 + t1.abs()),
-            "T loss {t1} vs {t2}"
-        );
-    }
+    assert_losses_close(&flex_losses, &tch_losses, 1e-3);
 }
 
 /// bf16 autocast runs on libtorch too, and both backends round alike.
@@ -261,15 +242,7 @@ fn bf16_trains_alike_on_flex_and_libtorch() {
     let (tch_losses, _, tch_weights) = train(&tch, Precision::Bf16);
     let (_, _, full_weights) = train(&Device::flex(), Precision::F32);
     // bf16 keeps 8 significant bits: the first losses agree to about 1%.
-    let ((f1, t1), (f2, t2)) = (flex_losses[0], tch_losses[0]);
-    assert!(
-        (f1 - f2).abs() <= 1e-2 * (1.0 + f1.abs()),
-        "f loss {f1} vs {f2}"
-    );
-    assert!(
-        (t1 - t2).abs() <= 1e-2 * (1.0 + t1.abs()),
-        "T loss {t1} vs {t2}"
-    );
+    assert_losses_close(&flex_losses[..1], &tch_losses[..1], 1e-2);
     let moved = mean_diff(&flex_weights, &init);
     let apart = mean_diff(&flex_weights, &tch_weights);
     let rounding = mean_diff(&flex_weights, &full_weights);

@@ -82,15 +82,14 @@ pub enum Adam {
 }
 
 impl Adam {
-    /// A fresh optimiser for a network on `device`.
+    /// A fresh optimiser for a network on `device` (which only the `tch`
+    /// build looks at).
+    #[cfg_attr(not(feature = "tch"), allow(unused_variables))]
     pub fn new(spec: &AdamSpec, kernel: AdamKernel, device: &Device) -> Adam {
         match kernel {
             #[cfg(feature = "tch")]
             AdamKernel::Fused if is_libtorch(device) => Adam::Fused(FusedAdam::new(spec)),
-            _ => {
-                let _ = device;
-                Adam::Burn(spec.burn_optimizer())
-            }
+            _ => Adam::Burn(spec.burn_optimizer()),
         }
     }
 

@@ -32,7 +32,6 @@ struct Slot {
     exp_avg_sq: tch::Tensor,
     /// An f32 scalar: the kernel reads it on the device.
     step: tch::Tensor,
-    rank: usize,
 }
 
 /// One parameter's state as a record holds it, until its next step
@@ -54,7 +53,7 @@ pub struct FusedAdam {
 /// The parameters that have a gradient, with it, as libtorch tensors.
 struct Gather<'a> {
     grads: &'a mut GradientsParams,
-    found: Vec<(ParamId, usize, tch::Tensor, tch::Tensor)>,
+    found: Vec<(ParamId, tch::Tensor, tch::Tensor)>,
 }
 
 impl ModuleVisitor for Gather<'_> {
@@ -72,7 +71,7 @@ impl ModuleVisitor for Gather<'_> {
             .try_into_primitive::<LibTorch>()
             .expect("fused Adam runs on libtorch gradients");
         self.found
-            .push((param.id, D, value.tensor.shallow_clone(), grad.tensor));
+            .push((param.id, value.tensor.shallow_clone(), grad.tensor));
     }
 }
 
@@ -95,21 +94,21 @@ impl FusedAdam {
         if gather.found.is_empty() {
             return;
         }
-        for (id, rank, param, _) in &gather.found {
+        for (id, param, _) in &gather.found {
             if !self.slots.contains_key(id) {
                 let slot = match self.pending.remove(id) {
-                    Some(host) => host.upload(param, *rank),
-                    None => Slot::zeros(param, *rank),
+                    Some(host) => host.upload(param),
+                    None => Slot::zeros(param),
                 };
                 self.slots.insert(*id, slot);
             }
         }
         // One call per dtype and device: on CUDA the kernel wants each
         // call's tensors alike (the CPU kernel would not notice).
-        let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-        for (i, (_, _, param, _)) in gather.found.iter().enumerate() {
-            let group = format!("{:?} {:?}", param.kind(), param.device());
-            groups.entry(group).or_default().push(i);
+        let mut groups: BTreeMap<String, Vec<_>> = BTreeMap::new();
+        for found in &gather.found {
+            let group = format!("{:?} {:?}", found.1.kind(), found.1.device());
+            groups.entry(group).or_default().push(found);
         }
         let a = &self.spec;
         let hyper = AdamStep {
@@ -118,12 +117,11 @@ impl FusedAdam {
             weight_decay: a.weight_decay,
             eps: a.eps,
         };
-        for members in groups.values() {
-            let found: Vec<_> = members.iter().map(|&i| &gather.found[i]).collect();
+        for found in groups.values() {
             let slots: Vec<&Slot> = found.iter().map(|f| &self.slots[&f.0]).collect();
             torch_shim::fused_adam(
+                &found.iter().map(|f| &f.1).collect::<Vec<_>>(),
                 &found.iter().map(|f| &f.2).collect::<Vec<_>>(),
-                &found.iter().map(|f| &f.3).collect::<Vec<_>>(),
                 &slots.iter().map(|s| &s.exp_avg).collect::<Vec<_>>(),
                 &slots.iter().map(|s| &s.exp_avg_sq).collect::<Vec<_>>(),
                 &slots.iter().map(|s| &s.step).collect::<Vec<_>>(),
@@ -137,7 +135,7 @@ impl FusedAdam {
     pub fn to_burn(&self) -> ModuleOptimizer {
         let mut tensors = Vec::new();
         let mut scalars: BTreeMap<String, burn_pack::Scalar> = BTreeMap::new();
-        let mut add = |id: ParamId, rank: usize, host: HostSlot| {
+        let mut add = |id: ParamId, host: HostSlot| {
             let shape: Vec<usize> = host.shape.iter().map(|&d| d as usize).collect();
             for (field, values) in [("moment_1", host.exp_avg), ("moment_2", host.exp_avg_sq)] {
                 let (bytes, shape, dtype) = TensorData::new(values, shape.clone()).into_parts();
@@ -150,13 +148,13 @@ impl FusedAdam {
                 ));
             }
             scalars.insert(format!("{}.momentum.time", id.val()), host.step.into());
-            scalars.insert(format!("{}.__rank", id.val()), rank.into());
+            scalars.insert(format!("{}.__rank", id.val()), host.shape.len().into());
         };
         for (id, slot) in &self.slots {
-            add(*id, slot.rank, slot.download());
+            add(*id, slot.download());
         }
         for (id, host) in &self.pending {
-            add(*id, host.shape.len(), host.clone());
+            add(*id, host.clone());
         }
         let mut writer = burn_pack::Writer::new(tensors);
         for (key, value) in &scalars {
@@ -221,12 +219,11 @@ impl FusedAdam {
 }
 
 impl Slot {
-    fn zeros(param: &tch::Tensor, rank: usize) -> Slot {
+    fn zeros(param: &tch::Tensor) -> Slot {
         Slot {
             exp_avg: param.zeros_like(),
             exp_avg_sq: param.zeros_like(),
             step: tch::Tensor::zeros(Vec::<i64>::new(), (Kind::Float, param.device())),
-            rank,
         }
     }
 
@@ -244,7 +241,7 @@ impl Slot {
 }
 
 impl HostSlot {
-    fn upload(self, param: &tch::Tensor, rank: usize) -> Slot {
+    fn upload(self, param: &tch::Tensor) -> Slot {
         assert_eq!(
             self.shape,
             param.size(),
@@ -267,7 +264,6 @@ impl HostSlot {
                 self.step as f64,
                 (Kind::Float, param.device()),
             ),
-            rank,
         }
     }
 }
