@@ -31,6 +31,7 @@ pub mod spec;
 pub mod stages;
 pub mod stats;
 pub mod stop;
+pub mod suggest;
 pub mod table;
 pub mod tensor_file;
 pub mod timeline;

@@ -15,6 +15,7 @@ use crate::loc::{Loc, PathSegment};
 use crate::spec::expr::Template;
 use crate::spec::yaml::{Node, Value};
 use crate::spec::{InputSource, Pipeline};
+use crate::stages::{ItemShape, Output, Wired, Wiring};
 
 pub struct Plan {
     /// Instances in dependency order: every instance after those it reads.
@@ -47,12 +48,13 @@ impl Plan {
     pub fn build(p: &Pipeline, graph: &StageGraph, hasher: &mut FileHasher) -> Result<Plan> {
         let mut instances: Vec<Instance> = Vec::new();
         let mut by_stage: Vec<Vec<usize>> = vec![Vec::new(); p.stages.len()];
+        // Per instance, the item shape of the dataset it makes, if known.
+        let mut shapes: Vec<Option<ItemShape>> = Vec::new();
         let mut diags = Diagnostics::default();
         // The diagnostics that are input paths not found.
         let mut missing = Vec::new();
         for &s in &graph.order {
             let stage = &p.stages[s];
-            let input_names: Vec<&str> = stage.inputs.iter().map(|i| i.name.as_str()).collect();
             let axes = p.grid.ordered(|a| graph.axes[s].contains(a));
             'cells: for cell in Grid::cells(&axes) {
                 let same =
@@ -83,7 +85,8 @@ impl Plan {
                         continue;
                     }
                 };
-                if let Err(e) = stage.kind.check(&params, &input_names) {
+                let wiring = wiring(p, graph, s, &cell, &by_stage, &instances, &shapes);
+                if let Err(e) = stage.kind.check(&params, &wiring) {
                     let loc = stage.params.locate(&e.path);
                     let key = format!("stages.{}.params{}", stage.name, path_text(&e.path));
                     push_unique(&mut diags, located(p, loc, &key, e.message));
@@ -182,6 +185,7 @@ impl Plan {
                 );
                 let key = record::key(&record);
                 by_stage[s].push(instances.len());
+                shapes.push(stage.kind.item_shape(&params, &wiring));
                 instances.push(Instance {
                     stage: s,
                     cell,
@@ -237,6 +241,55 @@ fn located(p: &Pipeline, loc: Loc, key: &str, message: String) -> Diagnostic {
         key: key.to_string(),
         message,
     }
+}
+
+/// What stage `s`'s validation sees of its inputs in `cell`: for an input
+/// bound to a stage, the axes its instances vary over, the params their
+/// rows add and the item shape they agree on; nothing for a path or a
+/// command's files, which nrun cannot read before they exist.
+fn wiring(
+    p: &Pipeline,
+    graph: &StageGraph,
+    s: usize,
+    cell: &Cell,
+    by_stage: &[Vec<usize>],
+    instances: &[Instance],
+    shapes: &[Option<ItemShape>],
+) -> Wiring {
+    let wired = p.stages[s].inputs.iter().map(|input| {
+        let InputSource::Stage(u) = &input.source else {
+            return Wired {
+                name: input.name.clone(),
+                params: None,
+                shape: None,
+            };
+        };
+        let ups: Vec<usize> = by_stage[*u]
+            .iter()
+            .copied()
+            .filter(|&i| instances[i].cell.agrees_with(cell))
+            .collect();
+        let kind = p.stages[*u].kind;
+        let params = (kind.output() != Output::Files).then(|| {
+            let mut params = graph.axes[*u].clone();
+            for &i in &ups {
+                params.extend(kind.row_params(&instances[i].params));
+            }
+            params
+        });
+        let shape = match ups.split_first() {
+            Some((&first, rest)) if rest.iter().all(|&i| shapes[i] == shapes[first]) => {
+                shapes[first].clone()
+            }
+            _ => None,
+        };
+        Wired {
+            name: input.name.clone(),
+            params,
+            shape,
+        }
+    });
+    Wiring(wired.collect())
 }
 
 /// The same mistake shows up once per cell; report it once.

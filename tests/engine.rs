@@ -427,6 +427,21 @@ const INVALID: &[(&str, &str, &str)] = &[
         "x.yaml:7:14",
         "stages.s.inputs.samples: takes samples (mapped items), the output of a `sample`, `inverse_map`, `identity_map` or `mean_shift` stage; `t` is a `train` stage, which gives a trained model",
     ),
+    (
+        "name: x\nparams:\n  grid:\n    seed: [1, 2]\nstages:\n  x: {kind: toy2d, params: {distribution: {kind: moons, noise: 0.1}, n: 8, seed: '${seed}'}}\n  i: {kind: identity_map, inputs: {data: x}}\n  m: {kind: metric, inputs: {samples: i, target: x}, params: {metrics: [energy], tag: {map: identity}}}\n  t:\n    kind: table\n    inputs: {m: m}\n    params: {metric: energy, rows: sed, columns: map}\n",
+        "x.yaml:12:",
+        "stages.t.params.rows: `sed` is not a param of this stage's inputs; did you mean `seed`?",
+    ),
+    (
+        "name: x\nparams:\n  grid:\n    seed: [1, 2]\nstages:\n  x: {kind: toy2d, params: {distribution: {kind: moons, noise: 0.1}, n: 8, seed: '${seed}'}}\n  i: {kind: identity_map, inputs: {data: x}}\n  m: {kind: metric, inputs: {samples: i, target: x}, params: {metrics: [energy], tag: {map: identity}}}\n  t:\n    kind: table\n    inputs: {m: m}\n    params: {metric: energy, rows: map, columns: metric, average_over: [seed, run]}\n",
+        "x.yaml:12:",
+        "stages.t.params.average_over[1]: `run` is not a param of this stage's inputs (they have: `map`, `seed`)",
+    ),
+    (
+        "name: x\nparams:\n  grid:\n    seed: [1, 2]\nstages:\n  x: {kind: toy2d, params: {distribution: {kind: moons, noise: 0.1}, n: 8, seed: '${seed}'}}\n  i: {kind: identity_map, inputs: {data: x}}\n  m: {kind: metric, inputs: {samples: i, target: x}, params: {metrics: [energy], tag: {map: identity}}}\n  f:\n    kind: plot\n    inputs: {data: m}\n    params: {title: t, figure: {kind: metric_vs, metric: energy, x: seed, series: mpa}}\n",
+        "x.yaml:12:",
+        "stages.f.params.figure.series: `mpa` is not a param of this stage's inputs; did you mean `map`?",
+    ),
 ];
 
 #[test]

@@ -727,31 +727,87 @@ fn a_recorded_divergence_shows_in_tables_and_figures() {
     );
 }
 
-/// A net that cannot take the data (2-D points into a CNN) is the
-/// pipeline's mistake: exit 2 naming the stage's file:line, not a failure
-/// of nrun's, and nothing of the training is cached.
-#[test]
-fn data_a_net_cannot_take_exits_2_naming_the_stage() {
-    let p = Project::new();
-    p.file(
-        "misfit.yaml",
+/// The training of `misfit.yaml`, fed `source` and `target`, with a CNN as T.
+fn misfit(source_and_target: &str) -> String {
+    format!(
         "\
 name: misfit
 stages:
-  x: {kind: toy2d, params: {distribution: {kind: moons, noise: 0.05}, n: 64, seed: 1}}
-  y: {kind: toy2d, params: {distribution: {kind: uniform_square, half_width: 2}, n: 64, seed: 2}}
-  train:
+{source_and_target}  train:
     kind: train
-    inputs: {source: x, target: y}
+    inputs: {{source: x, target: y}}
     params:
-      cost: {kind: weak_quadratic}
+      cost: {{kind: weak_quadratic}}
       gamma: 0.5
       iterations: 5
       batch: 8
-      z: {count: 2, channels: 1}
-      t_net: {kind: cnn_t, channels: 4, layers: 2}
-      f_net: {kind: mlp, hidden: [8]}
-",
+      z: {{count: 2, channels: 1}}
+      t_net: {{kind: cnn_t, channels: 4, layers: 2}}
+      f_net: {{kind: mlp, hidden: [8]}}
+"
+    )
+}
+
+/// A net that cannot take the data (2-D points into a CNN) is the
+/// pipeline's mistake: where the pipeline tells the data's shapes, it is
+/// found before anything runs (exit 2, located, nothing cached); where
+/// only the data's file tells them, when the training starts (exit 2
+/// naming the stage's file:line, and nothing of the training is cached).
+#[test]
+fn data_a_net_cannot_take_exits_2_naming_the_stage() {
+    let p = Project::new();
+    let toys = "  x: {kind: toy2d, params: {distribution: {kind: moons, noise: 0.05}, n: 64, seed: 1}}\n  y: {kind: toy2d, params: {distribution: {kind: uniform_square, half_width: 2}, n: 64, seed: 2}}\n";
+    p.file("misfit.yaml", &misfit(toys));
+    let run = p.nrun(&["misfit.yaml"]).code(2);
+    assert_eq!(
+        run.stderr.trim(),
+        "error: misfit.yaml:9:7: stages.train.params: cnn_t needs images [c, h, w], the data has items of shape [2]"
+    );
+    assert!(p.cache_entries().is_empty(), "nothing ran");
+
+    let gaussian = toys.replace(
+        "{kind: toy2d, params: {distribution: {kind: uniform_square, half_width: 2}, n: 64, seed: 2}}",
+        "{kind: gaussian, params: {dim: 3, cov: 1, n: 64, seed: 2}}",
+    );
+    p.file(
+        "misfit.yaml",
+        &misfit(&gaussian).replace(
+            "{kind: cnn_t, channels: 4, layers: 2}",
+            "{kind: mlp, hidden: [8]}",
+        ),
+    );
+    let run = p.nrun(&["misfit.yaml"]).code(2);
+    assert_eq!(
+        run.stderr.trim(),
+        "error: misfit.yaml:9:7: stages.train.params: the cost compares x and T(x, z): source items [2] and target items [3] must have the same size"
+    );
+    assert!(p.cache_entries().is_empty(), "nothing ran");
+
+    let blurred = format!(
+        "{toys}  b: {{kind: transform, inputs: {{data: x}}, params: {{ops: [{{op: noise, std: 0.1}}, {{op: blur, kernel: 3, sigma: 1}}]}}}}\n"
+    );
+    p.file(
+        "misfit.yaml",
+        &misfit(&blurred).replace(
+            "{kind: cnn_t, channels: 4, layers: 2}",
+            "{kind: mlp, hidden: [8]}",
+        ),
+    );
+    let run = p.nrun(&["misfit.yaml"]).code(2);
+    assert_eq!(
+        run.stderr.trim(),
+        "error: misfit.yaml:5:81: stages.b.params.ops[1]: this op needs images [c, h, w], the data has items [2]"
+    );
+    assert!(p.cache_entries().is_empty(), "nothing ran");
+
+    // A point file's shape is known once it is read.
+    p.file("points.csv", &"0.5,1.5\n".repeat(16));
+    p.file(
+        "misfit.yaml",
+        &misfit(&toys.replace(
+            "{kind: toy2d, params: {distribution: {kind: moons, noise: 0.05}, n: 64, seed: 1}}",
+            "{kind: point_cloud, inputs: {file: {path: points.csv}}}",
+        )),
     );
     let run = p.nrun(&["misfit.yaml"]).code(2);
     assert!(

@@ -64,22 +64,11 @@ fn check_grid_axes_are_read(graph: &StageGraph, overrides: &Overrides) -> Result
         .iter()
         .filter(|axis| !read.contains(&axis.name))
         .map(|axis| {
-            let closest = read
-                .iter()
-                .map(|name| (strsim::damerau_levenshtein(name, &axis.name), *name))
-                .filter(|(distance, _)| *distance <= 2)
-                .min();
-            let hint = match closest {
-                Some((_, name)) => format!("; did you mean `{name}`?"),
-                None if read.is_empty() => String::new(),
-                None => format!(
-                    " (the axes stages read: {})",
-                    read.iter()
-                        .map(|n| format!("`{n}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            };
+            let hint = crate::suggest::hint(
+                &axis.name,
+                read.iter().map(|n| n.as_str()),
+                "the axes stages read",
+            );
             overrides::invalid(
                 &format!("--grid {}", axis.arg),
                 format!(

@@ -123,6 +123,28 @@ pub struct TrainConfig {
     pub adam: AdamKernel,
 }
 
+impl TrainConfig {
+    /// Whether the nets and the cost can take source items of shape `xs`
+    /// and target items of shape `ys`: before a training starts, or before
+    /// anything runs where the data's shapes are known from the pipeline.
+    pub fn check_data(&self, xs: &[usize], ys: &[usize]) -> Result<(), String> {
+        let x_dim: usize = xs.iter().product();
+        let y_dim: usize = ys.iter().product();
+        if x_dim != y_dim {
+            return Err(format!(
+                "the cost compares x and T(x, z): source items {xs:?} and target items {ys:?} must have the same size"
+            ));
+        }
+        if xs.len() == 3 && (ys.len() != 3 || xs[1..] != ys[1..]) {
+            return Err(format!(
+                "source {xs:?} and target {ys:?} images differ in size"
+            ));
+        }
+        self.t_net.check(Role::Transport, xs)?;
+        self.f_net.check(Role::Potential, ys)
+    }
+}
+
 /// One outer step's numbers (the training log's columns).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct StepStats {
@@ -226,24 +248,9 @@ impl<'a> Trainer<'a> {
         device: &Device,
     ) -> Result<Self, TrainError> {
         let (xs, ys) = (source.item_shape().to_vec(), target.item_shape().to_vec());
+        cfg.check_data(&xs, &ys).map_err(TrainError::Config)?;
         let x_dim: usize = xs.iter().product();
         let y_dim: usize = ys.iter().product();
-        if x_dim != y_dim {
-            return Err(TrainError::Config(format!(
-                "the cost compares x and T(x, z): source items {xs:?} and target items {ys:?} must have the same size"
-            )));
-        }
-        if xs.len() == 3 && (ys.len() != 3 || xs[1..] != ys[1..]) {
-            return Err(TrainError::Config(format!(
-                "source {xs:?} and target {ys:?} images differ in size"
-            )));
-        }
-        cfg.t_net
-            .check(Role::Transport, &xs)
-            .map_err(TrainError::Config)?;
-        cfg.f_net
-            .check(Role::Potential, &ys)
-            .map_err(TrainError::Config)?;
         let max_gamma = cfg.gamma.g0.abs().max(cfg.gamma.g1.abs());
         let gamma_probe = if max_gamma == 0.0 { 0.0 } else { max_gamma };
         cfg.cost

@@ -55,7 +55,11 @@ pub fn view(sheet: Sheet, spec: &ViewSpec) -> Result<View, ViewError> {
         if !sheet.params.contains(name) {
             return Err(ViewError::UnknownParam {
                 name: name.clone(),
-                hint: hint(name, &sheet.params),
+                hint: crate::suggest::hint(
+                    name,
+                    sheet.params.iter().map(String::as_str),
+                    "there are",
+                ),
             });
         }
     }
@@ -66,7 +70,11 @@ pub fn view(sheet: Sheet, spec: &ViewSpec) -> Result<View, ViewError> {
             Err(ViewError::UnknownMetric {
                 flag,
                 name: name.clone(),
-                hint: hint(name, &sheet.metrics),
+                hint: crate::suggest::hint(
+                    name,
+                    sheet.metrics.iter().map(String::as_str),
+                    "there are",
+                ),
             })
         }
     };
@@ -127,25 +135,4 @@ pub fn view(sheet: Sheet, spec: &ViewSpec) -> Result<View, ViewError> {
         metrics: spec.metrics.clone().unwrap_or(sheet.metrics),
         rows,
     })
-}
-
-/// "; did you mean `x`?" for a near name, else the names there are.
-fn hint(name: &str, names: &[String]) -> String {
-    let closest = names
-        .iter()
-        .map(|n| (strsim::damerau_levenshtein(n, name), n))
-        .filter(|(d, _)| *d <= 2)
-        .min();
-    match closest {
-        Some((_, n)) => format!("; did you mean `{n}`?"),
-        None if names.is_empty() => String::new(),
-        None => format!(
-            " (there are: {})",
-            names
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
 }

@@ -6,8 +6,10 @@ use serde_json::json;
 
 use super::load::{bad_file, content_hash, dataset};
 use super::select::Select;
-use super::{Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind};
-use crate::data::cifar::read_cifar10;
+use super::{
+    Accepts, Context, InputSpec, ItemShape, Output, ParamError, StageError, StageKind, Wiring,
+};
+use crate::data::cifar::{SIDE, read_cifar10};
 
 pub struct Cifar10;
 
@@ -29,6 +31,10 @@ impl StageKind for Cifar10 {
         takes: &[],
     }]);
     const OUTPUT: Output = Output::Dataset;
+
+    fn item_shape(_: &Params, _: &Wiring) -> Option<ItemShape> {
+        Some(ItemShape::stored(vec![3, SIDE, SIDE]))
+    }
 
     fn validate(p: &Params) -> Result<(), ParamError> {
         p.select.validate()

@@ -15,7 +15,7 @@ use anyhow::Context as _;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::{Context, Input, InputSpec, Output, ParamError, StageError, StageKind};
+use super::{Context, Input, InputSpec, Output, ParamError, StageError, StageKind, Wiring};
 
 pub struct Command;
 
@@ -53,18 +53,18 @@ impl StageKind for Command {
 
     /// A `{in.NAME}` without an input `NAME` would reach the shell as
     /// written; it is a mistake in the pipeline, caught before anything runs.
-    fn validate_inputs(params: &Params, inputs: &[&str]) -> Result<(), ParamError> {
+    fn validate_inputs(params: &Params, inputs: &Wiring) -> Result<(), ParamError> {
         let mut rest = params.run.as_str();
         while let Some(at) = rest.find("{in.") {
             let tail = &rest[at + "{in.".len()..];
             let Some(close) = tail.find('}') else { break };
             let name = &tail[..close];
-            if !inputs.contains(&name) {
+            if !inputs.has(name) {
                 return Err(ParamError::at(
                     "run",
                     format!(
                         "`{{in.{name}}}` names no input of this stage ({})",
-                        super::inputs_note(inputs)
+                        inputs.note()
                     ),
                 ));
             }

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
 use super::load::bad_param;
-use super::{Context, InputSpec, Output, ParamError, StageError, StageKind};
+use super::{Context, InputSpec, ItemShape, Output, ParamError, StageError, StageKind, Wiring};
 use crate::data::gaussian_nd;
 use crate::metrics::gaussian::Gaussian as Law;
 use crate::samples::Samples;
@@ -142,6 +142,10 @@ impl StageKind for Gaussian {
     const VERSION: u32 = 1;
     const INPUTS: Option<&'static [InputSpec]> = Some(&[]);
     const OUTPUT: Output = Output::Dataset;
+
+    fn item_shape(p: &Params, _: &Wiring) -> Option<ItemShape> {
+        Some(ItemShape::stored(vec![p.dim]))
+    }
 
     fn validate(p: &Params) -> Result<(), ParamError> {
         if p.dim == 0 {

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::load::{bad_file, content_hash, dataset};
 use super::select::Select;
-use super::{Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind};
+use super::{Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind, Wiring};
 use crate::data::idx::{read_idx_images, read_idx_pair};
 use crate::data::labelled::LabelledImages;
 
@@ -44,8 +44,8 @@ impl StageKind for Idx {
     }
 
     /// Selecting by label needs labels: caught before anything runs.
-    fn validate_inputs(p: &Params, inputs: &[&str]) -> Result<(), ParamError> {
-        if !p.select.labels.is_empty() && !inputs.contains(&"labels") {
+    fn validate_inputs(p: &Params, inputs: &Wiring) -> Result<(), ParamError> {
+        if !p.select.labels.is_empty() && !inputs.has("labels") {
             return Err(ParamError::at(
                 "select.labels",
                 "selecting by label needs the `labels` input (the IDX labels file)",

@@ -8,7 +8,9 @@ use serde_json::json;
 use super::load::{bad_file, content_hash, dataset};
 use super::select::Select;
 use super::transform::Mode;
-use super::{Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind};
+use super::{
+    Accepts, Context, InputSpec, ItemShape, Output, ParamError, StageError, StageKind, Wiring,
+};
 use crate::data::crop::CropBox;
 use crate::data::folder::{ColorMode, FolderOptions, read_image_folder};
 
@@ -46,6 +48,13 @@ impl StageKind for ImageFolder {
         takes: &[],
     }]);
     const OUTPUT: Output = Output::Dataset;
+
+    /// Known when every image is cropped or resized to one size.
+    fn item_shape(p: &Params, _: &Wiring) -> Option<ItemShape> {
+        let [h, w] = p.resize.or(p.crop)?;
+        let channels = if p.rgb { 3 } else { 1 };
+        Some(ItemShape::stored(vec![channels, h, w]))
+    }
 
     fn validate(p: &Params) -> Result<(), ParamError> {
         if p.crop.is_some_and(|c| c.contains(&0)) || p.resize.is_some_and(|r| r.contains(&0)) {

@@ -64,7 +64,9 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
 use super::gaussian::law_of;
-use super::{Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind, divergence};
+use super::{
+    Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind, Wiring, divergence,
+};
 use crate::loc::PathSegment;
 use crate::metrics::assignment::discrete_ot_cost;
 use crate::metrics::distribution::{Bandwidth, energy_distance, mmd2_rbf};
@@ -276,20 +278,24 @@ impl StageKind for Metric {
     }
 
     /// Every metric's inputs are bound: caught before anything runs.
-    fn validate_inputs(p: &Params, inputs: &[&str]) -> Result<(), ParamError> {
+    fn validate_inputs(p: &Params, inputs: &Wiring) -> Result<(), ParamError> {
         for (i, m) in p.metrics.iter().enumerate() {
-            if let Some(missing) = m.needs().iter().find(|n| !inputs.contains(n)) {
+            if let Some(missing) = m.needs().iter().find(|n| !inputs.has(n)) {
                 return Err(ParamError {
                     path: vec![PathSegment::Key("metrics".into()), PathSegment::Index(i)],
                     message: format!(
                         "{} needs the `{missing}` input ({})",
                         m.label(),
-                        super::inputs_note(inputs)
+                        inputs.note()
                     ),
                 });
             }
         }
         Ok(())
+    }
+
+    fn row_params(p: &Params) -> Vec<String> {
+        p.tag.keys().cloned().collect()
     }
 
     fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {

@@ -28,12 +28,14 @@ mod toy2d;
 mod train;
 mod transform;
 mod weights;
+mod wiring;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 
 pub use context::{Context, Input, StageError, Upstream};
 pub use report::republish;
+pub use wiring::{ItemShape, Wired, Wiring};
 
 use crate::loc::PathSegment;
 
@@ -104,10 +106,22 @@ pub trait StageKind: Send + Sync + 'static {
         Ok(())
     }
 
-    /// Checks params that name inputs against the inputs the stage binds
-    /// (`inputs`, by name), before anything runs.
-    fn validate_inputs(_params: &Self::Params, _inputs: &[&str]) -> Result<(), ParamError> {
+    /// Checks params that name inputs, or params of the inputs, against
+    /// the inputs the stage binds, before anything runs.
+    fn validate_inputs(_params: &Self::Params, _inputs: &Wiring) -> Result<(), ParamError> {
         Ok(())
+    }
+
+    /// The params this kind adds to its output's rows beyond its cell's
+    /// axes (a metric stage's `tag`), for the stages that read them.
+    fn row_params(_params: &Self::Params) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The item shape of the dataset this kind makes, where its params and
+    /// its inputs' shapes tell it without reading files; `None` otherwise.
+    fn item_shape(_params: &Self::Params, _inputs: &Wiring) -> Option<ItemShape> {
+        None
     }
 
     fn run(&self, params: Self::Params, ctx: &mut Context) -> Result<(), StageError>;
@@ -140,7 +154,11 @@ pub trait Kind: Send + Sync {
     fn any_inputs(&self) -> bool;
     fn output(&self) -> Output;
     /// Validates `params` for a stage that binds the inputs `inputs`.
-    fn check(&self, params: &Json, inputs: &[&str]) -> Result<(), ParamError>;
+    fn check(&self, params: &Json, inputs: &Wiring) -> Result<(), ParamError>;
+    /// [`StageKind::row_params`] of valid `params`.
+    fn row_params(&self, params: &Json) -> Vec<String>;
+    /// [`StageKind::item_shape`] of valid `params`.
+    fn item_shape(&self, params: &Json, inputs: &Wiring) -> Option<ItemShape>;
     fn run(&self, params: &Json, ctx: &mut Context) -> Result<(), StageError>;
 }
 
@@ -160,10 +178,18 @@ impl<S: StageKind> Kind for S {
     fn output(&self) -> Output {
         S::OUTPUT
     }
-    fn check(&self, params: &Json, inputs: &[&str]) -> Result<(), ParamError> {
+    fn check(&self, params: &Json, inputs: &Wiring) -> Result<(), ParamError> {
         let typed = parse::<S::Params>(params)?;
         S::validate(&typed)?;
         S::validate_inputs(&typed, inputs)
+    }
+    fn row_params(&self, params: &Json) -> Vec<String> {
+        parse::<S::Params>(params)
+            .map(|typed| S::row_params(&typed))
+            .unwrap_or_default()
+    }
+    fn item_shape(&self, params: &Json, inputs: &Wiring) -> Option<ItemShape> {
+        S::item_shape(&parse::<S::Params>(params).ok()?, inputs)
     }
     fn run(&self, params: &Json, ctx: &mut Context) -> Result<(), StageError> {
         let typed = parse::<S::Params>(params)
@@ -214,16 +240,6 @@ static KINDS: &[&dyn Kind] = &[
     &plot::Plot,
     &report::Report,
 ];
-
-/// What a message about a misnamed input says the stage has:
-/// `inputs: a, b`, or `it has none`.
-fn inputs_note(inputs: &[&str]) -> String {
-    if inputs.is_empty() {
-        "it has none".to_string()
-    } else {
-        format!("inputs: {}", inputs.join(", "))
-    }
-}
 
 pub fn find(name: &str) -> Option<&'static dyn Kind> {
     KINDS.iter().copied().find(|k| k.name() == name)

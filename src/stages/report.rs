@@ -7,7 +7,7 @@
 use serde::Deserialize;
 
 use super::artifacts::{self, Artifact};
-use super::{Context, InputSpec, Output, ParamError, StageError, StageKind};
+use super::{Context, InputSpec, Output, ParamError, StageError, StageKind, Wiring};
 use crate::loc::PathSegment;
 use crate::plot::{GanttBar, GanttGroup, gantt};
 use crate::report::{Block, Document, copy_figures, to_html, to_markdown};
@@ -61,10 +61,10 @@ impl StageKind for Report {
 
     /// A section naming an input the stage does not bind would otherwise
     /// fail only after everything upstream ran.
-    fn validate_inputs(p: &Params, inputs: &[&str]) -> Result<(), ParamError> {
+    fn validate_inputs(p: &Params, inputs: &Wiring) -> Result<(), ParamError> {
         for (i, section) in p.sections.iter().enumerate() {
             for (j, name) in section.inputs.iter().enumerate() {
-                if !inputs.contains(&name.as_str()) {
+                if !inputs.has(name) {
                     return Err(ParamError {
                         path: vec![
                             PathSegment::Key("sections".into()),
@@ -74,7 +74,7 @@ impl StageKind for Report {
                         ],
                         message: format!(
                             "`{name}` is not an input of this stage ({})",
-                            super::inputs_note(inputs)
+                            inputs.note()
                         ),
                     });
                 }

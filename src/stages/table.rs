@@ -4,7 +4,8 @@
 //! baselines that hold for every column.
 
 use super::artifacts::{self, Artifact};
-use super::{Context, InputSpec, Output, ParamError, StageError, StageKind};
+use super::{Context, InputSpec, Output, ParamError, StageError, StageKind, Wiring};
+use crate::loc::PathSegment;
 use crate::table::{
     METRIC_AXIS, PivotSpec, add_baseline, pivot, read_rows, to_csv, to_latex, to_markdown,
 };
@@ -57,21 +58,35 @@ impl StageKind for Table {
         Ok(())
     }
 
-    fn validate_inputs(p: &PivotSpec, inputs: &[&str]) -> Result<(), ParamError> {
-        if let Some(name) = p.baselines.keys().find(|b| !inputs.contains(&b.as_str())) {
+    fn validate_inputs(p: &PivotSpec, inputs: &Wiring) -> Result<(), ParamError> {
+        if let Some(name) = p.baselines.keys().find(|b| !inputs.has(b)) {
             return Err(ParamError::at(
                 &format!("baselines.{name}"),
-                format!(
-                    "`{name}` is not an input of this stage ({})",
-                    super::inputs_note(inputs)
-                ),
+                format!("`{name}` is not an input of this stage ({})", inputs.note()),
             ));
         }
-        if !p.baselines.is_empty() && inputs.iter().all(|i| p.baselines.contains_key(*i)) {
+        if !p.baselines.is_empty() && inputs.names().all(|i| p.baselines.contains_key(i)) {
             return Err(ParamError::at(
                 "baselines",
                 "every input is a baseline; bind at least one input to pivot",
             ));
+        }
+        let pivoted = |input: &str| !p.baselines.contains_key(input);
+        for (field, name) in [("rows", &p.rows), ("columns", &p.columns)] {
+            inputs
+                .check_param(name, &pivoted, &[METRIC_AXIS])
+                .map_err(|message| ParamError::at(field, message))?;
+        }
+        for (i, name) in p.average_over.iter().enumerate() {
+            inputs
+                .check_param(name, &|_| true, &[])
+                .map_err(|message| ParamError {
+                    path: vec![
+                        PathSegment::Key("average_over".into()),
+                        PathSegment::Index(i),
+                    ],
+                    message,
+                })?;
         }
         Ok(())
     }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::load::bad_param;
-use super::{Context, InputSpec, Output, ParamError, StageError, StageKind};
+use super::{Context, InputSpec, ItemShape, Output, ParamError, StageError, StageKind, Wiring};
 use crate::data::points::Points;
 use crate::data::standardize::Standardizer;
 use crate::data::toys;
@@ -89,6 +89,10 @@ impl StageKind for Toy2d {
     const VERSION: u32 = 1;
     const INPUTS: Option<&'static [InputSpec]> = Some(&[]);
     const OUTPUT: Output = Output::Dataset;
+
+    fn item_shape(_: &Params, _: &Wiring) -> Option<ItemShape> {
+        Some(ItemShape::stored(vec![2]))
+    }
 
     fn validate(p: &Params) -> Result<(), ParamError> {
         if p.n < 2 {

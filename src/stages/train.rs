@@ -17,7 +17,9 @@ use serde_json::json;
 
 use super::checkpoint::{self, Extra};
 use super::divergence::{self, Diverged};
-use super::{Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind, weights};
+use super::{
+    Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind, Wiring, weights,
+};
 use crate::data::on_load::LoadSampler;
 use crate::metrics::distribution::energy_distance;
 use crate::ot::apply::{PotentialSpec, TransportSpec, frozen, push_forward};
@@ -224,6 +226,21 @@ impl StageKind for Train {
             ));
         }
         Ok(())
+    }
+
+    /// Nets that cannot take the data (2-D points into a CNN, images of two
+    /// sizes) are caught before anything runs where the pipeline tells the
+    /// data's shapes; elsewhere when the training starts, also exit 2.
+    fn validate_inputs(p: &Params, inputs: &Wiring) -> Result<(), ParamError> {
+        let (Some(source), Some(target)) = (inputs.shape("source"), inputs.shape("target")) else {
+            return Ok(());
+        };
+        p.config()
+            .check_data(&source.drawn(), &target.drawn())
+            .map_err(|message| ParamError {
+                path: Vec::new(),
+                message,
+            })
     }
 
     fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {

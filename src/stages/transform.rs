@@ -12,7 +12,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::load::bad_param;
-use super::{Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind};
+use super::{
+    Accepts, Context, InputSpec, ItemShape, Output, ParamError, StageError, StageKind, Wiring,
+};
 use crate::data::blur::gaussian_blur;
 use crate::data::colorize::{Coloring, colorize};
 use crate::data::crop::CropBox;
@@ -23,6 +25,7 @@ use crate::data::pil_resize::pil_resize_u8;
 use crate::data::points::Points;
 use crate::data::projection::project_to_circle;
 use crate::data::resize::{Interp, Resize};
+use crate::loc::PathSegment;
 use crate::samples::Samples;
 use crate::tensor_file::{Dataset, OnLoad};
 
@@ -145,6 +148,53 @@ impl StageKind for Transform {
         Ok(())
     }
 
+    /// Ops that cannot take the data's items (an image op on points) are
+    /// caught before anything runs, where the data's shape is known.
+    fn validate_inputs(p: &Params, inputs: &Wiring) -> Result<(), ParamError> {
+        let Some(input) = inputs.shape("data") else {
+            return Ok(());
+        };
+        let mut shape = input.stored.clone();
+        for (i, op) in p.ops.iter().enumerate() {
+            shape = shape_after(op, &shape).map_err(|message| ParamError {
+                path: vec![PathSegment::Key("ops".into()), PathSegment::Index(i)],
+                message,
+            })?;
+        }
+        for (i, op) in p.on_load.iter().enumerate() {
+            if matches!(op, OnLoad::Nearest { .. }) && shape.len() != 3 {
+                return Err(ParamError {
+                    path: vec![PathSegment::Key("on_load".into()), PathSegment::Index(i)],
+                    message: format!(
+                        "a nearest resize needs images [c, h, w], the data has items {shape:?}"
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn item_shape(p: &Params, inputs: &Wiring) -> Option<ItemShape> {
+        let input = inputs.shape("data")?;
+        let mut stored = input.stored.clone();
+        for op in &p.ops {
+            stored = shape_after(op, &stored).ok()?;
+        }
+        let resized_on_load = p
+            .on_load
+            .iter()
+            .rev()
+            .find_map(|op| match op {
+                OnLoad::Nearest { size } => Some(*size),
+                OnLoad::Noise { .. } => None,
+            })
+            .or(input.resized_on_load);
+        Some(ItemShape {
+            stored,
+            resized_on_load,
+        })
+    }
+
     fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
         let input = Dataset::read(ctx.input_dir("data")?)?;
         let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
@@ -190,6 +240,34 @@ fn images(s: &Samples) -> Result<Images, StageError> {
         )
         .into()),
     }
+}
+
+/// The item shape `op` makes of items of shape `shape`, or why it cannot
+/// take them (as [`apply`] would find).
+fn shape_after(op: &Op, shape: &[usize]) -> Result<Vec<usize>, String> {
+    let image = || match shape {
+        [c, h, w] => Ok((*c, *h, *w)),
+        other => Err(format!(
+            "this op needs images [c, h, w], the data has items {other:?}"
+        )),
+    };
+    Ok(match op {
+        Op::Resize { size, .. } | Op::Crop { size, .. } => vec![image()?.0, size[0], size[1]],
+        Op::Noise { .. } => shape.to_vec(),
+        Op::Blur { .. } | Op::MaskRectangles { .. } | Op::MaskPixels { .. } => {
+            image()?;
+            shape.to_vec()
+        }
+        Op::Colorize { .. } => match image()? {
+            (1, h, w) => vec![3, h, w],
+            (c, _, _) => {
+                return Err(format!(
+                    "colorize needs grayscale images [1, h, w], the data has {c} channels"
+                ));
+            }
+        },
+        Op::ProjectCircle { .. } => vec![shape.iter().product()],
+    })
 }
 
 fn from_images(i: Images) -> Samples {
