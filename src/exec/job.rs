@@ -17,7 +17,7 @@ use crate::cache::Store;
 use crate::device::GpuSlot;
 use crate::grid::Cell;
 use crate::run_info::RunInfo;
-use crate::stages::{self, Context, Input, StageError};
+use crate::stages::{self, Blame, Context, Input, StageError};
 use crate::stop::Stop;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -139,9 +139,7 @@ pub fn build(spec: &JobSpec, rt: Runtime) -> Status {
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown panic".to_string());
-            Err(StageError::Failed(anyhow::anyhow!(
-                "stage panicked: {what}"
-            )))
+            Err(StageError::Panicked(what))
         });
     match result {
         Ok(()) => {
@@ -160,18 +158,18 @@ pub fn build(spec: &JobSpec, rt: Runtime) -> Status {
             rt.store.abandon(staging);
             rt.store
                 .add_spent(&spec.key, started.elapsed().as_secs_f64());
-            match e {
-                StageError::Stopped { why, message } => Status::Stopped {
+            match (e.blame(), e) {
+                (_, StageError::Stopped { why, message }) => Status::Stopped {
                     why,
                     reason: message,
                 },
-                StageError::Misfit(message) => Status::Failed {
+                (Blame::Pipeline, e) => Status::Failed {
                     bad_input: true,
-                    message: format!("{}: stages.{}: {message}", spec.at, spec.stage),
+                    message: format!("{}: stages.{}: {e}", spec.at, spec.stage),
                     log: log_path,
                 },
-                e => Status::Failed {
-                    bad_input: matches!(e, StageError::BadInput { .. }),
+                (blame, e) => Status::Failed {
+                    bad_input: blame == Blame::Data,
                     message: e.to_string(),
                     log: log_path,
                 },

@@ -19,9 +19,7 @@ pub enum Artifact {
 const FILE: &str = "artifacts.json";
 
 pub fn write(dir: &Path, artifacts: &[Artifact]) -> Result<(), StageError> {
-    let bytes = serde_json::to_vec_pretty(artifacts).map_err(anyhow::Error::from)?;
-    std::fs::write(dir.join(FILE), bytes)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", dir.join(FILE).display()).into())
+    super::files::write_json(&dir.join(FILE), &artifacts)
 }
 
 /// The artifacts of an upstream output; none if it made none.

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::load::{bad_file, content_hash, dataset};
+use super::load::{content_hash, dataset};
 use super::select::Select;
 use super::{
     Accepts, Context, InputSpec, ItemShape, Output, ParamError, StageError, StageKind, Wiring,
@@ -62,7 +62,7 @@ impl StageKind for Cifar10 {
         } else {
             vec![path.clone()]
         };
-        let set = read_cifar10(&files).map_err(bad_file)?;
+        let set = read_cifar10(&files)?;
         let source = json!({"format": "cifar-10 binary", "batches": content_hash(&path)});
         let ds = dataset(&set, &p.select, source)?;
         ctx.log(format!("{} of {} images kept", ds.x.n, set.images.n));

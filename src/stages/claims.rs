@@ -60,14 +60,12 @@ impl StageKind for Claims {
                     .map(|u| u.dir.join("metrics.csv")),
             );
         }
-        let rows = read_rows(&files).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let rows = read_rows(&files)?;
         // A claim naming what the rows do not have is the pipeline's
         // mistake, found once the rows exist: exit 2 at the stage.
         let outcomes =
             evaluate(&p.claims, &rows, &p.labels).map_err(|e| StageError::Misfit(e.to_string()))?;
-        let write = |name: &str, text: String| {
-            std::fs::write(ctx.out.join(name), text).map_err(|e| anyhow::anyhow!("{name}: {e}"))
-        };
+        let write = |name: &str, text: String| super::files::write(&ctx.out.join(name), text);
         write("claims.csv", to_csv(&outcomes))?;
         write("claims.md", to_markdown(&outcomes, p.decimals))?;
         let caption = p.caption.unwrap_or_else(|| {

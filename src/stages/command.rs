@@ -11,7 +11,6 @@ use std::path::Path;
 use std::process::{Command as Process, Stdio};
 use std::time::Duration;
 
-use anyhow::Context as _;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
@@ -82,8 +81,8 @@ impl StageKind for Command {
         cmd.arg("-ec")
             .arg(&script)
             .stdin(Stdio::null())
-            .stdout(ctx.log_file().context("log file")?)
-            .stderr(ctx.log_file().context("log file")?)
+            .stdout(ctx.log_file().map_err(StageError::write(&ctx.log_path))?)
+            .stderr(ctx.log_file().map_err(StageError::write(&ctx.log_path))?)
             .env("NRUN_OUT", &ctx.out)
             .env("NRUN_WORK", &ctx.work)
             .env("NRUN_CELL", ctx.cell.to_json().to_string());
@@ -99,9 +98,14 @@ impl StageKind for Command {
         if let Some(slot) = &ctx.gpu {
             cmd.env("CUDA_VISIBLE_DEVICES", &slot.id);
         }
-        let mut child = cmd.spawn().context("cannot start `sh`")?;
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| StageError::Command(format!("cannot start `sh`: {e}")))?;
         loop {
-            if let Some(status) = child.try_wait().context("waiting for the command")? {
+            if let Some(status) = child
+                .try_wait()
+                .map_err(|e| StageError::Command(format!("waiting for the command: {e}")))?
+            {
                 if status.success() {
                     return Ok(());
                 }
@@ -109,7 +113,7 @@ impl StageKind for Command {
                     Some(code) => format!("exit code {code}"),
                     None => "a signal".to_string(),
                 };
-                return Err(anyhow::anyhow!("command failed with {how}").into());
+                return Err(StageError::Command(format!("command failed with {how}")));
             }
             if let Err(stopped) = ctx.check_cancel() {
                 let _ = child.kill();

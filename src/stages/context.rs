@@ -13,6 +13,8 @@ use crate::grid::Cell;
 use crate::run_info::RunInfo;
 use crate::stop::Stop;
 
+use super::StageError;
+
 /// An input as the stage receives it.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum Input {
@@ -28,49 +30,6 @@ pub struct Upstream {
     pub key: String,
     /// The upstream entry's output folder (read-only).
     pub dir: PathBuf,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum StageError {
-    /// An input file is unusable (bad format, truncated): the user must fix
-    /// the data; nrun exits 2.
-    #[error("{}: {message}", path.display())]
-    BadInput { path: PathBuf, message: String },
-    /// The run is stopping (Ctrl-C, a signal, the time limit); the message
-    /// says where the stage stopped and whether it resumes from there.
-    #[error("{message}")]
-    Stopped {
-        why: crate::stop::Why,
-        message: String,
-    },
-    /// The stage's params do not fit its inputs as they turned out (a net
-    /// that cannot take the data's shape): a mistake in the pipeline, found
-    /// only once the inputs exist; nrun exits 2 and names the stage.
-    #[error("{0}")]
-    Misfit(String),
-    #[error("{0:#}")]
-    Failed(#[from] anyhow::Error),
-}
-
-/// A tensor file a stage read or wrote: an unusable one is the data's
-/// fault (exit 2), a failed write is a failure.
-impl From<crate::tensor_file::TensorFileError> for StageError {
-    fn from(e: crate::tensor_file::TensorFileError) -> Self {
-        use crate::tensor_file::TensorFileError;
-        match e {
-            TensorFileError::Bad { path, message } => StageError::BadInput { path, message },
-            e @ TensorFileError::Write { .. } => StageError::Failed(e.into()),
-        }
-    }
-}
-
-impl StageError {
-    pub fn bad_input(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
-        StageError::BadInput {
-            path: path.into(),
-            message: message.into(),
-        }
-    }
 }
 
 /// Where a running stage's progress reports go: units done, the total if
@@ -105,12 +64,12 @@ impl Context {
     pub fn input_dir(&self, name: &str) -> Result<&Path, StageError> {
         match self.inputs.get(name) {
             Some(Input::Stage(ups)) if ups.len() == 1 => Ok(&ups[0].dir),
-            Some(Input::Stage(_)) => Err(anyhow::anyhow!(
-                "input `{name}` receives several cells; this stage reads exactly one"
-            )
-            .into()),
+            Some(Input::Stage(_)) => Err(unbound(
+                name,
+                "receives several cells; this stage reads exactly one",
+            )),
             Some(Input::Path(p)) => Ok(p),
-            None => Err(anyhow::anyhow!("input `{name}` is not bound").into()),
+            None => Err(unbound(name, "is not bound")),
         }
     }
 
@@ -118,10 +77,8 @@ impl Context {
     pub fn upstreams(&self, name: &str) -> Result<&[Upstream], StageError> {
         match self.inputs.get(name) {
             Some(Input::Stage(ups)) => Ok(ups),
-            Some(Input::Path(_)) => {
-                Err(anyhow::anyhow!("input `{name}` is a path, not a stage").into())
-            }
-            None => Err(anyhow::anyhow!("input `{name}` is not bound").into()),
+            Some(Input::Path(_)) => Err(unbound(name, "is a path, not a stage")),
+            None => Err(unbound(name, "is not bound")),
         }
     }
 
@@ -173,5 +130,12 @@ impl Context {
             }),
             None => Ok(()),
         }
+    }
+}
+
+fn unbound(name: &str, problem: &'static str) -> StageError {
+    StageError::Unbound {
+        name: name.to_string(),
+        problem,
     }
 }

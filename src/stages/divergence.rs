@@ -33,7 +33,5 @@ pub fn read(dir: &Path) -> Result<Option<Diverged>, StageError> {
 }
 
 pub fn write(dir: &Path, diverged: &Diverged) -> Result<(), StageError> {
-    let path = dir.join(FILE);
-    let bytes = serde_json::to_vec_pretty(diverged).map_err(anyhow::Error::from)?;
-    std::fs::write(&path, bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()).into())
+    super::files::write_json(&dir.join(FILE), diverged)
 }

@@ -18,7 +18,6 @@ use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
-use super::load::bad_param;
 use super::{Context, InputSpec, ItemShape, Output, ParamError, StageError, StageKind, Wiring};
 use crate::data::gaussian_nd;
 use crate::metrics::gaussian::Gaussian as Law;
@@ -161,10 +160,11 @@ impl StageKind for Gaussian {
     }
 
     fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
-        let mean = p.mean().map_err(|e| anyhow::anyhow!(e.message))?;
-        let cov = p.cov().map_err(|e| anyhow::anyhow!(e.message))?;
+        // Checked when the pipeline was validated.
+        let mean = p.mean().map_err(|e| StageError::Misfit(e.message))?;
+        let cov = p.cov().map_err(|e| StageError::Misfit(e.message))?;
         let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
-        let x = gaussian_nd::sample(p.n, &mean, &cov, &mut rng).map_err(bad_param)?;
+        let x = gaussian_nd::sample(p.n, &mean, &cov, &mut rng)?;
         let rows: Vec<Vec<f64>> = cov
             .row_iter()
             .map(|r| r.iter().copied().collect())

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::load::{bad_file, content_hash, dataset};
+use super::load::{content_hash, dataset};
 use super::select::Select;
 use super::{Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind, Wiring};
 use crate::data::idx::{read_idx_images, read_idx_pair};
@@ -62,9 +62,9 @@ impl StageKind for Idx {
             .then(|| ctx.input_path("labels").map(|p| p.to_path_buf()))
             .transpose()?;
         let set = match &labels {
-            Some(l) => read_idx_pair(&images, l).map_err(bad_file)?,
+            Some(l) => read_idx_pair(&images, l)?,
             None => {
-                let images = read_idx_images(&images).map_err(bad_file)?;
+                let images = read_idx_images(&images)?;
                 let labels = vec![0; images.n];
                 LabelledImages { images, labels }
             }

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::load::{bad_file, content_hash, dataset};
+use super::load::{content_hash, dataset};
 use super::select::Select;
 use super::transform::Mode;
 use super::{
@@ -79,7 +79,7 @@ impl StageKind for ImageFolder {
             }),
             resize: p.resize.map(|[h, w]| (h, w, p.resize_mode.interp())),
         };
-        let folder = read_image_folder(&dir, &options).map_err(bad_file)?;
+        let folder = read_image_folder(&dir, &options)?;
         let source = json!({"format": "image folder", "folder": content_hash(&dir), "classes": folder.classes});
         let ds = dataset(&folder.set, &p.select, source)?;
         ctx.log(format!("{} of {} images kept", ds.x.n, folder.set.images.n));

@@ -65,24 +65,22 @@ impl StageKind for InverseMap {
         )
         .map_err(|e| StageError::bad_input(&spec_path, e.to_string()))?;
         if spec.noise.is_some() {
-            return Err(anyhow::anyhow!(
+            return Err(StageError::Misfit(
                 "a noise-conditioned potential has no single gradient map; train without `noise`"
-            )
-            .into());
+                    .into(),
+            ));
         }
         let data = samples_file::read_items(ctx.input_dir("data")?)?;
         if data.x.shape != spec.item {
-            return Err(anyhow::anyhow!(
+            return Err(StageError::Misfit(format!(
                 "f scores items of shape {:?}, the data has {:?}",
-                spec.item,
-                data.x.shape
-            )
-            .into());
+                spec.item, data.x.shape
+            )));
         }
         let n = p.limit.map_or(data.x.n, |l| l.min(data.x.n));
         let y = data.x.head(n);
         let device = backend::device(ctx.run.device, ctx.gpu.as_ref().map(|g| g.ordinal))
-            .map_err(|e| anyhow::anyhow!(e))?;
+            .map_err(StageError::Device)?;
         let autodiff = device.clone().autodiff();
         let f = weights::load(spec.build(&autodiff), &model.join("f"), &autodiff)?;
         let x = inverse_map(&f, &y.data, y.item_size(), spec.scale, &device, p.batch);

@@ -1,5 +1,5 @@
 //! Helpers the loader kinds share: turning loaded images into a dataset
-//! with provenance, and mapping the data module's errors to stage errors.
+//! with provenance.
 
 use std::path::Path;
 
@@ -7,24 +7,9 @@ use serde_json::{Value as Json, json};
 
 use super::StageError;
 use super::select::{Select, pick};
-use crate::data::error::{LoadError, ParamError as DataParamError};
 use crate::data::labelled::LabelledImages;
 use crate::samples::Samples;
 use crate::tensor_file::Dataset;
-
-/// A file the user must fix: exit 2, naming the file.
-pub fn bad_file(e: LoadError) -> StageError {
-    let text = e.to_string();
-    // Every LoadError starts with the path it is about.
-    match text.split_once(": ") {
-        Some((path, message)) => StageError::bad_input(path, message),
-        None => StageError::Failed(anyhow::anyhow!(text)),
-    }
-}
-
-pub fn bad_param(e: DataParamError) -> StageError {
-    StageError::Failed(anyhow::anyhow!("{e}"))
-}
 
 /// blake3 of a file or folder, for provenance.
 pub fn content_hash(path: &Path) -> Json {
@@ -40,12 +25,11 @@ pub fn dataset(set: &LabelledImages, select: &Select, source: Json) -> Result<Da
     let all = Samples::new(vec![images.c, images.h, images.w], images.data.clone());
     let indices = select.indices(Some(&set.labels), images.n);
     if indices.is_empty() {
-        return Err(anyhow::anyhow!(
+        return Err(StageError::Misfit(format!(
             "the selection {} keeps no item of {} loaded",
             select.describe(),
             images.n
-        )
-        .into());
+        )));
     }
     let (x, labels) = pick(&all, Some(&set.labels), &indices);
     Ok(Dataset {

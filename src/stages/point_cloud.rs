@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::load::{bad_file, content_hash};
+use super::load::content_hash;
 use super::{Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind};
 use crate::data::point_file::read_points;
 use crate::samples::Samples;
@@ -44,7 +44,7 @@ impl StageKind for PointCloud {
 
     fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
         let path = ctx.input_path("file")?.to_path_buf();
-        let points = read_points(&path, p.tensor.as_deref()).map_err(bad_file)?;
+        let points = read_points(&path, p.tensor.as_deref())?;
         let all = Samples::new(vec![points.d], points.data);
         let x = all.head(p.limit.map_or(all.n, |l| l.min(all.n)));
         ctx.log(format!("{} points of dimension {}", x.n, points.d));

@@ -179,8 +179,7 @@ fn timeline_figure(t: &Timeline, stem: &std::path::Path) -> Result<Block, StageE
         &groups,
         &bars,
         t.wall,
-    )
-    .map_err(|e| anyhow::anyhow!("drawing the timeline: {e}"))?;
+    )?;
     Ok(Block::Figure {
         path: files.png,
         caption: format!(
@@ -195,15 +194,10 @@ fn timeline_figure(t: &Timeline, stem: &std::path::Path) -> Result<Block, StageE
 fn write(doc: &Document, out: &std::path::Path) -> Result<(), StageError> {
     // The document with figures still in their (immutable) upstream
     // entries: what `nrun reproduce-report` combines.
-    let json = serde_json::to_vec_pretty(doc).map_err(anyhow::Error::from)?;
-    std::fs::write(out.join("document.json"), json).map_err(anyhow::Error::from)?;
-    let doc = copy_figures(doc, out, std::path::Path::new("figures"))
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let markdown = to_markdown(&doc, out);
-    std::fs::write(out.join("report.md"), markdown).map_err(anyhow::Error::from)?;
-    let html = to_html(&doc).map_err(|e| anyhow::anyhow!("{e}"))?;
-    std::fs::write(out.join("report.html"), html).map_err(anyhow::Error::from)?;
-    Ok(())
+    super::files::write_json(&out.join("document.json"), doc)?;
+    let doc = copy_figures(doc, out, std::path::Path::new("figures"))?;
+    super::files::write(&out.join("report.md"), to_markdown(&doc, out))?;
+    super::files::write(&out.join("report.html"), to_html(&doc)?)
 }
 
 fn table_name(input: &str, cell: &crate::grid::Cell) -> String {
@@ -220,12 +214,12 @@ fn copy_table_files(
     dir: &std::path::Path,
     name: &str,
 ) -> Result<(), StageError> {
-    std::fs::create_dir_all(dir).map_err(anyhow::Error::from)?;
+    std::fs::create_dir_all(dir).map_err(StageError::write(dir))?;
     for ext in ["csv", "md", "tex"] {
         let from = markdown.with_extension(ext);
         if from.exists() {
-            std::fs::copy(&from, dir.join(format!("{name}.{ext}")))
-                .map_err(|e| anyhow::anyhow!("{}: {e}", from.display()))?;
+            let to = dir.join(format!("{name}.{ext}"));
+            std::fs::copy(&from, &to).map_err(StageError::write(&to))?;
         }
     }
     Ok(())
@@ -251,12 +245,7 @@ pub fn document(p: &Params, ctx: &Context) -> Result<Document, StageError> {
             doc.push(Block::Paragraph(text.clone()));
         }
         for name in &section.inputs {
-            let ups = ctx.upstreams(name).map_err(|_| {
-                anyhow::anyhow!(
-                    "section `{}` names input `{name}`, which this stage does not have",
-                    section.heading
-                )
-            })?;
+            let ups = ctx.upstreams(name)?;
             for up in ups {
                 for artifact in artifacts::read(&up.dir)? {
                     match artifact {

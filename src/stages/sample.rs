@@ -86,16 +86,14 @@ impl StageKind for Sample {
         let data = Dataset::read(ctx.input_dir("data")?)?;
         let x = samples_file::inputs(&data, p.seed, p.limit)?;
         if x.shape != spec.source {
-            return Err(anyhow::anyhow!(
+            return Err(StageError::Misfit(format!(
                 "T maps items of shape {:?}, the data has {:?}",
-                spec.source,
-                x.shape
-            )
-            .into());
+                spec.source, x.shape
+            )));
         }
         let n = x.n;
         let device = backend::device(ctx.run.device, ctx.gpu.as_ref().map(|g| g.ordinal))
-            .map_err(|e| anyhow::anyhow!(e))?
+            .map_err(StageError::Device)?
             .without_autodiff();
         let t = weights::load(spec.build(&device), &stem, &device)?;
         let mut r = rng::stream(p.seed, Purpose::Sample, 0);
@@ -114,11 +112,6 @@ impl StageKind for Sample {
             "snapshot": p.snapshot,
             "device": backend::describe(&device),
         });
-        std::fs::write(
-            ctx.out.join("samples.json"),
-            serde_json::to_vec_pretty(&meta).map_err(anyhow::Error::from)?,
-        )
-        .map_err(anyhow::Error::from)?;
-        Ok(())
+        super::files::write_json(&ctx.out.join("samples.json"), &meta)
     }
 }

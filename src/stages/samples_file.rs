@@ -24,8 +24,8 @@ pub(super) fn inputs(
     let x = if data.on_load.is_empty() {
         data.x.clone()
     } else {
-        let sampler = LoadSampler::new(data.x.clone(), data.on_load.clone())
-            .map_err(|e| anyhow::anyhow!(e))?;
+        let sampler =
+            LoadSampler::new(data.x.clone(), data.on_load.clone()).map_err(StageError::Misfit)?;
         let mut r = rng::stream(seed, Purpose::Sample, 1);
         Samples::new(
             sampler.item_shape().to_vec(),

@@ -107,16 +107,13 @@ impl StageKind for Table {
         {
             files.extend(metric_files(name)?);
         }
-        let rows = read_rows(&files).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let mut table = pivot(&rows, &spec).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let rows = read_rows(&files)?;
+        let mut table = pivot(&rows, &spec)?;
         for (name, label) in &spec.baselines {
-            let rows = read_rows(&metric_files(name)?).map_err(|e| anyhow::anyhow!("{e}"))?;
-            add_baseline(&mut table, name, label, &rows, &spec)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let rows = read_rows(&metric_files(name)?)?;
+            add_baseline(&mut table, name, label, &rows, &spec)?;
         }
-        let write = |name: &str, text: String| {
-            std::fs::write(ctx.out.join(name), text).map_err(|e| anyhow::anyhow!("{name}: {e}"))
-        };
+        let write = |name: &str, text: String| super::files::write(&ctx.out.join(name), text);
         write("table.csv", to_csv(&table))?;
         write("table.md", to_markdown(&table))?;
         write("table.tex", to_latex(&table))?;

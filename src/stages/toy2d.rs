@@ -8,7 +8,6 @@ use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::load::bad_param;
 use super::{Context, InputSpec, ItemShape, Output, ParamError, StageError, StageKind, Wiring};
 use crate::data::points::Points;
 use crate::data::standardize::Standardizer;
@@ -130,15 +129,15 @@ impl StageKind for Toy2d {
                 noise,
             } => (toys::circles(n, &centres, radius, noise, r), None),
             Distribution::GridToCircle => {
-                let (x, y) = toys::grid_to_circle(n, r).map_err(bad_param)?;
+                let (x, y) = toys::grid_to_circle(n, r)?;
                 (Ok(x), Some(y))
             }
         };
-        let mut x = x.map_err(bad_param)?;
+        let mut x = x?;
         let mut stats = serde_json::Value::Null;
         if p.standardize {
-            let s = Standardizer::fit(&x).map_err(bad_param)?;
-            x = s.apply(&x).map_err(bad_param)?;
+            let s = Standardizer::fit(&x)?;
+            x = s.apply(&x)?;
             stats = json!({"fitted_on": "this sample"});
         }
         let to_samples = |pts: Points| Samples::new(vec![pts.d], pts.data);

@@ -18,7 +18,7 @@ use serde_json::json;
 use super::checkpoint::{self, Extra};
 use super::divergence::{self, Diverged};
 use super::{
-    Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind, Wiring, weights,
+    Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind, Wiring, files, weights,
 };
 use crate::data::on_load::LoadSampler;
 use crate::metrics::distribution::energy_distance;
@@ -247,17 +247,16 @@ impl StageKind for Train {
         let source = Dataset::read(ctx.input_dir("source")?)?;
         let target = Dataset::read(ctx.input_dir("target")?)?;
         let source_sampler = LoadSampler::new(source.x.clone(), source.on_load.clone())
-            .map_err(|e| anyhow::anyhow!(e))?;
+            .map_err(StageError::Misfit)?;
         let target_sampler = LoadSampler::new(target.x.clone(), target.on_load.clone())
-            .map_err(|e| anyhow::anyhow!(e))?;
+            .map_err(StageError::Misfit)?;
         let device = backend::device(ctx.run.device, ctx.gpu.as_ref().map(|g| g.ordinal))
-            .map_err(|e| anyhow::anyhow!(e))?;
+            .map_err(StageError::Device)?;
         ctx.log(format!("device {}", backend::describe(&device)));
         let threads = ctx.cpus.max(1);
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
-            .build()
-            .map_err(|e| anyhow::anyhow!("thread pool: {e}"))?;
+            .build()?;
         pool.install(|| train(&p, ctx, &source_sampler, &target_sampler, &device))
     }
 }
@@ -270,13 +269,11 @@ fn train(
     device: &Device,
 ) -> Result<(), StageError> {
     let cfg = p.config();
-    let mut trainer = Trainer::new(cfg.clone(), source, target, device).map_err(|e| match e {
-        TrainError::Config(message) => StageError::Misfit(message),
-        e => anyhow::anyhow!("{e}").into(),
-    })?;
+    let mut trainer = Trainer::new(cfg.clone(), source, target, device)?;
     let mut observer = Recorder::new(p, ctx, source, target, device);
     if let Some(dir) = checkpoint::latest(&observer.ctx.work) {
-        let step = checkpoint::load(&dir, &mut trainer).map_err(|e| anyhow::anyhow!(e))?;
+        let step = checkpoint::load(&dir, &mut trainer)
+            .map_err(|e| StageError::Train(TrainError::Checkpoint(e)))?;
         observer.resume(
             step,
             &checkpoint::extra(&dir, "log.csv"),
@@ -312,7 +309,7 @@ fn train(
             observer.event(message.clone());
             return Err(StageError::Stopped { why, message });
         }
-        Err(e) => return Err(anyhow::anyhow!("{e}").into()),
+        Err(e) => return Err(e.into()),
     };
     let seconds = started.elapsed().as_secs_f64();
     let out = observer.ctx.out.clone();
@@ -327,17 +324,11 @@ fn train(
         scale: p.cost.scaling.factor(target.item_shape().iter().product()),
         noise: p.noise.clone(),
     };
-    write_json(
-        &out.join("potential.json"),
-        &serde_json::to_value(&potential).map_err(anyhow::Error::from)?,
-    )?;
-    write_json(
-        &out.join("transport.json"),
-        &serde_json::to_value(&spec).map_err(anyhow::Error::from)?,
-    )?;
-    std::fs::write(out.join("log.csv"), &observer.log).map_err(anyhow::Error::from)?;
+    files::write_json(&out.join("potential.json"), &potential)?;
+    files::write_json(&out.join("transport.json"), &spec)?;
+    files::write(&out.join("log.csv"), &observer.log)?;
     if p.trace.is_some() {
-        std::fs::write(out.join("trace.csv"), &observer.trace).map_err(anyhow::Error::from)?;
+        files::write(&out.join("trace.csv"), &observer.trace)?;
     }
     let steps_run = summary.steps - observer.resumed_at;
     let summary_json = json!({
@@ -358,15 +349,7 @@ fn train(
     if let Some(d) = &diverged {
         divergence::write(&out, d)?;
     }
-    write_json(&out.join("summary.json"), &summary_json)
-}
-
-fn write_json(path: &std::path::Path, value: &serde_json::Value) -> Result<(), StageError> {
-    std::fs::write(
-        path,
-        serde_json::to_vec_pretty(value).map_err(anyhow::Error::from)?,
-    )
-    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()).into())
+    files::write_json(&out.join("summary.json"), &summary_json)
 }
 
 /// The stage's side of training: log rows, progress, checkpoints, trace.

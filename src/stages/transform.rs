@@ -11,7 +11,6 @@ use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::load::bad_param;
 use super::{
     Accepts, Context, InputSpec, ItemShape, Output, ParamError, StageError, StageKind, Wiring,
 };
@@ -205,9 +204,10 @@ impl StageKind for Transform {
         let clean = if ctx.inputs.contains_key("clean") {
             let paired = Dataset::read(ctx.input_dir("clean")?)?;
             if paired.x.n != x.n {
-                return Err(
-                    anyhow::anyhow!("`clean` has {} items, the data {}", paired.x.n, x.n).into(),
-                );
+                return Err(StageError::Misfit(format!(
+                    "`clean` has {} items, the data {}",
+                    paired.x.n, x.n
+                )));
             }
             Some(paired.x)
         } else if p.keep_clean {
@@ -234,11 +234,10 @@ impl StageKind for Transform {
 
 fn images(s: &Samples) -> Result<Images, StageError> {
     match s.shape.as_slice() {
-        [c, h, w] => Images::new(s.n, *c, *h, *w, s.data.clone()).map_err(bad_param),
-        other => Err(anyhow::anyhow!(
+        [c, h, w] => Images::new(s.n, *c, *h, *w, s.data.clone()).map_err(StageError::from),
+        other => Err(StageError::Misfit(format!(
             "this op needs images [c, h, w], the data has items {other:?}"
-        )
-        .into()),
+        ))),
     }
 }
 
@@ -288,7 +287,7 @@ pub fn apply(op: &Op, x: &Samples, rng: &mut ChaCha8Rng) -> Result<Samples, Stag
                 interp: mode.interp(),
                 antialias: *antialias,
             };
-            from_images(r.apply(&images(x)?).map_err(bad_param)?)
+            from_images(r.apply(&images(x)?)?)
         }
         Op::Resize {
             size,
@@ -308,16 +307,12 @@ pub fn apply(op: &Op, x: &Samples, rng: &mut ChaCha8Rng) -> Result<Samples, Stag
                 (imgs.h, imgs.w),
                 (size[0], size[1]),
                 mode.interp(),
-            )
-            .map_err(bad_param)?;
-            from_images(Images::from_u8(imgs.n, imgs.c, size[0], size[1], &out).map_err(bad_param)?)
+            )?;
+            from_images(Images::from_u8(imgs.n, imgs.c, size[0], size[1], &out)?)
         }
         Op::Noise { std } => {
-            let imgs = Images::new(x.n, 1, 1, x.item_size(), x.data.clone()).map_err(bad_param)?;
-            Samples::new(
-                x.shape.clone(),
-                gaussian_noise(&imgs, *std, rng).map_err(bad_param)?.data,
-            )
+            let imgs = Images::new(x.n, 1, 1, x.item_size(), x.data.clone())?;
+            Samples::new(x.shape.clone(), gaussian_noise(&imgs, *std, rng)?.data)
         }
         Op::Crop { size, offset } => {
             let b = CropBox {
@@ -326,11 +321,9 @@ pub fn apply(op: &Op, x: &Samples, rng: &mut ChaCha8Rng) -> Result<Samples, Stag
                 dy: offset[0],
                 dx: offset[1],
             };
-            from_images(b.apply(&images(x)?).map_err(bad_param)?)
+            from_images(b.apply(&images(x)?)?)
         }
-        Op::Blur { kernel, sigma } => {
-            from_images(gaussian_blur(&images(x)?, *kernel, *sigma).map_err(bad_param)?)
-        }
+        Op::Blur { kernel, sigma } => from_images(gaussian_blur(&images(x)?, *kernel, *sigma)?),
         Op::MaskRectangles {
             count,
             min_side,
@@ -342,11 +335,7 @@ pub fn apply(op: &Op, x: &Samples, rng: &mut ChaCha8Rng) -> Result<Samples, Stag
                 min_side: *min_side,
                 max_side: *max_side,
             };
-            from_images(
-                random_mask(&images(x)?, kind, *fill, rng)
-                    .map_err(bad_param)?
-                    .images,
-            )
+            from_images(random_mask(&images(x)?, kind, *fill, rng)?.images)
         }
         Op::MaskPixels { fraction, fill } => from_images(
             random_mask(
@@ -356,8 +345,7 @@ pub fn apply(op: &Op, x: &Samples, rng: &mut ChaCha8Rng) -> Result<Samples, Stag
                 },
                 *fill,
                 rng,
-            )
-            .map_err(bad_param)?
+            )?
             .images,
         ),
         Op::Colorize { uniform_rgb } => {
@@ -366,11 +354,11 @@ pub fn apply(op: &Op, x: &Samples, rng: &mut ChaCha8Rng) -> Result<Samples, Stag
             } else {
                 Coloring::Hue
             };
-            from_images(colorize(&images(x)?, coloring, rng).map_err(bad_param)?)
+            from_images(colorize(&images(x)?, coloring, rng)?)
         }
         Op::ProjectCircle { eps, noise } => {
-            let pts = Points::new(x.n, x.item_size(), x.data.clone()).map_err(bad_param)?;
-            let out = project_to_circle(&pts, *eps, *noise, rng).map_err(bad_param)?;
+            let pts = Points::new(x.n, x.item_size(), x.data.clone())?;
+            let out = project_to_circle(&pts, *eps, *noise, rng)?;
             Samples::new(vec![out.d], out.data)
         }
     };
