@@ -143,9 +143,12 @@ pub struct ShowArgs {
     #[arg(long)]
     pub train: bool,
     /// Beside each metric, its change since an earlier run: that run's
-    /// last-run.json (copy it before changing a param), or another
-    /// checkout's results/<pipeline>/last-run.json (read from its cache)
-    #[arg(long, value_name = "LAST_RUN_JSON")]
+    /// last-run.json (copy it before changing a param), another checkout's
+    /// results/<pipeline>/last-run.json (read from its cache), another
+    /// cache folder (the same cells built there), or a published table's
+    /// CSV (a report's tables/NAME.csv, NAME a table stage or the report
+    /// input bound to one)
+    #[arg(long, value_name = "REF")]
     pub against: Option<PathBuf>,
     /// Instead: the newest run's timeline (every instance it built on the
     /// run's clock) and its CPU- and GPU-hours

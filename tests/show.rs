@@ -375,3 +375,109 @@ fn against_an_earlier_run() {
         run.stderr
     );
 }
+
+/// Two learning rates by two seeds, scored by a command; `bias` (a file
+/// no stage declares, so not part of any key) shifts every loss.
+const TABLED: &str = r#"
+name: tabled
+params:
+  offset: 0
+  grid:
+    lr: [0.1, 0.01]
+    seed: [0, 1]
+stages:
+  score:
+    kind: command
+    params:
+      run: |
+        awk -v lr=${lr} -v s=${seed} -v b=$(cat bias) 'BEGIN { printf "lr,seed,metric,value,std,n\n%s,%s,loss,%g,0.5,10\n%s,%s,acc,%g,,1\n", lr, s, lr * 10 + s + ${offset} + b, lr, s, 1 - lr }' > {out}/metrics.csv
+  table1:
+    kind: table
+    inputs: {m: score}
+    aggregate: all
+    params: {metric: [loss, acc], rows: lr, columns: metric, average_over: [seed], row_labels: {"0.1": fast, "0.01": slow}}
+"#;
+
+fn tabled() -> Project {
+    let p = Project::new();
+    p.file("tabled.yaml", TABLED);
+    p
+}
+
+/// `show --format csv --metrics loss` of `tabled` with `args`, without the
+/// build times.
+fn tabled_loss(p: &Project, args: &[&str]) -> Vec<String> {
+    let mut all = vec![
+        "show",
+        "tabled.yaml",
+        "--format",
+        "csv",
+        "--metrics",
+        "loss",
+    ];
+    all.extend(args);
+    let run = p.nrun(&all).ok();
+    run.stdout
+        .lines()
+        .map(|l| l.rsplit_once(',').map_or(l, |(rest, _)| rest).to_string())
+        .collect()
+}
+
+/// A published table's cells (labels, averaged over seeds) stand beside
+/// every cell they average.
+#[test]
+fn against_a_published_table() {
+    let p = tabled();
+    p.file("bias", "0");
+    p.nrun(&["tabled.yaml", "-q"]).ok();
+    std::fs::copy(
+        p.path().join("results/tabled/table1/_/table.csv"),
+        p.path().join("table1.csv"),
+    )
+    .unwrap();
+    p.nrun(&["tabled.yaml", "-q", "--set", "offset=0.5"]).ok();
+    assert_eq!(
+        tabled_loss(&p, &["--set", "offset=0.5", "--against", "table1.csv"]),
+        [
+            "stage,lr,seed,loss,loss_std,loss_n,loss_diverged,loss_before,loss_delta,state",
+            "score,0.1,0,1.5,0.5,10,,1.5,0,cached",
+            "score,0.1,1,2.5,0.5,10,,1.5,1,cached",
+            "score,0.01,0,0.6,0.5,10,,0.6000000000000001,-0.00000000000000011102230246251565,cached",
+            "score,0.01,1,1.6,0.5,10,,0.6000000000000001,1,cached",
+        ]
+    );
+    p.file("table1.csv", "x,y\n1,2\n");
+    let run = p
+        .nrun(&["show", "tabled.yaml", "--against", "table1.csv"])
+        .code(2);
+    assert_eq!(
+        run.stderr.trim(),
+        "error: table1.csv: not a published table: it needs the columns `row`, `column` and `mean` (as nrun's table CSVs have)"
+    );
+}
+
+/// The same cells built into another cache (another machine's, a GPU's)
+/// beside this cache's.
+#[test]
+fn against_another_cache() {
+    let p = tabled();
+    p.file("bias", "0");
+    p.nrun(&["tabled.yaml", "-q", "--cache", "elsewhere"]).ok();
+    p.file("bias", "1");
+    p.nrun(&["tabled.yaml", "-q"]).ok();
+    assert_eq!(
+        tabled_loss(&p, &["--against", "elsewhere"])[1..3],
+        [
+            "score,0.1,0,2,0.5,10,,1,1,cached",
+            "score,0.1,1,3,0.5,10,,2,1,cached",
+        ]
+    );
+    std::fs::create_dir(p.path().join("empty")).unwrap();
+    let run = p
+        .nrun(&["show", "tabled.yaml", "--against", "empty"])
+        .code(2);
+    assert_eq!(
+        run.stderr.trim(),
+        "error: empty: not a cache folder (it has no `entries` folder)"
+    );
+}

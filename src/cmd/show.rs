@@ -37,10 +37,13 @@ pub fn run(args: &ShowArgs) -> Result<u8> {
     )
     .map_err(|e| Error::Other(e.to_string()))?;
     if let Some(path) = &args.against {
-        let before = show::reference(path, &loaded.store).map_err(|e| match e {
-            show::AgainstError::Table(e) => Error::Other(e.to_string()),
-            e => Error::BadData(e.to_string()),
-        })?;
+        let before =
+            show::reference(path, &loaded.pipeline, &loaded.plan, &loaded.store).map_err(|e| {
+                match e {
+                    show::AgainstError::Table(e) => Error::Other(e.to_string()),
+                    e => Error::BadData(e.to_string()),
+                }
+            })?;
         show::attach(&mut sheet.rows, &before);
     }
     let view = show::view(sheet, &spec).map_err(|e| Error::Usage(e.to_string()))?;

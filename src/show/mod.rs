@@ -7,11 +7,13 @@
 //! and `command` stages whose built outputs hold a `metrics.csv` in the
 //! metric stage's layout. `collect` gathers them, `view` filters, sorts
 //! and picks the metrics asked for, `render` prints; `against` sets an
-//! earlier run's scores beside them. `timeline` draws the
+//! earlier run's scores beside them (or another cache's, or a published
+//! table's: `published_table`). `timeline` draws the
 //! newest run's instances on its clock instead.
 
 mod against;
 mod collect;
+mod published_table;
 mod render;
 mod timeline;
 mod training;
