@@ -257,36 +257,38 @@ fn wiring(
     shapes: &[Option<ItemShape>],
 ) -> Wiring {
     let wired = p.stages[s].inputs.iter().map(|input| {
-        let InputSource::Stage(u) = &input.source else {
-            return Wired {
-                name: input.name.clone(),
-                params: None,
-                shape: None,
-            };
+        let unknown = || Wired {
+            name: input.name.clone(),
+            params: None,
+            shape: None,
         };
+        let InputSource::Stage(u) = &input.source else {
+            return unknown();
+        };
+        let kind = p.stages[*u].kind;
+        // A command's files: nrun cannot tell what they hold.
+        if kind.output() == Output::Files {
+            return unknown();
+        }
         let ups: Vec<usize> = by_stage[*u]
             .iter()
             .copied()
             .filter(|&i| instances[i].cell.agrees_with(cell))
             .collect();
-        let kind = p.stages[*u].kind;
-        let params = (kind.output() != Output::Files).then(|| {
-            let mut params = graph.axes[*u].clone();
-            for &i in &ups {
-                params.extend(kind.row_params(&instances[i].params));
-            }
-            params
-        });
-        let shape = match ups.split_first() {
-            Some((&first, rest)) if rest.iter().all(|&i| shapes[i] == shapes[first]) => {
-                shapes[first].clone()
-            }
-            _ => None,
+        // No instance in this cell (an `only` left it out, or it failed
+        // validation): nothing to check against.
+        let Some((&first, rest)) = ups.split_first() else {
+            return unknown();
         };
+        let mut params = graph.axes[*u].clone();
+        for &i in &ups {
+            params.extend(kind.row_params(&instances[i].params));
+        }
+        let agree = rest.iter().all(|&i| shapes[i] == shapes[first]);
         Wired {
             name: input.name.clone(),
-            params,
-            shape,
+            params: Some(params),
+            shape: if agree { shapes[first].clone() } else { None },
         }
     });
     Wiring(wired.collect())

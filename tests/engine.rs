@@ -460,6 +460,32 @@ fn every_validation_error_exits_2_with_file_line_and_column() {
     }
 }
 
+/// What only the inputs tell (a metric no row has) is still the
+/// pipeline's mistake: exit 2 at the stage; a failing command is a
+/// failure: exit 1.
+#[test]
+fn misfits_found_at_run_time_exit_2_and_failures_1() {
+    let p = Project::new();
+    let pipeline = "name: x\nstages:\n  a:\n    kind: command\n    params: {run: 'printf \"metric,value,std,n\\nloss,1,,1\\n\" > {out}/metrics.csv'}\n  t:\n    kind: table\n    inputs: {m: a}\n    params: {metric: los, rows: metric, columns: metric2}\n";
+    p.file("x.yaml", pipeline);
+    let run = p.nrun(&["x.yaml", "-q"]).code(2);
+    assert!(
+        run.stderr
+            .contains("x.yaml:6:3: stages.t: no rows of metric `los` (metrics present: loss)"),
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout,
+        run.stderr
+    );
+    p.file("x.yaml", &pipeline.replace("printf", "exit 3; printf"));
+    let run = p.nrun(&["x.yaml", "-q"]).code(1);
+    assert!(
+        run.stderr.contains("command failed with exit code 3"),
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout,
+        run.stderr
+    );
+}
+
 #[test]
 fn bad_overrides_exit_2_naming_the_argument() {
     let p = project();

@@ -2,7 +2,7 @@
 //! file), `ParamError` for invalid arguments or inconsistent in-memory shapes.
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A dataset file or folder could not be turned into images or labels.
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +108,34 @@ pub enum LoadError {
     },
     #[error("no input files given")]
     NoFiles,
+}
+
+impl LoadError {
+    /// The file or folder at fault, if one is.
+    pub fn path(&self) -> Option<&Path> {
+        use LoadError::*;
+        match self {
+            Io { path, .. }
+            | Gzip { path, .. }
+            | Walk { path, .. }
+            | BadMagic { path, .. }
+            | Truncated { path, .. }
+            | TrailingBytes { path, .. }
+            | BadDims { path, .. }
+            | RecordSize { path, .. }
+            | BadLabel { path, .. }
+            | Json { path, .. }
+            | BadData { path, .. }
+            | Decode { path, .. }
+            | EmptyFolder { path }
+            | MixedLayout { path }
+            | SizeMismatch { path, .. }
+            | Transform { path, .. } => Some(path),
+            UnknownDigit { dir, .. } => Some(dir),
+            CountMismatch { labels, .. } => Some(labels),
+            NoFiles => None,
+        }
+    }
 }
 
 /// An argument is out of range, or a batch's fields disagree with its data.

@@ -13,7 +13,7 @@ use super::against::{AgainstError, Reference};
 use super::collect::STAGE;
 use crate::plan::Plan;
 use crate::spec::{InputSource, Pipeline};
-use crate::table::{METRIC_AXIS, PivotSpec};
+use crate::table::{METRIC_AXIS, PivotSpec, summary_label};
 
 /// The scores of the table at `path`, its labels read back through the
 /// spec of the table stage it came from.
@@ -23,36 +23,57 @@ pub fn reference(path: &Path, p: &Pipeline, plan: &Plan) -> Result<Reference, Ag
         path: shown.clone(),
         reason,
     };
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| match e.into_kind() {
+            csv::ErrorKind::Io(source) => AgainstError::Io {
+                path: shown.clone(),
+                source,
+            },
+            // Opening a file fails only with an I/O error.
+            _ => not_a_table("cannot open it as CSV".to_string()),
+        })?;
     let stage = table_stage(path, p)?;
-    let spec: PivotSpec = plan
+    let instance = plan
         .instances
         .iter()
         .find(|inst| inst.stage == stage)
-        .and_then(|inst| serde_json::from_value(inst.params.clone()).ok())
         .ok_or_else(|| {
             not_a_table(format!(
-                "its table stage `{}` has no valid instance",
+                "its table stage `{}` has no instance",
                 p.stages[stage].name
             ))
         })?;
-    let baselines: BTreeMap<&str, String> = spec
-        .baselines
+    let spec: PivotSpec = serde_json::from_value(instance.params.clone())
+        .map_err(|e| not_a_table(format!("its table stage's params: {e}")))?;
+    // The stage each input of the table is bound to.
+    let bound: BTreeMap<&str, &str> = p.stages[stage]
+        .inputs
         .iter()
-        .filter_map(|(input, label)| {
-            let decl = p.stages[stage].inputs.iter().find(|i| &i.name == input)?;
-            match decl.source {
-                InputSource::Stage(u) => Some((label.as_str(), p.stages[u].name.clone())),
-                InputSource::Path(_) => None,
-            }
+        .filter_map(|input| match input.source {
+            InputSource::Stage(u) => Some((input.name.as_str(), p.stages[u].name.as_str())),
+            InputSource::Path(_) => None,
         })
         .collect();
-    let mut reader = csv::Reader::from_path(path).map_err(|e| match e.into_kind() {
-        csv::ErrorKind::Io(source) => AgainstError::Io {
-            path: shown.clone(),
-            source,
-        },
-        other => not_a_table(format!("{other:?}")),
-    })?;
+    let baselines: BTreeMap<&str, &str> = spec
+        .baselines
+        .iter()
+        .filter_map(|(input, label)| Some((label.as_str(), *bound.get(input.as_str())?)))
+        .collect();
+    let pivoted: Vec<&str> = bound
+        .iter()
+        .filter(|(input, _)| !spec.baselines.contains_key(**input))
+        .map(|(_, stage)| *stage)
+        .collect();
+    // A table stage that varies over axes made one table per cell; this
+    // one's cell is the first's.
+    let cell: BTreeMap<String, String> = instance
+        .cell
+        .0
+        .iter()
+        .map(|(axis, value)| (axis.clone(), crate::canon::label(value)))
+        .collect();
     let headers = reader
         .headers()
         .map_err(|e| not_a_table(e.to_string()))?
@@ -66,59 +87,71 @@ pub fn reference(path: &Path, p: &Pipeline, plan: &Plan) -> Result<Reference, Ag
                 .to_string(),
         ));
     };
-    let (std_at, runs_at, diverged_at) = (column("std"), column("runs"), column("diverged"));
+    let (std_at, runs_at) = (column("std"), column("runs"));
     let mut out = Reference::new();
     for record in reader.records() {
         let record = record.map_err(|e| not_a_table(e.to_string()))?;
-        let field = |at: Option<usize>| at.and_then(|i| record.get(i)).unwrap_or("").trim();
+        let field = |at: Option<usize>| at.and_then(|i| record.get(i)).unwrap_or("");
         let Ok(value) = field(Some(mean_at)).parse::<f64>() else {
-            // A cell the table has no value for.
+            // A cell the table has no value for (every run diverged).
             continue;
         };
-        let (row, column) = (field(Some(row_at)), field(Some(column_at)));
-        let (params, metric) = if let Some(scorer) = baselines.get(row) {
-            let params = BTreeMap::from([(STAGE.to_string(), scorer.clone())]);
-            (params, spec.metric.0[0].clone())
-        } else if spec.summary_row && row == format!("mean over {}", spec.rows) {
-            continue;
-        } else {
-            let row = key(&spec.row_labels, row);
-            let column = key(&spec.column_labels, column);
-            if spec.rows == METRIC_AXIS {
-                (BTreeMap::from([(spec.columns.clone(), column)]), row)
-            } else if spec.columns == METRIC_AXIS {
-                (BTreeMap::from([(spec.rows.clone(), row)]), column)
-            } else {
-                let params =
-                    BTreeMap::from([(spec.rows.clone(), row), (spec.columns.clone(), column)]);
-                (params, spec.metric.0[0].clone())
-            }
-        };
-        let number = |at| field(at).parse::<f64>().ok();
+        // What the table's `diverged` column lists are the cell's other
+        // runs; its mean is over the healthy ones.
         let score = Score {
             value,
-            std: number(std_at).unwrap_or(f64::NAN),
+            std: field(std_at).parse().unwrap_or(f64::NAN),
             n: field(runs_at).parse().unwrap_or(0),
-            diverged: field(diverged_at)
-                .split_whitespace()
-                .next()
-                .and_then(|s| s.parse().ok()),
+            diverged: None,
         };
-        // A baseline's row repeats one value in every column: keep the first.
-        out.entry(params)
-            .or_default()
-            .entry(metric)
-            .or_insert(score);
+        let (row, column) = (field(Some(row_at)), field(Some(column_at)));
+        let mut cells: Vec<(BTreeMap<String, String>, String)> = Vec::new();
+        if let Some(scorer) = baselines.get(row) {
+            let params = BTreeMap::from([(STAGE.to_string(), scorer.to_string())]);
+            cells.push((params, spec.metric.0[0].clone()));
+        } else if spec.summary_row && row == summary_label(&spec.rows) {
+            continue;
+        } else {
+            let row = param_value(&spec.row_labels, row);
+            let column = param_value(&spec.column_labels, column);
+            let (params, metric) = if spec.rows == METRIC_AXIS {
+                (vec![(spec.columns.clone(), column)], row)
+            } else if spec.columns == METRIC_AXIS {
+                (vec![(spec.rows.clone(), row)], column)
+            } else {
+                let params = vec![(spec.rows.clone(), row), (spec.columns.clone(), column)];
+                (params, spec.metric.0[0].clone())
+            };
+            for scorer in &pivoted {
+                let mut all = cell.clone();
+                all.extend(params.iter().cloned());
+                all.insert(STAGE.to_string(), scorer.to_string());
+                cells.push((all, metric.clone()));
+            }
+        }
+        for (params, metric) in cells {
+            // A baseline's row repeats one value in every column: keep the first.
+            out.entry(params)
+                .or_default()
+                .entry(metric)
+                .or_insert(score.clone());
+        }
     }
     Ok(out)
 }
 
-/// The key a label stands for (a key without a label shows as itself).
-fn key(labels: &BTreeMap<String, String>, label: &str) -> String {
-    labels
+/// The value of a param as `show` writes it, that the table wrote as
+/// `label`: the key whose label it is (numbers in canonical form, as the
+/// table matched them), else the label itself.
+fn param_value(labels: &BTreeMap<String, String>, label: &str) -> String {
+    let key = labels
         .iter()
         .find(|(_, l)| l.as_str() == label)
-        .map_or_else(|| label.to_string(), |(k, _)| k.clone())
+        .map_or(label, |(k, _)| k.as_str());
+    match serde_json::from_str::<serde_json::Value>(key) {
+        Ok(number @ serde_json::Value::Number(_)) => crate::canon::label(&number),
+        _ => key.to_string(),
+    }
 }
 
 /// The table stage whose table `path` is: the one its file is named after

@@ -59,13 +59,18 @@ pub enum StageError {
     Report(#[from] ReportError),
     #[error(transparent)]
     Metric(#[from] MetricError),
+    /// A training's checkpoint could not be read back.
+    #[error("{0}")]
+    Checkpoint(String),
     /// The threads a training asked for could not be made.
     #[error("thread pool: {0}")]
     ThreadPool(#[from] rayon::ThreadPoolBuildError),
     /// The stage panicked: a bug in nrun.
     #[error("stage panicked: {0}")]
     Panicked(String),
-    /// An input not bound the way validation guarantees: a bug in nrun.
+    /// An input bound in a way this kind cannot read (several cells
+    /// where it reads one, a path where it reads a stage): a mistake in
+    /// the pipeline that validation does not catch yet.
     #[error("input `{name}` {problem}")]
     Unbound { name: String, problem: &'static str },
 }
@@ -102,16 +107,30 @@ impl StageError {
     pub fn blame(&self) -> Blame {
         match self {
             StageError::BadInput { .. } => Blame::Data,
-            StageError::Misfit(_) | StageError::Metric(_) => Blame::Pipeline,
+            StageError::Misfit(_) | StageError::Unbound { .. } => Blame::Pipeline,
             StageError::Stopped { .. } => Blame::Stopped,
-            StageError::Table(e) => match e {
-                TableError::Io { .. } => Blame::Failure,
-                TableError::Csv { .. }
+            // Samples a training made unusable are its outcome, not a
+            // mistake in the pipeline.
+            StageError::Metric(MetricError::NonFinite { .. })
+            | StageError::Metric(MetricError::NotPositiveDefinite { .. }) => Blame::Failure,
+            StageError::Metric(_) => Blame::Pipeline,
+            // Metric rows are a metric stage's or a command's files.
+            StageError::Table(
+                TableError::Io { .. }
+                | TableError::Csv { .. }
                 | TableError::MissingColumn { .. }
                 | TableError::DuplicateColumn { .. }
-                | TableError::BadValue { .. } => Blame::Data,
-                _ => Blame::Pipeline,
-            },
+                | TableError::BadValue { .. },
+            ) => Blame::Data,
+            StageError::Table(
+                TableError::NoRows { .. }
+                | TableError::UnknownParam { .. }
+                | TableError::MissingKey { .. }
+                | TableError::Unaveraged { .. }
+                | TableError::DuplicateRun { .. }
+                | TableError::BaselineVaries { .. }
+                | TableError::DuplicateKey { .. },
+            ) => Blame::Pipeline,
             StageError::Write { .. }
             | StageError::TensorWrite(_)
             | StageError::Command(_)
@@ -120,8 +139,8 @@ impl StageError {
             | StageError::Train(_)
             | StageError::Plot(_)
             | StageError::Report(_)
-            | StageError::Panicked(_)
-            | StageError::Unbound { .. } => Blame::Failure,
+            | StageError::Checkpoint(_)
+            | StageError::Panicked(_) => Blame::Failure,
         }
     }
 }
@@ -141,9 +160,12 @@ impl From<TensorFileError> for StageError {
 impl From<LoadError> for StageError {
     fn from(e: LoadError) -> Self {
         let text = e.to_string();
-        // Every LoadError but `NoFiles` starts with the path it is about.
-        match text.split_once(": ") {
-            Some((path, message)) => StageError::bad_input(path, message),
+        match e.path() {
+            Some(path) => {
+                let prefix = format!("{}: ", path.display());
+                let message = text.strip_prefix(&prefix).unwrap_or(&text);
+                StageError::bad_input(path, message)
+            }
             None => StageError::Misfit(text),
         }
     }
@@ -165,5 +187,89 @@ impl From<TrainError> for StageError {
             TrainError::Config(message) => StageError::Misfit(message),
             e => StageError::Train(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_user_is_blamed_for_files_and_the_pipeline_nrun_for_the_rest() {
+        let io = || std::io::Error::other("disk full");
+        let cases = [
+            (StageError::bad_input("a.idx", "truncated"), Blame::Data),
+            (
+                LoadError::EmptyFolder {
+                    path: "faces".into(),
+                }
+                .into(),
+                Blame::Data,
+            ),
+            (
+                TableError::Csv {
+                    path: "m.csv".into(),
+                    source: csv::Error::from(io()),
+                }
+                .into(),
+                Blame::Data,
+            ),
+            (
+                TableError::NoRows {
+                    metric: "psnr".into(),
+                    available: vec!["ssim".into()],
+                }
+                .into(),
+                Blame::Pipeline,
+            ),
+            (
+                TrainError::Config("cnn_t needs images".into()).into(),
+                Blame::Pipeline,
+            ),
+            (
+                MetricError::ImageTooSmall {
+                    height: 4,
+                    width: 4,
+                    window: 7,
+                }
+                .into(),
+                Blame::Pipeline,
+            ),
+            (
+                MetricError::NonFinite { what: "samples" }.into(),
+                Blame::Failure,
+            ),
+            (
+                StageError::Unbound {
+                    name: "x".into(),
+                    problem: "is a path, not a stage",
+                },
+                Blame::Pipeline,
+            ),
+            (
+                TrainError::Diverged {
+                    step: 3,
+                    reason: "NaN".into(),
+                    retries: 2,
+                }
+                .into(),
+                Blame::Failure,
+            ),
+            (StageError::write("out/x")(io()), Blame::Failure),
+            (StageError::Command("exit code 3".into()), Blame::Failure),
+        ];
+        for (error, blame) in cases {
+            assert_eq!(error.blame(), blame, "{error}");
+        }
+    }
+
+    #[test]
+    fn a_load_error_names_its_file_once() {
+        let e: StageError = LoadError::BadDims {
+            path: "imgs.idx".into(),
+            what: "zero rows".into(),
+        }
+        .into();
+        assert_eq!(e.to_string(), "imgs.idx: bad dimensions: zero rows");
     }
 }

@@ -187,11 +187,19 @@ impl<S: StageKind> Kind for S {
         S::validate_inputs(&typed, inputs)
     }
     fn row_params(&self, params: &Json) -> Vec<String> {
+        // Only metric rows have params beyond the cell's axes.
+        if S::OUTPUT != Output::Metrics {
+            return Vec::new();
+        }
         parse::<S::Params>(params)
             .map(|typed| S::row_params(&typed))
             .unwrap_or_default()
     }
     fn item_shape(&self, params: &Json, inputs: &Wiring) -> Option<ItemShape> {
+        // Only datasets have items; the rest need not parse their params.
+        if S::OUTPUT != Output::Dataset {
+            return None;
+        }
         S::item_shape(&parse::<S::Params>(params).ok()?, inputs)
     }
     fn run(&self, params: &Json, ctx: &mut Context) -> Result<(), StageError> {

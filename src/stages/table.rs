@@ -79,7 +79,7 @@ impl StageKind for Table {
         }
         for (i, name) in p.average_over.iter().enumerate() {
             inputs
-                .check_param(name, &|_| true, &[])
+                .check_param(name, &pivoted, &[])
                 .map_err(|message| ParamError {
                     path: vec![
                         PathSegment::Key("average_over".into()),

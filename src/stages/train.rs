@@ -272,8 +272,7 @@ fn train(
     let mut trainer = Trainer::new(cfg.clone(), source, target, device)?;
     let mut observer = Recorder::new(p, ctx, source, target, device);
     if let Some(dir) = checkpoint::latest(&observer.ctx.work) {
-        let step = checkpoint::load(&dir, &mut trainer)
-            .map_err(|e| StageError::Train(TrainError::Checkpoint(e)))?;
+        let step = checkpoint::load(&dir, &mut trainer).map_err(StageError::Checkpoint)?;
         observer.resume(
             step,
             &checkpoint::extra(&dir, "log.csv"),

@@ -28,7 +28,7 @@ pub(crate) use format::{fixed as fixed_decimals, typeset_minus};
 pub(crate) use key::{canonical as canonical_key, ordered as ordered_keys};
 pub use latex::to_latex;
 pub use markdown::to_markdown;
-pub use pivot::pivot;
+pub use pivot::{pivot, summary_label};
 pub use pivoted::{Cell, Header, Table};
 pub use read::read_rows;
 pub use row::Row;

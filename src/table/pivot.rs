@@ -75,7 +75,7 @@ pub fn pivot(rows: &[Row], spec: &PivotSpec) -> Result<Table, TableError> {
             })
             .collect();
         cells.push(summary);
-        let label = format!("mean over {}", spec.rows);
+        let label = summary_label(&spec.rows);
         rows.push(Header {
             key: label.clone(),
             label,
@@ -203,4 +203,9 @@ fn headers(
             key,
         })
         .collect())
+}
+
+/// The label of the summary row that averages the rows of `rows`.
+pub fn summary_label(rows: &str) -> String {
+    format!("mean over {rows}")
 }
