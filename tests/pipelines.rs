@@ -800,6 +800,15 @@ fn data_a_net_cannot_take_exits_2_naming_the_stage() {
     );
     assert!(p.cache_entries().is_empty(), "nothing ran");
 
+    let resized = format!("{toys}  b: {{kind: transform, inputs: {{data: x}}, params: {{on_load: [{{op: nearest, size: [4, 4]}}]}}}}\n");
+    p.file("misfit.yaml", &misfit(&resized).replace("{kind: cnn_t, channels: 4, layers: 2}", "{kind: mlp, hidden: [8]}"));
+    let run = p.nrun(&["misfit.yaml"]).code(2);
+    assert_eq!(
+        run.stderr.trim(),
+        "error: misfit.yaml:5:61: stages.b.params.on_load: on_load nearest needs images, the data has items [2]"
+    );
+    assert!(p.cache_entries().is_empty(), "nothing ran");
+
     // A point file's shape is known once it is read.
     p.file("points.csv", &"0.5,1.5\n".repeat(16));
     p.file(

@@ -11,6 +11,25 @@ use crate::rng::Rng;
 use crate::samples::{Sampler, Samples};
 use crate::tensor_file::OnLoad;
 
+/// The shape of the items drawn from stored items of shape `stored`
+/// through `ops`, or why the ops cannot take them.
+pub fn drawn_shape(stored: &[usize], ops: &[OnLoad]) -> Result<Vec<usize>, String> {
+    let mut shape = stored.to_vec();
+    for op in ops {
+        if let OnLoad::Nearest { size } = op {
+            match shape.as_slice() {
+                [c, _, _] => shape = vec![*c, size[0], size[1]],
+                other => {
+                    return Err(format!(
+                        "on_load nearest needs images, the data has items {other:?}"
+                    ));
+                }
+            }
+        }
+    }
+    Ok(shape)
+}
+
 pub struct LoadSampler {
     samples: Samples,
     ops: Vec<OnLoad>,
@@ -19,19 +38,7 @@ pub struct LoadSampler {
 
 impl LoadSampler {
     pub fn new(samples: Samples, ops: Vec<OnLoad>) -> Result<LoadSampler, String> {
-        let mut shape = samples.shape.clone();
-        for op in &ops {
-            if let OnLoad::Nearest { size } = op {
-                match shape.as_slice() {
-                    [c, _, _] => shape = vec![*c, size[0], size[1]],
-                    other => {
-                        return Err(format!(
-                            "on_load nearest needs images, the data has items {other:?}"
-                        ));
-                    }
-                }
-            }
-        }
+        let shape = drawn_shape(&samples.shape, &ops)?;
         Ok(LoadSampler {
             samples,
             ops,

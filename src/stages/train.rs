@@ -232,11 +232,14 @@ impl StageKind for Train {
     /// sizes) are caught before anything runs where the pipeline tells the
     /// data's shapes; elsewhere when the training starts, also exit 2.
     fn validate_inputs(p: &Params, inputs: &Wiring) -> Result<(), ParamError> {
-        let (Some(source), Some(target)) = (inputs.shape("source"), inputs.shape("target")) else {
+        let drawn = |name| inputs.shape(name).and_then(|s| s.drawn().ok());
+        // Unknown, or on-load ops that cannot take the items (which the
+        // stage that adds them reports).
+        let (Some(source), Some(target)) = (drawn("source"), drawn("target")) else {
             return Ok(());
         };
         p.config()
-            .check_data(&source.drawn(), &target.drawn())
+            .check_data(&source, &target)
             .map_err(|message| ParamError {
                 path: Vec::new(),
                 message,

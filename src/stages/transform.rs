@@ -20,6 +20,7 @@ use crate::data::crop::CropBox;
 use crate::data::images::Images;
 use crate::data::mask::{MaskKind, random_mask};
 use crate::data::noise::gaussian_noise;
+use crate::data::on_load::drawn_shape;
 use crate::data::pil_resize::pil_resize_u8;
 use crate::data::points::Points;
 use crate::data::projection::project_to_circle;
@@ -160,17 +161,17 @@ impl StageKind for Transform {
                 message,
             })?;
         }
-        for (i, op) in p.on_load.iter().enumerate() {
-            if matches!(op, OnLoad::Nearest { .. }) && shape.len() != 3 {
-                return Err(ParamError {
-                    path: vec![PathSegment::Key("on_load".into()), PathSegment::Index(i)],
-                    message: format!(
-                        "a nearest resize needs images [c, h, w], the data has items {shape:?}"
-                    ),
-                });
-            }
-        }
-        Ok(())
+        // The data's own on-load ops, then this stage's, draw from what
+        // the ops made.
+        let field = if p.on_load.is_empty() {
+            "ops"
+        } else {
+            "on_load"
+        };
+        let on_load = [input.on_load.as_slice(), &p.on_load].concat();
+        drawn_shape(&shape, &on_load)
+            .map(|_| ())
+            .map_err(|message| ParamError::at(field, message))
     }
 
     fn item_shape(p: &Params, inputs: &Wiring) -> Option<ItemShape> {
@@ -179,18 +180,9 @@ impl StageKind for Transform {
         for op in &p.ops {
             stored = shape_after(op, &stored).ok()?;
         }
-        let resized_on_load = p
-            .on_load
-            .iter()
-            .rev()
-            .find_map(|op| match op {
-                OnLoad::Nearest { size } => Some(*size),
-                OnLoad::Noise { .. } => None,
-            })
-            .or(input.resized_on_load);
         Some(ItemShape {
             stored,
-            resized_on_load,
+            on_load: [input.on_load.as_slice(), &p.on_load].concat(),
         })
     }
 

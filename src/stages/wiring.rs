@@ -6,6 +6,9 @@
 
 use std::collections::BTreeSet;
 
+use crate::data::on_load::drawn_shape;
+use crate::tensor_file::OnLoad;
+
 /// One bound input.
 #[derive(Clone, Debug)]
 pub struct Wired {
@@ -19,28 +22,26 @@ pub struct Wired {
     pub shape: Option<ItemShape>,
 }
 
-/// A dataset's item shape as planned: what its file stores, and the size
-/// an on-load nearest resize gives each image drawn from it.
+/// A dataset's item shape as planned: what its file stores, and the
+/// transforms each item goes through when a training draws it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ItemShape {
     pub stored: Vec<usize>,
-    pub resized_on_load: Option<[usize; 2]>,
+    pub on_load: Vec<OnLoad>,
 }
 
 impl ItemShape {
     pub fn stored(stored: Vec<usize>) -> Self {
         ItemShape {
             stored,
-            resized_on_load: None,
+            on_load: Vec::new(),
         }
     }
 
-    /// The items a training draws (as `data::on_load` makes them).
-    pub fn drawn(&self) -> Vec<usize> {
-        match (self.resized_on_load, self.stored.as_slice()) {
-            (Some([h, w]), [c, _, _]) => vec![*c, h, w],
-            _ => self.stored.clone(),
-        }
+    /// The items a training draws, or why the on-load ops cannot take
+    /// the stored ones.
+    pub fn drawn(&self) -> Result<Vec<usize>, String> {
+        drawn_shape(&self.stored, &self.on_load)
     }
 }
 
@@ -150,10 +151,21 @@ mod tests {
     fn an_on_load_resize_changes_the_drawn_images_only() {
         let shape = ItemShape {
             stored: vec![1, 16, 16],
-            resized_on_load: Some([32, 32]),
+            on_load: vec![
+                OnLoad::Noise { std: 0.4 },
+                OnLoad::Nearest { size: [32, 32] },
+            ],
         };
-        assert_eq!(shape.drawn(), [1, 32, 32]);
-        assert_eq!(ItemShape::stored(vec![2]).drawn(), [2]);
+        assert_eq!(shape.drawn().unwrap(), [1, 32, 32]);
+        assert_eq!(ItemShape::stored(vec![2]).drawn().unwrap(), [2]);
+        let points = ItemShape {
+            on_load: shape.on_load,
+            ..ItemShape::stored(vec![2])
+        };
+        assert_eq!(
+            points.drawn().unwrap_err(),
+            "on_load nearest needs images, the data has items [2]"
+        );
     }
 
     #[test]
