@@ -5,6 +5,10 @@
 //!
 //!     cargo bench --bench train_step -- --batch 64 --z 4 --channels 128 --layers 7 --steps 3
 //!     cargo bench --bench train_step -- --mlp 128,128 --batch 64 --z 4 --steps 50
+//!
+//! `--parallel N` runs N trainings at once on one device, each on its own
+//! thread (as N stage slots on one GPU do), and adds the outer steps per
+//! second they make together: what `--slots-per-gpu` should be.
 
 use std::time::Instant;
 
@@ -52,6 +56,11 @@ fn arg(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
 fn main() {
     // As `nrun` itself does (see `nrun::heap`).
     if !std::env::args().any(|a| a == "--default-heap") {
@@ -64,6 +73,7 @@ fn main() {
         arg("--layers", 7),
     );
     let (steps, warmup, t_steps) = (arg("--steps", 3), arg("--warmup", 1), arg("--t-steps", 10));
+    let parallel = arg("--parallel", 1).max(1);
     // `--mlp 128,128`: 2-D points, T reads x beside a 2-D z, as toy2d does.
     let mlp: Option<Vec<usize>> = std::env::args()
         .skip_while(|a| a != "--mlp")
@@ -140,21 +150,40 @@ fn main() {
             precision,
             adam,
         };
-        let mut trainer = Trainer::new(cfg, &source, &target, &device).expect("trainer");
-        let mut timer = Timer {
-            times: Vec::new(),
-            issued: Vec::new(),
-            last: Instant::now(),
-        };
-        trainer.run(&mut timer).expect("training runs");
-        let median = |mut xs: Vec<f64>| {
-            xs.sort_by(f64::total_cmp);
-            xs[xs.len() / 2]
-        };
-        let issue = median(timer.issued.split_off(warmup));
-        let median = median(timer.times.split_off(warmup));
+        // Each training's (median seconds per step, median issuing seconds).
+        let timed: Vec<(f64, f64)> = std::thread::scope(|scope| {
+            let runs: Vec<_> = (0..parallel)
+                .map(|i| {
+                    let cfg = TrainConfig {
+                        seed: i as u64,
+                        ..cfg.clone()
+                    };
+                    let (source, target, device) = (&source, &target, &device);
+                    scope.spawn(move || {
+                        let mut trainer =
+                            Trainer::new(cfg, source, target, device).expect("trainer");
+                        let mut timer = Timer {
+                            times: Vec::new(),
+                            issued: Vec::new(),
+                            last: Instant::now(),
+                        };
+                        trainer.run(&mut timer).expect("training runs");
+                        (
+                            median(timer.times.split_off(warmup)),
+                            median(timer.issued.split_off(warmup)),
+                        )
+                    })
+                })
+                .collect();
+            runs.into_iter()
+                .map(|run| run.join().expect("a training panicked"))
+                .collect()
+        });
+        let seconds = median(timed.iter().map(|t| t.0).collect());
+        let issue = median(timed.iter().map(|t| t.1).collect());
+        let total: f64 = timed.iter().map(|t| 1.0 / t.0).sum();
         println!(
-            "{{\"impl\": \"{}\", \"device\": \"{name}\", \"precision\": \"{}\", \"seconds_per_step\": {median}, \"issue_seconds_per_step\": {issue}, \"steps\": {steps}, \"threads\": {}}}",
+            "{{\"impl\": \"{}\", \"device\": \"{name}\", \"precision\": \"{}\", \"seconds_per_step\": {seconds}, \"issue_seconds_per_step\": {issue}, \"steps\": {steps}, \"threads\": {}, \"parallel\": {parallel}, \"steps_per_second_total\": {total}}}",
             if adam == AdamKernel::Burn {
                 "nrun-burn-adam"
             } else {

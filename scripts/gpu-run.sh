@@ -17,8 +17,11 @@
 #      Table 1's batch (16 x 4) and at four times it: a gap that closes at
 #      the larger batch is launch overhead, one that stays is the kernels;
 #   4. runs the pipeline with --time-limit set to what is left, less the
-#      time to pack up: finished trainings are cached, running ones
-#      checkpoint;
+#      time to pack up, with as many trainings sharing the GPU
+#      (--slots-per-gpu) as make the most outer steps per second in total,
+#      measured first on Table 1's shape (1, 2, 3, 4 or 6 at once; unless
+#      the nrun options name --slots-per-gpu): finished trainings are
+#      cached, running ones checkpoint;
 #   5. writes into OUT at most 8 files of at most 15 MiB, OUT's total within
 #      --max-out: log.txt (everything, written as it goes), versions.txt,
 #      speed.txt, report.tar.gz when the pipeline's report is done, and
@@ -167,11 +170,35 @@ else
   say "speed check skipped"
 fi
 
+# 3b. How many trainings share the GPU best: small ones leave it idle
+# while each issues its kernels, so several at once may go faster in total.
+slots=()
+slots_named=0
+for arg in "$@"; do [ "$arg" = --slots-per-gpu ] && slots_named=1; done
+if [ "$slots_named" -eq 0 ] && [ -x "$work/bin/train_step" ] \
+   && "$python" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)'; then
+  best=1 best_rate=0
+  for n in 1 2 3 4 6; do
+    [ "$(left)" -gt 240 ] || break
+    # shellcheck disable=SC2086
+    line=$(timeout 90 "$work/bin/train_step" ${speed_shapes[0]} --device cuda --parallel "$n" \
+           | grep '^{' | tail -1)
+    rate=$(echo "$line" | sed -n 's/.*"steps_per_second_total": \([0-9.e+-]*\).*/\1/p')
+    [ -n "$rate" ] || { say "slots probe: $n at once failed"; break; }
+    say "slots probe: $n at once, $rate outer steps/s in total"
+    echo "slots probe ($n trainings at once): $line" >>"$out/speed.txt"
+    if awk -v a="$rate" -v b="$best_rate" 'BEGIN { exit !(a > b) }'; then best=$n best_rate=$rate; fi
+  done
+  slots=(--slots-per-gpu "$best")
+  say "the pipeline runs with --slots-per-gpu $best"
+fi
+
 # 4. The pipeline, within what is left less 60 s for packing up.
 limit=$(( $(left) - 60 ))
 [ "$limit" -gt 30 ] || fail "only ${limit}s left for the pipeline"
 say "nrun $pipeline --scale $scale for at most ${limit}s"
-"$nrun" "pipelines/$pipeline.yaml" --scale "$scale" --device "$device" --time-limit "$limit" "$@"
+"$nrun" "pipelines/$pipeline.yaml" --scale "$scale" --device "$device" --time-limit "$limit" \
+  "${slots[@]}" "$@"
 code=$?
 say "nrun exited $code (0 done, 75 stopped by the time limit and resumable)"
 

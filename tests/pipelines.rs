@@ -800,8 +800,16 @@ fn data_a_net_cannot_take_exits_2_naming_the_stage() {
     );
     assert!(p.cache_entries().is_empty(), "nothing ran");
 
-    let resized = format!("{toys}  b: {{kind: transform, inputs: {{data: x}}, params: {{on_load: [{{op: nearest, size: [4, 4]}}]}}}}\n");
-    p.file("misfit.yaml", &misfit(&resized).replace("{kind: cnn_t, channels: 4, layers: 2}", "{kind: mlp, hidden: [8]}"));
+    let resized = format!(
+        "{toys}  b: {{kind: transform, inputs: {{data: x}}, params: {{on_load: [{{op: nearest, size: [4, 4]}}]}}}}\n"
+    );
+    p.file(
+        "misfit.yaml",
+        &misfit(&resized).replace(
+            "{kind: cnn_t, channels: 4, layers: 2}",
+            "{kind: mlp, hidden: [8]}",
+        ),
+    );
     let run = p.nrun(&["misfit.yaml"]).code(2);
     assert_eq!(
         run.stderr.trim(),
