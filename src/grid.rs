@@ -4,6 +4,7 @@
 //! the cell of the axes it depends on, so cells of different stages are
 //! compared by restricting the larger one.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde_json::{Map, Value as Json};
@@ -83,6 +84,15 @@ impl Cell {
 
     pub fn to_json(&self) -> Json {
         Json::Object(self.0.iter().cloned().collect::<Map<_, _>>())
+    }
+
+    /// Each axis's value as text (`canon::label`), as metric rows and
+    /// `show` write them.
+    pub fn labels(&self) -> BTreeMap<String, String> {
+        self.0
+            .iter()
+            .map(|(axis, value)| (axis.clone(), canon::label(value)))
+            .collect()
     }
 
     /// A file-name-safe label: `cost=weak_kernel,gamma=0.5`, or `_` for no axes.

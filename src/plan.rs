@@ -85,7 +85,21 @@ impl Plan {
                         continue;
                     }
                 };
-                let wiring = wiring(p, graph, s, &cell, &by_stage, &instances, &shapes);
+                // Per input, the upstream instances it reads in this cell
+                // (none for a path).
+                let upstreams: Vec<Vec<usize>> = stage
+                    .inputs
+                    .iter()
+                    .map(|input| match input.source {
+                        InputSource::Stage(u) => by_stage[u]
+                            .iter()
+                            .copied()
+                            .filter(|&i| instances[i].cell.agrees_with(&cell))
+                            .collect(),
+                        InputSource::Path(_) => Vec::new(),
+                    })
+                    .collect();
+                let wiring = wiring(p, graph, s, &upstreams, &instances, &shapes);
                 if let Err(e) = stage.kind.check(&params, &wiring) {
                     let loc = stage.params.locate(&e.path);
                     let key = format!("stages.{}.params{}", stage.name, path_text(&e.path));
@@ -95,15 +109,10 @@ impl Plan {
                 let mut inputs = Vec::new();
                 let mut record_inputs = BTreeMap::new();
                 let mut deps = Vec::new();
-                for input in &stage.inputs {
+                for (input, ups) in stage.inputs.iter().zip(upstreams) {
                     let key = format!("stages.{}.inputs.{}", stage.name, input.name);
                     match &input.source {
                         InputSource::Stage(u) => {
-                            let ups: Vec<usize> = by_stage[*u]
-                                .iter()
-                                .copied()
-                                .filter(|&i| instances[i].cell.agrees_with(&cell))
-                                .collect();
                             let aggregated =
                                 graph.axes[*u].iter().any(|a| stage.aggregate.covers(a));
                             let entry = if aggregated {
@@ -243,20 +252,21 @@ fn located(p: &Pipeline, loc: Loc, key: &str, message: String) -> Diagnostic {
     }
 }
 
-/// What stage `s`'s validation sees of its inputs in `cell`: for an input
-/// bound to a stage, the axes its instances vary over, the params their
-/// rows add and the item shape they agree on; nothing for a path or a
-/// command's files, which nrun cannot read before they exist.
+/// What stage `s`'s validation sees of its inputs, each read from the
+/// instances `upstreams` lists for it: for an input bound to a stage, the
+/// axes its instances vary over, the params their rows add and the item
+/// shape they agree on; nothing for a path or a command's files, which
+/// nrun cannot read before they exist.
 fn wiring(
     p: &Pipeline,
     graph: &StageGraph,
     s: usize,
-    cell: &Cell,
-    by_stage: &[Vec<usize>],
+    upstreams: &[Vec<usize>],
     instances: &[Instance],
     shapes: &[Option<ItemShape>],
 ) -> Wiring {
-    let wired = p.stages[s].inputs.iter().map(|input| {
+    let inputs = p.stages[s].inputs.iter().zip(upstreams);
+    let wired = inputs.map(|(input, ups)| {
         let unknown = || Wired {
             name: input.name.clone(),
             params: None,
@@ -270,18 +280,13 @@ fn wiring(
         if kind.output() == Output::Files {
             return unknown();
         }
-        let ups: Vec<usize> = by_stage[*u]
-            .iter()
-            .copied()
-            .filter(|&i| instances[i].cell.agrees_with(cell))
-            .collect();
         // No instance in this cell (an `only` left it out, or it failed
         // validation): nothing to check against.
         let Some((&first, rest)) = ups.split_first() else {
             return unknown();
         };
         let mut params = graph.axes[*u].clone();
-        for &i in &ups {
+        for &i in ups {
             params.extend(kind.row_params(&instances[i].params));
         }
         let agree = rest.iter().all(|&i| shapes[i] == shapes[first]);

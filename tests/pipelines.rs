@@ -727,8 +727,9 @@ fn a_recorded_divergence_shows_in_tables_and_figures() {
     );
 }
 
-/// The training of `misfit.yaml`, fed `source` and `target`, with a CNN as T.
-fn misfit(source_and_target: &str) -> String {
+/// The training of `misfit.yaml`, fed `source` and `target`, with T the
+/// net `t_net`.
+fn misfit(source_and_target: &str, t_net: &str) -> String {
     format!(
         "\
 name: misfit
@@ -742,11 +743,14 @@ stages:
       iterations: 5
       batch: 8
       z: {{count: 2, channels: 1}}
-      t_net: {{kind: cnn_t, channels: 4, layers: 2}}
+      t_net: {t_net}
       f_net: {{kind: mlp, hidden: [8]}}
 "
     )
 }
+
+const CNN: &str = "{kind: cnn_t, channels: 4, layers: 2}";
+const MLP: &str = "{kind: mlp, hidden: [8]}";
 
 /// A net that cannot take the data (2-D points into a CNN) is the
 /// pipeline's mistake: where the pipeline tells the data's shapes, it is
@@ -756,75 +760,51 @@ stages:
 #[test]
 fn data_a_net_cannot_take_exits_2_naming_the_stage() {
     let p = Project::new();
+    let refused = |pipeline: String, error: &str| {
+        p.file("misfit.yaml", &pipeline);
+        let run = p.nrun(&["misfit.yaml"]).code(2);
+        assert_eq!(run.stderr.trim(), error);
+        assert!(p.cache_entries().is_empty(), "nothing ran");
+    };
     let toys = "  x: {kind: toy2d, params: {distribution: {kind: moons, noise: 0.05}, n: 64, seed: 1}}\n  y: {kind: toy2d, params: {distribution: {kind: uniform_square, half_width: 2}, n: 64, seed: 2}}\n";
-    p.file("misfit.yaml", &misfit(toys));
-    let run = p.nrun(&["misfit.yaml"]).code(2);
-    assert_eq!(
-        run.stderr.trim(),
-        "error: misfit.yaml:9:7: stages.train.params: cnn_t needs images [c, h, w], the data has items of shape [2]"
+    refused(
+        misfit(toys, CNN),
+        "error: misfit.yaml:9:7: stages.train.params: cnn_t needs images [c, h, w], the data has items of shape [2]",
     );
-    assert!(p.cache_entries().is_empty(), "nothing ran");
-
     let gaussian = toys.replace(
         "{kind: toy2d, params: {distribution: {kind: uniform_square, half_width: 2}, n: 64, seed: 2}}",
         "{kind: gaussian, params: {dim: 3, cov: 1, n: 64, seed: 2}}",
     );
-    p.file(
-        "misfit.yaml",
-        &misfit(&gaussian).replace(
-            "{kind: cnn_t, channels: 4, layers: 2}",
-            "{kind: mlp, hidden: [8]}",
-        ),
+    refused(
+        misfit(&gaussian, MLP),
+        "error: misfit.yaml:9:7: stages.train.params: the cost compares x and T(x, z): source items [2] and target items [3] must have the same size",
     );
-    let run = p.nrun(&["misfit.yaml"]).code(2);
-    assert_eq!(
-        run.stderr.trim(),
-        "error: misfit.yaml:9:7: stages.train.params: the cost compares x and T(x, z): source items [2] and target items [3] must have the same size"
-    );
-    assert!(p.cache_entries().is_empty(), "nothing ran");
-
     let blurred = format!(
         "{toys}  b: {{kind: transform, inputs: {{data: x}}, params: {{ops: [{{op: noise, std: 0.1}}, {{op: blur, kernel: 3, sigma: 1}}]}}}}\n"
     );
-    p.file(
-        "misfit.yaml",
-        &misfit(&blurred).replace(
-            "{kind: cnn_t, channels: 4, layers: 2}",
-            "{kind: mlp, hidden: [8]}",
-        ),
+    refused(
+        misfit(&blurred, MLP),
+        "error: misfit.yaml:5:81: stages.b.params.ops[1]: this op needs images [c, h, w], the data has items [2]",
     );
-    let run = p.nrun(&["misfit.yaml"]).code(2);
-    assert_eq!(
-        run.stderr.trim(),
-        "error: misfit.yaml:5:81: stages.b.params.ops[1]: this op needs images [c, h, w], the data has items [2]"
-    );
-    assert!(p.cache_entries().is_empty(), "nothing ran");
-
     let resized = format!(
         "{toys}  b: {{kind: transform, inputs: {{data: x}}, params: {{on_load: [{{op: nearest, size: [4, 4]}}]}}}}\n"
     );
-    p.file(
-        "misfit.yaml",
-        &misfit(&resized).replace(
-            "{kind: cnn_t, channels: 4, layers: 2}",
-            "{kind: mlp, hidden: [8]}",
-        ),
+    refused(
+        misfit(&resized, MLP),
+        "error: misfit.yaml:5:61: stages.b.params.on_load: on_load nearest needs images, the data has items [2]",
     );
-    let run = p.nrun(&["misfit.yaml"]).code(2);
-    assert_eq!(
-        run.stderr.trim(),
-        "error: misfit.yaml:5:61: stages.b.params.on_load: on_load nearest needs images, the data has items [2]"
-    );
-    assert!(p.cache_entries().is_empty(), "nothing ran");
 
     // A point file's shape is known once it is read.
     p.file("points.csv", &"0.5,1.5\n".repeat(16));
     p.file(
         "misfit.yaml",
-        &misfit(&toys.replace(
-            "{kind: toy2d, params: {distribution: {kind: moons, noise: 0.05}, n: 64, seed: 1}}",
-            "{kind: point_cloud, inputs: {file: {path: points.csv}}}",
-        )),
+        &misfit(
+            &toys.replace(
+                "{kind: toy2d, params: {distribution: {kind: moons, noise: 0.05}, n: 64, seed: 1}}",
+                "{kind: point_cloud, inputs: {file: {path: points.csv}}}",
+            ),
+            CNN,
+        ),
     );
     let run = p.nrun(&["misfit.yaml"]).code(2);
     assert!(

@@ -39,10 +39,8 @@ pub fn collect(
         let stage = &p.stages[inst.stage];
         let scores_file = store.output(&inst.key).join("metrics.csv");
         let cached = store.contains(&inst.key);
-        let mut row_params = BTreeMap::from([(STAGE.to_string(), stage.name.clone())]);
-        for (axis, value) in &inst.cell.0 {
-            row_params.insert(axis.clone(), crate::canon::label(value));
-        }
+        let mut row_params = inst.cell.labels();
+        row_params.insert(STAGE.to_string(), stage.name.clone());
         if let Some(Json::Object(tags)) = inst.params.get("tag") {
             for (name, value) in tags {
                 push_new(&mut params, name);

@@ -68,12 +68,7 @@ pub fn reference(path: &Path, p: &Pipeline, plan: &Plan) -> Result<Reference, Ag
         .collect();
     // A table stage that varies over axes made one table per cell; this
     // one's cell is the first's.
-    let cell: BTreeMap<String, String> = instance
-        .cell
-        .0
-        .iter()
-        .map(|(axis, value)| (axis.clone(), crate::canon::label(value)))
-        .collect();
+    let cell = instance.cell.labels();
     let headers = reader
         .headers()
         .map_err(|e| not_a_table(e.to_string()))?
