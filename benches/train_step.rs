@@ -8,7 +8,9 @@
 //!
 //! `--parallel N` runs N trainings at once on one device, each on its own
 //! thread (as N stage slots on one GPU do), and adds the outer steps per
-//! second they make together: what `--slots-per-gpu` should be.
+//! second they make together: what `--slots-per-gpu` should be. On a GPU
+//! each training has its own CUDA stream, as in nrun; `--shared-stream`
+//! puts them all on the default one.
 
 use std::time::Instant;
 
@@ -119,6 +121,9 @@ fn main() {
     } else {
         AdamKernel::Fused
     };
+    // `--shared-stream`: every training on the GPU's default stream, as
+    // `NRUN_CUDA_STREAM=shared` has nrun do, rather than one stream each.
+    let shared_stream = std::env::args().any(|a| a == "--shared-stream");
     for (name, device) in backend::devices(true) {
         if only.as_ref().is_some_and(|o| !name.contains(o.as_str())) {
             continue;
@@ -160,6 +165,11 @@ fn main() {
                     };
                     let (source, target, device) = (&source, &target, &device);
                     scope.spawn(move || {
+                        let _stream = if shared_stream {
+                            None
+                        } else {
+                            backend::own_stream(device).expect("a CUDA stream")
+                        };
                         let mut trainer =
                             Trainer::new(cfg, source, target, device).expect("trainer");
                         let mut timer = Timer {
@@ -183,7 +193,7 @@ fn main() {
         let issue = median(timed.iter().map(|t| t.1).collect());
         let total: f64 = timed.iter().map(|t| 1.0 / t.0).sum();
         println!(
-            "{{\"impl\": \"{}\", \"device\": \"{name}\", \"precision\": \"{}\", \"seconds_per_step\": {seconds}, \"issue_seconds_per_step\": {issue}, \"steps\": {steps}, \"threads\": {}, \"parallel\": {parallel}, \"steps_per_second_total\": {total}}}",
+            "{{\"impl\": \"{}\", \"device\": \"{name}\", \"precision\": \"{}\", \"seconds_per_step\": {seconds}, \"issue_seconds_per_step\": {issue}, \"steps\": {steps}, \"threads\": {}, \"parallel\": {parallel}, \"stream\": \"{}\", \"steps_per_second_total\": {total}}}",
             if adam == AdamKernel::Burn {
                 "nrun-burn-adam"
             } else {
@@ -194,7 +204,8 @@ fn main() {
             } else {
                 "f32"
             },
-            rayon::current_num_threads()
+            rayon::current_num_threads(),
+            if shared_stream { "shared" } else { "own" },
         );
     }
 }

@@ -32,8 +32,20 @@ mkdir -p "$stripped"
 strip -o "$stripped/nrun" "$CARGO_TARGET_DIR/release/nrun"
 strip -o "$stripped/train_step" "$bench"
 scripts/pack-gpu-kit.sh "$kit" "$stripped/nrun" "$stripped/train_step"
+# What travels to the GPU machine: the kit and, for a kit inside this
+# checkout, the checkout's files that git does not ignore (the export the
+# kit names among them).
 size=$(du -sb "$kit" | cut -f1)
+what="$kit"
+case "$(cd "$kit" && pwd -P)/" in
+  "$(pwd -P)"/*)
+    tree=$(git ls-files -z --cached --others --exclude-standard \
+           | du -cb --files0-from=- 2>/dev/null | tail -1 | cut -f1)
+    size=$(( size + tree ))
+    what="$kit with the checkout's files" ;;
+esac
 if [ "$size" -gt $(( 64 * 1048576 )) ]; then
-  echo "build-gpu: $kit is $(numfmt --to=iec "$size"), over the 64 MiB that travels to a GPU machine" >&2
+  echo "build-gpu: $what come to $(numfmt --to=iec "$size"), over the 64 MiB that travels to a GPU machine" >&2
   exit 1
 fi
+echo "build-gpu: $what travel as $(numfmt --to=iec "$size") of 64 MiB"

@@ -2,43 +2,54 @@
 # One command on a fresh GPU machine, from the kit folder alone
 # (scripts/build-gpu.sh makes it; this script travels inside it):
 #
-#   KIT/gpu-run.sh OUT [--minutes 9] [--pipeline mnist_superres] [--scale full]
-#                      [--device auto] [--speed-rounds 2 | --no-speed]
+#   KIT/gpu-run.sh OUT [--minutes 9] [--later 0] [--pipeline mnist_superres]
+#                      [--scale full] [--device auto]
+#                      [--speed-rounds 1 | --no-speed]
 #                      [--speed-shape 'BENCH FLAGS']...
-#                      [--max-out 62M] [-- NRUN_RUN_OPTIONS...]
+#                      [--max-out 40M] [-- NRUN_RUN_OPTIONS...]
 #
 # Within --minutes of wall time it
 #   1. checks itself (seconds): python and torch, the GPU, driver, CUDA,
-#      cuDNN and libtorch versions, that the nrun binary starts;
-#   2. imports the kit's earlier exports (KIT/import/*.tar.xz), if any;
+#      cuDNN and libtorch versions, that the nrun binary starts, and that a
+#      training step runs with libtorch's fused Adam (else burn's Adam,
+#      NRUN_ADAM=burn) and with a CUDA stream per training (else all on the
+#      default stream, NRUN_CUDA_STREAM=shared);
+#   2. imports the earlier exports KIT/imports.txt names, if any;
 #   3. times one Table 1 outer step side by side, nrun against PyTorch eager,
 #      in f32 and bf16 (and nrun f32 with burn's Adam instead of libtorch's
 #      fused one), rounds alternating (if the kit has the benchmark), at
-#      Table 1's batch (16 x 4) and at four times it: a gap that closes at
-#      the larger batch is launch overhead, one that stays is the kernels;
-#   4. runs the pipeline with --time-limit set to what is left, less the
-#      time to pack up, with as many trainings sharing the GPU
-#      (--slots-per-gpu) as make the most outer steps per second in total,
-#      measured first on Table 1's shape (1, 2, 3, 4 or 6 at once; unless
-#      the nrun options name --slots-per-gpu): finished trainings are
-#      cached, running ones checkpoint;
-#   5. writes into OUT at most 8 files of at most 15 MiB, OUT's total within
+#      Table 1's batch (16 x 4) unless --speed-shape names others (say
+#      '--batch 64 --z 4 --channels 128 --layers 7 --steps 3 --warmup 2': a
+#      gap that closes at a larger batch is launch overhead);
+#   4. measures how many outer steps per second 1, 2, 3 and all of the
+#      unfinished trainings make in total when they share the GPU, and
+#      (scripts/plan_slots.py) picks --slots-per-gpu to finish the most
+#      trainings in the time left (plus --later minutes of later commands
+#      on this machine that go on from here), unless the nrun options name
+#      --slots-per-gpu: a stopped run hands on its finished trainings and
+#      only as many checkpoints as fit;
+#   5. runs the pipeline with --time-limit set to what is left, less the
+#      time to pack up: finished trainings are cached, running ones
+#      checkpoint, the nearest to done start first;
+#   6. writes into OUT at most 8 files of at most 15 MiB, OUT's total within
 #      --max-out: log.txt (everything, written as it goes), versions.txt,
 #      speed.txt, report.tar.gz when the pipeline's report is done, and
 #      export.part.* (`cat export.part.* | nrun import -` on the next machine
-#      resumes exactly where this one stopped).
+#      resumes exactly where this one stopped). 40M by default: what the
+#      next GPU machine can be sent (64 MiB for the checkout, the kit and
+#      this export together, xz-compressed in the repository).
 # PYTHON (default python3) names the Python whose torch the binary links.
 set -uo pipefail
 kit="$(cd "$(dirname "$0")" && pwd)"
 [ $# -ge 1 ] || { echo "usage: $0 OUT [options] [-- nrun options]" >&2; exit 2; }
 out="$1"; shift
-minutes=9 pipeline=mnist_superres scale=full device=auto rounds=2 max_out=62M
-speed_shapes=("--batch 16 --z 4 --channels 128 --layers 7 --steps 5 --warmup 2"
-              "--batch 64 --z 4 --channels 128 --layers 7 --steps 3 --warmup 2")
+minutes=9 later=0 pipeline=mnist_superres scale=full device=auto rounds=1 max_out=40M
+speed_shapes=("--batch 16 --z 4 --channels 128 --layers 7 --steps 5 --warmup 2")
 shapes_given=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --minutes) minutes="$2"; shift 2 ;;
+    --later) later="$2"; shift 2 ;;
     --pipeline) pipeline="$2"; shift 2 ;;
     --scale) scale="$2"; shift 2 ;;
     --device) device="$2"; shift 2 ;;
@@ -97,30 +108,42 @@ cd "$work"
 say "self-check passed"
 
 # 2. Earlier work.
-for export in "$kit"/import/*.tar.xz; do
-  [ -f "$export" ] || continue
-  xz -dc "$export" | "$nrun" import - || fail "importing the kit's earlier export $export"
-done
+while read -r export; do
+  [ -n "$export" ] || continue
+  [ -f "$kit/$export" ] || fail "the kit's earlier export $kit/$export is missing"
+  xz -dc "$kit/$export" | "$nrun" import - || fail "importing the kit's earlier export $export"
+done < <(cat "$kit/imports.txt" 2>/dev/null)
 
-# The fused Adam on this GPU: one tiny step, seconds. Should it fail where
-# burn's Adam works, the pipeline runs with burn's (NRUN_ADAM=burn).
-if [ -x "$work/bin/train_step" ] \
-   && "$python" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)'; then
+# The fused Adam and the CUDA streams on this GPU: tiny steps, seconds.
+# Should either fail, the pipeline runs without it: burn's Adam
+# (NRUN_ADAM=burn), every training on the default stream
+# (NRUN_CUDA_STREAM=shared). The benchmark runs below follow suit.
+adam_flag=() stream_flag=()
+has_cuda() { "$python" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)'; }
+if [ -x "$work/bin/train_step" ] && has_cuda; then
   probe=(--batch 2 --z 2 --channels 8 --layers 2 --steps 1 --warmup 0 --device cuda)
-  if timeout 120 "$work/bin/train_step" "${probe[@]}" >"$work/probe.txt" 2>&1; then
+  if timeout 120 "$work/bin/train_step" "${probe[@]}" --shared-stream >"$work/probe.txt" 2>&1; then
     say "fused Adam probe passed"
-  elif timeout 120 "$work/bin/train_step" "${probe[@]}" --burn-adam >>"$work/probe.txt" 2>&1; then
+  elif timeout 120 "$work/bin/train_step" "${probe[@]}" --shared-stream --burn-adam >>"$work/probe.txt" 2>&1; then
     export NRUN_ADAM=burn
+    adam_flag=(--burn-adam)
     say "fused Adam failed on this GPU, burn's works: running with NRUN_ADAM=burn ($(head -c 300 "$work/probe.txt"))"
   else
     say "the training step probe failed with either Adam: $(tail -c 300 "$work/probe.txt")"
+  fi
+  if timeout 120 "$work/bin/train_step" "${probe[@]}" "${adam_flag[@]}" --parallel 2 >"$work/probe.txt" 2>&1; then
+    say "CUDA stream probe passed (2 trainings, a stream each)"
+  else
+    export NRUN_CUDA_STREAM=shared
+    stream_flag=(--shared-stream)
+    say "a stream per training failed on this GPU: running with NRUN_CUDA_STREAM=shared ($(tail -c 300 "$work/probe.txt"))"
   fi
 fi
 
 # 3. Speed, side by side; about a third of the time at most.
 if [ "$rounds" -gt 0 ] && [ -x "$work/bin/train_step" ]; then
   gpu_device=cpu
-  if "$python" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)'; then gpu_device=cuda; fi
+  if has_cuda; then gpu_device=cuda; fi
   cap=$(( $(left) / 3 / (rounds * 5 * ${#speed_shapes[@]}) )); [ "$cap" -ge 20 ] || cap=20
   say "speed check: $rounds rounds of ${#speed_shapes[@]} shapes, each run capped at ${cap}s ($gpu_device)"
   rows="$work/speed.jsonl"
@@ -138,12 +161,12 @@ if [ "$rounds" -gt 0 ] && [ -x "$work/bin/train_step" ]; then
         nrun_device=cuda; [ "$gpu_device" = cpu ] && nrun_device=flex
         # shellcheck disable=SC2086
         timeout "$cap" "$work/bin/train_step" $shape --device "$nrun_device" "${flag[@]}" \
-          | sed "s/^{/{$tag/" >>"$rows"
+          "${stream_flag[@]}" | sed "s/^{/{$tag/" >>"$rows"
         if [ "$precision" = f32 ]; then
           # burn's Adam in place of libtorch's fused one: what that lever is worth.
           # shellcheck disable=SC2086
           timeout "$cap" "$work/bin/train_step" $shape --device "$nrun_device" --burn-adam \
-            | sed "s/^{/{$tag/" >>"$rows"
+            "${stream_flag[@]}" | sed "s/^{/{$tag/" >>"$rows"
         fi
       done
     done
@@ -170,30 +193,60 @@ else
   say "speed check skipped"
 fi
 
-# 3b. How many trainings share the GPU best: small ones leave it idle
-# while each issues its kernels, so several at once may go faster in total.
+# 4. How many trainings share the GPU: small ones leave it idle while each
+# issues its kernels, so several at once go faster in total; but the more
+# run at once, the later each finishes, and a run stopped by its time
+# limit hands on only as many checkpoints as the export can carry.
 slots=()
 slots_named=0
 for arg in "$@"; do [ "$arg" = --slots-per-gpu ] && slots_named=1; done
-if [ "$slots_named" -eq 0 ] && [ -x "$work/bin/train_step" ] \
-   && "$python" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)'; then
-  best=1 best_rate=0
-  for n in 1 2 3 4 6; do
+if [ "$slots_named" -eq 0 ] && [ -x "$work/bin/train_step" ] && has_cuda; then
+  # The outer steps each unfinished training has still to run.
+  to_go=$("$nrun" status "pipelines/$pipeline.yaml" --scale "$scale" --json | "$python" -c '
+import json, sys
+rows = json.load(sys.stdin)
+print(",".join(str(r["steps"] - r.get("resumes_at", 0)) for r in rows
+               if r.get("steps") and r["state"] != "cached"))')
+  n=$(echo "$to_go" | tr ',' '\n' | grep -c .)
+  rates="" most=0 most_rate=0
+  for k in $(printf '%s\n' 1 2 3 "$n" | awk -v n="$n" '$1 >= 1 && $1 <= n' | sort -un); do
     [ "$(left)" -gt 240 ] || break
     # shellcheck disable=SC2086
-    line=$(timeout 90 "$work/bin/train_step" ${speed_shapes[0]} --device cuda --parallel "$n" \
-           | grep '^{' | tail -1)
+    line=$(timeout 90 "$work/bin/train_step" ${speed_shapes[0]} --device cuda --parallel "$k" \
+           "${adam_flag[@]}" "${stream_flag[@]}" | grep '^{' | tail -1)
     rate=$(echo "$line" | sed -n 's/.*"steps_per_second_total": \([0-9.e+-]*\).*/\1/p')
-    [ -n "$rate" ] || { say "slots probe: $n at once failed"; break; }
-    say "slots probe: $n at once, $rate outer steps/s in total"
-    echo "slots probe ($n trainings at once): $line" >>"$out/speed.txt"
-    if awk -v a="$rate" -v b="$best_rate" 'BEGIN { exit !(a > b) }'; then best=$n best_rate=$rate; fi
+    [ -n "$rate" ] || { say "slots probe: $k at once failed"; break; }
+    say "slots probe: $k at once, $rate outer steps/s in total"
+    echo "slots probe ($k trainings at once): $line" >>"$out/speed.txt"
+    rates="${rates:+$rates,}$k:$rate" most=$k most_rate=$rate
   done
-  slots=(--slots-per-gpu "$best")
-  say "the pipeline runs with --slots-per-gpu $best"
+  # What a stream per training is worth: the most at once, on one stream.
+  if [ "$most" -gt 1 ] && [ ${#stream_flag[@]} -eq 0 ] && [ "$(left)" -gt 240 ]; then
+    # shellcheck disable=SC2086
+    line=$(timeout 90 "$work/bin/train_step" ${speed_shapes[0]} --device cuda --parallel "$most" \
+           "${adam_flag[@]}" --shared-stream | grep '^{' | tail -1)
+    rate=$(echo "$line" | sed -n 's/.*"steps_per_second_total": \([0-9.e+-]*\).*/\1/p')
+    if [ -n "$rate" ]; then
+      say "slots probe: $most at once on one shared stream, $rate outer steps/s in total"
+      echo "slots probe ($most trainings at once, one shared stream): $line" >>"$out/speed.txt"
+      if awk -v a="$rate" -v b="$most_rate" 'BEGIN { exit !(a > 1.05 * b) }'; then
+        export NRUN_CUDA_STREAM=shared
+        say "one shared stream was faster: running with NRUN_CUDA_STREAM=shared"
+      fi
+    fi
+  fi
+  if [ -n "$rates" ]; then
+    # The pipeline's time as step 5 sets it, less 30 s for its start and
+    # data stages, plus the later commands' minutes.
+    seconds=$(( $(left) - 90 + later * 60 ))
+    plan=$("$python" "$kit/plan_slots.py" "$seconds" "$rates" "$to_go")
+    echo "$plan" | tail -n +2 | sed 's/^/slots plan: /' | tee -a "$out/speed.txt"
+    slots=(--slots-per-gpu "$(echo "$plan" | head -1)")
+    say "the pipeline runs with ${slots[*]}"
+  fi
 fi
 
-# 4. The pipeline, within what is left less 60 s for packing up.
+# 5. The pipeline, within what is left less 60 s for packing up.
 limit=$(( $(left) - 60 ))
 [ "$limit" -gt 30 ] || fail "only ${limit}s left for the pipeline"
 say "nrun $pipeline --scale $scale for at most ${limit}s"
@@ -202,7 +255,7 @@ say "nrun $pipeline --scale $scale for at most ${limit}s"
 code=$?
 say "nrun exited $code (0 done, 75 stopped by the time limit and resumable)"
 
-# 5. Results that travel.
+# 6. Results that travel.
 report="results/$pipeline/report"
 if [ "$code" -eq 0 ] && [ -d "$report" ]; then
   tar -czhf "$out/report.tar.gz" "$report" && say "report: $(du -h "$out/report.tar.gz" | cut -f1)"

@@ -8,10 +8,14 @@
 #
 #   scripts/pack-gpu-kit.sh KIT NRUN_BINARY [TRAIN_STEP_BENCH_BINARY]
 #
-# An earlier export kept in the repository goes into KIT/import/: the
-# stream a GPU machine returned, xz-compressed as one file,
+# An earlier export kept in the repository, the stream a GPU machine
+# returned, xz-compressed as one file,
 #   cat OUT/export.part.* | xz -9 > results/<pipeline>/gpu-export/export.tar.xz
-# (compressed here, where time is cheap; the GPU machine only decompresses).
+# (compressed here, where time is cheap; the GPU machine only decompresses),
+# is imported there first. KIT/imports.txt lists them, relative to KIT: a
+# kit inside this checkout travels with the checkout, export included, so
+# it names the repository's copy (a second copy would count twice towards
+# the 64 MiB); a kit elsewhere gets its own copy in KIT/import/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 2 ] || { echo "usage: $0 KIT NRUN_BINARY [TRAIN_STEP_BENCH_BINARY]" >&2; exit 2; }
@@ -26,12 +30,19 @@ if [ -n "$bench" ]; then xz -T0 -6 -c "$bench" > "$kit/train_step.xz"; fi
 # keys there match keys here and exports move both ways.
 tar -cJf "$kit/data.tar.xz" "$digits"
 cp -r pipelines "$kit/pipelines"
-cp bench/torch_step.py scripts/gpu-run.sh "$kit/"
+cp bench/torch_step.py scripts/gpu-run.sh scripts/plan_slots.py "$kit/"
+repo="$(pwd -P)"
+kit_abs="$(cd "$kit" && pwd -P)"
+: > "$kit/imports.txt"
 for export in results/*/gpu-export/export.tar.xz; do
   [ -f "$export" ] || continue
   pipeline="${export#results/}"; pipeline="${pipeline%%/*}"
-  mkdir -p "$kit/import"
-  cp "$export" "$kit/import/$pipeline.tar.xz"
+  case "$kit_abs/" in
+    "$repo"/*) realpath --relative-to="$kit_abs" "$repo/$export" >> "$kit/imports.txt" ;;
+    *) mkdir -p "$kit/import"
+       cp "$export" "$kit/import/$pipeline.tar.xz"
+       echo "import/$pipeline.tar.xz" >> "$kit/imports.txt" ;;
+  esac
 done
 git rev-parse HEAD > "$kit/commit.txt" 2>/dev/null || true
 echo "pack-gpu-kit: $kit, $(du -sh "$kit" | cut -f1)"

@@ -573,7 +573,7 @@ fn stopped_trainings_checkpoint_and_resume_to_the_same_weights() {
     assert!(
         status
             .stdout
-            .contains(&format!("will resume at step {last}: new")),
+            .contains(&format!("will resume at step {last} of 6000: new")),
         "{}",
         status.stdout
     );
@@ -588,6 +588,52 @@ fn stopped_trainings_checkpoint_and_resume_to_the_same_weights() {
     );
     let log = q.read(&format!("{out}/log.csv"));
     assert_eq!(log.lines().count(), 6001, "the log has every step once");
+}
+
+#[test]
+fn the_training_nearest_to_done_starts_first() {
+    // Trainings far longer than the run: none finishes, each is stopped.
+    let toy = TOY.replace("iterations: 400", "iterations: 1000000");
+    let p = Project::new();
+    write_features(&p);
+    p.file("toy.yaml", &toy);
+    let limited = |grid: &[&str]| {
+        let mut args = vec!["toy.yaml", "--target", "train", "--time-limit", "3"];
+        args.extend(grid);
+        p.nrun(&args).code(75);
+    };
+    limited(&["--grid", "cost=weak_kernel"]);
+    let resumes_at = |cost: &str| -> Option<u64> {
+        let status = p
+            .nrun(&["status", "toy.yaml", "--target", "train", "--json"])
+            .ok();
+        let rows: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+        let row = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["stage"] == "train" && r["cell"]["cost"] == cost)
+            .unwrap_or_else(|| panic!("no train[{cost}] in {rows}"));
+        assert_eq!(row["steps"], 1_000_000, "{row}");
+        row["resumes_at"].as_u64()
+    };
+    let first = resumes_at("weak_kernel").expect("a checkpoint");
+    assert_eq!(resumes_at("weak_quadratic"), None);
+    // One training at a time: the grid's first cell waits for the one
+    // with fewer steps to go, its 3 s over.
+    limited(&["-j", "1"]);
+    assert!(resumes_at("weak_kernel").unwrap() > first);
+    assert_eq!(
+        resumes_at("weak_quadratic"),
+        None,
+        "started before the resumed one"
+    );
+    let status = p.nrun(&["status", "toy.yaml", "--target", "train"]).ok();
+    assert!(
+        status.stdout.contains(" of 1000000: new"),
+        "{}",
+        status.stdout
+    );
 }
 
 /// A grid where one learning rate diverges: 1e9.

@@ -19,6 +19,9 @@ struct Row {
     /// Outer steps its checkpoint has done, for `will resume`.
     #[serde(skip_serializing_if = "Option::is_none")]
     resumes_at: Option<u64>,
+    /// A training's outer steps in all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    steps: Option<u64>,
     reasons: Vec<String>,
 }
 
@@ -63,6 +66,7 @@ fn rows(loaded: &Loaded, selected: &[usize]) -> Vec<Row> {
                     (false, None) => "will run",
                 },
                 resumes_at,
+                steps: p.stages[inst.stage].kind.steps(&inst.params),
                 reasons,
             }
         })
@@ -90,9 +94,10 @@ pub fn print(loaded: &Loaded, selected: &[usize], json: bool) -> Result<u8> {
         "STAGE", "CELL", "KEY"
     );
     for (row, cell) in rows.iter().zip(&cells) {
-        let state = match row.resumes_at {
-            Some(step) => format!("{} at step {step}", row.state),
-            None => row.state.to_string(),
+        let state = match (row.resumes_at, row.steps) {
+            (Some(step), Some(steps)) => format!("{} at step {step} of {steps}", row.state),
+            (Some(step), None) => format!("{} at step {step}", row.state),
+            (None, _) => row.state.to_string(),
         };
         let state = if row.reasons.is_empty() {
             state

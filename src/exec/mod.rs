@@ -20,7 +20,7 @@ use crate::cache::Store;
 use crate::plan::{Plan, PlannedSource};
 use crate::run_info::RunInfo;
 use crate::spec::Pipeline;
-use crate::stages::{Input, Output, Upstream};
+use crate::stages::{Input, Output, Upstream, checkpoint};
 use crate::stop::{Stop, Why};
 
 /// Where instances are built: threads here, or jobs on a cluster.
@@ -121,6 +121,19 @@ pub fn execute(
         }
     }
 
+    // A training's outer steps still to run (all of them, less what its
+    // checkpoint has done), so the nearest to done starts first.
+    let to_go: BTreeMap<usize, u64> = state
+        .iter()
+        .filter(|(_, s)| !matches!(s, State::Done))
+        .filter_map(|(&i, _)| {
+            let inst = &plan.instances[i];
+            let steps = p.stages[inst.stage].kind.steps(&inst.params)?;
+            let done = checkpoint::latest_step(&store.work(&inst.key)).unwrap_or(0);
+            Some((i, steps.saturating_sub(done)))
+        })
+        .collect();
+
     let jobs = opts.jobs.max(1);
     let mut free_cpus = jobs;
     let local = executor.shares_this_machine();
@@ -153,10 +166,15 @@ pub fn execute(
             // free slot before the next training, which runs for minutes or
             // hours, does; so a run stopped by its time limit has the
             // results of every training it finished, and results show up
-            // while the next trainings run.
+            // while the next trainings run. Among trainings, the fewest
+            // steps to go first: a resumed one finishes, and frees its
+            // results and its slot, before fresh ones, and a run stopped by
+            // its time limit leaves the fewest trainings half done (each
+            // one's checkpoint, not its small finished entry, is what an
+            // export must carry).
             ready.sort_by_key(|&i| {
                 let trains = p.stages[plan.instances[i].stage].kind.output() == Output::Model;
-                (trains, std::cmp::Reverse(depth[i]), i)
+                (trains, std::cmp::Reverse(depth[i]), to_go.get(&i), i)
             });
             for i in ready {
                 let inst = &plan.instances[i];

@@ -35,6 +35,16 @@ pub fn devices(with_gpus: bool) -> Vec<(String, Device)> {
     out
 }
 
+/// A stream of its own for the calling thread's work on `device`, while
+/// the returned guard lives, when `device` is a GPU (see
+/// [`OwnStream`]); `None` elsewhere, where there are no streams.
+pub fn own_stream(device: &Device) -> Result<Option<OwnStream>, String> {
+    match cuda_ordinal(device) {
+        Some(n) => OwnStream::new(n).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// The compute backends this nrun was built with.
 pub fn compiled() -> &'static str {
     if cfg!(feature = "tch") {
@@ -65,6 +75,22 @@ fn cuda(_n: usize) -> Result<Device, String> {
 #[cfg(not(feature = "tch"))]
 pub fn gpu_count() -> usize {
     0
+}
+
+/// Without libtorch there are no GPUs, hence no streams.
+#[cfg(not(feature = "tch"))]
+pub enum OwnStream {}
+
+#[cfg(not(feature = "tch"))]
+fn cuda_ordinal(_device: &Device) -> Option<usize> {
+    None
+}
+
+#[cfg(not(feature = "tch"))]
+impl OwnStream {
+    fn new(_n: usize) -> Result<OwnStream, String> {
+        Err("no GPUs without libtorch".into())
+    }
 }
 
 /// How many GPUs libtorch sees and the CUDA runtime and cuDNN versions it
@@ -114,4 +140,14 @@ fn cuda(n: usize) -> Result<Device, String> {
 #[cfg(feature = "tch")]
 pub fn gpu_count() -> usize {
     Device::enumerate(burn::tensor::DeviceType::LibTorch).len()
+}
+
+#[cfg(feature = "tch")]
+pub use super::torch_shim::OwnStream;
+
+/// Which GPU `device` is, if it is one.
+#[cfg(feature = "tch")]
+#[allow(deprecated)]
+fn cuda_ordinal(device: &Device) -> Option<usize> {
+    (0..gpu_count()).find(|&n| *device == Device::libtorch_cuda(n))
 }

@@ -3,6 +3,9 @@
 // libtorch torch-sys links. Each returns null, or a malloc'd message that
 // the caller frees; tensors come and go as `at::Tensor*` (tch's C_tensor).
 #include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+#include <c10/core/StreamGuard.h>
+#include <c10/core/impl/VirtualGuardImpl.h>
 #include <ATen/core/grad_mode.h>
 #include <ATen/ops/_foreach_add.h>
 #include <ATen/ops/_fused_adam.h>
@@ -95,4 +98,29 @@ extern "C" char* nrun_channels_last(const Tensor* x, Tensor** out) {
     // No exception may unwind into Rust.
     return strdup("an unknown C++ exception");
   }
+}
+
+// From here until `nrun_restore_stream(*guard)` on the same thread, the
+// calling thread's work on CUDA device `device` queues on a stream of its
+// own from libtorch's pool (created non-blocking) rather than the device's
+// default stream, which every thread shares and whose synchronisations
+// wait for every thread's work. Goes through the device-generic guard
+// interface, so this file needs no CUDA headers; without CUDA it fails.
+extern "C" char* nrun_own_stream(int64_t device, void** guard) {
+  try {
+    c10::Device gpu(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(device));
+    c10::impl::VirtualGuardImpl cuda(c10::DeviceType::CUDA);
+    *guard = new c10::StreamGuard(cuda.getStreamFromGlobalPool(gpu, /*isHighPriority=*/false));
+    return nullptr;
+  } catch (const std::exception& e) {
+    return strdup(e.what());
+  } catch (...) {
+    // No exception may unwind into Rust.
+    return strdup("an unknown C++ exception");
+  }
+}
+
+// Puts back the stream (and device) current before `nrun_own_stream`.
+extern "C" void nrun_restore_stream(void* guard) {
+  delete static_cast<c10::StreamGuard*>(guard);
 }

@@ -1,8 +1,9 @@
 //! The libtorch operations tch-rs does not bind, through the C++ shim
 //! `torch_shim.cpp` that build.rs compiles against the same libtorch:
-//! libtorch's fused Adam and the convolution's backward step.
+//! libtorch's fused Adam, the convolution's backward step, and a CUDA
+//! stream per training.
 
-use std::ffi::{CStr, c_char};
+use std::ffi::{CStr, c_char, c_void};
 use std::ptr;
 
 use torch_sys::C_tensor;
@@ -40,6 +41,39 @@ unsafe extern "C" {
     ) -> *mut c_char;
 
     fn nrun_channels_last(x: TensorPtr, out: *mut *mut C_tensor) -> *mut c_char;
+
+    fn nrun_own_stream(device: i64, guard: *mut *mut c_void) -> *mut c_char;
+
+    fn nrun_restore_stream(guard: *mut c_void);
+}
+
+/// While alive, the calling thread's work on one GPU queues on a CUDA
+/// stream of its own (from libtorch's pool) instead of the GPU's default
+/// stream. Trainings sharing a GPU (`--slots-per-gpu`) then run their
+/// kernels side by side, and each one's read-back waits for its own work
+/// alone; on the shared default stream every read-back waits for every
+/// training's queued work. Bound to its thread: dropping it there puts the
+/// previous stream back.
+pub struct OwnStream {
+    guard: *mut c_void,
+}
+
+impl OwnStream {
+    /// Fails where libtorch has no CUDA, or no GPU `ordinal`.
+    pub fn new(ordinal: usize) -> Result<OwnStream, String> {
+        let mut guard = ptr::null_mut();
+        // SAFETY: the shim writes a guard it allocated, or returns an error.
+        let error = unsafe { nrun_own_stream(ordinal as i64, &mut guard) };
+        taken(error).map(|()| OwnStream { guard })
+    }
+}
+
+impl Drop for OwnStream {
+    fn drop(&mut self) {
+        // SAFETY: a guard from `nrun_own_stream`, freed once, on the thread
+        // that made it (the raw pointer keeps `OwnStream` off other threads).
+        unsafe { nrun_restore_stream(self.guard) }
+    }
 }
 
 /// `x` laid out channels-last (NHWC in memory, its shape still NCHW), as
@@ -156,13 +190,40 @@ pub fn convolution_backward(
 /// Panics with the shim's message: only a libtorch bug, or a tensor nrun
 /// built wrong, gets there.
 fn check(error: *mut c_char, what: &str) {
+    if let Err(message) = taken(error) {
+        panic!("libtorch failed in {what}: {message}");
+    }
+}
+
+/// The shim's error message, if any, taken over from C.
+fn taken(error: *mut c_char) -> Result<(), String> {
     if error.is_null() {
-        return;
+        return Ok(());
     }
     // SAFETY: a NUL-terminated string from strdup, freed once here.
     let message = unsafe { CStr::from_ptr(error) }
         .to_string_lossy()
         .into_owned();
     unsafe { libc::free(error.cast()) };
-    panic!("libtorch failed in {what}: {message}");
+    Err(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OwnStream;
+
+    #[test]
+    fn a_stream_on_a_gpu_libtorch_cannot_reach_is_an_error_not_a_crash() {
+        let gpus = tch::Cuda::device_count() as usize;
+        // GPU `gpus` does not exist, with or without CUDA: libtorch throws,
+        // and the shim hands its message over instead of unwinding.
+        let Err(message) = OwnStream::new(gpus) else {
+            panic!("a stream on GPU {gpus} of {gpus}");
+        };
+        assert!(!message.is_empty());
+        if gpus > 0 {
+            // And on a real one the guard comes and goes.
+            drop(OwnStream::new(0).expect("a stream on GPU 0"));
+        }
+    }
 }

@@ -127,6 +127,13 @@ pub trait StageKind: Send + Sync + 'static {
         None
     }
 
+    /// For a training, the outer steps it runs in all (its checkpoints
+    /// count in them): what `status` shows beside a checkpoint's step, and
+    /// how the dispatcher finds the training nearest to done.
+    fn steps(_params: &Self::Params) -> Option<u64> {
+        None
+    }
+
     fn run(&self, params: Self::Params, ctx: &mut Context) -> Result<(), StageError>;
 }
 
@@ -162,6 +169,8 @@ pub trait Kind: Send + Sync {
     fn row_params(&self, params: &Json) -> Vec<String>;
     /// [`StageKind::item_shape`] of valid `params`.
     fn item_shape(&self, params: &Json, inputs: &Wiring) -> Option<ItemShape>;
+    /// [`StageKind::steps`] of valid `params`.
+    fn steps(&self, params: &Json) -> Option<u64>;
     fn run(&self, params: &Json, ctx: &mut Context) -> Result<(), StageError>;
 }
 
@@ -201,6 +210,13 @@ impl<S: StageKind> Kind for S {
             return None;
         }
         S::item_shape(&parse::<S::Params>(params).ok()?, inputs)
+    }
+    fn steps(&self, params: &Json) -> Option<u64> {
+        // Only models are trained; the rest need not parse their params.
+        if S::OUTPUT != Output::Model {
+            return None;
+        }
+        S::steps(&parse::<S::Params>(params).ok()?)
     }
     fn run(&self, params: &Json, ctx: &mut Context) -> Result<(), StageError> {
         let typed = parse::<S::Params>(params)

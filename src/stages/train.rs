@@ -246,6 +246,10 @@ impl StageKind for Train {
             })
     }
 
+    fn steps(p: &Params) -> Option<u64> {
+        Some(p.iterations)
+    }
+
     fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
         let source = Dataset::read(ctx.input_dir("source")?)?;
         let target = Dataset::read(ctx.input_dir("target")?)?;
@@ -260,7 +264,30 @@ impl StageKind for Train {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()?;
-        pool.install(|| train(&p, ctx, &source_sampler, &target_sampler, &device))
+        pool.install(|| {
+            let _stream = match cuda_stream() {
+                CudaStream::Own => backend::own_stream(&device).map_err(StageError::Device)?,
+                CudaStream::Shared => None,
+            };
+            train(&p, ctx, &source_sampler, &target_sampler, &device)
+        })
+    }
+}
+
+enum CudaStream {
+    Own,
+    Shared,
+}
+
+/// On a GPU a training queues its work on a CUDA stream of its own
+/// (`backend::own_stream`), so trainings sharing the GPU run side by side;
+/// `NRUN_CUDA_STREAM=shared` keeps them all on the GPU's default stream, as
+/// before, should own streams misbehave on some GPU (scripts/gpu-run.sh
+/// measures both).
+fn cuda_stream() -> CudaStream {
+    match std::env::var("NRUN_CUDA_STREAM").as_deref() {
+        Ok("shared") => CudaStream::Shared,
+        _ => CudaStream::Own,
     }
 }
 
