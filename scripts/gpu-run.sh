@@ -209,6 +209,14 @@ print(",".join(str(r["steps"] - r.get("resumes_at", 0)) for r in rows
                if r.get("steps") and r["state"] != "cached"))')
   n=$(echo "$to_go" | tr ',' '\n' | grep -c .)
   rates="" most=0 most_rate=0
+  # A later command on this machine plans with the rates measured before.
+  measured="$work/slots-rates.txt"
+  if [ -s "$measured" ]; then
+    rates=$(sed -n 1p "$measured")
+    [ "$(sed -n 2p "$measured")" = shared ] && export NRUN_CUDA_STREAM=shared
+    say "slots: the rates measured earlier on this machine, $rates${NRUN_CUDA_STREAM:+ (one shared stream)}"
+    n=0
+  fi
   for k in $(printf '%s\n' 1 2 3 "$n" | awk -v n="$n" '$1 >= 1 && $1 <= n' | sort -un); do
     [ "$(left)" -gt 240 ] || break
     # shellcheck disable=SC2086
@@ -236,6 +244,7 @@ print(",".join(str(r["steps"] - r.get("resumes_at", 0)) for r in rows
     fi
   fi
   if [ -n "$rates" ]; then
+    printf '%s\n%s\n' "$rates" "${NRUN_CUDA_STREAM:-own}" >"$measured"
     # The pipeline's time as step 5 sets it, less 30 s for its start and
     # data stages, plus the later commands' minutes.
     seconds=$(( $(left) - 90 + later * 60 ))
