@@ -156,6 +156,9 @@ fn main() {
             adam,
         };
         // Each training's (median seconds per step, median issuing seconds).
+        // The trainings step together: none times its steps while another
+        // is still building its nets (or, on a GPU, starting CUDA).
+        let start = std::sync::Barrier::new(parallel);
         let timed: Vec<(f64, f64)> = std::thread::scope(|scope| {
             let runs: Vec<_> = (0..parallel)
                 .map(|i| {
@@ -163,7 +166,7 @@ fn main() {
                         seed: i as u64,
                         ..cfg.clone()
                     };
-                    let (source, target, device) = (&source, &target, &device);
+                    let (source, target, device, start) = (&source, &target, &device, &start);
                     scope.spawn(move || {
                         let _stream = if shared_stream {
                             None
@@ -172,6 +175,7 @@ fn main() {
                         };
                         let mut trainer =
                             Trainer::new(cfg, source, target, device).expect("trainer");
+                        start.wait();
                         let mut timer = Timer {
                             times: Vec::new(),
                             issued: Vec::new(),

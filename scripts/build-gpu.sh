@@ -7,7 +7,8 @@
 #   scripts/build-gpu.sh [KIT]          default: gpu-kit/ (git-ignored)
 #   NRUN_GPU_TORCH=2.11.0               the GPU machine's torch version
 #
-# Then, on the GPU machine, with the kit as the only thing that travels:
+# Then, on the GPU machine, with the kit (and, for a kit inside this
+# checkout, the checkout: the kit reads the earlier export it keeps):
 #   KIT/gpu-run.sh OUT --minutes 9
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,8 +40,9 @@ size=$(du -sb "$kit" | cut -f1)
 what="$kit"
 case "$(cd "$kit" && pwd -P)/" in
   "$(pwd -P)"/*)
+    # (`du` skips, and complains of, tracked files deleted here.)
     tree=$(git ls-files -z --cached --others --exclude-standard \
-           | du -cb --files0-from=- 2>/dev/null | tail -1 | cut -f1)
+           | { du -cb --files0-from=- 2>/dev/null || true; } | tail -1 | cut -f1)
     size=$(( size + tree ))
     what="$kit with the checkout's files" ;;
 esac

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# One command on a fresh GPU machine, from the kit folder alone
-# (scripts/build-gpu.sh makes it; this script travels inside it):
+# One command on a fresh GPU machine, from the kit folder (scripts/build-gpu.sh
+# makes it; this script travels inside it) and, for a kit inside an nrun
+# checkout, the earlier export the checkout keeps:
 #
 #   KIT/gpu-run.sh OUT [--minutes 9] [--later 0] [--pipeline mnist_superres]
 #                      [--scale full] [--device auto]
 #                      [--speed-rounds 1 | --no-speed]
-#                      [--speed-shape 'BENCH FLAGS']...
+#                      [--speed-shape 'BENCH FLAGS']... [--slots-shape 'BENCH FLAGS']
 #                      [--max-out 62M] [-- NRUN_RUN_OPTIONS...]
 #
 # Within --minutes of wall time it
@@ -25,9 +26,10 @@
 #      unfinished trainings make in total when they share the GPU, and
 #      (scripts/plan_slots.py) picks --slots-per-gpu to finish the most
 #      trainings in the time left (plus --later minutes of later commands
-#      on this machine that go on from here), unless the nrun options name
+#      on this machine that go on from here: they need NRUN_GPU_WORK, the
+#      work folder, to stay put), unless the nrun options name
 #      --slots-per-gpu: a stopped run hands on its finished trainings and
-#      only as many checkpoints as fit;
+#      only as many checkpoints as fit (one, when no --later follows);
 #   5. runs the pipeline with --time-limit set to what is left, less the
 #      time to pack up: finished trainings are cached, running ones
 #      checkpoint, the nearest to done start first;
@@ -45,7 +47,8 @@ kit="$(cd "$(dirname "$0")" && pwd)"
 [ $# -ge 1 ] || { echo "usage: $0 OUT [options] [-- nrun options]" >&2; exit 2; }
 out="$1"; shift
 minutes=9 later=0 pipeline=mnist_superres scale=full device=auto rounds=1 max_out=62M
-speed_shapes=("--batch 16 --z 4 --channels 128 --layers 7 --steps 5 --warmup 2")
+table1="--batch 16 --z 4 --channels 128 --layers 7 --steps 5 --warmup 2"
+speed_shapes=("$table1") slots_shape="$table1"
 shapes_given=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -58,10 +61,23 @@ while [ $# -gt 0 ]; do
     --speed-shape)
       [ "$shapes_given" -eq 1 ] || speed_shapes=()
       shapes_given=1; speed_shapes+=("$2"); shift 2 ;;
+    --slots-shape) slots_shape="$2"; shift 2 ;;
     --no-speed) rounds=0; shift ;;
     --max-out) max_out="$2"; shift 2 ;;
     --) shift; break ;;
     *) echo "gpu-run: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+for number in "$minutes" "$later" "$rounds"; do
+  [[ "$number" =~ ^[0-9]+$ ]] || { echo "gpu-run: $number: a whole number is needed" >&2; exit 2; }
+done
+# The nrun options that choose what runs, for `nrun status` too.
+selection=()
+rest=("$@")
+for ((i = 0; i < ${#rest[@]}; i++)); do
+  case "${rest[i]}" in
+    --grid|--set|--target) selection+=("${rest[i]}" "${rest[i + 1]:-}"); i=$((i + 1)) ;;
+    --grid=*|--set=*|--target=*) selection+=("${rest[i]}") ;;
   esac
 done
 python="${PYTHON:-python3}"
@@ -95,6 +111,9 @@ PY
 cat "$out/versions.txt"
 torch_lib="$("$python" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"
 export LD_LIBRARY_PATH="$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+if [ "$later" -gt 0 ] && [ -z "${NRUN_GPU_WORK:-}" ]; then
+  say "WARNING: --later without NRUN_GPU_WORK: the later commands will not find this one's work"
+fi
 work="${NRUN_GPU_WORK:-$(mktemp -d)}"
 mkdir -p "$work/bin"
 xz -dc "$kit/nrun.xz" > "$work/bin/nrun" && chmod +x "$work/bin/nrun" || fail "unpacking nrun"
@@ -111,7 +130,10 @@ say "self-check passed"
 # 2. Earlier work.
 while read -r export; do
   [ -n "$export" ] || continue
-  [ -f "$kit/$export" ] || fail "the kit's earlier export $kit/$export is missing"
+  if [ ! -f "$kit/$export" ]; then
+    say "WARNING: the kit's earlier export $kit/$export is missing; going on without it"
+    continue
+  fi
   xz -dc "$kit/$export" | "$nrun" import - || fail "importing the kit's earlier export $export"
 done < <(cat "$kit/imports.txt" 2>/dev/null)
 
@@ -123,6 +145,7 @@ adam_flag=() stream_flag=()
 has_cuda() { "$python" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)'; }
 if [ -x "$work/bin/train_step" ] && has_cuda; then
   probe=(--batch 2 --z 2 --channels 8 --layers 2 --steps 1 --warmup 0 --device cuda)
+  steps_run=1
   if timeout 120 "$work/bin/train_step" "${probe[@]}" --shared-stream >"$work/probe.txt" 2>&1; then
     say "fused Adam probe passed"
   elif timeout 120 "$work/bin/train_step" "${probe[@]}" --shared-stream --burn-adam >>"$work/probe.txt" 2>&1; then
@@ -130,14 +153,17 @@ if [ -x "$work/bin/train_step" ] && has_cuda; then
     adam_flag=(--burn-adam)
     say "fused Adam failed on this GPU, burn's works: running with NRUN_ADAM=burn ($(head -c 300 "$work/probe.txt"))"
   else
-    say "the training step probe failed with either Adam: $(tail -c 300 "$work/probe.txt")"
+    steps_run=0
+    say "the training step probe failed with either Adam, streams not probed: $(tail -c 300 "$work/probe.txt")"
   fi
-  if timeout 120 "$work/bin/train_step" "${probe[@]}" "${adam_flag[@]}" --parallel 2 >"$work/probe.txt" 2>&1; then
-    say "CUDA stream probe passed (2 trainings, a stream each)"
-  else
-    export NRUN_CUDA_STREAM=shared
-    stream_flag=(--shared-stream)
-    say "a stream per training failed on this GPU: running with NRUN_CUDA_STREAM=shared ($(tail -c 300 "$work/probe.txt"))"
+  if [ "$steps_run" -eq 1 ]; then
+    if timeout 120 "$work/bin/train_step" "${probe[@]}" "${adam_flag[@]}" --parallel 2 >"$work/probe.txt" 2>&1; then
+      say "CUDA stream probe passed (2 trainings, a stream each)"
+    else
+      export NRUN_CUDA_STREAM=shared
+      stream_flag=(--shared-stream)
+      say "a stream per training failed on this GPU: running with NRUN_CUDA_STREAM=shared ($(tail -c 300 "$work/probe.txt"))"
+    fi
   fi
 fi
 
@@ -203,25 +229,26 @@ slots_named=0
 for arg in "$@"; do [ "$arg" = --slots-per-gpu ] && slots_named=1; done
 if [ "$slots_named" -eq 0 ] && [ -x "$work/bin/train_step" ] && has_cuda; then
   # The outer steps each unfinished training has still to run.
-  to_go=$("$nrun" status "pipelines/$pipeline.yaml" --scale "$scale" --json | "$python" -c '
+  to_go=$("$nrun" status "pipelines/$pipeline.yaml" --scale "$scale" "${selection[@]}" --json \
+         | "$python" -c '
 import json, sys
 rows = json.load(sys.stdin)
 print(",".join(str(r["steps"] - r.get("resumes_at", 0)) for r in rows
                if r.get("steps") and r["state"] != "cached"))')
-  n=$(echo "$to_go" | tr ',' '\n' | grep -c .)
-  rates="" most=0 most_rate=0
+  trainings=$(echo "$to_go" | tr ',' '\n' | grep -c .)
+  probe_up_to=$trainings rates="" most=0 most_rate=0
   # A later command on this machine plans with the rates measured before.
   measured="$work/slots-rates.txt"
   if [ -s "$measured" ]; then
     rates=$(sed -n 1p "$measured")
     [ "$(sed -n 2p "$measured")" = shared ] && export NRUN_CUDA_STREAM=shared
     say "slots: the rates measured earlier on this machine, $rates${NRUN_CUDA_STREAM:+ (one shared stream)}"
-    n=0
+    probe_up_to=0
   fi
-  for k in $(printf '%s\n' 1 2 3 "$n" | awk -v n="$n" '$1 >= 1 && $1 <= n' | sort -un); do
+  for k in $(printf '%s\n' 1 2 3 "$probe_up_to" | awk -v n="$probe_up_to" '$1 >= 1 && $1 <= n' | sort -un); do
     [ "$(left)" -gt 240 ] || break
     # shellcheck disable=SC2086
-    line=$(timeout 90 "$work/bin/train_step" ${speed_shapes[0]} --device cuda --parallel "$k" \
+    line=$(timeout 90 "$work/bin/train_step" $slots_shape --device cuda --parallel "$k" \
            "${adam_flag[@]}" "${stream_flag[@]}" | grep '^{' | tail -1)
     rate=$(echo "$line" | sed -n 's/.*"steps_per_second_total": \([0-9.e+-]*\).*/\1/p')
     [ -n "$rate" ] || { say "slots probe: $k at once failed"; break; }
@@ -232,7 +259,7 @@ print(",".join(str(r["steps"] - r.get("resumes_at", 0)) for r in rows
   # What a stream per training is worth: the most at once, on one stream.
   if [ "$most" -gt 1 ] && [ ${#stream_flag[@]} -eq 0 ] && [ "$(left)" -gt 240 ]; then
     # shellcheck disable=SC2086
-    line=$(timeout 90 "$work/bin/train_step" ${speed_shapes[0]} --device cuda --parallel "$most" \
+    line=$(timeout 90 "$work/bin/train_step" $slots_shape --device cuda --parallel "$most" \
            "${adam_flag[@]}" --shared-stream | grep '^{' | tail -1)
     rate=$(echo "$line" | sed -n 's/.*"steps_per_second_total": \([0-9.e+-]*\).*/\1/p')
     if [ -n "$rate" ]; then
@@ -240,6 +267,9 @@ print(",".join(str(r["steps"] - r.get("resumes_at", 0)) for r in rows
       echo "slots probe ($most trainings at once, one shared stream): $line" >>"$out/speed.txt"
       if awk -v a="$rate" -v b="$most_rate" 'BEGIN { exit !(a > 1.05 * b) }'; then
         export NRUN_CUDA_STREAM=shared
+        # Planned with that rate for the most at once (the others were
+        # measured with a stream each).
+        rates=$(echo "$rates" | sed "s/\(^\|,\)$most:[^,]*/\1$most:$rate/")
         say "one shared stream was faster: running with NRUN_CUDA_STREAM=shared"
       fi
     fi
@@ -247,12 +277,24 @@ print(",".join(str(r["steps"] - r.get("resumes_at", 0)) for r in rows
   if [ -n "$rates" ]; then
     printf '%s\n%s\n' "$rates" "${NRUN_CUDA_STREAM:-own}" >"$measured"
     # The pipeline's time as step 5 sets it, less 30 s for its start and
-    # data stages, plus the later commands' minutes.
-    seconds=$(( $(left) - 90 + later * 60 ))
-    plan=$("$python" "$kit/plan_slots.py" "$seconds" "$rates" "$to_go")
+    # data stages, plus what later commands leave it (their minutes less
+    # about 100 s each to start and pack up). Without later commands only
+    # the checkpoint furthest along goes on (the export fits one).
+    seconds=$(( $(left) - 90 ))
+    carried=1
+    if [ "$later" -gt 0 ]; then
+      seconds=$(( seconds + (later * 60 > 100 ? later * 60 - 100 : 0) ))
+      carried=$trainings
+    fi
+    plan=$("$python" "$kit/plan_slots.py" "$seconds" "$rates" "$to_go" "$carried")
     echo "$plan" | tail -n +2 | sed 's/^/slots plan: /' | tee -a "$out/speed.txt"
-    slots=(--slots-per-gpu "$(echo "$plan" | head -1)")
-    say "the pipeline runs with ${slots[*]}"
+    best=$(echo "$plan" | head -1)
+    if [[ "$best" =~ ^[0-9]+$ ]]; then
+      slots=(--slots-per-gpu "$best")
+      say "the pipeline runs with ${slots[*]}"
+    else
+      say "the slots plan failed; the pipeline runs with nrun's default slots"
+    fi
   fi
 fi
 
@@ -272,7 +314,7 @@ if [ "$code" -eq 0 ] && [ -d "$report" ]; then
 fi
 used=$(du -cb "$out"/* | tail -1 | cut -f1)
 budget=$(( $(numfmt --from=iec "$max_out") - used - 2 * 1048576 ))
-"$nrun" export "pipelines/$pipeline.yaml" --scale "$scale" --max-size "$budget" \
+"$nrun" export "pipelines/$pipeline.yaml" --scale "$scale" "${selection[@]}" --max-size "$budget" \
   | split -b 15M - "$out/export.part." || fail "export"
 say "export: $(ls "$out"/export.part.* | wc -l) parts, $(du -ch "$out"/export.part.* | tail -1 | cut -f1)"
 say "done: $(ls "$out" | tr '\n' ' ')"

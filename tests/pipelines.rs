@@ -493,7 +493,12 @@ fn stopped_trainings_checkpoint_and_resume_to_the_same_weights() {
         "--grid",
         "cost=weak_kernel",
     ];
-    let toy = TOY.replace("iterations: 400", "iterations: 6000");
+    // T's snapshots on both sides of every stop must all be there at the end.
+    let snapshots = [100, 1500, 3000, 4500, 6000];
+    let toy = TOY.replace("iterations: 400", "iterations: 6000").replace(
+        "checkpoint_every: 20",
+        &format!("checkpoint_every: 20\n      snapshots: {snapshots:?}"),
+    );
     let once = Project::new();
     write_features(&once);
     once.file("toy.yaml", &toy);
@@ -586,6 +591,16 @@ fn stopped_trainings_checkpoint_and_resume_to_the_same_weights() {
         got == want,
         "stopped and resumed weights differ from the unbroken run's"
     );
+    for step in snapshots {
+        let name = format!("snapshots/T_{step}.safetensors");
+        let unbroken = std::fs::read(once.path().join(out).join(&name)).unwrap();
+        let resumed = std::fs::read(q.path().join(out).join(&name))
+            .unwrap_or_else(|e| panic!("{name} after the stops and the move: {e}"));
+        assert!(
+            resumed == unbroken,
+            "{name} differs from the unbroken run's"
+        );
+    }
     let log = q.read(&format!("{out}/log.csv"));
     assert_eq!(log.lines().count(), 6001, "the log has every step once");
 }
@@ -598,7 +613,7 @@ fn the_training_nearest_to_done_starts_first() {
     write_features(&p);
     p.file("toy.yaml", &toy);
     let limited = |grid: &[&str]| {
-        let mut args = vec!["toy.yaml", "--target", "train", "--time-limit", "3"];
+        let mut args = vec!["toy.yaml", "--target", "train", "--time-limit", "5"];
         args.extend(grid);
         p.nrun(&args).code(75);
     };
@@ -620,7 +635,7 @@ fn the_training_nearest_to_done_starts_first() {
     let first = resumes_at("weak_kernel").expect("a checkpoint");
     assert_eq!(resumes_at("weak_quadratic"), None);
     // One training at a time: the grid's first cell waits for the one
-    // with fewer steps to go, its 3 s over.
+    // with fewer steps to go, its 5 s over.
     limited(&["-j", "1"]);
     assert!(resumes_at("weak_kernel").unwrap() > first);
     assert_eq!(

@@ -167,14 +167,15 @@ pub fn execute(
             // hours, does; so a run stopped by its time limit has the
             // results of every training it finished, and results show up
             // while the next trainings run. Among trainings, the fewest
-            // steps to go first: a resumed one finishes, and frees its
+            // steps to go first (before depth): a resumed one finishes, and frees its
             // results and its slot, before fresh ones, and a run stopped by
             // its time limit leaves the fewest trainings half done (each
             // one's checkpoint, not its small finished entry, is what an
             // export must carry).
             ready.sort_by_key(|&i| {
                 let trains = p.stages[plan.instances[i].stage].kind.output() == Output::Model;
-                (trains, std::cmp::Reverse(depth[i]), to_go.get(&i), i)
+                let to_go = trains.then(|| to_go.get(&i)).flatten();
+                (trains, to_go, std::cmp::Reverse(depth[i]), i)
             });
             for i in ready {
                 let inst = &plan.instances[i];

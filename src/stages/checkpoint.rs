@@ -5,6 +5,12 @@
 //! far and `state.json`, written last. A new checkpoint is built beside the
 //! old one and swapped in by renames, so a crash at any moment leaves one
 //! complete checkpoint to resume from.
+//!
+//! T's snapshots (`train`'s `snapshots` param) are written to the work
+//! area's `snapshots/` as their steps pass, and every checkpoint carries
+//! the ones so far (hard links): a training resumed from a checkpoint, here
+//! or on another machine after `nrun import`, gets them back, so it ends
+//! with every snapshot an unbroken training has.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -12,6 +18,7 @@ use std::path::{Path, PathBuf};
 use burn::store::ModuleRecord;
 use serde::{Deserialize, Serialize};
 
+use crate::fsutil;
 use crate::ot::trainer::{Snapshot, Trainer};
 
 #[derive(Serialize, Deserialize)]
@@ -22,6 +29,26 @@ struct State {
 }
 
 const STATE: &str = "state.json";
+const SNAPSHOTS: &str = "snapshots";
+
+/// Where a training keeps T's snapshots while it runs.
+pub fn snapshots(work: &Path) -> PathBuf {
+    work.join(SNAPSHOTS)
+}
+
+/// Makes a training's snapshots those of the checkpoint `from` it resumes
+/// from (none for a fresh start): a run killed after its last checkpoint
+/// may have left later ones, which the resumed run writes again.
+pub fn restore_snapshots(work: &Path, from: Option<&Path>) -> std::io::Result<()> {
+    let live = snapshots(work);
+    if live.exists() {
+        fs::remove_dir_all(&live)?;
+    }
+    match from.map(|dir| dir.join(SNAPSHOTS)) {
+        Some(kept) if kept.is_dir() => fsutil::link_tree(&kept, &live),
+        _ => Ok(()),
+    }
+}
 
 /// Files the stage keeps next to the nets (training log, fit trace).
 pub struct Extra<'a> {
@@ -55,6 +82,10 @@ pub fn save(work: &Path, snapshot: &Snapshot, extras: &[Extra]) -> Result<(), St
         .map_err(|e| err("f's optimiser", &e))?;
     for extra in extras {
         fs::write(new.join(extra.name), extra.text).map_err(|e| err(extra.name, &e))?;
+    }
+    let live = snapshots(work);
+    if live.is_dir() {
+        fsutil::link_tree(&live, &new.join(SNAPSHOTS)).map_err(|e| err("T's snapshots", &e))?;
     }
     let state = State {
         step: snapshot.step,

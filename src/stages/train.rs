@@ -21,6 +21,7 @@ use super::{
     Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind, Wiring, files, weights,
 };
 use crate::data::on_load::LoadSampler;
+use crate::fsutil;
 use crate::metrics::distribution::energy_distance;
 use crate::ot::apply::{PotentialSpec, TransportSpec, frozen, push_forward};
 use crate::ot::backend;
@@ -301,7 +302,11 @@ fn train(
     let cfg = p.config();
     let mut trainer = Trainer::new(cfg.clone(), source, target, device)?;
     let mut observer = Recorder::new(p, ctx, source, target, device);
-    if let Some(dir) = checkpoint::latest(&observer.ctx.work) {
+    let latest = checkpoint::latest(&observer.ctx.work);
+    let snapshots = checkpoint::snapshots(&observer.ctx.work);
+    checkpoint::restore_snapshots(&observer.ctx.work, latest.as_deref())
+        .map_err(StageError::write(&snapshots))?;
+    if let Some(dir) = latest {
         let step = checkpoint::load(&dir, &mut trainer).map_err(StageError::Checkpoint)?;
         observer.resume(
             step,
@@ -346,6 +351,10 @@ fn train(
     let f = trainer.potential_net();
     weights::save(t, &out.join("T"))?;
     weights::save(f, &out.join("f"))?;
+    if snapshots.is_dir() {
+        let kept = out.join("snapshots");
+        fsutil::link_tree(&snapshots, &kept).map_err(StageError::write(&kept))?;
+    }
     let spec = p.transport_spec(source, target);
     let potential = PotentialSpec {
         net: p.f_net.clone(),
@@ -500,7 +509,7 @@ impl Observer for Recorder<'_> {
         let message = format!("γ {:.3} f {:.4} T {:.4}", s.gamma, s.f_loss, s.t_loss);
         self.ctx.progress(done, Some(self.iterations), message);
         if self.snapshots.contains(&done) {
-            let dir = self.ctx.out.join("snapshots");
+            let dir = checkpoint::snapshots(&self.ctx.work);
             let _ = std::fs::create_dir_all(&dir);
             if let Err(e) = weights::save(t, &dir.join(format!("T_{done}"))) {
                 self.event(format!("snapshot at step {done} not saved: {e}"));
