@@ -135,3 +135,46 @@ fn the_gpu_script_runs_at_smoke_scale_and_its_export_completes_another_cache() {
         .ok();
     assert!(run.stdout.contains(" 0 ran, "), "{}", run.stdout);
 }
+
+/// scripts/plan_slots.py's choice of `--slots-per-gpu` (the GPU script's
+/// plan): the most trainings finished, then the most steps that go on.
+#[test]
+fn the_slot_plan_finishes_the_most_trainings_then_keeps_the_most_steps() {
+    let Some(python) = python() else {
+        eprintln!("skipped: NRUN_PYTHON (a Python) is not set");
+        return;
+    };
+    let plan = |seconds: &str, rates: &str, to_go: &str, carried: Option<&str>| -> String {
+        let mut command = Command::new(&python);
+        command
+            .arg(repo().join("scripts/plan_slots.py"))
+            .args([seconds, rates, to_go]);
+        command.args(carried);
+        let out = command.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let scaling = "1:10,2:18,3:24,5:30";
+    // Three finish in time at three at once; five at once finish none.
+    assert_eq!(
+        plan("170", scaling, "1200,1200,1200,1200,1200", Some("1")),
+        "3\n\
+         1 at once (10.0 steps/s in total): 1 of 5 trainings finished (the last at 120 s), 1700 of 6000 steps kept in 170 s\n\
+         2 at once (18.0 steps/s in total): 2 of 5 trainings finished (the last at 133 s), 2730 of 6000 steps kept in 170 s\n\
+         3 at once (24.0 steps/s in total): 3 of 5 trainings finished (the last at 150 s), 3780 of 6000 steps kept in 170 s\n\
+         5 at once (30.0 steps/s in total): 0 of 5 trainings finished (the last at 0 s), 1020 of 6000 steps kept in 170 s\n"
+    );
+    // All finish either way: the earliest end.
+    let fresh = "3001,3001,3001,3001,3001";
+    assert!(plan("900", scaling, fresh, Some("1")).starts_with("5\n"));
+    // None finishes and the GPU barely scales: one checkpoint goes on, so
+    // one training at a time keeps the most; with later commands resuming
+    // every checkpoint, all at once does.
+    let flat = "1:10,2:11.8,3:12.5,5:13";
+    assert!(plan("210", flat, fresh, Some("1")).starts_with("1\n"));
+    assert!(plan("210", flat, fresh, None).starts_with("5\n"));
+}
