@@ -7,7 +7,8 @@
 #                      [--scale full] [--device auto]
 #                      [--speed-rounds 1 | --no-speed]
 #                      [--speed-shape 'BENCH FLAGS']... [--slots-shape 'BENCH FLAGS']
-#                      [--max-out 62M] [-- NRUN_RUN_OPTIONS...]
+#                      [--max-out 62M] [--bf16-check 'NRUN SELECTION']
+#                      [-- NRUN_RUN_OPTIONS...]
 #
 # Within --minutes of wall time it
 #   1. checks itself (seconds): python and torch, the GPU, driver, CUDA,
@@ -40,13 +41,19 @@
 #      resumes exactly where this one stopped), the most costly to
 #      recompute first. 62M by default: all that comes back; what is sent
 #      on to the next machine must fit beside the checkout and the kit
-#      (64 MiB in all), so the repository keeps it trimmed (README.md).
+#      (64 MiB in all), so the repository keeps it trimmed (README.md);
+#   7. with --bf16-check '--grid cost=weak_quadratic --grid gamma=0' (nrun
+#      options choosing one cell, say), when the pipeline is done with 3
+#      minutes to spare: trains that cell again in bf16 (`--set
+#      precision=bf16`) and writes OUT/bf16.txt, `nrun show` of the cell in
+#      f32 and in bf16: bf16 goes into a table only where one cell run both
+#      ways scores within 0.1 dB.
 # PYTHON (default python3) names the Python whose torch the binary links.
 set -uo pipefail
 kit="$(cd "$(dirname "$0")" && pwd)"
 [ $# -ge 1 ] || { echo "usage: $0 OUT [options] [-- nrun options]" >&2; exit 2; }
 out="$1"; shift
-minutes=9 later=0 pipeline=mnist_superres scale=full device=auto rounds=1 max_out=62M
+minutes=9 later=0 pipeline=mnist_superres scale=full device=auto rounds=1 max_out=62M bf16_check=""
 table1="--batch 16 --z 4 --channels 128 --layers 7 --steps 5 --warmup 2"
 speed_shapes=("$table1") slots_shape="$table1"
 shapes_given=0
@@ -64,6 +71,7 @@ while [ $# -gt 0 ]; do
     --slots-shape) slots_shape="$2"; shift 2 ;;
     --no-speed) rounds=0; shift ;;
     --max-out) max_out="$2"; shift 2 ;;
+    --bf16-check) bf16_check="$2"; shift 2 ;;
     --) shift; break ;;
     *) echo "gpu-run: unknown option $1" >&2; exit 2 ;;
   esac
@@ -312,6 +320,28 @@ report="results/$pipeline/report"
 if [ "$code" -eq 0 ] && [ -d "$report" ]; then
   tar -czhf "$out/report.tar.gz" "$report" && say "report: $(du -h "$out/report.tar.gz" | cut -f1)"
 fi
+
+# 7. One cell both ways, with the time to spare.
+if [ -n "$bf16_check" ] && [ "$code" -eq 0 ]; then
+  limit=$(( $(left) - 90 ))
+  if [ "$limit" -ge 90 ]; then
+    say "bf16 check: $bf16_check in bf16 for at most ${limit}s"
+    # shellcheck disable=SC2086
+    "$nrun" "pipelines/$pipeline.yaml" --scale "$scale" --device "$device" --time-limit "$limit" \
+      --set precision=bf16 $bf16_check "${slots[@]}"
+    say "the bf16 check exited $?"
+    for precision in f32 bf16; do
+      echo "$precision: $bf16_check"
+      # shellcheck disable=SC2086
+      "$nrun" show "pipelines/$pipeline.yaml" --scale "$scale" --set precision=$precision $bf16_check
+      echo
+    done >"$out/bf16.txt" 2>&1
+    cat "$out/bf16.txt"
+  else
+    say "bf16 check skipped: only ${limit}s to spare"
+  fi
+fi
+
 used=$(du -cb "$out"/* | tail -1 | cut -f1)
 budget=$(( $(numfmt --from=iec "$max_out") - used - 2 * 1048576 ))
 "$nrun" export "pipelines/$pipeline.yaml" --scale "$scale" "${selection[@]}" --max-size "$budget" \

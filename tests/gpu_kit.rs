@@ -1,7 +1,8 @@
 //! The GPU machine's one command (scripts/gpu-run.sh), run at smoke scale
 //! on the CPU from a kit packed with this build's binary: it checks itself,
-//! runs the pipeline under a time limit, and writes at most 8 small files
-//! whose export, imported into another cache, leaves nothing to compute.
+//! runs the pipeline under a time limit, trains one cell again in bf16, and
+//! writes at most 8 small files whose export, imported into another cache,
+//! leaves nothing to compute.
 
 mod common;
 
@@ -51,6 +52,8 @@ fn the_gpu_script_runs_at_smoke_scale_and_its_export_completes_another_cache() {
                 "--device",
                 "cpu",
                 "--no-speed",
+                "--bf16-check",
+                "--grid cost=weak_quadratic --grid gamma=0",
             ])
             .env("PYTHON", &python)
             .env("NRUN_GPU_WORK", scratch.path().join("work"))
@@ -79,7 +82,7 @@ fn the_gpu_script_runs_at_smoke_scale_and_its_export_completes_another_cache() {
     let others: Vec<&str> = others.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         others,
-        ["log.txt", "report.tar.gz", "versions.txt"],
+        ["bf16.txt", "log.txt", "report.tar.gz", "versions.txt"],
         "{files:?}"
     );
     assert!(!parts.is_empty() && files.len() <= 8, "{files:?}");
@@ -96,6 +99,15 @@ fn the_gpu_script_runs_at_smoke_scale_and_its_export_completes_another_cache() {
             .unwrap()
             .contains("torch ")
     );
+    // The cell scored both ways: one `scores` row under each precision.
+    let both = std::fs::read_to_string(out.join("bf16.txt")).unwrap();
+    let sections: Vec<&str> = both.split("bf16: --grid").collect();
+    assert_eq!(sections.len(), 2, "{both}");
+    assert!(sections[0].starts_with("f32: --grid cost=weak_quadratic --grid gamma=0\n"));
+    for section in sections {
+        let rows = section.lines().filter(|l| l.starts_with("scores ")).count();
+        assert_eq!(rows, 1, "{both}");
+    }
 
     // Another machine: the same pipelines and data, an empty cache.
     let other = Project::new();
