@@ -150,8 +150,9 @@ done < <(cat "$kit/imports.txt" 2>/dev/null)
 # (NRUN_ADAM=burn), every training on the default stream
 # (NRUN_CUDA_STREAM=shared). The benchmark runs below follow suit.
 adam_flag=() stream_flag=()
-has_cuda() { "$python" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)'; }
-if [ -x "$work/bin/train_step" ] && has_cuda; then
+cuda=0
+"$python" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' && cuda=1
+if [ -x "$work/bin/train_step" ] && [ "$cuda" -eq 1 ]; then
   probe=(--batch 2 --z 2 --channels 8 --layers 2 --steps 1 --warmup 0 --device cuda)
   steps_run=1
   if timeout 120 "$work/bin/train_step" "${probe[@]}" --shared-stream >"$work/probe.txt" 2>&1; then
@@ -178,7 +179,7 @@ fi
 # 3. Speed, side by side; about a third of the time at most.
 if [ "$rounds" -gt 0 ] && [ -x "$work/bin/train_step" ]; then
   gpu_device=cpu
-  if has_cuda; then gpu_device=cuda; fi
+  if [ "$cuda" -eq 1 ]; then gpu_device=cuda; fi
   cap=$(( $(left) / 3 / (rounds * 5 * ${#speed_shapes[@]}) )); [ "$cap" -ge 20 ] || cap=20
   say "speed check: $rounds rounds of ${#speed_shapes[@]} shapes, each run capped at ${cap}s ($gpu_device)"
   rows="$work/speed.jsonl"
@@ -235,7 +236,7 @@ fi
 slots=()
 slots_named=0
 for arg in "$@"; do [ "$arg" = --slots-per-gpu ] && slots_named=1; done
-if [ "$slots_named" -eq 0 ] && [ -x "$work/bin/train_step" ] && has_cuda; then
+if [ "$slots_named" -eq 0 ] && [ -x "$work/bin/train_step" ] && [ "$cuda" -eq 1 ]; then
   # The outer steps each unfinished training has still to run.
   to_go=$("$nrun" status "pipelines/$pipeline.yaml" --scale "$scale" "${selection[@]}" --json \
          | "$python" -c '
@@ -253,12 +254,19 @@ print(",".join(str(r["steps"] - r.get("resumes_at", 0)) for r in rows
     say "slots: the rates measured earlier on this machine, $rates${NRUN_CUDA_STREAM:+ (one shared stream)}"
     probe_up_to=0
   fi
-  for k in $(printf '%s\n' 1 2 3 "$probe_up_to" | awk -v n="$probe_up_to" '$1 >= 1 && $1 <= n' | sort -un); do
-    [ "$(left)" -gt 240 ] || break
+  # K trainings at once of the slots' shape (and FLAGS): sets `line`, the
+  # benchmark's JSON, and `rate`, their outer steps per second in total
+  # (empty if it failed).
+  probe_slots() {
+    local k="$1"; shift
     # shellcheck disable=SC2086
     line=$(timeout 90 "$work/bin/train_step" $slots_shape --device cuda --parallel "$k" \
-           "${adam_flag[@]}" "${stream_flag[@]}" | grep '^{' | tail -1)
+           "${adam_flag[@]}" "$@" | grep '^{' | tail -1)
     rate=$(echo "$line" | sed -n 's/.*"steps_per_second_total": \([0-9.e+-]*\).*/\1/p')
+  }
+  for k in $(printf '%s\n' 1 2 3 "$probe_up_to" | awk -v n="$probe_up_to" '$1 >= 1 && $1 <= n' | sort -un); do
+    [ "$(left)" -gt 240 ] || break
+    probe_slots "$k" "${stream_flag[@]}"
     [ -n "$rate" ] || { say "slots probe: $k at once failed"; break; }
     say "slots probe: $k at once, $rate outer steps/s in total"
     echo "slots probe ($k trainings at once): $line" >>"$out/speed.txt"
@@ -266,10 +274,7 @@ print(",".join(str(r["steps"] - r.get("resumes_at", 0)) for r in rows
   done
   # What a stream per training is worth: the most at once, on one stream.
   if [ "$most" -gt 1 ] && [ ${#stream_flag[@]} -eq 0 ] && [ "$(left)" -gt 240 ]; then
-    # shellcheck disable=SC2086
-    line=$(timeout 90 "$work/bin/train_step" $slots_shape --device cuda --parallel "$most" \
-           "${adam_flag[@]}" --shared-stream | grep '^{' | tail -1)
-    rate=$(echo "$line" | sed -n 's/.*"steps_per_second_total": \([0-9.e+-]*\).*/\1/p')
+    probe_slots "$most" --shared-stream
     if [ -n "$rate" ]; then
       say "slots probe: $most at once on one shared stream, $rate outer steps/s in total"
       echo "slots probe ($most trainings at once, one shared stream): $line" >>"$out/speed.txt"

@@ -72,18 +72,7 @@ pub fn symlink_atomic(target: &Path, link: &Path) -> std::io::Result<()> {
 
 /// Copies a folder tree (files only; links are followed).
 pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
-    fs::create_dir_all(to)?;
-    for entry in walkdir::WalkDir::new(from).follow_links(true) {
-        let entry = entry?;
-        let rel = entry.path().strip_prefix(from).unwrap_or(entry.path());
-        let dest = to.join(rel);
-        if entry.file_type().is_dir() {
-            fs::create_dir_all(&dest)?;
-        } else {
-            fs::copy(entry.path(), &dest)?;
-        }
-    }
-    Ok(())
+    place_tree(from, to, true, |file, dest| fs::copy(file, dest).map(drop))
 }
 
 /// Hard-links every file of a folder tree into `to` (a copy where a link
@@ -91,15 +80,28 @@ pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
 /// place: nrun replaces files by renames (`write_atomic`), which leaves a
 /// link's other names as they were.
 pub fn link_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    place_tree(from, to, false, |file, dest| {
+        fs::hard_link(file, dest).or_else(|_| fs::copy(file, dest).map(drop))
+    })
+}
+
+/// Makes `to` mirror the folders of `from`, putting each file there with
+/// `place(file, destination)`.
+fn place_tree(
+    from: &Path,
+    to: &Path,
+    follow_links: bool,
+    place: impl Fn(&Path, &Path) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     fs::create_dir_all(to)?;
-    for entry in walkdir::WalkDir::new(from) {
+    for entry in walkdir::WalkDir::new(from).follow_links(follow_links) {
         let entry = entry?;
         let rel = entry.path().strip_prefix(from).unwrap_or(entry.path());
         let dest = to.join(rel);
         if entry.file_type().is_dir() {
             fs::create_dir_all(&dest)?;
-        } else if fs::hard_link(entry.path(), &dest).is_err() {
-            fs::copy(entry.path(), &dest)?;
+        } else {
+            place(entry.path(), &dest)?;
         }
     }
     Ok(())

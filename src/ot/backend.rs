@@ -35,16 +35,6 @@ pub fn devices(with_gpus: bool) -> Vec<(String, Device)> {
     out
 }
 
-/// A stream of its own for the calling thread's work on `device`, while
-/// the returned guard lives, when `device` is a GPU (see
-/// [`OwnStream`]); `None` elsewhere, where there are no streams.
-pub fn own_stream(device: &Device) -> Result<Option<OwnStream>, String> {
-    match cuda_ordinal(device) {
-        Some(n) => OwnStream::new(n).map(Some),
-        None => Ok(None),
-    }
-}
-
 /// The compute backends this nrun was built with.
 pub fn compiled() -> &'static str {
     if cfg!(feature = "tch") {
@@ -82,15 +72,8 @@ pub fn gpu_count() -> usize {
 pub enum OwnStream {}
 
 #[cfg(not(feature = "tch"))]
-fn cuda_ordinal(_device: &Device) -> Option<usize> {
-    None
-}
-
-#[cfg(not(feature = "tch"))]
-impl OwnStream {
-    fn new(_n: usize) -> Result<OwnStream, String> {
-        Err("no GPUs without libtorch".into())
-    }
+pub fn own_stream(_device: &Device) -> Result<Option<OwnStream>, String> {
+    Ok(None)
 }
 
 /// How many GPUs libtorch sees and the CUDA runtime and cuDNN versions it
@@ -145,9 +128,14 @@ pub fn gpu_count() -> usize {
 #[cfg(feature = "tch")]
 pub use super::torch_shim::OwnStream;
 
-/// Which GPU `device` is, if it is one.
+/// A stream of its own for the calling thread's work on `device`, while
+/// the returned guard lives, when `device` is a GPU (see
+/// [`OwnStream`]); `None` elsewhere, where there are no streams.
 #[cfg(feature = "tch")]
 #[allow(deprecated)]
-fn cuda_ordinal(device: &Device) -> Option<usize> {
-    (0..gpu_count()).find(|&n| *device == Device::libtorch_cuda(n))
+pub fn own_stream(device: &Device) -> Result<Option<OwnStream>, String> {
+    match (0..gpu_count()).find(|&n| *device == Device::libtorch_cuda(n)) {
+        Some(n) => OwnStream::new(n).map(Some),
+        None => Ok(None),
+    }
 }
