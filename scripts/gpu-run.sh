@@ -16,7 +16,10 @@
 #      training step runs with libtorch's fused Adam (else burn's Adam,
 #      NRUN_ADAM=burn) and with a CUDA stream per training (else all on the
 #      default stream, NRUN_CUDA_STREAM=shared);
-#   2. imports the earlier exports KIT/imports.txt names, if any;
+#   2. imports the earlier exports KIT/imports.txt names, if any; runs
+#      only the cells KIT/targets/PIPELINE.SCALE.txt names, if there is one
+#      (the cells no earlier run finished: scripts/gpu-keep.sh), unless the
+#      nrun options name --target;
 #   3. times one Table 1 outer step side by side, nrun against PyTorch eager,
 #      in f32 and bf16 (and nrun f32 with burn's Adam instead of libtorch's
 #      fused one), rounds alternating (if the kit has the benchmark), at
@@ -88,6 +91,15 @@ for ((i = 0; i < ${#rest[@]}; i++)); do
     --grid=*|--set=*|--target=*) selection+=("${rest[i]}") ;;
   esac
 done
+# The cells no earlier GPU run finished (scripts/gpu-keep.sh lists them,
+# the kit carries the list), unless the options name targets themselves.
+kit_targets="$kit/targets/$pipeline.$scale.txt" targeted=0
+if [ -f "$kit_targets" ] && ! printf '%s\n' "${selection[@]}" | grep -q '^--target'; then
+  while IFS= read -r target; do
+    [ -n "$target" ] || continue
+    rest+=(--target "$target") selection+=(--target "$target") targeted=$((targeted + 1))
+  done <"$kit_targets"
+fi
 python="${PYTHON:-python3}"
 start=$(date +%s)
 mkdir -p "$out"
@@ -100,6 +112,7 @@ fail() { say "FAILED: $*"; exit 1; }
 
 # 1. Self-check.
 say "kit $kit ($(cat "$kit/commit.txt" 2>/dev/null || echo 'no commit recorded')), out $out, ${minutes} min"
+[ "$targeted" -eq 0 ] || say "the $targeted cells no earlier run finished (${kit_targets#"$kit"/}): ${selection[*]}"
 "$python" - >"$out/versions.txt" <<'PY' || fail "python with torch is needed ($python)"
 import platform, subprocess, torch
 print("python", platform.python_version())
@@ -316,7 +329,7 @@ limit=$(( $(left) - 60 ))
 [ "$limit" -gt 30 ] || fail "only ${limit}s left for the pipeline"
 say "nrun $pipeline --scale $scale for at most ${limit}s"
 "$nrun" "pipelines/$pipeline.yaml" --scale "$scale" --device "$device" --time-limit "$limit" \
-  "${slots[@]}" "$@"
+  "${slots[@]}" "${rest[@]}"
 code=$?
 say "nrun exited $code (0 done, 75 stopped by the time limit and resumable)"
 

@@ -44,5 +44,14 @@ for export in results/*/gpu-export/export.tar.xz; do
        echo "import/$pipeline.tar.xz" >> "$kit/imports.txt" ;;
   esac
 done
+# The cells no earlier GPU run finished (scripts/gpu-keep.sh): gpu-run.sh
+# runs only those.
+for targets in results/*/gpu-export/targets-*.txt; do
+  [ -f "$targets" ] || continue
+  pipeline="${targets#results/}"; pipeline="${pipeline%%/*}"
+  scale="${targets##*/targets-}"; scale="${scale%.txt}"
+  mkdir -p "$kit/targets"
+  cp "$targets" "$kit/targets/$pipeline.$scale.txt"
+done
 git rev-parse HEAD > "$kit/commit.txt" 2>/dev/null || true
 echo "pack-gpu-kit: $kit, $(du -sh "$kit" | cut -f1)"

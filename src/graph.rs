@@ -1,18 +1,17 @@
 //! The stage graph: dependency order, cycles, the axes each stage varies
-//! over, and target selection.
+//! over.
 
 use std::collections::BTreeSet;
 
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
-use petgraph::visit::{Dfs, Reversed};
 
 use crate::error::{Diagnostic, Diagnostics, Error, Origin, Result};
 use crate::spec::{Aggregate, InputSource, Pipeline};
 
-/// Edges run from a stage to the stages that read it.
+/// The stages' dependency order and axes, from a graph whose edges run
+/// from a stage to the stages that read it.
 pub struct StageGraph {
-    graph: DiGraph<usize, ()>,
     /// Stage indices, each after all the stages it reads.
     pub order: Vec<usize>,
     /// Per stage, the grid axes its instances vary over.
@@ -94,48 +93,7 @@ impl StageGraph {
         if !diags.is_empty() {
             return Err(Error::Invalid(Diagnostics(diags)));
         }
-        Ok(StageGraph { graph, order, axes })
-    }
-
-    /// The stages the named targets need: the targets' stages (a stage name
-    /// is a target too) and everything they read, transitively.
-    pub fn select(&self, p: &Pipeline, targets: &[String]) -> Result<Vec<bool>> {
-        if targets.is_empty() {
-            return Ok(vec![true; p.stages.len()]);
-        }
-        let mut wanted = vec![false; p.stages.len()];
-        for t in targets {
-            let roots: Vec<usize> = match p.targets.get(t) {
-                Some(stages) => stages.iter().filter_map(|s| p.stage_index(s)).collect(),
-                None => match p.stage_index(t) {
-                    Some(i) => vec![i],
-                    None => {
-                        let mut known: Vec<&str> = p.targets.keys().map(String::as_str).collect();
-                        known.extend(p.stages.iter().map(|s| s.name.as_str()));
-                        return Err(Error::Usage(format!(
-                            "--target {t}: no target or stage of that name (known: {})",
-                            known.join(", ")
-                        )));
-                    }
-                },
-            };
-            let reversed = Reversed(&self.graph);
-            for r in roots {
-                let mut dfs = Dfs::new(reversed, NodeIndex::new(r));
-                while let Some(n) = dfs.next(reversed) {
-                    wanted[self.graph[n]] = true;
-                }
-            }
-        }
-        Ok(wanted)
-    }
-
-    /// Stages that read stage `i`.
-    pub fn readers(&self, i: usize) -> Vec<usize> {
-        self.graph
-            .neighbors(NodeIndex::new(i))
-            .map(|n| self.graph[n])
-            .collect()
+        Ok(StageGraph { order, axes })
     }
 }
 

@@ -33,6 +33,7 @@ pub mod stats;
 pub mod stop;
 pub mod suggest;
 pub mod table;
+pub mod target;
 pub mod tensor_file;
 pub mod timeline;
 

@@ -216,13 +216,6 @@ impl Plan {
         Ok(Plan { instances })
     }
 
-    /// Instances of the selected stages, in dependency order.
-    pub fn selected(&self, wanted: &[bool]) -> Vec<usize> {
-        (0..self.instances.len())
-            .filter(|&i| wanted[self.instances[i].stage])
-            .collect()
-    }
-
     /// `stage[cell]`, for messages.
     pub fn label(&self, p: &Pipeline, i: usize) -> String {
         let inst = &self.instances[i];

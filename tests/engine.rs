@@ -251,6 +251,105 @@ fn targets_run_only_what_they_need() {
     assert!(bad.stderr.contains("--target nope"), "{}", bad.stderr);
 }
 
+#[test]
+fn a_targeted_cell_runs_that_cell_and_what_it_reads_alone() {
+    let p = project();
+    p.nrun(&[
+        "pipelines/grid.yaml",
+        "--target",
+        "score[cost=k gamma=0.50]",
+    ])
+    .ok();
+    assert_eq!(
+        p.lines("runs.log"),
+        vec!["data", "train-k-0.5", "score-k-0.5"]
+    );
+    // Targets add up; a cell may name some axes only; a named target's
+    // stages take cells too.
+    p.clear("runs.log");
+    let status = p
+        .nrun(&[
+            "status",
+            "pipelines/grid.yaml",
+            "--json",
+            "--target",
+            "models[cost=q]",
+            "--target",
+            "score[gamma=0,cost=k]",
+        ])
+        .ok();
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&status.stdout).unwrap();
+    let rows: Vec<String> = rows
+        .iter()
+        .map(|r| format!("{} {} {}", r["stage"], r["cell"], r["state"]))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            r#""data" {} "cached""#,
+            r#""train" {"cost":"q","gamma":0} "will run""#,
+            r#""train" {"cost":"q","gamma":0.5} "will run""#,
+            r#""train" {"cost":"k","gamma":0} "will run""#,
+            r#""score" {"cost":"k","gamma":0} "will run""#,
+        ]
+    );
+    p.nrun(&[
+        "pipelines/grid.yaml",
+        "--target",
+        "models[cost=q]",
+        "--target",
+        "score[gamma=0,cost=k]",
+    ])
+    .ok();
+    assert_eq!(
+        sorted(p.lines("runs.log")),
+        vec!["score-k-0", "train-k-0", "train-q-0", "train-q-0.5"]
+    );
+    // What an aggregating stage varies over is what it keeps.
+    p.clear("runs.log");
+    p.nrun(&["pipelines/grid.yaml", "--target", "table[cost=q]"])
+        .ok();
+    assert_eq!(
+        sorted(p.lines("runs.log")),
+        vec!["score-q-0", "score-q-0.5", "table-q"]
+    );
+}
+
+#[test]
+fn a_cell_no_instance_has_is_an_error_that_says_what_there_is() {
+    let p = project();
+    for (target, message) in [
+        (
+            "score[gama=0]",
+            "--target score[gama=0]: score does not vary over `gama`; did you mean `gamma`?",
+        ),
+        (
+            "score[cost=quadratic]",
+            "--target score[cost=quadratic]: no cell of score takes cost=quadratic (it takes: `k`, `q`)",
+        ),
+        (
+            "table[gamma=0]",
+            "--target table[gamma=0]: table does not vary over `gamma` (it varies over: `cost`)",
+        ),
+        (
+            "data[cost=q]",
+            "--target data[cost=q]: data does not vary over `cost` (it has one instance, of no cell)",
+        ),
+        (
+            "score[cost]",
+            "`score[cost]`: expected NAME or NAME[PARAM=VALUE ...], e.g. train[gamma=0.5 seed=1]",
+        ),
+    ] {
+        let bad = p.nrun(&["pipelines/grid.yaml", "--target", target]).code(2);
+        assert_eq!(
+            bad.stderr.trim_end(),
+            format!("error: {message}"),
+            "{target}"
+        );
+    }
+    assert!(p.cache_entries().is_empty(), "nothing ran");
+}
+
 const FAILING: &str = r#"
 name: failing
 params:

@@ -148,6 +148,119 @@ fn the_gpu_script_runs_at_smoke_scale_and_its_export_completes_another_cache() {
     assert!(run.stdout.contains(" 0 ran, "), "{}", run.stdout);
 }
 
+/// A project with the repository's pipelines and data, under git.
+fn git_project() -> Project {
+    let p = Project::new();
+    let copy = Command::new("cp")
+        .arg("-r")
+        .arg(repo().join("pipelines"))
+        .arg(p.path())
+        .status()
+        .unwrap();
+    assert!(copy.success());
+    std::os::unix::fs::symlink(repo().join("data"), p.path().join("data")).unwrap();
+    git(&p, &["init", "-q"]);
+    git(&p, &["add", "pipelines"]);
+    git(&p, &["commit", "-q", "-m", "pipelines"]);
+    p
+}
+
+const GIT_IDENTITY: [(&str, &str); 4] = [
+    ("GIT_AUTHOR_NAME", "test"),
+    ("GIT_AUTHOR_EMAIL", "test@example.com"),
+    ("GIT_COMMITTER_NAME", "test"),
+    ("GIT_COMMITTER_EMAIL", "test@example.com"),
+];
+
+fn git(p: &Project, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(p.path())
+        .envs(GIT_IDENTITY)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn gpu_keep(p: &Project) -> Run {
+    Run::from_output(
+        Command::new(repo().join("scripts/gpu-keep.sh"))
+            .args(["--scale", "smoke"])
+            .current_dir(p.path())
+            .env("NRUN", nrun_bin())
+            .envs(GIT_IDENTITY)
+            .env_remove("NRUN_CACHE")
+            .output()
+            .unwrap(),
+    )
+    .ok()
+}
+
+/// scripts/gpu-keep.sh: a finished cell goes into git history (the file in
+/// one commit; its blob in kept.txt and the file out of the tree in the
+/// next), the unfinished cells into the next GPU run's targets, and a new
+/// session's empty cache gets the cell back from history.
+#[test]
+fn finished_gpu_work_is_kept_in_git_history_and_comes_back_from_it() {
+    let p = git_project();
+    let smoke = [
+        "pipelines/mnist_superres.yaml",
+        "--scale",
+        "smoke",
+        "--device",
+        "cpu",
+    ];
+    let cell = "cost=weak_quadratic gamma=0 seed=0";
+    p.nrun(&[&smoke[..], &["--target", &format!("scores[{cell}]")]].concat())
+        .ok();
+    let kept = gpu_keep(&p);
+    assert!(
+        kept.stderr.contains(&format!("gpu-keep: kept {cell} (")),
+        "{}",
+        kept.stderr
+    );
+
+    let dir = "results/mnist_superres/gpu-export";
+    let file = "cost=weak_quadratic,gamma=0,seed=0.tar.xz";
+    let lines: Vec<String> = p.lines(&format!("{dir}/kept.txt"));
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let fields: Vec<&str> = lines[1].splitn(3, ' ').collect();
+    assert_eq!(&fields[1..], [file, cell]);
+    assert!(!p.path().join(dir).join(file).exists(), "out of the tree");
+    assert_eq!(git(&p, &["cat-file", "-t", fields[0]]), "blob\n");
+    assert_eq!(git(&p, &["log", "--format=%s"]).lines().count(), 3);
+    assert_eq!(
+        p.read(&format!("{dir}/targets-smoke.txt")),
+        "scores[cost=weak_quadratic gamma=0.5 seed=0]\n\
+         scores[cost=weak_quadratic gamma=1 seed=0]\n\
+         scores[cost=weak_kernel gamma=0 seed=0]\n\
+         scores[cost=weak_kernel gamma=0.5 seed=0]\n\
+         scores[cost=weak_kernel gamma=1 seed=0]\n"
+    );
+    assert!(p.path().join(dir).join("export.tar.xz").is_file());
+
+    // A new session: no cache. The kept cell comes back, nothing is kept twice.
+    std::fs::remove_dir_all(p.path().join("results/.cache")).unwrap();
+    gpu_keep(&p);
+    assert_eq!(git(&p, &["log", "--format=%s"]).lines().count(), 3);
+    assert_eq!(p.lines(&format!("{dir}/kept.txt")), lines);
+    let status = p
+        .nrun(
+            &[
+                &smoke[..],
+                &["--target", &format!("scores[{cell}]"), "--dry-run"],
+            ]
+            .concat(),
+        )
+        .ok();
+    assert!(status.stdout.contains("0 to run"), "{}", status.stdout);
+}
+
 /// scripts/plan_slots.py's choice of `--slots-per-gpu` (the GPU script's
 /// plan): the most trainings finished, then the most steps that go on.
 #[test]

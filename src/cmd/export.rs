@@ -19,8 +19,7 @@ pub fn run(args: &PipelineArgs, max_size: Option<u64>) -> Result<u8> {
     let loaded = Loaded::load(args)?;
     let p = &loaded.pipeline;
     let wanted: Vec<Wanted> = loaded
-        .plan
-        .selected(&loaded.graph.select(p, &args.targets)?)
+        .select(&args.targets)?
         .into_iter()
         .map(|i| Wanted {
             label: loaded.plan.label(p, i),

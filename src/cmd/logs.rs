@@ -13,12 +13,12 @@ use crate::cli::PipelineArgs;
 use crate::error::{Error, Result, exit};
 use crate::plan::Plan;
 use crate::spec::Pipeline;
-use crate::table::canonical_key;
+use crate::target::Target;
 
 pub fn run(args: &PipelineArgs, instance: &str, follow: bool) -> Result<u8> {
-    let (stage, wanted) = parse_instance(instance)?;
+    let target = Target::parse(instance)?;
     let loaded = Loaded::load(args)?;
-    let i = find(&loaded.pipeline, &loaded.plan, &stage, &wanted)?;
+    let i = find(&loaded.pipeline, &loaded.plan, &target)?;
     let key = &loaded.plan.instances[i].key;
     let label = loaded.plan.label(&loaded.pipeline, i);
     let store = &loaded.store;
@@ -40,31 +40,9 @@ pub fn run(args: &PipelineArgs, instance: &str, follow: bool) -> Result<u8> {
     Ok(exit::OK)
 }
 
-/// `train[gamma=0.5 seed=1]` (or with commas) as the stage and its values.
-fn parse_instance(text: &str) -> Result<(String, Vec<(String, String)>)> {
-    let bad = || {
-        Error::Usage(format!(
-            "`{text}`: expected STAGE or STAGE[PARAM=VALUE ...], e.g. train[gamma=0.5 seed=1]"
-        ))
-    };
-    let Some(open) = text.find('[') else {
-        return Ok((text.trim().to_string(), Vec::new()));
-    };
-    let inner = text[open + 1..].strip_suffix(']').ok_or_else(bad)?;
-    let values = inner
-        .split([',', ' '])
-        .filter(|part| !part.trim().is_empty())
-        .map(|part| {
-            part.split_once('=')
-                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                .ok_or_else(bad)
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok((text[..open].trim().to_string(), values))
-}
-
-/// The one instance of `stage` whose cell takes the given values.
-fn find(p: &Pipeline, plan: &Plan, stage: &str, wanted: &[(String, String)]) -> Result<usize> {
+/// The one instance of the target's stage whose cell takes its values.
+fn find(p: &Pipeline, plan: &Plan, target: &Target) -> Result<usize> {
+    let stage = &target.name;
     let Some(s) = p.stage_index(stage) else {
         let names: Vec<&str> = p.stages.iter().map(|s| s.name.as_str()).collect();
         return Err(Error::Usage(format!(
@@ -75,14 +53,7 @@ fn find(p: &Pipeline, plan: &Plan, stage: &str, wanted: &[(String, String)]) -> 
     };
     let matches: Vec<usize> = (0..plan.instances.len())
         .filter(|&i| plan.instances[i].stage == s)
-        .filter(|&i| {
-            let cell = &plan.instances[i].cell;
-            wanted.iter().all(|(k, v)| {
-                cell.get(k).is_some_and(|have| {
-                    canonical_key(&crate::canon::label(have)) == canonical_key(v)
-                })
-            })
-        })
+        .filter(|&i| target.admits(plan, i))
         .collect();
     match matches[..] {
         [i] => Ok(i),

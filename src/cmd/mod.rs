@@ -53,6 +53,11 @@ impl Loaded {
             store,
         })
     }
+
+    /// The instances `--target` names and what they read (`target::select`).
+    pub fn select(&self, targets: &[String]) -> Result<Vec<usize>> {
+        crate::target::select(&self.pipeline, &self.plan, targets)
+    }
 }
 
 /// A `--grid` axis that no stage reads would change nothing (a typo, most

@@ -42,9 +42,7 @@ pub fn run(args: &RunArgs) -> Result<u8> {
             }
             loaded => loaded?,
         };
-        let selected = loaded
-            .plan
-            .selected(&vec![true; loaded.pipeline.stages.len()]);
+        let selected = loaded.select(&[])?;
         let code = super::run::execute(&loaded, &selected, args)?;
         worst = worst.max(code);
         if code == exit::INTERRUPTED || code == exit::STOPPED {

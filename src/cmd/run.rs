@@ -20,10 +20,7 @@ use crate::stop::{self, Stop};
 
 pub fn run(args: &RunArgs) -> Result<u8> {
     let loaded = Loaded::load(&args.pipeline)?;
-    let wanted = loaded
-        .graph
-        .select(&loaded.pipeline, &args.pipeline.targets)?;
-    let selected = loaded.plan.selected(&wanted);
+    let selected = loaded.select(&args.pipeline.targets)?;
     if args.dry_run {
         return super::status::print(&loaded, &selected, false);
     }

@@ -24,10 +24,7 @@ pub fn run(args: &ShowArgs) -> Result<u8> {
         print!("{text}");
         return Ok(exit::OK);
     }
-    let wanted = loaded
-        .graph
-        .select(&loaded.pipeline, &args.pipeline.targets)?;
-    let selected = loaded.plan.selected(&wanted);
+    let selected = loaded.select(&args.pipeline.targets)?;
     let mut sheet = show::collect(
         &loaded.pipeline,
         &loaded.plan,

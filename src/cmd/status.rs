@@ -27,8 +27,7 @@ struct Row {
 
 pub fn run(args: &PipelineArgs, json: bool) -> Result<u8> {
     let loaded = Loaded::load(args)?;
-    let wanted = loaded.graph.select(&loaded.pipeline, &args.targets)?;
-    let selected = loaded.plan.selected(&wanted);
+    let selected = loaded.select(&args.targets)?;
     print(&loaded, &selected, json)
 }
 
