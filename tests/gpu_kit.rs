@@ -28,40 +28,13 @@ fn the_gpu_script_runs_at_smoke_scale_and_its_export_completes_another_cache() {
         return;
     };
     let scratch = Project::new();
-    let kit = scratch.path().join("kit");
-    let pack = Command::new(repo().join("scripts/pack-gpu-kit.sh"))
-        .arg(&kit)
-        .arg(nrun_bin())
-        .output()
-        .unwrap();
-    assert!(
-        pack.status.success(),
-        "{}",
-        String::from_utf8_lossy(&pack.stderr)
-    );
-
+    pack_kit(&scratch);
     let out = scratch.path().join("out");
-    let run = Run::from_output(
-        Command::new(kit.join("gpu-run.sh"))
-            .arg(&out)
-            .args([
-                "--minutes",
-                "8",
-                "--scale",
-                "smoke",
-                "--device",
-                "cpu",
-                "--no-speed",
-                "--bf16-check",
-                "--grid cost=weak_quadratic --grid gamma=0",
-            ])
-            .env("PYTHON", &python)
-            .env("NRUN_GPU_WORK", scratch.path().join("work"))
-            .env_remove("NRUN_CACHE")
-            .output()
-            .unwrap(),
-    )
-    .ok();
+    let run = gpu_run(
+        &scratch,
+        &python,
+        &["--bf16-check", "--grid cost=weak_quadratic --grid gamma=0"],
+    );
     assert!(run.stdout.contains("self-check passed"), "{}", run.stdout);
     assert!(run.stdout.contains("nrun exited 0"), "{}", run.stdout);
 
@@ -110,32 +83,8 @@ fn the_gpu_script_runs_at_smoke_scale_and_its_export_completes_another_cache() {
     }
 
     // Another machine: the same pipelines and data, an empty cache.
-    let other = Project::new();
-    let copy = Command::new("cp")
-        .arg("-r")
-        .arg(repo().join("pipelines"))
-        .arg(other.path())
-        .status()
-        .unwrap();
-    assert!(copy.success());
-    std::os::unix::fs::symlink(repo().join("data"), other.path().join("data")).unwrap();
-    // `cat export.part.* | nrun import -`
-    let stream: Vec<u8> = parts
-        .iter()
-        .flat_map(|(name, _)| std::fs::read(out.join(name)).unwrap())
-        .collect();
-    let stream_file = other.path().join("export.tar");
-    std::fs::write(&stream_file, stream).unwrap();
-    let import = other
-        .command(&["import", "-"])
-        .stdin(std::fs::File::open(&stream_file).unwrap())
-        .output()
-        .unwrap();
-    assert!(
-        import.status.success(),
-        "{}",
-        String::from_utf8_lossy(&import.stderr)
-    );
+    let other = git_project();
+    import_parts(&other, &out);
     let run = other
         .nrun(&[
             "pipelines/mnist_superres.yaml",
@@ -146,6 +95,128 @@ fn the_gpu_script_runs_at_smoke_scale_and_its_export_completes_another_cache() {
         ])
         .ok();
     assert!(run.stdout.contains(" 0 ran, "), "{}", run.stdout);
+}
+
+/// A kit packed by scripts/pack-gpu-kit.sh with this build's nrun, in
+/// `scratch/kit`.
+fn pack_kit(scratch: &Project) -> PathBuf {
+    let kit = scratch.path().join("kit");
+    let pack = Command::new(repo().join("scripts/pack-gpu-kit.sh"))
+        .arg(&kit)
+        .arg(nrun_bin())
+        .output()
+        .unwrap();
+    assert!(
+        pack.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pack.stderr)
+    );
+    kit
+}
+
+/// `kit/gpu-run.sh out` at smoke scale on the CPU, work in `scratch/work`.
+fn gpu_run(scratch: &Project, python: &Path, args: &[&str]) -> Run {
+    Run::from_output(
+        Command::new(scratch.path().join("kit/gpu-run.sh"))
+            .arg(scratch.path().join("out"))
+            .args([
+                "--minutes",
+                "8",
+                "--scale",
+                "smoke",
+                "--device",
+                "cpu",
+                "--no-speed",
+            ])
+            .args(args)
+            .env("PYTHON", python)
+            .env("NRUN_GPU_WORK", scratch.path().join("work"))
+            .env_remove("NRUN_CACHE")
+            .output()
+            .unwrap(),
+    )
+    .ok()
+}
+
+/// `cat out/export.part.* | nrun import -` in project `p`.
+fn import_parts(p: &Project, out: &Path) {
+    let mut parts: Vec<PathBuf> = std::fs::read_dir(out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|path| {
+            path.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("export.part.")
+        })
+        .collect();
+    parts.sort();
+    let stream: Vec<u8> = parts
+        .iter()
+        .flat_map(|path| std::fs::read(path).unwrap())
+        .collect();
+    let stream_file = p.path().join("export.tar");
+    std::fs::write(&stream_file, stream).unwrap();
+    let import = p
+        .command(&["import", "-"])
+        .stdin(std::fs::File::open(&stream_file).unwrap())
+        .output()
+        .unwrap();
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+}
+
+/// The kit's list of cells no earlier run finished (gpu-keep.sh's
+/// targets): the script runs those alone, and its export carries them.
+#[test]
+fn the_gpu_script_runs_only_the_cells_the_kit_names() {
+    let Some(python) = python() else {
+        eprintln!("skipped: NRUN_PYTHON (a Python with torch) is not set");
+        return;
+    };
+    let scratch = Project::new();
+    let kit = pack_kit(&scratch);
+    std::fs::create_dir_all(kit.join("targets")).unwrap();
+    std::fs::write(
+        kit.join("targets/mnist_superres.smoke.txt"),
+        "scores[cost=weak_kernel gamma=1 seed=0]\n",
+    )
+    .unwrap();
+    let run = gpu_run(&scratch, &python, &[]);
+    assert!(
+        run.stdout.contains(
+            "the 1 cells no earlier run finished (targets/mnist_superres.smoke.txt): \
+             --target scores[cost=weak_kernel gamma=1 seed=0]"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("nrun exited 0"), "{}", run.stdout);
+
+    let other = git_project();
+    import_parts(&other, &scratch.path().join("out"));
+    let status = other
+        .nrun(&[
+            "status",
+            "mnist_superres",
+            "--scale",
+            "smoke",
+            "--target",
+            "train",
+            "--json",
+        ])
+        .ok();
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&status.stdout).unwrap();
+    let cached: Vec<String> = rows
+        .iter()
+        .filter(|r| r["steps"].is_number() && r["state"] == "cached")
+        .map(|r| r["cell"].to_string())
+        .collect();
+    assert_eq!(cached, [r#"{"cost":"weak_kernel","gamma":1,"seed":0}"#]);
 }
 
 /// A project with the repository's pipelines and data, under git.
