@@ -4,14 +4,14 @@
 # travels to the next GPU machine stays small.
 #
 #   scripts/gpu-keep.sh [--pipeline mnist_superres] [--scale full] [--stage scores]
-#                       [--max-size 40M] [OUT] [-- NRUN_OPTIONS]
+#                       [--max-size 40M] [OUT...] [-- NRUN_OPTIONS]
 #
 # Run from the checkout's root, with nrun on PATH (or NRUN=path/to/nrun).
 # In results/<pipeline>/gpu-export/:
 #   1. loads into nrun's cache every export kept in git history (kept.txt:
-#      blob, file name, the cell it holds; `git cat-file blob` reads them),
-#      the export kept for the next trip (export.tar.xz), and OUT's export
-#      (a GPU run's `OUT/export.part.*`), if given;
+#      blob, file name, the training's key, its cell; `git cat-file blob`
+#      reads them), the export kept for the next trip (export.tar.xz), and
+#      each OUT's export (a GPU run's `OUT/export.part.*`);
 #   2. keeps each finished training (of the trainings --stage reads) not
 #      kept yet as one file, `<cell>.tar.xz` (that cell's --stage and what
 #      it reads, as far as built: the training, its samples and scores, the
@@ -26,11 +26,12 @@
 #      along that fit in --max-size. Commit those two.
 #      When every training is finished both go, and the report is built
 #      here: nrun pipelines/<pipeline>.yaml --scale <scale>.
-# NRUN_OPTIONS (--grid, --set) choose the cells as a run would.
+# NRUN_OPTIONS (--grid, --set) choose the cells as a run would; give the
+# GPU run the same (gpu-run.sh runs the kit's cells only without --grid).
 set -euo pipefail
 nrun="${NRUN:-nrun}"
-pipeline=mnist_superres scale=full stage=scores max_size=40M out=""
-options=()
+pipeline=mnist_superres scale=full stage=scores max_size=40M
+outs=() options=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --pipeline) pipeline="$2"; shift 2 ;;
@@ -39,7 +40,7 @@ while [ $# -gt 0 ]; do
     --max-size) max_size="$2"; shift 2 ;;
     --) shift; options=("$@"); break ;;
     -*) echo "gpu-keep: unknown option $1" >&2; exit 2 ;;
-    *) out="$1"; shift ;;
+    *) outs+=("$1"); shift ;;
   esac
 done
 say() { echo "gpu-keep: $*" >&2; }
@@ -63,12 +64,14 @@ fi
 if [ -f "$dir/export.tar.xz" ]; then
   xz -dc "$dir/export.tar.xz" | "$nrun" import - >/dev/null || fail "importing $dir/export.tar.xz"
 fi
-if [ -n "$out" ]; then
+for out in "${outs[@]}"; do
   compgen -G "$out/export.part.*" >/dev/null || fail "no $out/export.part.*"
   cat "$out"/export.part.* | "$nrun" import - || fail "importing $out/export.part.*"
-fi
+done
 
-# 2. The trainings: `<cell as PARAM=VALUE ...> <state>`, one per line.
+# 2. The trainings: `<cell as PARAM=VALUE ...> <state> <key>`, one per
+# line. A finished one is kept once, by its key (another scale or param
+# is another key).
 states=$(run status --target "$stage" --json | python3 -c '
 import json, sys
 for row in json.load(sys.stdin):
@@ -76,26 +79,30 @@ for row in json.load(sys.stdin):
         continue  # not a training
     cell = " ".join(f"{k}={v if isinstance(v, str) else json.dumps(v)}"
                     for k, v in row["cell"].items())
-    print(cell + "\t" + row["state"])')
-finished=$(awk -F'\t' '$2 == "cached" { print $1 }' <<<"$states")
+    if not cell:
+        sys.exit("gpu-keep: a training of no grid cell cannot be named cell by cell")
+    print(cell + "\t" + row["state"] + "\t" + row["key"])')
+[ -n "$states" ] || fail "$stage reads no training in $file"
+finished=$(awk -F'\t' '$2 == "cached" { print $3 "\t" $1 }' <<<"$states")
 unfinished=$(awk -F'\t' '$2 != "cached" { print $1 }' <<<"$states")
-is_kept() { [ -f "$kept" ] && awk -v cell="$1" '$1 !~ /^#/ { $1 = ""; $2 = ""; sub(/^  /, ""); if ($0 == cell) found = 1 } END { exit !found }' "$kept"; }
-new=()
-while IFS= read -r cell; do
-  [ -n "$cell" ] && ! is_kept "$cell" || continue
-  name="$(tr ' ' ',' <<<"$cell").tar.xz"
-  run export --target "$stage[$cell]" | xz -9 -T1 >"$dir/$name"
-  new+=("$cell")
+is_kept() { [ -f "$kept" ] && awk -v key="$1" '$1 !~ /^#/ && $3 == key { found = 1 } END { exit !found }' "$kept"; }
+new=() keys=() files=()
+while IFS=$'\t' read -r key cell; do
+  [ -n "$key" ] && ! is_kept "$key" || continue
+  name="$dir/$(tr ' ' ',' <<<"$cell").tar.xz"
+  run export --target "$stage[$cell]" | xz -9 -T1 >"$name"
+  new+=("$cell") keys+=("$key") files+=("$name")
 done <<<"$finished"
 if [ ${#new[@]} -gt 0 ]; then
-  files=()
-  for cell in "${new[@]}"; do files+=("$dir/$(tr ' ' ',' <<<"$cell").tar.xz"); done
   git add -- "${files[@]}"
-  git commit -q -m "GPU work kept: ${#new[@]} finished $pipeline training(s) ($scale), one file each" -- "${files[@]}"
-  [ -f "$kept" ] || printf '# Finished GPU work kept in git history (scripts/gpu-keep.sh): blob, file, cell.\n' >"$kept"
+  # (Already committed by a run stopped before its second commit: the
+  # same export gives the same bytes.)
+  git diff --cached --quiet HEAD -- "${files[@]}" \
+    || git commit -q -m "GPU work kept: ${#new[@]} finished $pipeline training(s) ($scale), one file each" -- "${files[@]}"
+  [ -f "$kept" ] || printf '# Finished GPU work kept in git history (scripts/gpu-keep.sh): blob, file, key, cell.\n' >"$kept"
   for i in "${!new[@]}"; do
     blob=$(git rev-parse "HEAD:${files[$i]}")
-    echo "$blob $(basename "${files[$i]}") ${new[$i]}" >>"$kept"
+    echo "$blob $(basename "${files[$i]}") ${keys[$i]} ${new[$i]}" >>"$kept"
     say "kept ${new[$i]} ($(du -h "${files[$i]}" | cut -f1), blob $blob)"
   done
   git rm -q -- "${files[@]}"
@@ -106,7 +113,7 @@ fi
 # 3. The next trip.
 if [ -z "$unfinished" ]; then
   rm -f "$targets" "$dir/export.tar.xz"
-  say "every training is finished: build the report here, nrun $file --scale $scale"
+  say "every training is finished: commit the removal of $targets and $dir/export.tar.xz, and build the report here, nrun $file --scale $scale"
   exit 0
 fi
 sed "s/.*/$stage[&]/" <<<"$unfinished" >"$targets"

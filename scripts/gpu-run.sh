@@ -92,10 +92,12 @@ for ((i = 0; i < ${#rest[@]}; i++)); do
   esac
 done
 # The cells no earlier GPU run finished (scripts/gpu-keep.sh lists them,
-# the kit carries the list), unless the options name targets themselves.
+# the kit carries the list), unless the options choose cells themselves
+# (--grid, --target). Checked once nrun is unpacked (step 2).
 kit_targets="$kit/targets/$pipeline.$scale.txt" targeted=0
-if [ -f "$kit_targets" ] && ! printf '%s\n' "${selection[@]}" | grep -q '^--target'; then
-  while IFS= read -r target; do
+given_rest=("${rest[@]}") given_selection=("${selection[@]}")
+if [ -f "$kit_targets" ] && ! printf '%s\n' "${selection[@]}" | grep -q '^--\(target\|grid\)'; then
+  while IFS= read -r target || [ -n "$target" ]; do
     [ -n "$target" ] || continue
     rest+=(--target "$target") selection+=(--target "$target") targeted=$((targeted + 1))
   done <"$kit_targets"
@@ -157,6 +159,11 @@ while read -r export; do
   fi
   xz -dc "$kit/$export" | "$nrun" import - || fail "importing the kit's earlier export $export"
 done < <(cat "$kit/imports.txt" 2>/dev/null)
+if [ "$targeted" -gt 0 ] \
+   && ! check=$("$nrun" status "pipelines/$pipeline.yaml" --scale "$scale" "${selection[@]}" 2>&1 >/dev/null); then
+  say "WARNING: the kit's cells do not fit this pipeline ($check); running all of it"
+  rest=("${given_rest[@]}") selection=("${given_selection[@]}") targeted=0
+fi
 
 # The fused Adam and the CUDA streams on this GPU: tiny steps, seconds.
 # Should either fail, the pipeline runs without it: burn's Adam

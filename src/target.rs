@@ -144,7 +144,8 @@ pub fn select(p: &Pipeline, plan: &Plan, targets: &[String]) -> Result<Vec<usize
     let mut wanted = vec![false; plan.instances.len()];
     let mut stack = Vec::new();
     for text in targets {
-        stack.extend(Target::parse(text)?.instances(p, plan, text)?);
+        let target = Target::parse(text).map_err(|e| Error::Usage(format!("--target {e}")))?;
+        stack.extend(target.instances(p, plan, text)?);
     }
     while let Some(i) = stack.pop() {
         if !std::mem::replace(&mut wanted[i], true) {

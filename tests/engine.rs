@@ -337,7 +337,7 @@ fn a_cell_no_instance_has_is_an_error_that_says_what_there_is() {
         ),
         (
             "score[cost]",
-            "`score[cost]`: expected NAME or NAME[PARAM=VALUE ...], e.g. train[gamma=0.5 seed=1]",
+            "--target `score[cost]`: expected NAME or NAME[PARAM=VALUE ...], e.g. train[gamma=0.5 seed=1]",
         ),
     ] {
         let bad = p.nrun(&["pipelines/grid.yaml", "--target", target]).code(2);

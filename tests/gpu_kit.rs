@@ -196,6 +196,33 @@ fn the_gpu_script_runs_only_the_cells_the_kit_names() {
         run.stdout
     );
     assert!(run.stdout.contains("nrun exited 0"), "{}", run.stdout);
+    // The run on the GPU machine: that cell's training, samples and scores
+    // and the data they read, nothing else.
+    let last_run: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            scratch
+                .path()
+                .join("work/results/mnist_superres/last-run.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let ran: Vec<String> = last_run["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["cell"] != serde_json::json!({}))
+        .map(|i| format!("{} {}", i["stage"], i["cell"]))
+        .collect();
+    let cell = r#"{"cost":"weak_kernel","gamma":1,"seed":0}"#;
+    assert_eq!(
+        ran,
+        [
+            format!(r#""train" {cell}"#),
+            format!(r#""samples" {cell}"#),
+            format!(r#""scores" {cell}"#)
+        ]
+    );
 
     let other = git_project();
     import_parts(&other, &scratch.path().join("out"));
@@ -300,8 +327,19 @@ fn finished_gpu_work_is_kept_in_git_history_and_comes_back_from_it() {
     let file = "cost=weak_quadratic,gamma=0,seed=0.tar.xz";
     let lines: Vec<String> = p.lines(&format!("{dir}/kept.txt"));
     assert_eq!(lines.len(), 2, "{lines:?}");
-    let fields: Vec<&str> = lines[1].splitn(3, ' ').collect();
-    assert_eq!(&fields[1..], [file, cell]);
+    let fields: Vec<&str> = lines[1].splitn(4, ' ').collect();
+    assert_eq!([fields[1], fields[3]], [file, cell]);
+    let train = format!("train[{cell}]");
+    let status = p
+        .nrun(&[
+            "status", smoke[0], "--scale", "smoke", "--target", &train, "--json",
+        ])
+        .ok();
+    assert!(
+        status.stdout.contains(fields[2]),
+        "kept by its key: {}",
+        status.stdout
+    );
     assert!(!p.path().join(dir).join(file).exists(), "out of the tree");
     assert_eq!(git(&p, &["cat-file", "-t", fields[0]]), "blob\n");
     assert_eq!(git(&p, &["log", "--format=%s"]).lines().count(), 3);
