@@ -159,7 +159,7 @@ pub fn build(spec: &JobSpec, rt: Runtime) -> Status {
             rt.store
                 .add_spent(&spec.key, started.elapsed().as_secs_f64());
             match (e.blame(), e) {
-                (_, StageError::Stopped { why, message }) => Status::Stopped {
+                (Blame::Stopped, StageError::Stopped { why, message }) => Status::Stopped {
                     why,
                     reason: message,
                 },
