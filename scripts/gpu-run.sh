@@ -93,13 +93,12 @@ for ((i = 0; i < ${#rest[@]}; i++)); do
 done
 # The cells no earlier GPU run finished (scripts/gpu-keep.sh lists them,
 # the kit carries the list), unless the options choose cells themselves
-# (--grid, --target). Checked once nrun is unpacked (step 2).
-kit_targets="$kit/targets/$pipeline.$scale.txt" targeted=0
-given_rest=("${rest[@]}") given_selection=("${selection[@]}")
+# (--grid, --target); the self-check sees that nrun takes them.
+kit_targets="$kit/targets/$pipeline.$scale.txt"
+kit_args=()
 if [ -f "$kit_targets" ] && ! printf '%s\n' "${selection[@]}" | grep -q '^--\(target\|grid\)'; then
   while IFS= read -r target || [ -n "$target" ]; do
-    [ -n "$target" ] || continue
-    rest+=(--target "$target") selection+=(--target "$target") targeted=$((targeted + 1))
+    [ -n "$target" ] && kit_args+=(--target "$target")
   done <"$kit_targets"
 fi
 python="${PYTHON:-python3}"
@@ -114,7 +113,6 @@ fail() { say "FAILED: $*"; exit 1; }
 
 # 1. Self-check.
 say "kit $kit ($(cat "$kit/commit.txt" 2>/dev/null || echo 'no commit recorded')), out $out, ${minutes} min"
-[ "$targeted" -eq 0 ] || say "the $targeted cells no earlier run finished (${kit_targets#"$kit"/}): ${selection[*]}"
 "$python" - >"$out/versions.txt" <<'PY' || fail "python with torch is needed ($python)"
 import platform, subprocess, torch
 print("python", platform.python_version())
@@ -147,7 +145,14 @@ nrun="$work/bin/nrun"
 "$nrun" --version || fail "nrun does not start (libtorch at $torch_lib?)"
 cp -r "$kit/pipelines" "$work/" && tar -xJf "$kit/data.tar.xz" -C "$work" || fail "unpacking the pipelines and data"
 cd "$work"
-"$nrun" status "pipelines/$pipeline.yaml" --scale "$scale" >/dev/null || fail "the pipeline does not load"
+if [ ${#kit_args[@]} -gt 0 ] \
+   && check=$("$nrun" status "pipelines/$pipeline.yaml" --scale "$scale" "${selection[@]}" "${kit_args[@]}" 2>&1 >/dev/null); then
+  rest+=("${kit_args[@]}") selection+=("${kit_args[@]}")
+  say "the $(( ${#kit_args[@]} / 2 )) cells no earlier run finished (${kit_targets#"$kit"/}): ${selection[*]}"
+else
+  [ ${#kit_args[@]} -eq 0 ] || say "WARNING: the kit's cells do not fit this pipeline ($check); running all of it"
+  "$nrun" status "pipelines/$pipeline.yaml" --scale "$scale" >/dev/null || fail "the pipeline does not load"
+fi
 say "self-check passed"
 
 # 2. Earlier work.
@@ -159,11 +164,6 @@ while read -r export; do
   fi
   xz -dc "$kit/$export" | "$nrun" import - || fail "importing the kit's earlier export $export"
 done < <(cat "$kit/imports.txt" 2>/dev/null)
-if [ "$targeted" -gt 0 ] \
-   && ! check=$("$nrun" status "pipelines/$pipeline.yaml" --scale "$scale" "${selection[@]}" 2>&1 >/dev/null); then
-  say "WARNING: the kit's cells do not fit this pipeline ($check); running all of it"
-  rest=("${given_rest[@]}") selection=("${given_selection[@]}") targeted=0
-fi
 
 # The fused Adam and the CUDA streams on this GPU: tiny steps, seconds.
 # Should either fail, the pipeline runs without it: burn's Adam

@@ -86,6 +86,17 @@ impl Project {
         Run::from_output(self.command(args).output().expect("running nrun"))
     }
 
+    /// nrun reading `stdin` from a file, as `cat part.* | nrun import -`.
+    pub fn nrun_stdin(&self, args: &[&str], stdin: &Path) -> Run {
+        let file = std::fs::File::open(stdin).expect("opening the stdin file");
+        Run::from_output(
+            self.command(args)
+                .stdin(file)
+                .output()
+                .expect("running nrun"),
+        )
+    }
+
     pub fn spawn(&self, args: &[&str]) -> Child {
         self.command(args)
             .stdout(Stdio::piped())
