@@ -22,7 +22,12 @@ fn main() {
     // The C++ ABI libtorch was built with; PyPI wheels since torch 2.7 use the new one.
     let abi = std::env::var("LIBTORCH_CXX11_ABI").unwrap_or_else(|_| "1".into());
     println!("cargo:rerun-if-env-changed=LIBTORCH_CXX11_ABI");
-    cc::Build::new()
+    let mut build = cc::Build::new();
+    let cuda = cuda_include(&lib);
+    if let Some(cuda) = &cuda {
+        build.include(cuda).define("NRUN_CUDA_GRAPHS", None);
+    }
+    build
         .cpp(true)
         .pic(true)
         .warnings(false)
@@ -34,4 +39,40 @@ fn main() {
         .flag("-DGLOG_USE_GLOG_EXPORT")
         .file("src/ot/torch_shim.cpp")
         .compile("nrun_torch_shim");
+    if cuda.is_some() {
+        // After the shim on the link line, which needs them (torch-sys
+        // names torch_cuda before it, where `--as-needed` may drop it).
+        println!("cargo:rustc-link-lib=dylib=torch_cuda");
+        println!("cargo:rustc-link-lib=dylib=c10_cuda");
+    }
+}
+
+/// CUDA's runtime headers, which libtorch's CUDA graph header includes,
+/// for a libtorch built with CUDA: `NRUN_CUDA_INCLUDE`, else where PyPI's
+/// torch has pip put them (the `nvidia` and `triton` packages beside
+/// `torch`), else a CUDA toolkit's. Without them the shim is built without CUDA graphs.
+fn cuda_include(lib: &std::path::Path) -> Option<std::path::PathBuf> {
+    println!("cargo:rerun-if-env-changed=NRUN_CUDA_INCLUDE");
+    println!("cargo:rerun-if-env-changed=CUDA_HOME");
+    if !lib.join("libtorch_cuda.so").exists() {
+        return None;
+    }
+    let mut candidates: Vec<std::path::PathBuf> = Vec::new();
+    candidates.extend(std::env::var_os("NRUN_CUDA_INCLUDE").map(Into::into));
+    if let Some(site_packages) = lib.parent().and_then(|torch| torch.parent()) {
+        for package in [
+            "nvidia/cuda_runtime/include",
+            "nvidia/cu13/include",
+            // Triton's copy, which has the `crt/` headers the others lack.
+            "triton/backends/nvidia/include",
+        ] {
+            candidates.push(site_packages.join(package));
+        }
+    }
+    candidates
+        .extend(std::env::var_os("CUDA_HOME").map(|h| std::path::Path::new(&h).join("include")));
+    candidates.push("/usr/local/cuda/include".into());
+    candidates.into_iter().find(|dir| {
+        dir.join("cuda_runtime_api.h").exists() && dir.join("crt/host_defines.h").exists()
+    })
 }

@@ -21,12 +21,14 @@ use nrun::ot::schedule::{LrDecay, Schedule};
 use nrun::ot::trainer::{
     AdamKernel, AdamSpec, GuardSpec, Observer, Snapshot, StepStats, TrainConfig, Trainer, ZSpec,
 };
-use nrun::ot::{backend, nets::Model};
+use nrun::ot::{backend, nets::Model, step_graph};
 use nrun::rng;
 use nrun::samples::Samples;
 
 struct Timer {
     times: Vec<f64>,
+    /// Per step, T's and f's losses: what `--cuda-graphs` is checked by.
+    losses: Vec<(f64, f64)>,
     /// Per step, the seconds it took to issue its work (see `StepStats`).
     issued: Vec<f64>,
     last: Instant,
@@ -37,19 +39,39 @@ impl Observer for Timer {
         let now = Instant::now();
         self.times.push(now.duration_since(self.last).as_secs_f64());
         self.issued.push(s.issue_seconds);
+        self.losses.push((s.t_loss, s.f_loss));
         self.last = now;
     }
     fn on_checkpoint(&mut self, _: &Snapshot) -> Result<(), String> {
         Ok(())
     }
     fn on_restore(&mut self, _: u64) {}
-    fn on_event(&mut self, _: &str) {}
+    fn on_event(&mut self, message: &str) {
+        eprintln!("{message}");
+    }
     fn stop_requested(&self) -> bool {
         false
     }
 }
 
+/// One training's median seconds per step and per step's issuing, and
+/// every step's losses.
+struct Timed {
+    seconds: f64,
+    issued: f64,
+    losses: Vec<(f64, f64)>,
+}
+
 fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn arg_f64(name: &str, default: f64) -> f64 {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
         .position(|a| a == name)
@@ -121,9 +143,25 @@ fn main() {
     } else {
         AdamKernel::Fused
     };
+    // `--cuda-graphs`: outer steps replayed from a CUDA graph, as
+    // `NRUN_CUDA_GRAPHS=1` has nrun do (on a GPU; elsewhere a no-op).
+    let cuda_graphs = std::env::args().any(|a| a == "--cuda-graphs");
+    // Steps before the first replay (eager ones, then the recording) are
+    // not what is timed.
+    let warmup = if cuda_graphs {
+        warmup.max(step_graph::WARM_STEPS as usize + 1)
+    } else {
+        warmup
+    };
     // `--shared-stream`: every training on the GPU's default stream, as
     // `NRUN_CUDA_STREAM=shared` has nrun do, rather than one stream each.
     let shared_stream = std::env::args().any(|a| a == "--shared-stream");
+    // `--lr`: both nets' learning rate; a large one makes steps that a
+    // wrong replay would get visibly wrong.
+    let adam_spec = AdamSpec {
+        lr: arg_f64("--lr", AdamSpec::default().lr),
+        ..AdamSpec::default()
+    };
     for (name, device) in backend::devices(true) {
         if only.as_ref().is_some_and(|o| !name.contains(o.as_str())) {
             continue;
@@ -144,8 +182,8 @@ fn main() {
             },
             t_net: t_net.clone(),
             f_net: f_net.clone(),
-            t_opt: AdamSpec::default(),
-            f_opt: AdamSpec::default(),
+            t_opt: adam_spec.clone(),
+            f_opt: adam_spec.clone(),
             seed: 0,
             guard: GuardSpec::default(),
             checkpoint_every: u64::MAX,
@@ -154,12 +192,12 @@ fn main() {
             convexity: 0.0,
             precision,
             adam,
+            cuda_graphs,
         };
-        // Each training's (median seconds per step, median issuing seconds).
         // The trainings step together: none times its steps while another
         // is still building its nets (or, on a GPU, starting CUDA).
         let start = std::sync::Barrier::new(parallel);
-        let timed: Vec<(f64, f64)> = std::thread::scope(|scope| {
+        let timed: Vec<Timed> = std::thread::scope(|scope| {
             let runs: Vec<_> = (0..parallel)
                 .map(|i| {
                     let cfg = TrainConfig {
@@ -178,14 +216,16 @@ fn main() {
                         start.wait();
                         let mut timer = Timer {
                             times: Vec::new(),
+                            losses: Vec::new(),
                             issued: Vec::new(),
                             last: Instant::now(),
                         };
                         trainer.run(&mut timer).expect("training runs");
-                        (
-                            median(timer.times.split_off(warmup)),
-                            median(timer.issued.split_off(warmup)),
-                        )
+                        Timed {
+                            seconds: median(timer.times.split_off(warmup)),
+                            issued: median(timer.issued.split_off(warmup)),
+                            losses: timer.losses,
+                        }
                     })
                 })
                 .collect();
@@ -193,15 +233,16 @@ fn main() {
                 .map(|run| run.join().expect("a training panicked"))
                 .collect()
         });
-        let seconds = median(timed.iter().map(|t| t.0).collect());
-        let issue = median(timed.iter().map(|t| t.1).collect());
-        let total: f64 = timed.iter().map(|t| 1.0 / t.0).sum();
+        let seconds = median(timed.iter().map(|t| t.seconds).collect());
+        let issue = median(timed.iter().map(|t| t.issued).collect());
+        let total: f64 = timed.iter().map(|t| 1.0 / t.seconds).sum();
+        let (t_losses, f_losses): (Vec<f64>, Vec<f64>) = timed[0].losses.iter().copied().unzip();
         println!(
-            "{{\"impl\": \"{}\", \"device\": \"{name}\", \"precision\": \"{}\", \"seconds_per_step\": {seconds}, \"issue_seconds_per_step\": {issue}, \"steps\": {steps}, \"threads\": {}, \"parallel\": {parallel}, \"stream\": \"{}\", \"steps_per_second_total\": {total}}}",
-            if adam == AdamKernel::Burn {
-                "nrun-burn-adam"
-            } else {
-                "nrun"
+            "{{\"impl\": \"{}\", \"device\": \"{name}\", \"precision\": \"{}\", \"seconds_per_step\": {seconds}, \"issue_seconds_per_step\": {issue}, \"steps\": {steps}, \"threads\": {}, \"parallel\": {parallel}, \"stream\": \"{}\", \"steps_per_second_total\": {total}, \"t_losses\": {t_losses:?}, \"f_losses\": {f_losses:?}}}",
+            match (adam, cuda_graphs) {
+                (AdamKernel::Burn, _) => "nrun-burn-adam",
+                (_, true) => "nrun-graphs",
+                _ => "nrun",
             },
             if precision == Precision::Bf16 {
                 "bf16"

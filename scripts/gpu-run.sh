@@ -15,14 +15,17 @@
 #      cuDNN and libtorch versions, that the nrun binary starts, and that a
 #      training step runs with libtorch's fused Adam (else burn's Adam,
 #      NRUN_ADAM=burn) and with a CUDA stream per training (else all on the
-#      default stream, NRUN_CUDA_STREAM=shared);
+#      default stream, NRUN_CUDA_STREAM=shared), and whether a step replayed
+#      from a CUDA graph trains as an eager one does;
 #   2. imports the earlier exports KIT/imports.txt names, if any; runs
 #      only the cells KIT/targets/PIPELINE.SCALE.txt names, if there is one
 #      (the cells no earlier run finished: scripts/gpu-keep.sh), unless the
 #      nrun options name --target;
 #   3. times one Table 1 outer step side by side, nrun against PyTorch eager,
 #      in f32 and bf16 (and nrun f32 with burn's Adam instead of libtorch's
-#      fused one), rounds alternating (if the kit has the benchmark), at
+#      fused one; nrun replaying its steps from CUDA graphs, where the probe
+#      passed: the pipeline then runs with NRUN_CUDA_GRAPHS=1 if that made
+#      f32 steps 5% faster), rounds alternating (if the kit has the benchmark), at
 #      Table 1's batch (16 x 4) unless --speed-shape names others (say
 #      '--batch 64 --z 4 --channels 128 --layers 7 --steps 3 --warmup 2': a
 #      gap that closes at a larger batch is launch overhead);
@@ -170,7 +173,7 @@ done < <(cat "$kit/imports.txt" 2>/dev/null)
 # (NRUN_ADAM=burn), every training on the default stream
 # (NRUN_CUDA_STREAM=shared). The benchmark runs below follow suit.
 adam_flag=() stream_flag=()
-cuda=0
+cuda=0 graphs_ok=0 agree=""
 "$python" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' && cuda=1
 if [ -x "$work/bin/train_step" ] && [ "$cuda" -eq 1 ]; then
   probe=(--batch 2 --z 2 --channels 8 --layers 2 --steps 1 --warmup 0 --device cuda)
@@ -194,13 +197,47 @@ if [ -x "$work/bin/train_step" ] && [ "$cuda" -eq 1 ]; then
       say "a stream per training failed on this GPU: running with NRUN_CUDA_STREAM=shared ($(tail -c 300 "$work/probe.txt"))"
     fi
   fi
+  # CUDA graphs (NRUN_CUDA_GRAPHS=1, each outer step recorded once and
+  # replayed): checked here on a tiny training with a large learning rate,
+  # replayed against eager, step by step (within 1%: cuDNN may pick other
+  # kernels in another process, while a replay that read stale draws or
+  # weights is off by tens of percent); used only if that agrees and the
+  # speed check (3) finds it faster. They need the fused Adam and a
+  # stream per training.
+  if [ -s "$work/graphs.txt" ]; then
+    # A later command on this machine keeps the first one's verdict.
+    if [ "$(cat "$work/graphs.txt")" = on ]; then
+      graphs_ok=1
+      export NRUN_CUDA_GRAPHS=1
+    fi
+    say "CUDA graphs $(cat "$work/graphs.txt"), as an earlier command here found"
+  elif [ "$steps_run" -eq 1 ] && [ ${#adam_flag[@]} -eq 0 ] && [ ${#stream_flag[@]} -eq 0 ]; then
+    gprobe=(--batch 2 --z 2 --channels 8 --layers 2 --steps 4 --warmup 3 --lr 0.01 --device cuda)
+    if timeout 120 "$work/bin/train_step" "${gprobe[@]}" >"$work/eager.json" 2>"$work/probe.txt" \
+       && timeout 120 "$work/bin/train_step" "${gprobe[@]}" --cuda-graphs >"$work/graphs.json" 2>>"$work/probe.txt" \
+       && grep -q "recorded in a CUDA graph" "$work/probe.txt" \
+       && agree=$("$python" - "$work/eager.json" "$work/graphs.json" <<'PY'
+import json, sys
+eager, graphs = ([json.loads(l) for l in open(p) if l.startswith("{")][-1] for p in sys.argv[1:])
+pairs = list(zip(eager["t_losses"] + eager["f_losses"], graphs["t_losses"] + graphs["f_losses"]))
+worst = max(abs(a - b) / (1 + abs(a)) for a, b in pairs)
+print(f"{len(pairs)} losses, at most {worst:.1e} apart")
+sys.exit(0 if len(eager["t_losses"]) == len(graphs["t_losses"]) > 3 and worst <= 1e-2 else 1)
+PY
+); then
+      graphs_ok=1
+      say "CUDA graph probe passed: replayed steps train as eager ones ($agree)"
+    else
+      say "CUDA graph probe failed, graphs stay off: ${agree:-}$(tail -c 300 "$work/probe.txt")"
+    fi
+  fi
 fi
 
 # 3. Speed, side by side; about a third of the time at most.
 if [ "$rounds" -gt 0 ] && [ -x "$work/bin/train_step" ]; then
   gpu_device=cpu
   if [ "$cuda" -eq 1 ]; then gpu_device=cuda; fi
-  cap=$(( $(left) / 3 / (rounds * 5 * ${#speed_shapes[@]}) )); [ "$cap" -ge 20 ] || cap=20
+  cap=$(( $(left) / 3 / (rounds * 7 * ${#speed_shapes[@]}) )); [ "$cap" -ge 20 ] || cap=20
   say "speed check: $rounds rounds of ${#speed_shapes[@]} shapes, each run capped at ${cap}s ($gpu_device)"
   rows="$work/speed.jsonl"
   : >"$rows"
@@ -218,6 +255,11 @@ if [ "$rounds" -gt 0 ] && [ -x "$work/bin/train_step" ]; then
         # shellcheck disable=SC2086
         timeout "$cap" "$work/bin/train_step" $shape --device "$nrun_device" "${flag[@]}" \
           "${stream_flag[@]}" | sed "s/^{/{$tag/" >>"$rows"
+        if [ "$graphs_ok" -eq 1 ]; then
+          # shellcheck disable=SC2086
+          timeout "$cap" "$work/bin/train_step" $shape --device "$nrun_device" "${flag[@]}" \
+            --cuda-graphs | sed "s/^{/{$tag/" >>"$rows"
+        fi
         if [ "$precision" = f32 ]; then
           # burn's Adam in place of libtorch's fused one: what that lever is worth.
           # shellcheck disable=SC2086
@@ -245,6 +287,28 @@ print(f"({len({r['round'] for r in rows})} rounds alternating; medians, ranges o
 print(" of a step spent issuing its work before its one read back, near 100% when launches limit it)")
 PY
   cat "$out/speed.txt"
+  if [ "$graphs_ok" -eq 1 ]; then
+    # Graphs for the pipeline if they made the f32 step (its precision)
+    # at least 5% faster at the first shape.
+    if "$python" - "$rows" "$(echo "${speed_shapes[0]}" | sed -n 's/.*--batch \([0-9]*\).*/\1/p')" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+def median(impl):
+    xs = [r["seconds_per_step"] for r in rows
+          if r["impl"] == impl and r["precision"] == "f32" and r["batch"] == sys.argv[2]]
+    return statistics.median(xs) if xs else None
+eager, graphs = median("nrun"), median("nrun-graphs")
+sys.exit(0 if eager and graphs and graphs < 0.95 * eager else 1)
+PY
+    then
+      export NRUN_CUDA_GRAPHS=1
+      echo on >"$work/graphs.txt"
+      say "CUDA graphs were faster: running with NRUN_CUDA_GRAPHS=1"
+    else
+      echo off >"$work/graphs.txt"
+      say "CUDA graphs were not faster: they stay off"
+    fi
+  fi
 else
   say "speed check skipped"
 fi
@@ -280,8 +344,9 @@ print(",".join(str(r["steps"] - r.get("resumes_at", 0)) for r in rows
   probe_slots() {
     local k="$1"; shift
     # shellcheck disable=SC2086
+    local graphs=(); [ "${NRUN_CUDA_GRAPHS:-}" = 1 ] && graphs=(--cuda-graphs)
     line=$(timeout 90 "$work/bin/train_step" $slots_shape --device cuda --parallel "$k" \
-           "${adam_flag[@]}" "$@" | grep '^{' | tail -1)
+           "${adam_flag[@]}" "${graphs[@]}" "$@" | grep '^{' | tail -1)
     rate=$(echo "$line" | sed -n 's/.*"steps_per_second_total": \([0-9.e+-]*\).*/\1/p')
   }
   for k in $(printf '%s\n' 1 2 3 "$probe_up_to" | awk -v n="$probe_up_to" '$1 >= 1 && $1 <= n' | sort -un); do

@@ -97,6 +97,7 @@ fn config(kind: CostKind, gamma: f64, z: ZSpec, iterations: u64, seed: u64) -> T
         convexity: 0.0,
         precision: Precision::F32,
         adam: AdamKernel::default(),
+        cuda_graphs: false,
     }
 }
 

@@ -17,9 +17,9 @@ use nrun::ot::trainer::{
 use nrun::rng;
 use nrun::samples::Samples;
 
-/// Losses per step, and the checkpoints in order.
+/// Losses per step, the checkpoints in order, and the events.
 #[derive(Default)]
-struct Losses(Vec<(f64, f64)>, Vec<Snapshot>);
+struct Losses(Vec<(f64, f64)>, Vec<Snapshot>, Vec<String>);
 
 impl Observer for Losses {
     fn on_step(&mut self, s: &StepStats, _: &Model) {
@@ -30,7 +30,9 @@ impl Observer for Losses {
         Ok(())
     }
     fn on_restore(&mut self, _: u64) {}
-    fn on_event(&mut self, _: &str) {}
+    fn on_event(&mut self, message: &str) {
+        self.2.push(message.to_string());
+    }
     fn stop_requested(&self) -> bool {
         false
     }
@@ -103,6 +105,7 @@ fn config(precision: Precision, adam: AdamKernel) -> TrainConfig {
         convexity: 0.0,
         precision,
         adam,
+        cuda_graphs: false,
     }
 }
 
@@ -148,6 +151,65 @@ fn assert_losses_close(ours: &[(f64, f64)], theirs: &[(f64, f64)], tolerance: f6
             "T loss {t1} vs {t2}"
         );
     }
+}
+
+/// Asked for CUDA graphs, a training on a GPU records its third step
+/// (after two eager ones) and replays the rest, taking the steps an eager
+/// training takes, up to cuDNN's choice of kernels; elsewhere graphs stay
+/// off, the training says why, and nothing else changes.
+#[test]
+fn cuda_graphs_train_like_eager_steps_or_say_why_they_are_off() {
+    let cfg = |cuda_graphs| TrainConfig {
+        iterations: 6,
+        cuda_graphs,
+        ..config(Precision::F32, AdamKernel::Fused)
+    };
+    let run = |device: &Device, cuda_graphs| {
+        let _stream = backend::own_stream(device).unwrap();
+        let (source, target) = data();
+        let mut trainer = Trainer::new(cfg(cuda_graphs), &source, &target, device).unwrap();
+        let mut seen = Losses::default();
+        trainer.run(&mut seen).unwrap();
+        (seen.0, weights(&trainer), seen.2)
+    };
+    let cpu = backend::device(DeviceChoice::Cpu, None).unwrap();
+    let (eager_losses, eager, quiet) = run(&cpu, false);
+    let (losses, weights, events) = run(&cpu, true);
+    assert!(quiet.is_empty(), "{quiet:?}");
+    assert_eq!(
+        events,
+        [format!(
+            "CUDA graphs off: they need a GPU, and this training runs on {}",
+            backend::describe(&cpu)
+        )]
+    );
+    assert_eq!((losses, weights), (eager_losses, eager));
+    if backend::gpu_count() == 0 {
+        eprintln!("no GPU: CUDA graphs checked off on the CPU only");
+        return;
+    }
+    let gpu = backend::device(DeviceChoice::Cuda(0), None).unwrap();
+    let (eager_losses, eager, _) = run(&gpu, false);
+    let (losses, replayed, events) = run(&gpu, true);
+    assert_eq!(
+        events,
+        ["step 2: recorded in a CUDA graph, replayed from here on"]
+    );
+    let (_, init, _, _) = train_with(
+        &gpu,
+        TrainConfig {
+            iterations: 0,
+            ..cfg(false)
+        },
+        None,
+    );
+    let moved = mean_diff(&eager, &init);
+    let apart = mean_diff(&eager, &replayed);
+    assert!(
+        apart < 1e-2 * moved,
+        "replayed steps {apart:.3e} apart from eager ones, which moved the weights {moved:.3e}"
+    );
+    assert_losses_close(&eager_losses, &losses, 1e-3);
 }
 
 /// libtorch's fused Adam (the default on libtorch) and burn's Adam make

@@ -128,6 +128,18 @@ pub fn gpu_count() -> usize {
 #[cfg(feature = "tch")]
 pub use super::torch_shim::OwnStream;
 
+/// Whether `device` is one of libtorch's GPUs.
+#[cfg(feature = "tch")]
+#[allow(deprecated)]
+pub fn is_cuda(device: &Device) -> bool {
+    (0..gpu_count()).any(|n| *device == Device::libtorch_cuda(n))
+}
+
+#[cfg(not(feature = "tch"))]
+pub fn is_cuda(_device: &Device) -> bool {
+    false
+}
+
 /// A stream of its own for the calling thread's work on `device`, while
 /// the returned guard lives, when `device` is a GPU (see
 /// [`OwnStream`]); `None` elsewhere, where there are no streams.

@@ -17,6 +17,7 @@ pub mod precision;
 pub mod relu;
 pub mod same_conv;
 pub mod schedule;
+pub mod step_graph;
 #[cfg(feature = "tch")]
 mod torch_shim;
 pub mod trainer;

@@ -11,12 +11,30 @@
 #include <ATen/ops/_fused_adam.h>
 #include <ATen/ops/convolution_backward.h>
 #include <ATen/ops/empty_like.h>
+#ifdef NRUN_CUDA_GRAPHS
+#include <ATen/cuda/CUDAGraph.h>
+#endif
 
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <vector>
 
 using at::Tensor;
+
+// `body`'s exception, if any, as the message the caller frees.
+template <typename Body>
+static char* caught(Body body) {
+  try {
+    body();
+    return nullptr;
+  } catch (const std::exception& e) {
+    return strdup(e.what());
+  } catch (...) {
+    // No exception may unwind into Rust.
+    return strdup("an unknown C++ exception");
+  }
+}
 
 // One Adam step (PyTorch's semantics: L2 weight decay added to the
 // gradient, bias-corrected moments, eps outside the square root) over `n`
@@ -26,7 +44,7 @@ extern "C" char* nrun_fused_adam(Tensor* const* params, Tensor* const* grads,
                                  Tensor* const* exp_avgs, Tensor* const* exp_avg_sqs,
                                  Tensor* const* steps, size_t n, double lr, double beta1,
                                  double beta2, double weight_decay, double eps) {
-  try {
+  return caught([&] {
     at::NoGradGuard no_grad;
     std::vector<Tensor> p, g, m, v, s;
     p.reserve(n), g.reserve(n), m.reserve(n), v.reserve(n), s.reserve(n);
@@ -46,13 +64,7 @@ extern "C" char* nrun_fused_adam(Tensor* const* params, Tensor* const* grads,
     at::_foreach_add_(s, 1);
     at::_fused_adam_(p, g, m, v, /*max_exp_avg_sqs=*/{}, s, lr, beta1, beta2, weight_decay,
                      eps, /*amsgrad=*/false, /*maximize=*/false);
-    return nullptr;
-  } catch (const std::exception& e) {
-    return strdup(e.what());
-  } catch (...) {
-    // No exception may unwind into Rust.
-    return strdup("an unknown C++ exception");
-  }
+  });
 }
 
 // The gradients of a stride-1, zero-padded, ungrouped 2-D convolution
@@ -64,7 +76,7 @@ extern "C" char* nrun_convolution_backward(const Tensor* grad_output, const Tens
                                            bool has_bias, bool want_input, bool want_weight,
                                            bool want_bias, Tensor** grad_input,
                                            Tensor** grad_weight, Tensor** grad_bias) {
-  try {
+  return caught([&] {
     at::NoGradGuard no_grad;
     std::vector<int64_t> bias_sizes{weight->size(0)};
     auto [gx, gw, gb] = at::convolution_backward(
@@ -76,28 +88,54 @@ extern "C" char* nrun_convolution_backward(const Tensor* grad_output, const Tens
     *grad_input = want_input ? new Tensor(std::move(gx)) : nullptr;
     *grad_weight = want_weight ? new Tensor(std::move(gw)) : nullptr;
     *grad_bias = want_bias && has_bias ? new Tensor(std::move(gb)) : nullptr;
-    return nullptr;
-  } catch (const std::exception& e) {
-    return strdup(e.what());
-  } catch (...) {
-    // No exception may unwind into Rust.
-    return strdup("an unknown C++ exception");
-  }
+  });
 }
+
+// CUDA graphs: the kernels one thread queues on its (non-default)
+// stream between `nrun_graph_begin` and `nrun_graph_end` are recorded, not
+// run, with the memory they allocate taken from a pool of the graph's own;
+// `nrun_graph_replay` then launches them all again at once, on the same
+// memory. Built only where CUDA's headers were found beside libtorch
+// (build.rs defines NRUN_CUDA_GRAPHS); elsewhere each call says so.
+#ifdef NRUN_CUDA_GRAPHS
+using at::cuda::CUDAGraph;
+
+extern "C" char* nrun_graph_begin(void** graph) {
+  return caught([&] {
+    auto recording = std::make_unique<CUDAGraph>();
+    // Thread-local: other threads' trainings on the same GPU go on
+    // untouched while this one records.
+    recording->capture_begin({0, 0}, cudaStreamCaptureModeThreadLocal);
+    *graph = recording.release();
+  });
+}
+
+extern "C" char* nrun_graph_end(void* graph) {
+  return caught([&] { static_cast<CUDAGraph*>(graph)->capture_end(); });
+}
+
+extern "C" char* nrun_graph_replay(void* graph) {
+  return caught([&] { static_cast<CUDAGraph*>(graph)->replay(); });
+}
+
+extern "C" void nrun_graph_free(void* graph) { delete static_cast<CUDAGraph*>(graph); }
+#else
+static char* no_graphs() {
+  return strdup(
+      "this nrun was built without CUDA graphs (no CUDA headers beside libtorch when it was "
+      "built)");
+}
+extern "C" char* nrun_graph_begin(void**) { return no_graphs(); }
+extern "C" char* nrun_graph_end(void*) { return no_graphs(); }
+extern "C" char* nrun_graph_replay(void*) { return no_graphs(); }
+extern "C" void nrun_graph_free(void*) {}
+#endif
 
 // `x` laid out channels-last (NHWC in memory, NCHW in shape), as cuDNN's
 // and oneDNN's fastest convolution kernels want it: `x` itself if it
 // already is, else a copy the caller owns.
 extern "C" char* nrun_channels_last(const Tensor* x, Tensor** out) {
-  try {
-    *out = new Tensor(x->contiguous(at::MemoryFormat::ChannelsLast));
-    return nullptr;
-  } catch (const std::exception& e) {
-    return strdup(e.what());
-  } catch (...) {
-    // No exception may unwind into Rust.
-    return strdup("an unknown C++ exception");
-  }
+  return caught([&] { *out = new Tensor(x->contiguous(at::MemoryFormat::ChannelsLast)); });
 }
 
 // From here until `nrun_restore_stream(*guard)` on the same thread, the
@@ -107,17 +145,11 @@ extern "C" char* nrun_channels_last(const Tensor* x, Tensor** out) {
 // wait for every thread's work. Goes through the device-generic guard
 // interface, so this file needs no CUDA headers; without CUDA it fails.
 extern "C" char* nrun_own_stream(int64_t device, void** guard) {
-  try {
+  return caught([&] {
     c10::Device gpu(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(device));
     c10::impl::VirtualGuardImpl cuda(c10::DeviceType::CUDA);
     *guard = new c10::StreamGuard(cuda.getStreamFromGlobalPool(gpu, /*isHighPriority=*/false));
-    return nullptr;
-  } catch (const std::exception& e) {
-    return strdup(e.what());
-  } catch (...) {
-    // No exception may unwind into Rust.
-    return strdup("an unknown C++ exception");
-  }
+  });
 }
 
 // Puts back the stream (and device) current before `nrun_own_stream`.

@@ -45,6 +45,11 @@ unsafe extern "C" {
     fn nrun_own_stream(device: i64, guard: *mut *mut c_void) -> *mut c_char;
 
     fn nrun_restore_stream(guard: *mut c_void);
+
+    fn nrun_graph_begin(graph: *mut *mut c_void) -> *mut c_char;
+    fn nrun_graph_end(graph: *mut c_void) -> *mut c_char;
+    fn nrun_graph_replay(graph: *mut c_void) -> *mut c_char;
+    fn nrun_graph_free(graph: *mut c_void);
 }
 
 /// While alive, the calling thread's work on one GPU queues on a CUDA
@@ -73,6 +78,53 @@ impl Drop for OwnStream {
         // SAFETY: a guard from `nrun_own_stream`, freed once, on the thread
         // that made it (the raw pointer keeps `OwnStream` off other threads).
         unsafe { nrun_restore_stream(self.guard) }
+    }
+}
+
+/// A CUDA graph: the work the calling thread queued on its own stream
+/// ([`OwnStream`]) while it was recorded, replayed at once with one launch,
+/// on the same memory. What it reads and writes stays where it was while
+/// recording: to run it on new inputs, copy them into the tensors it read.
+pub struct CudaGraph {
+    graph: *mut c_void,
+}
+
+impl CudaGraph {
+    /// Records the libtorch work `body` queues on this thread's stream,
+    /// without running it (replay it for that). Fails where there is no
+    /// CUDA, on the GPU's default stream, or where `body` does what a
+    /// graph cannot hold (a read back to the host, a pageable upload); a
+    /// panic in `body` becomes the error, after the recording is dropped.
+    pub fn record<R>(body: impl FnOnce() -> R) -> Result<(CudaGraph, R), String> {
+        let mut graph = ptr::null_mut();
+        // SAFETY: the shim writes a graph it allocated, or returns an error.
+        taken(unsafe { nrun_graph_begin(&mut graph) })?;
+        let recording = CudaGraph { graph };
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
+        // SAFETY: a graph from `nrun_graph_begin`, recording on this thread.
+        let ended = taken(unsafe { nrun_graph_end(recording.graph) });
+        match (result, ended) {
+            (Ok(value), Ok(())) => Ok((recording, value)),
+            (Err(panic), _) => Err(panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "a panic while recording".into())),
+            (Ok(_), Err(message)) => Err(message),
+        }
+    }
+
+    /// Queues the recorded work again, on the current stream.
+    pub fn replay(&self) -> Result<(), String> {
+        // SAFETY: a recorded graph, alive while `self` is.
+        taken(unsafe { nrun_graph_replay(self.graph) })
+    }
+}
+
+impl Drop for CudaGraph {
+    fn drop(&mut self) {
+        // SAFETY: a graph from `nrun_graph_begin`, freed once.
+        unsafe { nrun_graph_free(self.graph) }
     }
 }
 
@@ -210,7 +262,45 @@ fn taken(error: *mut c_char) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::OwnStream;
+    use super::{CudaGraph, OwnStream};
+
+    #[test]
+    fn a_graph_records_on_a_gpu_and_elsewhere_is_an_error_not_a_crash() {
+        if tch::Cuda::device_count() == 0 {
+            let Err(message) = CudaGraph::record(|| ()) else {
+                panic!("a CUDA graph recorded without a GPU");
+            };
+            eprintln!("without a GPU: {message}");
+            assert!(!message.is_empty());
+            return;
+        }
+        let _stream = OwnStream::new(0).expect("a stream on GPU 0");
+        let gpu = tch::Device::Cuda(0);
+        let x = tch::Tensor::zeros([4], (tch::Kind::Float, gpu));
+        let (graph, ()) = CudaGraph::record(|| {
+            let _ = x.shallow_clone().g_add_scalar_(1.0);
+        })
+        .expect("a graph of one kernel");
+        assert_eq!(
+            x.sum(tch::Kind::Float).double_value(&[]),
+            0.0,
+            "recording runs nothing"
+        );
+        graph.replay().unwrap();
+        graph.replay().unwrap();
+        assert_eq!(
+            x.sum(tch::Kind::Float).double_value(&[]),
+            8.0,
+            "each replay adds 1"
+        );
+        // A panic while recording is the error, and the stream records no more.
+        let no_step = || -> () { panic!("no step today") };
+        let Err(message) = CudaGraph::record(no_step) else {
+            panic!("a recording that panicked");
+        };
+        assert_eq!(message, "no step today");
+        assert_eq!(x.sum(tch::Kind::Float).double_value(&[]), 8.0);
+    }
 
     #[test]
     fn a_stream_on_a_gpu_libtorch_cannot_reach_is_an_error_not_a_crash() {

@@ -17,11 +17,16 @@ use serde::{Deserialize, Serialize};
 use super::adam::{Adam, empty_state};
 pub use super::adam::{AdamKernel, AdamSpec};
 use super::cost::{Cost, CostKind};
-use super::draws::{Ahead, DrawSpec, StepDraws};
+use super::draws::{Ahead, DrawSpec, NoiseDraw, StepDraws};
 use super::layers::Init;
 use super::nets::{Model, NetSpec, Role};
 use super::precision::{self, Precision};
 use super::schedule::{LrDecay, Schedule};
+#[cfg(feature = "tch")]
+use super::step_graph::Recorded;
+use super::step_graph::{Action, Key, Plan};
+#[cfg(feature = "tch")]
+use super::torch_shim::CudaGraph;
 use super::variants::{NoiseSpec, convexity_penalty, weighted_mean};
 use crate::rng::{self, Purpose};
 use crate::samples::Sampler;
@@ -121,6 +126,9 @@ pub struct TrainConfig {
     pub precision: Precision,
     /// Which Adam runs on libtorch devices.
     pub adam: AdamKernel,
+    /// Replay outer steps from a CUDA graph where the run allows it
+    /// ([`super::step_graph`]).
+    pub cuda_graphs: bool,
 }
 
 impl TrainConfig {
@@ -207,6 +215,9 @@ pub enum TrainError {
     },
     #[error("checkpoint: {0}")]
     Checkpoint(String),
+    /// A recorded step failed to replay.
+    #[error("CUDA graph: {0}")]
+    Graph(String),
     /// Stopped on request after `step` outer steps, checkpointed there.
     #[error("stopped after step {step}")]
     Stopped { step: u64 },
@@ -218,6 +229,36 @@ pub struct Summary {
     pub retries: u32,
     pub lr_scale: f64,
     pub last: Option<StepStats>,
+}
+
+/// The device tensors an outer step reads, uploaded from its draws.
+struct StepInputs {
+    t_x: Tensor<2>,
+    t_z: Option<Tensor<2>>,
+    f_x: Tensor<2>,
+    f_z: Option<Tensor<2>>,
+    f_y: Tensor<2>,
+}
+
+impl StepInputs {
+    /// Every input, in the order a recorded step takes its draws.
+    #[cfg(feature = "tch")]
+    fn recorded(self) -> Vec<Tensor<2>> {
+        let mut all = vec![self.t_x];
+        all.extend(self.t_z);
+        all.push(self.f_x);
+        all.extend(self.f_z);
+        all.push(self.f_y);
+        all
+    }
+}
+
+/// The draws an outer step takes on the host, as it builds its work: the
+/// variants' (a noise-conditioned potential's, the convexity penalty's).
+struct HostDraws {
+    t_noise: Vec<NoiseDraw>,
+    f_noise: Option<NoiseDraw>,
+    f_mix: Option<Vec<f32>>,
 }
 
 pub struct Trainer<'a> {
@@ -237,6 +278,31 @@ pub struct Trainer<'a> {
     z_dim: usize,
     /// Pixels per image (1 for points), for the sigma embedding.
     pixels: usize,
+    graph_plan: Plan,
+    /// Why CUDA graphs were asked for and are off, said when the run starts.
+    graphs_refused: Option<String>,
+    #[cfg(feature = "tch")]
+    recorded: Option<Recorded>,
+}
+
+/// Why `cfg` cannot replay its steps from a CUDA graph on `device`, if it cannot.
+fn graphs_refusal(cfg: &TrainConfig, device: &Device) -> Option<String> {
+    if !super::backend::is_cuda(device) {
+        return Some(format!(
+            "they need a GPU, and this training runs on {}",
+            super::backend::describe(device)
+        ));
+    }
+    if cfg.noise.is_some() {
+        return Some("a noise-conditioned potential draws its noise as the step is built".into());
+    }
+    if cfg.convexity > 0.0 {
+        return Some("the convexity penalty draws its mixing weights as the step is built".into());
+    }
+    if cfg.adam == AdamKernel::Burn {
+        return Some("burn's Adam (NRUN_ADAM=burn) puts new weights elsewhere at each step".into());
+    }
+    None
 }
 
 impl<'a> Trainer<'a> {
@@ -292,6 +358,10 @@ impl<'a> Trainer<'a> {
             (Some(n), _) => vec![y_dim + n.embedding],
             (None, _) => ys.clone(),
         };
+        let graphs_refused = cfg
+            .cuda_graphs
+            .then(|| graphs_refusal(&cfg, device))
+            .flatten();
         let device = device.clone().autodiff();
         let pixels: usize = if xs.len() == 3 { xs[1] * xs[2] } else { 1 };
         let out_channels = if ys.len() == 3 { ys[0] } else { y_dim };
@@ -315,6 +385,7 @@ impl<'a> Trainer<'a> {
             };
             cfg.f_net.build(&mut init, Role::Potential, &f_item, 0, 1)
         };
+        let cfg_graphs = cfg.cuda_graphs;
         Ok(Trainer {
             t_opt: Adam::new(&cfg.t_opt, cfg.adam, &device),
             f_opt: Adam::new(&cfg.f_opt, cfg.adam, &device),
@@ -331,6 +402,10 @@ impl<'a> Trainer<'a> {
             retries: 0,
             x_dim,
             y_dim,
+            graph_plan: Plan::new(cfg_graphs && graphs_refused.is_none()),
+            graphs_refused,
+            #[cfg(feature = "tch")]
+            recorded: None,
         })
     }
 
@@ -393,26 +468,165 @@ impl<'a> Trainer<'a> {
         }
     }
 
-    /// One outer step: K_T updates of T, then one of f. Its x and z arrive
+    /// One outer step: K_T updates of T, then one of f. Its draws arrive
     /// in one upload, its losses are read back once, at its end: the device
-    /// never waits on the host inside a step.
-    fn outer_step(&mut self, draws: StepDraws, started: Instant) -> StepStats {
+    /// never waits on the host inside a step. Where CUDA graphs are on, the
+    /// step is recorded once and then replayed ([`step_graph`]).
+    fn outer_step(
+        &mut self,
+        draws: StepDraws,
+        started: Instant,
+        obs: &mut dyn Observer,
+    ) -> Result<StepStats, TrainError> {
         debug_assert_eq!(draws.step, self.step);
         let step_started = Instant::now();
-        let gamma = self.cfg.gamma.at(self.step);
+        let key = Key {
+            gamma: self.cfg.gamma.at(self.step),
+            lr_factor: self.lr_scale * self.cfg.lr_decay.factor(self.step, self.cfg.iterations),
+        };
+        let readings = match self.graph_plan.next(key) {
+            Action::Eager => self.eager(draws, key),
+            Action::Record => self.record(draws, key, obs)?,
+            Action::Replay => self.replay(&draws)?,
+        };
+        let issue_seconds = step_started.elapsed().as_secs_f64();
+        // The step's one read back: every loss and cost at once.
+        let values = readings
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .expect("f32 readings");
+        let (per_update, f_loss_value) = values.split_at(values.len() - 1);
+        let (mut t_loss_sum, mut cost_sum) = (0.0, 0.0);
+        for pair in per_update.chunks(2) {
+            cost_sum += pair[0] as f64;
+            t_loss_sum += pair[1] as f64;
+        }
+        let k = self.cfg.t_steps as f64;
+        Ok(StepStats {
+            step: self.step,
+            gamma: key.gamma,
+            f_loss: f_loss_value[0] as f64,
+            t_loss: t_loss_sum / k,
+            cost: cost_sum / k,
+            seconds: started.elapsed().as_secs_f64(),
+            issue_seconds,
+        })
+    }
+
+    fn eager(&mut self, draws: StepDraws, key: Key) -> Tensor<1> {
+        let (inputs, host) = self.upload(draws);
+        self.compute(&inputs, &host, key)
+    }
+
+    /// Records the step in a CUDA graph and replays it once (recording
+    /// runs nothing); should recording fail, runs it eagerly and keeps
+    /// running eagerly from then on.
+    #[cfg(feature = "tch")]
+    fn record(
+        &mut self,
+        draws: StepDraws,
+        key: Key,
+        obs: &mut dyn Observer,
+    ) -> Result<Tensor<1>, TrainError> {
+        self.recorded = None;
+        let (inputs, host) = self.upload(draws);
+        match CudaGraph::record(|| self.compute(&inputs, &host, key)) {
+            Ok((graph, readings)) => {
+                graph.replay().map_err(TrainError::Graph)?;
+                obs.on_event(&format!(
+                    "step {}: recorded in a CUDA graph, replayed from here on",
+                    self.step
+                ));
+                self.graph_plan.recorded(key);
+                self.recorded = Some(Recorded {
+                    graph,
+                    inputs: inputs.recorded(),
+                    readings: readings.clone(),
+                });
+                Ok(readings)
+            }
+            Err(message) => {
+                obs.on_event(&format!(
+                    "step {}: CUDA graphs off, the step could not be recorded: {message}",
+                    self.step
+                ));
+                self.graph_plan.give_up();
+                Ok(self.compute(&inputs, &host, key))
+            }
+        }
+    }
+
+    #[cfg(not(feature = "tch"))]
+    fn record(
+        &mut self,
+        _: StepDraws,
+        _: Key,
+        _: &mut dyn Observer,
+    ) -> Result<Tensor<1>, TrainError> {
+        unreachable!("CUDA graphs are never on without libtorch")
+    }
+
+    #[cfg(feature = "tch")]
+    fn replay(&mut self, draws: &StepDraws) -> Result<Tensor<1>, TrainError> {
+        let recorded = self
+            .recorded
+            .as_ref()
+            .expect("the plan replays only what was recorded");
+        let mut values = vec![draws.t_x.as_slice()];
+        if self.z_dim > 0 {
+            values.push(&draws.t_z);
+        }
+        values.push(&draws.f_x);
+        if self.z_dim > 0 {
+            values.push(&draws.f_z);
+        }
+        values.push(&draws.f_y);
+        recorded.replay(&values).map_err(TrainError::Graph)
+    }
+
+    #[cfg(not(feature = "tch"))]
+    fn replay(&mut self, _: &StepDraws) -> Result<Tensor<1>, TrainError> {
+        unreachable!("CUDA graphs are never on without libtorch")
+    }
+
+    /// A step's draws as device tensors, in one upload each, and what
+    /// stays on the host.
+    fn upload(&self, draws: StepDraws) -> (StepInputs, HostDraws) {
+        let plain = self.device.clone().without_autodiff();
+        let inputs = StepInputs {
+            t_x: self.rows(draws.t_x, self.x_dim, &self.device),
+            t_z: (self.z_dim > 0).then(|| self.rows(draws.t_z, self.z_dim, &self.device)),
+            f_x: self.rows(draws.f_x, self.x_dim, &plain),
+            f_z: (self.z_dim > 0).then(|| self.rows(draws.f_z, self.z_dim, &plain)),
+            f_y: self.rows(draws.f_y, self.y_dim, &plain),
+        };
+        let host = HostDraws {
+            t_noise: draws.t_noise,
+            f_noise: draws.f_noise,
+            f_mix: draws.f_mix,
+        };
+        (inputs, host)
+    }
+
+    /// The step's work on the device, from its uploaded draws: both nets
+    /// updated, and every cost and loss in one tensor (K_T pairs of cost
+    /// and T loss, then f's loss), not read back yet.
+    fn compute(&mut self, inputs: &StepInputs, host: &HostDraws, key: Key) -> Tensor<1> {
+        let Key { gamma, lr_factor } = key;
         let (b, z) = (self.cfg.batch, self.cfg.z.count);
-        let lr_factor = self.lr_scale * self.cfg.lr_decay.factor(self.step, self.cfg.iterations);
         let plain = self.device.clone().without_autodiff();
 
         let f_frozen = self.f.valid();
-        let t_x = self.rows(draws.t_x, self.x_dim, &self.device);
-        let t_z = (self.z_dim > 0).then(|| self.rows(draws.t_z, self.z_dim, &self.device));
-        let mut t_noise = draws.t_noise.into_iter();
+        let mut t_noise = host.t_noise.iter();
         // Per update: its cost estimate and its loss, kept on the device.
         let mut readings = Vec::with_capacity(2 * self.cfg.t_steps + 1);
         for k in 0..self.cfg.t_steps {
-            let x = t_x.clone().slice([k * b..(k + 1) * b, 0..self.x_dim]);
-            let zk = t_z.as_ref().map(|all| {
+            let x = inputs
+                .t_x
+                .clone()
+                .slice([k * b..(k + 1) * b, 0..self.x_dim]);
+            let zk = inputs.t_z.as_ref().map(|all| {
                 all.clone()
                     .slice([k * b * z..(k + 1) * b * z, 0..self.z_dim])
             });
@@ -442,11 +656,9 @@ impl<'a> Trainer<'a> {
         }
 
         let t_frozen = self.t.valid();
-        let x = self.rows(draws.f_x, self.x_dim, &plain);
-        let fz = (self.z_dim > 0).then(|| self.rows(draws.f_z, self.z_dim, &plain));
-        let t = self.push_forward(&t_frozen, x, fz);
-        let y = self.rows(draws.f_y, self.y_dim, &plain);
-        let mut f_loss = match (&self.cfg.noise, draws.f_noise) {
+        let t = self.push_forward(&t_frozen, inputs.f_x.clone(), inputs.f_z.clone());
+        let y = inputs.f_y.clone();
+        let mut f_loss = match (&self.cfg.noise, &host.f_noise) {
             (Some(noise), Some(d)) => {
                 // The same (noise, sigma) for y_i and every T(x_i, z).
                 let t_sigmas: Vec<f64> = d
@@ -470,40 +682,17 @@ impl<'a> Trainer<'a> {
             }
             _ => self.f.forward(t).mean() - self.f.forward(y.clone()).mean(),
         };
-        if let Some(mix) = draws.f_mix {
+        if let Some(mix) = &host.f_mix {
             let scale = self.cfg.cost.scaling.factor(self.y_dim);
             let f = &self.f;
-            let penalty = convexity_penalty(&|v| f.forward(v), y, mix, scale);
+            let penalty = convexity_penalty(&|v| f.forward(v), y, mix.clone(), scale);
             f_loss = f_loss + penalty.mul_scalar(self.cfg.convexity);
         }
         readings.push(f_loss.clone().inner());
         let grads = GradientsParams::from_grads(f_loss.backward(), &self.f);
         let lr = self.cfg.f_opt.lr * lr_factor;
         self.f = self.f_opt.step(lr, self.f.clone(), grads);
-
-        let issue_seconds = step_started.elapsed().as_secs_f64();
-        // The step's one read back: every loss and cost at once.
-        let values = Tensor::cat(readings, 0)
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .expect("f32 readings");
-        let (per_update, f_loss_value) = values.split_at(values.len() - 1);
-        let (mut t_loss_sum, mut cost_sum) = (0.0, 0.0);
-        for pair in per_update.chunks(2) {
-            cost_sum += pair[0] as f64;
-            t_loss_sum += pair[1] as f64;
-        }
-        let k = self.cfg.t_steps as f64;
-        StepStats {
-            step: self.step,
-            gamma,
-            f_loss: f_loss_value[0] as f64,
-            t_loss: t_loss_sum / k,
-            cost: cost_sum / k,
-            seconds: started.elapsed().as_secs_f64(),
-            issue_seconds,
-        }
+        Tensor::cat(readings, 0)
     }
 
     pub fn snapshot(&self) -> Snapshot {
@@ -533,6 +722,12 @@ impl<'a> Trainer<'a> {
         self.step = snapshot.step;
         self.lr_scale = snapshot.lr_scale;
         self.retries = snapshot.retries;
+        // New weights and moments, elsewhere in memory than a recording reads.
+        self.graph_plan.reset();
+        #[cfg(feature = "tch")]
+        {
+            self.recorded = None;
+        }
         Ok(())
     }
 
@@ -569,6 +764,9 @@ impl<'a> Trainer<'a> {
         ahead: &mut Ahead,
     ) -> Result<Summary, TrainError> {
         let _autocast = precision::autocast(self.cfg.precision);
+        if let Some(reason) = &self.graphs_refused {
+            obs.on_event(&format!("CUDA graphs off: {reason}"));
+        }
         let started = Instant::now();
         let mut last_good = self.snapshot();
         let mut last = None;
@@ -580,7 +778,7 @@ impl<'a> Trainer<'a> {
                 }
                 return Err(TrainError::Stopped { step: self.step });
             }
-            let stats = self.outer_step(ahead.take(self.step), started);
+            let stats = self.outer_step(ahead.take(self.step), started, obs)?;
             if let Some(reason) = self.unhealthy(&stats) {
                 self.retries += 1;
                 if self.retries > self.cfg.guard.retries {

@@ -162,6 +162,7 @@ impl Params {
             convexity: self.convexity,
             precision: self.precision,
             adam: adam_kernel(),
+            cuda_graphs: cuda_graphs(),
         }
     }
 }
@@ -175,6 +176,14 @@ fn adam_kernel() -> AdamKernel {
         Ok("burn") => AdamKernel::Burn,
         _ => AdamKernel::Fused,
     }
+}
+
+/// `NRUN_CUDA_GRAPHS=1` replays each training's outer steps from a CUDA
+/// graph on a GPU (`ot::step_graph`), once scripts/gpu-run.sh has found
+/// it right and faster there; off by default until a GPU has measured it.
+/// Like the Adam kernel, not part of the cache key.
+fn cuda_graphs() -> bool {
+    std::env::var("NRUN_CUDA_GRAPHS").as_deref() == Ok("1")
 }
 
 impl StageKind for Train {
