@@ -14,6 +14,7 @@ use nrun::ot::schedule::{LrDecay, Schedule};
 use nrun::ot::trainer::{
     AdamKernel, AdamSpec, GuardSpec, Observer, Snapshot, StepStats, TrainConfig, Trainer, ZSpec,
 };
+use nrun::ot::variants::NoiseSpec;
 use nrun::rng;
 use nrun::samples::Samples;
 
@@ -210,6 +211,66 @@ fn cuda_graphs_train_like_eager_steps_or_say_why_they_are_off() {
         "replayed steps {apart:.3e} apart from eager ones, which moved the weights {moved:.3e}"
     );
     assert_losses_close(&eager_losses, &losses, 1e-3);
+}
+
+/// Where a recorded step would miss what changes between steps, graphs
+/// stay off whatever the device, and the training says why as it starts.
+#[test]
+fn cuda_graphs_stay_off_where_a_step_changes_more_than_weights_in_place() {
+    let cpu = backend::device(DeviceChoice::Cpu, None).unwrap();
+    let quadratic = Cost {
+        kind: CostKind::WeakQuadratic,
+        scaling: Scaling::Paper,
+    };
+    let base = TrainConfig {
+        iterations: 0,
+        cuda_graphs: true,
+        ..config(Precision::F32, AdamKernel::Fused)
+    };
+    let noise = NoiseSpec {
+        log_mean: 0.0,
+        log_std: 1.0,
+        sigma_data: 0.5,
+        embedding: 2,
+    };
+    let cases = [
+        (
+            TrainConfig {
+                noise: Some(noise),
+                ..base.clone()
+            },
+            "a noise-conditioned potential draws its noise as the step is built",
+        ),
+        (
+            TrainConfig {
+                convexity: 1.0,
+                cost: quadratic,
+                ..base.clone()
+            },
+            "the convexity penalty draws its mixing weights as the step is built",
+        ),
+        (
+            TrainConfig {
+                t_net: NetSpec::Unet { base: 4 },
+                ..base.clone()
+            },
+            "BatchNorm stores its running statistics anew at each step",
+        ),
+        (
+            TrainConfig {
+                adam: AdamKernel::Burn,
+                ..base.clone()
+            },
+            "burn's Adam (NRUN_ADAM=burn) puts new weights elsewhere at each step",
+        ),
+    ];
+    for (cfg, reason) in cases {
+        let (source, target) = data();
+        let mut trainer = Trainer::new(cfg, &source, &target, &cpu).unwrap();
+        let mut seen = Losses::default();
+        trainer.run(&mut seen).unwrap();
+        assert_eq!(seen.2, [format!("CUDA graphs off: {reason}")]);
+    }
 }
 
 /// libtorch's fused Adam (the default on libtorch) and burn's Adam make

@@ -12,7 +12,12 @@
 #include <ATen/ops/convolution_backward.h>
 #include <ATen/ops/empty_like.h>
 #ifdef NRUN_CUDA_GRAPHS
+#include <ATen/core/CachingHostAllocator.h>
 #include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <torch/version.h>
+
+#include <mutex>
 #endif
 
 #include <cstring>
@@ -98,11 +103,42 @@ extern "C" char* nrun_convolution_backward(const Tensor* grad_output, const Tens
 // memory. Built only where CUDA's headers were found beside libtorch
 // (build.rs defines NRUN_CUDA_GRAPHS); elsewhere each call says so.
 #ifdef NRUN_CUDA_GRAPHS
-using at::cuda::CUDAGraph;
+// Trainings sharing a GPU record, replay and free their graphs in turn:
+// some libtorch versions keep state about graphs that no lock guards.
+static std::mutex graphs;
+
+// A graph whose recording may fail. When ending it fails (a recording the
+// driver invalidated), libtorch's `capture_end` throws before it takes the
+// thread's allocations back out of the graph's memory pool, and the
+// destructor frees the pool only after a successful end; `abandon` does
+// both, each step only if the failure came before it.
+struct Recording : at::cuda::CUDAGraph {
+  void abandon() {
+    if (capture_ended_) {
+      return;  // Failed after the end (instantiating): the destructor frees all.
+    }
+    auto quietly = [](auto step) {
+      try {
+        step();
+      } catch (...) {
+        // Already done before the failure.
+      }
+    };
+    namespace allocator = c10::cuda::CUDACachingAllocator;
+    quietly([&] { allocator::endAllocateToPool(capture_dev_, mempool_id_); });
+    quietly([&] { allocator::releasePool(capture_dev_, mempool_id_); });
+#if TORCH_VERSION_MAJOR > 2 || TORCH_VERSION_MINOR >= 11
+    // Pinned host memory is pooled for graphs too since then.
+    quietly([&] { at::getHostAllocator(at::kCUDA)->end_allocate_to_pool(mempool_id_); });
+    quietly([&] { at::getHostAllocator(at::kCUDA)->release_pool(mempool_id_); });
+#endif
+  }
+};
 
 extern "C" char* nrun_graph_begin(void** graph) {
   return caught([&] {
-    auto recording = std::make_unique<CUDAGraph>();
+    std::lock_guard<std::mutex> turn(graphs);
+    auto recording = std::make_unique<Recording>();
     // Thread-local: other threads' trainings on the same GPU go on
     // untouched while this one records.
     recording->capture_begin({0, 0}, cudaStreamCaptureModeThreadLocal);
@@ -111,14 +147,26 @@ extern "C" char* nrun_graph_begin(void** graph) {
 }
 
 extern "C" char* nrun_graph_end(void* graph) {
-  return caught([&] { static_cast<CUDAGraph*>(graph)->capture_end(); });
+  auto recording = static_cast<Recording*>(graph);
+  std::lock_guard<std::mutex> turn(graphs);
+  char* error = caught([&] { recording->capture_end(); });
+  if (error != nullptr) {
+    recording->abandon();
+  }
+  return error;
 }
 
 extern "C" char* nrun_graph_replay(void* graph) {
-  return caught([&] { static_cast<CUDAGraph*>(graph)->replay(); });
+  return caught([&] {
+    std::lock_guard<std::mutex> turn(graphs);
+    static_cast<Recording*>(graph)->replay();
+  });
 }
 
-extern "C" void nrun_graph_free(void* graph) { delete static_cast<CUDAGraph*>(graph); }
+extern "C" void nrun_graph_free(void* graph) {
+  std::lock_guard<std::mutex> turn(graphs);
+  delete static_cast<Recording*>(graph);
+}
 #else
 static char* no_graphs() {
   return strdup(

@@ -285,22 +285,27 @@ pub struct Trainer<'a> {
     recorded: Option<Recorded>,
 }
 
-/// Why `cfg` cannot replay its steps from a CUDA graph on `device`, if it cannot.
+/// Why `cfg` cannot replay its steps from a CUDA graph on `device`, if it
+/// cannot: a recorded step must find everything that changes between steps
+/// in memory updated in place (see [`super::step_graph`]).
 fn graphs_refusal(cfg: &TrainConfig, device: &Device) -> Option<String> {
-    if !super::backend::is_cuda(device) {
-        return Some(format!(
-            "they need a GPU, and this training runs on {}",
-            super::backend::describe(device)
-        ));
-    }
     if cfg.noise.is_some() {
         return Some("a noise-conditioned potential draws its noise as the step is built".into());
     }
     if cfg.convexity > 0.0 {
         return Some("the convexity penalty draws its mixing weights as the step is built".into());
     }
+    if cfg.t_net.keeps_running_statistics() || cfg.f_net.keeps_running_statistics() {
+        return Some("BatchNorm stores its running statistics anew at each step".into());
+    }
     if cfg.adam == AdamKernel::Burn {
         return Some("burn's Adam (NRUN_ADAM=burn) puts new weights elsewhere at each step".into());
+    }
+    if !super::backend::is_cuda(device) {
+        return Some(format!(
+            "they need a GPU, and this training runs on {}",
+            super::backend::describe(device)
+        ));
     }
     None
 }

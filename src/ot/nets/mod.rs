@@ -109,6 +109,13 @@ pub struct Model {
 }
 
 impl NetSpec {
+    /// Whether training replaces state besides the weights at each step
+    /// (BatchNorm's running statistics, which burn stores anew rather than
+    /// updating in place).
+    pub fn keeps_running_statistics(&self) -> bool {
+        matches!(self, NetSpec::Unet { .. })
+    }
+
     /// A feature extractor: an MLP from `d_in` values to `outputs`
     /// features (other architectures end in a single score or an image).
     pub fn build_features(
