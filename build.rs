@@ -51,6 +51,9 @@ fn main() {
 /// for a libtorch built with CUDA: `NRUN_CUDA_INCLUDE`, else where PyPI's
 /// torch has pip put them (the `nvidia` and `triton` packages beside
 /// `torch`), else a CUDA toolkit's. Without them the shim is built without CUDA graphs.
+/// Triton's copy may be of another CUDA release than libtorch's (12.8 beside
+/// torch's CUDA 13): the shim takes only types and an enum from it and calls
+/// no CUDA function itself, only libtorch's, so any release 11 or later serves.
 fn cuda_include(lib: &std::path::Path) -> Option<std::path::PathBuf> {
     println!("cargo:rerun-if-env-changed=NRUN_CUDA_INCLUDE");
     println!("cargo:rerun-if-env-changed=CUDA_HOME");

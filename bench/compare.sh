@@ -7,6 +7,7 @@
 #   bench/compare.sh --seed-cnn           # Table 1's nets and batch: 16 x 4, 128 channels, 7 layers
 #   bench/compare.sh --mlp                # the 2-D toys' MLPs (two hidden layers of 128), batch 64 x 4
 #   bench/compare.sh --bf16               # both sides autocast to bfloat16 (GPUs)
+#   bench/compare.sh --cuda-graphs        # nrun's tch build replays its steps from CUDA graphs (GPUs)
 #   ROUNDS=5 bench/compare.sh             # more rounds (default 3)
 #
 # Shared machines drift, so the implementations take turns: each round runs
@@ -22,12 +23,13 @@ cd "$(dirname "$0")/.."
 venv="${NRUN_VENV:-$HOME/.cache/nrun-venv}"
 rounds="${ROUNDS:-3}"
 size=(--batch 8 --z 4 --channels 32 --layers 4 --steps 5)
-precision=()
+precision=() graphs=()
 for arg in "$@"; do
   case "$arg" in
     --seed-cnn) size=(--batch 16 --z 4 --channels 128 --layers 7 --steps 2) ;;
     --mlp) size=(--mlp 128,128 --batch 64 --z 4 --steps 100 --warmup 5) ;;
     --bf16) precision=(--bf16) ;;
+    --cuda-graphs) graphs=(--cuda-graphs) ;;
     *) echo "compare.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -47,7 +49,7 @@ nrun_flex() {
 }
 nrun_tch() {
   LD_LIBRARY_PATH="$torch_lib:${LD_LIBRARY_PATH:-}" LIBTORCH_USE_PYTORCH=1 VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" \
-    CARGO_TARGET_DIR="$tch_target" cargo bench --quiet --profile dev --features tch --bench train_step -- "${shape[@]}" --device tch "$@"
+    CARGO_TARGET_DIR="$tch_target" cargo bench --quiet --profile dev --features tch --bench train_step -- "${shape[@]}" --device tch "${graphs[@]}" "$@"
 }
 for round in $(seq "$rounds"); do
   {
