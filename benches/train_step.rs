@@ -66,16 +66,8 @@ struct Timed {
     replayed: bool,
 }
 
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn arg_f64(name: &str, default: f64) -> f64 {
+/// The value after flag `name`, else `default`.
+fn arg<T: std::str::FromStr>(name: &str, default: T) -> T {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
         .position(|a| a == name)
@@ -163,7 +155,7 @@ fn main() {
     // `--lr`: both nets' learning rate; a large one makes steps that a
     // wrong replay would get visibly wrong.
     let adam_spec = AdamSpec {
-        lr: arg_f64("--lr", AdamSpec::default().lr),
+        lr: arg("--lr", AdamSpec::default().lr),
         ..AdamSpec::default()
     };
     for (name, device) in backend::devices(true) {
