@@ -215,9 +215,6 @@ pub enum TrainError {
     },
     #[error("checkpoint: {0}")]
     Checkpoint(String),
-    /// A recorded step failed to replay.
-    #[error("CUDA graph: {0}")]
-    Graph(String),
     /// Stopped on request after `step` outer steps, checkpointed there.
     #[error("stopped after step {step}")]
     Stopped { step: u64 },
@@ -482,7 +479,7 @@ impl<'a> Trainer<'a> {
         draws: StepDraws,
         started: Instant,
         obs: &mut dyn Observer,
-    ) -> Result<StepStats, TrainError> {
+    ) -> StepStats {
         debug_assert_eq!(draws.step, self.step);
         let step_started = Instant::now();
         let key = Key {
@@ -491,8 +488,8 @@ impl<'a> Trainer<'a> {
         };
         let readings = match self.graph_plan.next(key) {
             Action::Eager => self.eager(draws, key),
-            Action::Record => self.record(draws, key, obs)?,
-            Action::Replay => self.replay(&draws)?,
+            Action::Record => self.record(draws, key, obs),
+            Action::Replay => self.replay(draws, key, obs),
         };
         let issue_seconds = step_started.elapsed().as_secs_f64();
         // The step's one read back: every loss and cost at once.
@@ -508,7 +505,7 @@ impl<'a> Trainer<'a> {
             t_loss_sum += pair[1] as f64;
         }
         let k = self.cfg.t_steps as f64;
-        Ok(StepStats {
+        StepStats {
             step: self.step,
             gamma: key.gamma,
             f_loss: f_loss_value[0] as f64,
@@ -516,7 +513,7 @@ impl<'a> Trainer<'a> {
             cost: cost_sum / k,
             seconds: started.elapsed().as_secs_f64(),
             issue_seconds,
-        })
+        }
     }
 
     fn eager(&mut self, draws: StepDraws, key: Key) -> Tensor<1> {
@@ -525,55 +522,40 @@ impl<'a> Trainer<'a> {
     }
 
     /// Records the step in a CUDA graph and replays it once (recording
-    /// runs nothing); should recording fail, runs it eagerly and keeps
-    /// running eagerly from then on.
+    /// runs nothing); should either fail, runs it eagerly and keeps running
+    /// eagerly from then on.
     #[cfg(feature = "tch")]
-    fn record(
-        &mut self,
-        draws: StepDraws,
-        key: Key,
-        obs: &mut dyn Observer,
-    ) -> Result<Tensor<1>, TrainError> {
+    fn record(&mut self, draws: StepDraws, key: Key, obs: &mut dyn Observer) -> Tensor<1> {
         self.recorded = None;
         let (inputs, host) = self.upload(draws);
-        match CudaGraph::record(|| self.compute(&inputs, &host, key)) {
-            Ok((graph, readings)) => {
-                graph.replay().map_err(TrainError::Graph)?;
-                obs.on_event(&format!(
-                    "step {}: recorded in a CUDA graph, replayed from here on",
-                    self.step
-                ));
-                self.graph_plan.recorded(key);
-                self.recorded = Some(Recorded {
-                    graph,
-                    inputs: inputs.recorded(),
-                    readings: readings.clone(),
-                });
-                Ok(readings)
-            }
-            Err(message) => {
-                obs.on_event(&format!(
-                    "step {}: CUDA graphs off, the step could not be recorded: {message}",
-                    self.step
-                ));
-                self.graph_plan.give_up();
-                Ok(self.compute(&inputs, &host, key))
-            }
-        }
+        let failure = match CudaGraph::record(|| self.compute(&inputs, &host, key)) {
+            Ok((graph, readings)) => match graph.replay() {
+                Ok(()) => {
+                    obs.on_event(&format!(
+                        "step {}: recorded in a CUDA graph, replayed from here on",
+                        self.step
+                    ));
+                    self.graph_plan.recorded(key);
+                    self.recorded = Some(Recorded {
+                        graph,
+                        inputs: inputs.recorded(),
+                        readings: readings.clone(),
+                    });
+                    return readings;
+                }
+                Err(message) => format!("the recorded step failed to replay: {message}"),
+            },
+            Err(message) => format!("the step could not be recorded: {message}"),
+        };
+        // Nothing ran: a recording runs nothing, a failed launch neither.
+        self.graphs_off(&failure, obs);
+        self.compute(&inputs, &host, key)
     }
 
-    #[cfg(not(feature = "tch"))]
-    fn record(
-        &mut self,
-        _: StepDraws,
-        _: Key,
-        _: &mut dyn Observer,
-    ) -> Result<Tensor<1>, TrainError> {
-        unreachable!("CUDA graphs are never on without libtorch")
-    }
-
+    /// Replays the recorded step on `draws`; should the launch fail
+    /// (nothing then ran), runs the step eagerly and every later one too.
     #[cfg(feature = "tch")]
-    fn replay(&mut self, draws: &StepDraws) -> Result<Tensor<1>, TrainError> {
+    fn replay(&mut self, draws: StepDraws, key: Key, obs: &mut dyn Observer) -> Tensor<1> {
         let recorded = self
             .recorded
             .as_ref()
@@ -587,11 +569,32 @@ impl<'a> Trainer<'a> {
             values.push(&draws.f_z);
         }
         values.push(&draws.f_y);
-        recorded.replay(&values).map_err(TrainError::Graph)
+        match recorded.replay(&values) {
+            Ok(readings) => readings,
+            Err(message) => {
+                self.graphs_off(
+                    &format!("the recorded step failed to replay: {message}"),
+                    obs,
+                );
+                self.eager(draws, key)
+            }
+        }
+    }
+
+    #[cfg(feature = "tch")]
+    fn graphs_off(&mut self, reason: &str, obs: &mut dyn Observer) {
+        obs.on_event(&format!("step {}: CUDA graphs off, {reason}", self.step));
+        self.graph_plan.give_up();
+        self.recorded = None;
     }
 
     #[cfg(not(feature = "tch"))]
-    fn replay(&mut self, _: &StepDraws) -> Result<Tensor<1>, TrainError> {
+    fn record(&mut self, _: StepDraws, _: Key, _: &mut dyn Observer) -> Tensor<1> {
+        unreachable!("CUDA graphs are never on without libtorch")
+    }
+
+    #[cfg(not(feature = "tch"))]
+    fn replay(&mut self, _: StepDraws, _: Key, _: &mut dyn Observer) -> Tensor<1> {
         unreachable!("CUDA graphs are never on without libtorch")
     }
 
@@ -783,7 +786,7 @@ impl<'a> Trainer<'a> {
                 }
                 return Err(TrainError::Stopped { step: self.step });
             }
-            let stats = self.outer_step(ahead.take(self.step), started, obs)?;
+            let stats = self.outer_step(ahead.take(self.step), started, obs);
             if let Some(reason) = self.unhealthy(&stats) {
                 self.retries += 1;
                 if self.retries > self.cfg.guard.retries {
