@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 
-use super::{Accepts, Context, InputSpec, Output, StageError, StageKind, samples_file};
+use super::{Context, InputSpec, Output, StageError, StageKind, samples_file};
 use crate::tensor_file::Dataset;
 
 pub struct IdentityMap;
@@ -25,12 +25,8 @@ impl StageKind for IdentityMap {
     type Params = Params;
     const NAME: &'static str = "identity_map";
     const VERSION: u32 = 1;
-    const INPUTS: Option<&'static [InputSpec]> = Some(&[InputSpec {
-        name: "data",
-        required: true,
-        accepts: Accepts::Stage,
-        takes: &[Output::Dataset],
-    }]);
+    const INPUTS: Option<&'static [InputSpec]> =
+        Some(&[InputSpec::needs("data", &[Output::Dataset])]);
     const OUTPUT: Output = Output::Samples;
 
     fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {

@@ -7,9 +7,7 @@
 
 use serde::Deserialize;
 
-use super::{
-    Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind, samples_file, weights,
-};
+use super::{Context, InputSpec, Output, ParamError, StageError, StageKind, samples_file, weights};
 use crate::ot::apply::PotentialSpec;
 use crate::ot::backend;
 use crate::ot::variants::inverse_map;
@@ -34,18 +32,8 @@ impl StageKind for InverseMap {
     const NAME: &'static str = "inverse_map";
     const VERSION: u32 = 1;
     const INPUTS: Option<&'static [InputSpec]> = Some(&[
-        InputSpec {
-            name: "model",
-            required: true,
-            accepts: Accepts::Stage,
-            takes: &[Output::Model],
-        },
-        InputSpec {
-            name: "data",
-            required: true,
-            accepts: Accepts::Stage,
-            takes: &[Output::Dataset, Output::Samples],
-        },
+        InputSpec::needs("model", &[Output::Model]),
+        InputSpec::needs("data", &[Output::Dataset, Output::Samples]),
     ]);
     const OUTPUT: Output = Output::Samples;
 

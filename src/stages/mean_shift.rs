@@ -8,7 +8,7 @@ use nalgebra::DVector;
 use serde::Deserialize;
 
 use super::gaussian::law_of;
-use super::{Accepts, Context, InputSpec, Output, StageError, StageKind, samples_file};
+use super::{Context, InputSpec, Output, StageError, StageKind, samples_file};
 use crate::tensor_file::Dataset;
 
 pub struct MeanShift;
@@ -25,24 +25,9 @@ impl StageKind for MeanShift {
     const NAME: &'static str = "mean_shift";
     const VERSION: u32 = 1;
     const INPUTS: Option<&'static [InputSpec]> = Some(&[
-        InputSpec {
-            name: "data",
-            required: true,
-            accepts: Accepts::Stage,
-            takes: &[Output::Dataset],
-        },
-        InputSpec {
-            name: "source",
-            required: true,
-            accepts: Accepts::Stage,
-            takes: &[Output::Dataset],
-        },
-        InputSpec {
-            name: "target",
-            required: true,
-            accepts: Accepts::Stage,
-            takes: &[Output::Dataset],
-        },
+        InputSpec::needs("data", &[Output::Dataset]),
+        InputSpec::needs("source", &[Output::Dataset]),
+        InputSpec::needs("target", &[Output::Dataset]),
     ]);
     const OUTPUT: Output = Output::Samples;
 

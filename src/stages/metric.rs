@@ -205,36 +205,16 @@ impl StageKind for Metric {
     // 3: centre_distance pools the outputs of equal inputs.
     const VERSION: u32 = 3;
     const INPUTS: Option<&'static [InputSpec]> = Some(&[
-        InputSpec {
-            name: "samples",
-            required: false,
-            accepts: Accepts::Stage,
-            takes: &[Output::Samples],
-        },
-        InputSpec {
-            name: "target",
-            required: false,
-            accepts: Accepts::Stage,
-            takes: &[Output::Dataset],
-        },
-        InputSpec {
-            name: "model",
-            required: false,
-            accepts: Accepts::Stage,
-            takes: &[Output::Model],
-        },
+        InputSpec::may("samples", &[Output::Samples]),
+        InputSpec::may("target", &[Output::Dataset]),
+        InputSpec::may("model", &[Output::Model]),
         InputSpec {
             name: "features",
             required: false,
             accepts: Accepts::Either,
             takes: &[],
         },
-        InputSpec {
-            name: "source",
-            required: false,
-            accepts: Accepts::Stage,
-            takes: &[Output::Dataset],
-        },
+        InputSpec::may("source", &[Output::Dataset]),
     ]);
     const OUTPUT: Output = Output::Metrics;
 

@@ -90,6 +90,26 @@ pub struct InputSpec {
     pub takes: &'static [Output],
 }
 
+impl InputSpec {
+    /// An input a stage must feed, with one of `takes`.
+    pub const fn needs(name: &'static str, takes: &'static [Output]) -> InputSpec {
+        InputSpec {
+            name,
+            required: true,
+            accepts: Accepts::Stage,
+            takes,
+        }
+    }
+
+    /// An input a stage may feed, with one of `takes`.
+    pub const fn may(name: &'static str, takes: &'static [Output]) -> InputSpec {
+        InputSpec {
+            required: false,
+            ..InputSpec::needs(name, takes)
+        }
+    }
+}
+
 /// One kind of stage, written against its own typed params.
 pub trait StageKind: Send + Sync + 'static {
     /// Params as the pipeline writes them; unknown keys must be rejected

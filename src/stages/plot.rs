@@ -16,9 +16,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::artifacts::{self, Artifact};
-use super::{
-    Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind, Upstream, Wiring,
-};
+use super::{Context, InputSpec, Output, ParamError, StageError, StageKind, Upstream, Wiring};
 use crate::grid::Cell;
 use crate::plot::{
     Cloud, Image, Panel, Point, ScatterPanel, Series, image_grid, line_chart, panels, scatter_row,
@@ -82,18 +80,8 @@ impl StageKind for Plot {
     // 3: sample grids without ground truth have no empty `truth` column.
     const VERSION: u32 = 3;
     const INPUTS: Option<&'static [InputSpec]> = Some(&[
-        InputSpec {
-            name: "data",
-            required: true,
-            accepts: Accepts::Stage,
-            takes: &[Output::Samples, Output::Metrics, Output::Model],
-        },
-        InputSpec {
-            name: "target",
-            required: false,
-            accepts: Accepts::Stage,
-            takes: &[Output::Dataset],
-        },
+        InputSpec::needs("data", &[Output::Samples, Output::Metrics, Output::Model]),
+        InputSpec::may("target", &[Output::Dataset]),
     ]);
     const OUTPUT: Output = Output::Figures;
 

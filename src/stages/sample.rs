@@ -7,8 +7,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind, divergence,
-    samples_file, weights,
+    Context, InputSpec, Output, ParamError, StageError, StageKind, divergence, samples_file,
+    weights,
 };
 use crate::ot::apply::{TransportSpec, push_forward};
 use crate::ot::backend;
@@ -46,18 +46,8 @@ impl StageKind for Sample {
     const NAME: &'static str = "sample";
     const VERSION: u32 = 1;
     const INPUTS: Option<&'static [InputSpec]> = Some(&[
-        InputSpec {
-            name: "model",
-            required: true,
-            accepts: Accepts::Stage,
-            takes: &[Output::Model],
-        },
-        InputSpec {
-            name: "data",
-            required: true,
-            accepts: Accepts::Stage,
-            takes: &[Output::Dataset],
-        },
+        InputSpec::needs("model", &[Output::Model]),
+        InputSpec::needs("data", &[Output::Dataset]),
     ]);
     const OUTPUT: Output = Output::Samples;
 

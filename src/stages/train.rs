@@ -18,7 +18,7 @@ use serde_json::json;
 use super::checkpoint::{self, Extra};
 use super::divergence::{self, Diverged};
 use super::{
-    Accepts, Context, InputSpec, Output, ParamError, StageError, StageKind, Wiring, files, weights,
+    Context, InputSpec, Output, ParamError, StageError, StageKind, Wiring, files, weights,
 };
 use crate::data::on_load::LoadSampler;
 use crate::fsutil;
@@ -191,18 +191,8 @@ impl StageKind for Train {
     const NAME: &'static str = "train";
     const VERSION: u32 = 2;
     const INPUTS: Option<&'static [InputSpec]> = Some(&[
-        InputSpec {
-            name: "source",
-            required: true,
-            accepts: Accepts::Stage,
-            takes: &[Output::Dataset],
-        },
-        InputSpec {
-            name: "target",
-            required: true,
-            accepts: Accepts::Stage,
-            takes: &[Output::Dataset],
-        },
+        InputSpec::needs("source", &[Output::Dataset]),
+        InputSpec::needs("target", &[Output::Dataset]),
     ]);
     const OUTPUT: Output = Output::Model;
 

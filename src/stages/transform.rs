@@ -11,9 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{
-    Accepts, Context, InputSpec, ItemShape, Output, ParamError, StageError, StageKind, Wiring,
-};
+use super::{Context, InputSpec, ItemShape, Output, ParamError, StageError, StageKind, Wiring};
 use crate::data::blur::gaussian_blur;
 use crate::data::colorize::{Coloring, colorize};
 use crate::data::crop::CropBox;
@@ -126,18 +124,8 @@ impl StageKind for Transform {
     const NAME: &'static str = "transform";
     const VERSION: u32 = 1;
     const INPUTS: Option<&'static [InputSpec]> = Some(&[
-        InputSpec {
-            name: "data",
-            required: true,
-            accepts: Accepts::Stage,
-            takes: &[Output::Dataset],
-        },
-        InputSpec {
-            name: "clean",
-            required: false,
-            accepts: Accepts::Stage,
-            takes: &[Output::Dataset],
-        },
+        InputSpec::needs("data", &[Output::Dataset]),
+        InputSpec::may("clean", &[Output::Dataset]),
     ]);
     const OUTPUT: Output = Output::Dataset;
 
