@@ -40,18 +40,29 @@ pub struct GpuStack {
     /// The CUDA runtime and cuDNN libtorch was built with (`13.0`, `9.19.0`).
     pub cuda: String,
     pub cudnn: String,
+    /// How trainings used the GPUs (`ot::gpu_levers`): `fused Adam, a
+    /// stream per training, CUDA graphs`. Empty in runs recorded before
+    /// nrun captured it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub levers: String,
 }
 
 impl GpuStack {
-    /// `NVIDIA H200, 143771 MiB, driver 580.159.04; libtorch 2.11.0+cu130, CUDA 13.0, cuDNN 9.19.0`
+    /// `NVIDIA H200, 143771 MiB, driver 580.159.04; libtorch 2.11.0+cu130,
+    /// CUDA 13.0, cuDNN 9.19.0; fused Adam, a stream per training, CUDA graphs`
     pub fn label(&self) -> String {
-        format!(
+        let mut label = format!(
             "{}; libtorch {}, CUDA {}, cuDNN {}",
             self.devices.join(" | "),
             self.libtorch.as_deref().unwrap_or("(version unknown)"),
             self.cuda,
             self.cudnn
-        )
+        );
+        if !self.levers.is_empty() {
+            label.push_str("; ");
+            label.push_str(&self.levers);
+        }
+        label
     }
 }
 
@@ -135,6 +146,7 @@ fn gpu_stack() -> Option<GpuStack> {
         libtorch: loaded_libtorch().and_then(|lib| libtorch_version(&lib)),
         cuda: format!("{}.{}", cudart / 1000, cudart % 1000 / 10),
         cudnn: cudnn_version(cudnn),
+        levers: crate::ot::gpu_levers::GpuLevers::from_env().label(),
     })
 }
 

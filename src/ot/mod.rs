@@ -10,6 +10,7 @@ pub mod cost;
 pub mod draws;
 #[cfg(feature = "tch")]
 mod fused_adam;
+pub mod gpu_levers;
 pub mod layers;
 pub mod nets;
 pub mod pool;

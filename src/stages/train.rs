@@ -26,12 +26,12 @@ use crate::metrics::distribution::energy_distance;
 use crate::ot::apply::{PotentialSpec, TransportSpec, frozen, push_forward};
 use crate::ot::backend;
 use crate::ot::cost::Cost;
+use crate::ot::gpu_levers::GpuLevers;
 use crate::ot::nets::{Model, NetSpec};
 use crate::ot::precision::Precision;
 use crate::ot::schedule::{LrDecay, Schedule};
 use crate::ot::trainer::{
-    AdamKernel, AdamSpec, GuardSpec, Observer, Snapshot, StepStats, TrainConfig, TrainError,
-    Trainer, ZSpec,
+    AdamSpec, GuardSpec, Observer, Snapshot, StepStats, TrainConfig, TrainError, Trainer, ZSpec,
 };
 use crate::ot::variants::NoiseSpec;
 use crate::rng::{self, Purpose};
@@ -140,6 +140,7 @@ impl Params {
     }
 
     fn config(&self) -> TrainConfig {
+        let levers = GpuLevers::from_env();
         TrainConfig {
             cost: self.cost,
             gamma: match &self.gamma {
@@ -161,29 +162,10 @@ impl Params {
             noise: self.noise.clone(),
             convexity: self.convexity,
             precision: self.precision,
-            adam: adam_kernel(),
-            cuda_graphs: cuda_graphs(),
+            adam: levers.adam,
+            cuda_graphs: levers.cuda_graphs,
         }
     }
-}
-
-/// `NRUN_ADAM=burn` runs burn's Adam on libtorch too, in place of
-/// libtorch's fused kernel: a way round should that kernel fail on some
-/// GPU (scripts/gpu-run.sh probes it). Like the device, not part of the
-/// cache key: both take the same steps up to float rounding.
-fn adam_kernel() -> AdamKernel {
-    match std::env::var("NRUN_ADAM").as_deref() {
-        Ok("burn") => AdamKernel::Burn,
-        _ => AdamKernel::Fused,
-    }
-}
-
-/// `NRUN_CUDA_GRAPHS=1` replays each training's outer steps from a CUDA
-/// graph on a GPU (`ot::step_graph`), once scripts/gpu-run.sh has found
-/// it right and faster there; off by default until a GPU has measured it.
-/// Like the Adam kernel, not part of the cache key.
-fn cuda_graphs() -> bool {
-    std::env::var("NRUN_CUDA_GRAPHS").as_deref() == Ok("1")
 }
 
 impl StageKind for Train {
@@ -265,29 +247,13 @@ impl StageKind for Train {
             .num_threads(threads)
             .build()?;
         pool.install(|| {
-            let _stream = match cuda_stream() {
-                CudaStream::Own => backend::own_stream(&device).map_err(StageError::Device)?,
-                CudaStream::Shared => None,
+            let _stream = if GpuLevers::from_env().own_stream {
+                backend::own_stream(&device).map_err(StageError::Device)?
+            } else {
+                None
             };
             train(&p, ctx, &source_sampler, &target_sampler, &device)
         })
-    }
-}
-
-enum CudaStream {
-    Own,
-    Shared,
-}
-
-/// On a GPU a training queues its work on a CUDA stream of its own
-/// (`backend::own_stream`), so trainings sharing the GPU run side by side;
-/// `NRUN_CUDA_STREAM=shared` keeps them all on the GPU's default stream, as
-/// before, should own streams misbehave on some GPU (scripts/gpu-run.sh
-/// measures both).
-fn cuda_stream() -> CudaStream {
-    match std::env::var("NRUN_CUDA_STREAM").as_deref() {
-        Ok("shared") => CudaStream::Shared,
-        _ => CudaStream::Own,
     }
 }
 
