@@ -241,13 +241,24 @@ impl StageKind for Train {
             .map_err(StageError::Misfit)?;
         let device = backend::device(ctx.run.device, ctx.gpu.as_ref().map(|g| g.ordinal))
             .map_err(StageError::Device)?;
-        ctx.log(format!("device {}", backend::describe(&device)));
+        let levers = GpuLevers::from_env();
+        if backend::is_cuda(&device) {
+            // The training's own record of how it used the GPU: the report
+            // may be built on another machine.
+            ctx.log(format!(
+                "device {} ({})",
+                backend::describe(&device),
+                levers.label()
+            ));
+        } else {
+            ctx.log(format!("device {}", backend::describe(&device)));
+        }
         let threads = ctx.cpus.max(1);
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()?;
         pool.install(|| {
-            let _stream = if GpuLevers::from_env().own_stream {
+            let _stream = if levers.own_stream {
                 backend::own_stream(&device).map_err(StageError::Device)?
             } else {
                 None
