@@ -349,14 +349,28 @@ print(",".join(str(r["steps"] - r.get("resumes_at", 0)) for r in rows
            "${adam_flag[@]}" "${graphs[@]}" "$@" | grep '^{' | tail -1)
     rate=$(echo "$line" | sed -n 's/.*"steps_per_second_total": \([0-9.e+-]*\).*/\1/p')
   }
-  for k in $(printf '%s\n' 1 2 3 "$probe_up_to" | awk -v n="$probe_up_to" '$1 >= 1 && $1 <= n' | sort -un); do
-    [ "$(left)" -gt 240 ] || break
-    probe_slots "$k" "${stream_flag[@]}"
-    [ -n "$rate" ] || { say "slots probe: $k at once failed"; break; }
-    say "slots probe: $k at once, $rate outer steps/s in total"
-    echo "slots probe ($k trainings at once): $line" >>"$out/speed.txt"
-    rates="${rates:+$rates,}$k:$rate" most=$k most_rate=$rate
-  done
+  # 1, 2, 3 and all at once: sets `rates`, `most` and `most_rate`.
+  probe_counts() {
+    for k in $(printf '%s\n' 1 2 3 "$probe_up_to" | awk -v n="$probe_up_to" '$1 >= 1 && $1 <= n' | sort -un); do
+      [ "$(left)" -gt 240 ] || break
+      probe_slots "$k" "${stream_flag[@]}"
+      if [ -z "$rate" ] && [ "${NRUN_CUDA_GRAPHS:-}" = 1 ]; then
+        # Graphs that record alone but not side by side: off for the
+        # pipeline too, and every count measured again without them.
+        unset NRUN_CUDA_GRAPHS
+        echo off >"$work/graphs.txt"
+        say "slots probe: $k at once failed with CUDA graphs, which stay off; measuring again without"
+        rates="" most=0 most_rate=0
+        probe_counts
+        return
+      fi
+      [ -n "$rate" ] || { say "slots probe: $k at once failed"; break; }
+      say "slots probe: $k at once, $rate outer steps/s in total"
+      echo "slots probe ($k trainings at once): $line" >>"$out/speed.txt"
+      rates="${rates:+$rates,}$k:$rate" most=$k most_rate=$rate
+    done
+  }
+  probe_counts
   # What a stream per training is worth: the most at once, on one stream.
   if [ "$most" -gt 1 ] && [ ${#stream_flag[@]} -eq 0 ] && [ "$(left)" -gt 240 ]; then
     probe_slots "$most" --shared-stream
