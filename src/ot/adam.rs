@@ -122,6 +122,18 @@ impl Adam {
         }
     }
 
+    /// Sets the learning rate a recorded step reads (the fused Adam keeps
+    /// it on the device); burn's Adam takes it at each step and records
+    /// no steps.
+    #[cfg_attr(not(feature = "tch"), allow(unused_variables))]
+    pub fn set_lr(&mut self, lr: f64) {
+        match self {
+            Adam::Burn(_) => {}
+            #[cfg(feature = "tch")]
+            Adam::Fused(opt) => opt.set_lr(lr),
+        }
+    }
+
     /// The state in burn's form, sharing nothing with this optimiser:
     /// what snapshots hold and checkpoints save.
     pub fn state(&self) -> ModuleOptimizer {

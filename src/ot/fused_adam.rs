@@ -48,6 +48,11 @@ pub struct FusedAdam {
     spec: AdamSpec,
     slots: HashMap<ParamId, Slot>,
     pending: HashMap<ParamId, HostSlot>,
+    /// The learning rate as the kernel reads it, an f32 scalar on the
+    /// parameters' device (made by the first step), with the value last
+    /// written to it: written only when it changes, so that a step recorded
+    /// in a CUDA graph reads whatever [`FusedAdam::set_lr`] wrote last.
+    lr: Option<(f64, tch::Tensor)>,
 }
 
 /// The parameters that have a gradient, with it, as libtorch tensors.
@@ -81,6 +86,18 @@ impl FusedAdam {
             spec: spec.clone(),
             slots: HashMap::new(),
             pending: HashMap::new(),
+            lr: None,
+        }
+    }
+
+    /// Sets the learning rate the next steps read, on the device, from
+    /// the host: outside a recorded step, which must not write it.
+    pub fn set_lr(&mut self, lr: f64) {
+        if let Some((value, tensor)) = &mut self.lr
+            && *value != lr
+        {
+            let _ = tensor.fill_(lr);
+            *value = lr;
         }
     }
 
@@ -110,9 +127,17 @@ impl FusedAdam {
             let group = format!("{:?} {:?}", found.1.kind(), found.1.device());
             groups.entry(group).or_default().push(found);
         }
+        let device = gather.found[0].1.device();
+        match &self.lr {
+            Some((_, tensor)) if tensor.device() == device => self.set_lr(lr),
+            _ => {
+                let tensor = tch::Tensor::full(Vec::<i64>::new(), lr, (Kind::Float, device));
+                self.lr = Some((lr, tensor));
+            }
+        }
+        let lr = &self.lr.as_ref().expect("made above").1;
         let a = &self.spec;
         let hyper = AdamStep {
-            lr,
             betas: a.betas,
             weight_decay: a.weight_decay,
             eps: a.eps,
@@ -125,6 +150,7 @@ impl FusedAdam {
                 &slots.iter().map(|s| &s.exp_avg).collect::<Vec<_>>(),
                 &slots.iter().map(|s| &s.exp_avg_sq).collect::<Vec<_>>(),
                 &slots.iter().map(|s| &s.step).collect::<Vec<_>>(),
+                lr,
                 &hyper,
             );
         }
@@ -214,6 +240,7 @@ impl FusedAdam {
             spec: spec.clone(),
             slots: HashMap::new(),
             pending,
+            lr: None,
         })
     }
 }

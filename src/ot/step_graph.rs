@@ -10,11 +10,12 @@
 //! recorded scalars. So a step is recorded only where everything it reads
 //! that changes from step to step lives in device memory it does not
 //! reallocate: the draws (copied into the recorded inputs before each
-//! replay), the weights and Adam's moments and step counts (updated in
-//! place by the fused Adam). What is baked in, gamma and the learning
-//! rate, is the recording's [`Key`]: a step with another key runs eagerly,
-//! and is recorded again once the key has held for [`WARM_STEPS`] steps.
-//! Anything that replaces the weights (a restore) drops the recording.
+//! replay), the weights and Adam's moments, step counts and learning rate
+//! (updated in place by the fused Adam, the rate set before each replay).
+//! What is baked in, gamma, is the recording's [`Key`]: a step with another
+//! gamma runs eagerly, and is recorded again once gamma has held for
+//! [`WARM_STEPS`] steps. Anything that replaces the weights (a restore)
+//! drops the recording.
 
 #[cfg(feature = "tch")]
 use burn::tensor::Tensor;
@@ -23,15 +24,15 @@ use burn::tensor::Tensor;
 use super::torch_shim::CudaGraph;
 
 /// Eager steps with one key before recording: the first builds Adam's
-/// moments and lets cuDNN pick its kernels for each shape (neither may
-/// happen while recording), the second checks the key holds.
+/// moments and learning rate and lets cuDNN pick its kernels for each
+/// shape (none of which may happen while recording), the second checks
+/// the key holds.
 pub const WARM_STEPS: u32 = 2;
 
 /// The host scalars a recorded step bakes in.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Key {
     pub gamma: f64,
-    pub lr_factor: f64,
 }
 
 /// What the next outer step does.
@@ -156,10 +157,7 @@ mod tests {
     use super::*;
 
     fn key(gamma: f64) -> Key {
-        Key {
-            gamma,
-            lr_factor: 1.0,
-        }
+        Key { gamma }
     }
 
     fn actions(plan: &mut Plan, keys: &[f64]) -> Vec<Action> {

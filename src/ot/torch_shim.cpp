@@ -44,11 +44,13 @@ static char* caught(Body body) {
 // One Adam step (PyTorch's semantics: L2 weight decay added to the
 // gradient, bias-corrected moments, eps outside the square root) over `n`
 // parameters at once, in place: parameters, first and second moments,
-// and the step counts (f32 scalars on the parameters' device).
+// and the step counts; the step counts and the learning rate are f32
+// scalars on the parameters' device, read there (so a recorded CUDA graph
+// takes the values they hold when it is replayed).
 extern "C" char* nrun_fused_adam(Tensor* const* params, Tensor* const* grads,
                                  Tensor* const* exp_avgs, Tensor* const* exp_avg_sqs,
-                                 Tensor* const* steps, size_t n, double lr, double beta1,
-                                 double beta2, double weight_decay, double eps) {
+                                 Tensor* const* steps, size_t n, const Tensor* lr,
+                                 double beta1, double beta2, double weight_decay, double eps) {
   return caught([&] {
     at::NoGradGuard no_grad;
     std::vector<Tensor> p, g, m, v, s;
@@ -67,7 +69,7 @@ extern "C" char* nrun_fused_adam(Tensor* const* params, Tensor* const* grads,
     }
     // torch.optim.Adam(fused=True) counts the step before the kernel.
     at::_foreach_add_(s, 1);
-    at::_fused_adam_(p, g, m, v, /*max_exp_avg_sqs=*/{}, s, lr, beta1, beta2, weight_decay,
+    at::_fused_adam_(p, g, m, v, /*max_exp_avg_sqs=*/{}, s, *lr, beta1, beta2, weight_decay,
                      eps, /*amsgrad=*/false, /*maximize=*/false);
   });
 }

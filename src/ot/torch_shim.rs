@@ -18,7 +18,7 @@ unsafe extern "C" {
         exp_avg_sqs: *const TensorPtr,
         steps: *const TensorPtr,
         n: usize,
-        lr: f64,
+        lr: TensorPtr,
         beta1: f64,
         beta2: f64,
         weight_decay: f64,
@@ -141,16 +141,17 @@ pub fn channels_last(x: &tch::Tensor) -> tch::Tensor {
     unsafe { tch::Tensor::from_ptr(out) }
 }
 
-/// Adam's hyper-parameters for one step (PyTorch's meaning).
+/// Adam's hyper-parameters for one step (PyTorch's meaning), but the
+/// learning rate, which the kernel reads on the device.
 pub struct AdamStep {
-    pub lr: f64,
     pub betas: [f64; 2],
     pub weight_decay: f64,
     pub eps: f64,
 }
 
 /// One Adam step over every parameter at once, in place: parameters,
-/// moments and step counts (f32 scalars, counted up here). The lists are
+/// moments and step counts (f32 scalars, counted up here), at learning
+/// rate `lr` (an f32 scalar on the parameters' device). The lists are
 /// parallel: one entry per parameter.
 pub fn fused_adam(
     params: &[&tch::Tensor],
@@ -158,6 +159,7 @@ pub fn fused_adam(
     exp_avgs: &[&tch::Tensor],
     exp_avg_sqs: &[&tch::Tensor],
     steps: &[&tch::Tensor],
+    lr: &tch::Tensor,
     hyper: &AdamStep,
 ) {
     let n = params.len();
@@ -175,7 +177,7 @@ pub fn fused_adam(
         pointers(exp_avg_sqs),
         pointers(steps),
     );
-    // SAFETY: five arrays of `n` live tensors (`C_tensor` is `at::Tensor`),
+    // SAFETY: five arrays of `n` live tensors and one more (`C_tensor` is `at::Tensor`),
     // borrowed for the call.
     let error = unsafe {
         nrun_fused_adam(
@@ -185,7 +187,7 @@ pub fn fused_adam(
             v.as_ptr(),
             s.as_ptr(),
             n,
-            hyper.lr,
+            lr.as_ptr(),
             hyper.betas[0],
             hyper.betas[1],
             hyper.weight_decay,

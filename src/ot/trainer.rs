@@ -228,6 +228,22 @@ pub struct Summary {
     pub last: Option<StepStats>,
 }
 
+/// The host scalars of one outer step.
+#[derive(Clone, Copy)]
+struct Scalars {
+    gamma: f64,
+    /// Of both nets' learning rates: the decay's and the guard's.
+    lr_factor: f64,
+}
+
+impl Scalars {
+    /// What a recorded step bakes in (the fused Adam reads the learning
+    /// rate on the device).
+    fn key(&self) -> Key {
+        Key { gamma: self.gamma }
+    }
+}
+
 /// The device tensors an outer step reads, uploaded from its draws.
 struct StepInputs {
     t_x: Tensor<2>,
@@ -482,14 +498,14 @@ impl<'a> Trainer<'a> {
     ) -> StepStats {
         debug_assert_eq!(draws.step, self.step);
         let step_started = Instant::now();
-        let key = Key {
+        let scalars = Scalars {
             gamma: self.cfg.gamma.at(self.step),
             lr_factor: self.lr_scale * self.cfg.lr_decay.factor(self.step, self.cfg.iterations),
         };
-        let readings = match self.graph_plan.next(key) {
-            Action::Eager => self.eager(draws, key),
-            Action::Record => self.record(draws, key, obs),
-            Action::Replay => self.replay(draws, key, obs),
+        let readings = match self.graph_plan.next(scalars.key()) {
+            Action::Eager => self.eager(draws, scalars),
+            Action::Record => self.record(draws, scalars, obs),
+            Action::Replay => self.replay(draws, scalars, obs),
         };
         let issue_seconds = step_started.elapsed().as_secs_f64();
         // The step's one read back: every loss and cost at once.
@@ -507,7 +523,7 @@ impl<'a> Trainer<'a> {
         let k = self.cfg.t_steps as f64;
         StepStats {
             step: self.step,
-            gamma: key.gamma,
+            gamma: scalars.gamma,
             f_loss: f_loss_value[0] as f64,
             t_loss: t_loss_sum / k,
             cost: cost_sum / k,
@@ -516,26 +532,35 @@ impl<'a> Trainer<'a> {
         }
     }
 
-    fn eager(&mut self, draws: StepDraws, key: Key) -> Tensor<1> {
+    fn eager(&mut self, draws: StepDraws, scalars: Scalars) -> Tensor<1> {
         let (inputs, host) = self.upload(draws);
-        self.compute(&inputs, &host, key)
+        self.compute(&inputs, &host, scalars)
+    }
+
+    /// Writes this step's learning rates where a recorded step reads them.
+    #[cfg(feature = "tch")]
+    fn set_lrs(&mut self, lr_factor: f64) {
+        self.t_opt.set_lr(self.cfg.t_opt.lr * lr_factor);
+        self.f_opt.set_lr(self.cfg.f_opt.lr * lr_factor);
     }
 
     /// Records the step in a CUDA graph and replays it once (recording
     /// runs nothing); should either fail, runs it eagerly and keeps running
     /// eagerly from then on.
     #[cfg(feature = "tch")]
-    fn record(&mut self, draws: StepDraws, key: Key, obs: &mut dyn Observer) -> Tensor<1> {
+    fn record(&mut self, draws: StepDraws, scalars: Scalars, obs: &mut dyn Observer) -> Tensor<1> {
         self.recorded = None;
+        // Written now, so that recording the step records no write of them.
+        self.set_lrs(scalars.lr_factor);
         let (inputs, host) = self.upload(draws);
-        let failure = match CudaGraph::record(|| self.compute(&inputs, &host, key)) {
+        let failure = match CudaGraph::record(|| self.compute(&inputs, &host, scalars)) {
             Ok((graph, readings)) => match graph.replay() {
                 Ok(()) => {
                     obs.on_event(&format!(
                         "step {}: recorded in a CUDA graph, replayed from here on",
                         self.step
                     ));
-                    self.graph_plan.recorded(key);
+                    self.graph_plan.recorded(scalars.key());
                     self.recorded = Some(Recorded {
                         graph,
                         inputs: inputs.recorded(),
@@ -549,13 +574,14 @@ impl<'a> Trainer<'a> {
         };
         // Nothing ran: a recording runs nothing, a failed launch neither.
         self.graphs_off(&failure, obs);
-        self.compute(&inputs, &host, key)
+        self.compute(&inputs, &host, scalars)
     }
 
     /// Replays the recorded step on `draws`; should the launch fail
     /// (nothing then ran), runs the step eagerly and every later one too.
     #[cfg(feature = "tch")]
-    fn replay(&mut self, draws: StepDraws, key: Key, obs: &mut dyn Observer) -> Tensor<1> {
+    fn replay(&mut self, draws: StepDraws, scalars: Scalars, obs: &mut dyn Observer) -> Tensor<1> {
+        self.set_lrs(scalars.lr_factor);
         let recorded = self
             .recorded
             .as_ref()
@@ -576,7 +602,7 @@ impl<'a> Trainer<'a> {
                     &format!("the recorded step failed to replay: {message}"),
                     obs,
                 );
-                self.eager(draws, key)
+                self.eager(draws, scalars)
             }
         }
     }
@@ -589,12 +615,12 @@ impl<'a> Trainer<'a> {
     }
 
     #[cfg(not(feature = "tch"))]
-    fn record(&mut self, _: StepDraws, _: Key, _: &mut dyn Observer) -> Tensor<1> {
+    fn record(&mut self, _: StepDraws, _: Scalars, _: &mut dyn Observer) -> Tensor<1> {
         unreachable!("CUDA graphs are never on without libtorch")
     }
 
     #[cfg(not(feature = "tch"))]
-    fn replay(&mut self, _: StepDraws, _: Key, _: &mut dyn Observer) -> Tensor<1> {
+    fn replay(&mut self, _: StepDraws, _: Scalars, _: &mut dyn Observer) -> Tensor<1> {
         unreachable!("CUDA graphs are never on without libtorch")
     }
 
@@ -620,8 +646,8 @@ impl<'a> Trainer<'a> {
     /// The step's work on the device, from its uploaded draws: both nets
     /// updated, and every cost and loss in one tensor (K_T pairs of cost
     /// and T loss, then f's loss), not read back yet.
-    fn compute(&mut self, inputs: &StepInputs, host: &HostDraws, key: Key) -> Tensor<1> {
-        let Key { gamma, lr_factor } = key;
+    fn compute(&mut self, inputs: &StepInputs, host: &HostDraws, scalars: Scalars) -> Tensor<1> {
+        let Scalars { gamma, lr_factor } = scalars;
         let (b, z) = (self.cfg.batch, self.cfg.z.count);
         let plain = self.device.clone().without_autodiff();
 
