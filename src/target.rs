@@ -66,9 +66,10 @@ impl Target {
     }
 
     /// The instances of its stages whose cells it admits; an error that
-    /// says what the cells take when there are none.
-    fn instances(&self, p: &Pipeline, plan: &Plan, text: &str) -> Result<Vec<usize>> {
-        let stages = self.stages(p, text)?;
+    /// says what the cells take when there are none, after `shown` (the
+    /// target as the command line gave it).
+    pub fn instances(&self, p: &Pipeline, plan: &Plan, shown: &str) -> Result<Vec<usize>> {
+        let stages = self.stages(p, shown)?;
         let of_stages: Vec<usize> = (0..plan.instances.len())
             .filter(|&i| stages.contains(&plan.instances[i].stage))
             .collect();
@@ -79,7 +80,7 @@ impl Target {
             .collect();
         if chosen.is_empty() {
             return Err(Error::Usage(format!(
-                "--target {text}: {}",
+                "{shown}: {}",
                 self.why_none(plan, &of_stages)
             )));
         }
@@ -87,7 +88,7 @@ impl Target {
     }
 
     /// The stages a name stands for: a named target's, or the stage's own.
-    fn stages(&self, p: &Pipeline, text: &str) -> Result<Vec<usize>> {
+    fn stages(&self, p: &Pipeline, shown: &str) -> Result<Vec<usize>> {
         if let Some(stages) = p.targets.get(&self.name) {
             return Ok(stages.iter().filter_map(|s| p.stage_index(s)).collect());
         }
@@ -97,8 +98,8 @@ impl Target {
         let mut known: Vec<&str> = p.targets.keys().map(String::as_str).collect();
         known.extend(p.stages.iter().map(|s| s.name.as_str()));
         Err(Error::Usage(format!(
-            "--target {text}: no target or stage of that name (known: {})",
-            known.join(", ")
+            "{shown}: no target or stage of that name{}",
+            suggest::hint(&self.name, known, "known")
         )))
     }
 
@@ -145,7 +146,7 @@ pub fn select(p: &Pipeline, plan: &Plan, targets: &[String]) -> Result<Vec<usize
     let mut stack = Vec::new();
     for text in targets {
         let target = Target::parse(text).map_err(|e| Error::Usage(format!("--target {e}")))?;
-        stack.extend(target.instances(p, plan, text)?);
+        stack.extend(target.instances(p, plan, &format!("--target {text}"))?);
     }
     while let Some(i) = stack.pop() {
         if !std::mem::replace(&mut wanted[i], true) {

@@ -169,17 +169,21 @@ fn logs_of_built_and_failed_instances() {
         "{}",
         built.stdout
     );
+    // The cell is looked up as `--target` looks it up, and said alike.
     let run = p.nrun(&["logs", "sweep.yaml", "score[lr=0.1]"]).code(2);
-    assert!(
-        run.stderr.contains("`score` has 2 instances that match"),
-        "{}",
-        run.stderr
+    assert_eq!(
+        run.stderr,
+        "error: score[lr=0.1]: 2 instances match; name the cell, e.g. score[lr=0.1 seed=0]\n"
     );
     let run = p.nrun(&["logs", "sweep.yaml", "score[lr=0.5]"]).code(2);
-    assert!(
-        run.stderr.contains("no instance of `score` has that cell"),
-        "{}",
-        run.stderr
+    assert_eq!(
+        run.stderr,
+        "error: score[lr=0.5]: no cell of score takes lr=0.5; did you mean `0.1`?\n"
+    );
+    let run = p.nrun(&["logs", "sweep.yaml", "scor[lr=0.1]"]).code(2);
+    assert_eq!(
+        run.stderr,
+        "error: scor[lr=0.1]: no target or stage of that name; did you mean `score`?\n"
     );
     let run = p
         .nrun(&["logs", "sweep.yaml", "--grid", "seed=7", "score[lr=0.1]"])

@@ -18,7 +18,7 @@ use crate::target::Target;
 pub fn run(args: &PipelineArgs, instance: &str, follow: bool) -> Result<u8> {
     let target = Target::parse(instance)?;
     let loaded = Loaded::load(args)?;
-    let i = find(&loaded.pipeline, &loaded.plan, &target)?;
+    let i = find(&loaded.pipeline, &loaded.plan, &target, instance)?;
     let key = &loaded.plan.instances[i].key;
     let label = loaded.plan.label(&loaded.pipeline, i);
     let store = &loaded.store;
@@ -40,41 +40,16 @@ pub fn run(args: &PipelineArgs, instance: &str, follow: bool) -> Result<u8> {
     Ok(exit::OK)
 }
 
-/// The one instance of the target's stage whose cell takes its values.
-fn find(p: &Pipeline, plan: &Plan, target: &Target) -> Result<usize> {
-    let stage = &target.name;
-    let Some(s) = p.stage_index(stage) else {
-        let names: Vec<&str> = p.stages.iter().map(|s| s.name.as_str()).collect();
-        return Err(Error::Usage(format!(
-            "no stage `{stage}` in {} (stages: {})",
-            p.file.display(),
-            names.join(", ")
-        )));
-    };
-    let matches: Vec<usize> = (0..plan.instances.len())
-        .filter(|&i| plan.instances[i].stage == s)
-        .filter(|&i| target.admits(plan, i))
-        .collect();
-    match matches[..] {
+/// The one instance `target` names (`instance`, as typed).
+fn find(p: &Pipeline, plan: &Plan, target: &Target, instance: &str) -> Result<usize> {
+    match target.instances(p, plan, instance)?[..] {
         [i] => Ok(i),
-        [] => Err(Error::Usage(format!(
-            "no instance of `{stage}` has that cell (it has: {})",
-            cells_of(p, plan, s)
-        ))),
-        _ => Err(Error::Usage(format!(
-            "`{stage}` has {} instances that match; name the cell, e.g. {}",
+        ref matches => Err(Error::Usage(format!(
+            "{instance}: {} instances match; name the cell, e.g. {}",
             matches.len(),
             plan.label(p, matches[0])
         ))),
     }
-}
-
-fn cells_of(p: &Pipeline, plan: &Plan, stage: usize) -> String {
-    (0..plan.instances.len())
-        .filter(|&i| plan.instances[i].stage == stage)
-        .map(|i| plan.label(p, i))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Prints `path` from byte `from` on; returns where it ended.
