@@ -228,7 +228,7 @@ PY
       graphs_ok=1
       say "CUDA graph probe passed: replayed steps train as eager ones ($agree)"
     else
-      say "CUDA graph probe failed, graphs stay off: ${agree:-}$(tail -c 300 "$work/probe.txt")"
+      say "CUDA graph probe failed, graphs stay off: ${agree:+$agree; }$(tail -c 300 "$work/probe.txt")"
     fi
   fi
 fi
