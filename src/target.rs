@@ -22,7 +22,8 @@ pub struct Target {
 }
 
 impl Target {
-    /// `train`, or `train[gamma=0.5 seed=1]` (spaces or commas between).
+    /// `train`, or `train[gamma=0.5 seed=1]` (spaces or commas between; a
+    /// value with either in it quoted: `name="a b"` or `name='a,b'`).
     pub fn parse(text: &str) -> Result<Target> {
         let typed = text;
         let text = text.trim();
@@ -38,16 +39,7 @@ impl Target {
             });
         };
         let inner = text[open + 1..].strip_suffix(']').ok_or_else(bad)?;
-        let values = inner
-            .split([',', ' '])
-            .filter(|part| !part.trim().is_empty())
-            .map(|part| {
-                part.split_once('=')
-                    .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                    .filter(|(k, v)| !k.is_empty() && !v.is_empty())
-                    .ok_or_else(bad)
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let values = cell_values(inner).ok_or_else(bad)?;
         let name = text[..open].trim().to_string();
         if name.is_empty() || values.is_empty() {
             return Err(bad());
@@ -136,6 +128,34 @@ impl Target {
     }
 }
 
+/// `gamma=0.5 seed=1` as (param, value) pairs; `None` if malformed.
+fn cell_values(inner: &str) -> Option<Vec<(String, String)>> {
+    const SEPARATORS: [char; 2] = [' ', ','];
+    let mut pairs = Vec::new();
+    let mut rest = inner.trim_start_matches(SEPARATORS);
+    while !rest.is_empty() {
+        let (param, after) = rest.split_once('=')?;
+        let param = param.trim();
+        if param.is_empty() || param.contains(SEPARATORS) {
+            return None;
+        }
+        let after = after.trim_start();
+        let (value, tail) = match after.chars().next() {
+            Some(quote @ ('"' | '\'')) => {
+                let end = after[1..].find(quote)? + 1;
+                (&after[1..end], &after[end + 1..])
+            }
+            _ => after.split_at(after.find(SEPARATORS).unwrap_or(after.len())),
+        };
+        if value.is_empty() || !(tail.is_empty() || tail.starts_with(SEPARATORS)) {
+            return None;
+        }
+        pairs.push((param.to_string(), value.to_string()));
+        rest = tail.trim_start_matches(SEPARATORS);
+    }
+    (!pairs.is_empty()).then_some(pairs)
+}
+
 /// The instances `targets` need, in plan order: what they name and,
 /// transitively, what that reads. Every instance when none is named.
 pub fn select(p: &Pipeline, plan: &Plan, targets: &[String]) -> Result<Vec<usize>> {
@@ -193,6 +213,17 @@ mod tests {
     }
 
     #[test]
+    fn a_value_with_spaces_or_commas_is_quoted() {
+        assert_eq!(
+            Target::parse(r#"train[name="a b", gamma=0.5 label='x,y']"#).unwrap(),
+            Target {
+                name: "train".into(),
+                values: values(&[("name", "a b"), ("gamma", "0.5"), ("label", "x,y")])
+            }
+        );
+    }
+
+    #[test]
     fn a_malformed_cell_is_refused_with_the_form_expected() {
         for text in [
             "train[gamma=0.5",
@@ -200,6 +231,10 @@ mod tests {
             "train[]",
             "[gamma=1]",
             "train[=1]",
+            "train[name=\"a b]",
+            "train[name=\"a\"b]",
+            "train[name=\"\"]",
+            "train[a b=1]",
         ] {
             let e = Target::parse(text).unwrap_err().to_string();
             assert_eq!(

@@ -305,6 +305,20 @@ fn a_targeted_cell_runs_that_cell_and_what_it_reads_alone() {
         sorted(p.lines("runs.log")),
         vec!["score-k-0", "train-k-0", "train-q-0", "train-q-0.5"]
     );
+    // A value with a space in it, quoted.
+    p.clear("runs.log");
+    p.nrun(&[
+        "pipelines/grid.yaml",
+        "--grid",
+        "cost=k,two words",
+        "--target",
+        "score[cost='two words' gamma=0]",
+    ])
+    .ok();
+    assert_eq!(
+        p.lines("runs.log"),
+        vec!["train-two words-0", "score-two words-0"]
+    );
     // What an aggregating stage varies over is what it keeps.
     p.clear("runs.log");
     p.nrun(&["pipelines/grid.yaml", "--target", "table[cost=q]"])
