@@ -77,8 +77,10 @@ import json, sys
 for row in json.load(sys.stdin):
     if not row.get("steps"):
         continue  # not a training
-    cell = " ".join(f"{k}={v if isinstance(v, str) else json.dumps(v)}"
-                    for k, v in row["cell"].items())
+    # As --target takes a cell: a value with a space or a comma quoted.
+    value = lambda v: (f"\x27{v}\x27" if any(c in v for c in " ,") else v) \
+        if isinstance(v, str) else json.dumps(v)
+    cell = " ".join(f"{k}={value(v)}" for k, v in row["cell"].items())
     if not cell:
         sys.exit("gpu-keep: a training of no grid cell cannot be named cell by cell")
     print(cell + "\t" + row["state"] + "\t" + row["key"])')
