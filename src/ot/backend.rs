@@ -130,9 +130,15 @@ pub use super::torch_shim::OwnStream;
 
 /// Whether `device` is one of libtorch's GPUs.
 #[cfg(feature = "tch")]
-#[allow(deprecated)]
 pub fn is_cuda(device: &Device) -> bool {
-    (0..gpu_count()).any(|n| *device == Device::libtorch_cuda(n))
+    cuda_ordinal(device).is_some()
+}
+
+/// Which of libtorch's GPUs `device` is, if it is one.
+#[cfg(feature = "tch")]
+#[allow(deprecated)]
+fn cuda_ordinal(device: &Device) -> Option<usize> {
+    (0..gpu_count()).find(|&n| *device == Device::libtorch_cuda(n))
 }
 
 #[cfg(not(feature = "tch"))]
@@ -144,9 +150,8 @@ pub fn is_cuda(_device: &Device) -> bool {
 /// the returned guard lives, when `device` is a GPU (see
 /// [`OwnStream`]); `None` elsewhere, where there are no streams.
 #[cfg(feature = "tch")]
-#[allow(deprecated)]
 pub fn own_stream(device: &Device) -> Result<Option<OwnStream>, String> {
-    match (0..gpu_count()).find(|&n| *device == Device::libtorch_cuda(n)) {
+    match cuda_ordinal(device) {
         Some(n) => OwnStream::new(n).map(Some),
         None => Ok(None),
     }
