@@ -20,6 +20,8 @@
 #[cfg(feature = "tch")]
 use burn::tensor::Tensor;
 
+use super::draws::StepDraws;
+
 #[cfg(feature = "tch")]
 use super::torch_shim::CudaGraph;
 
@@ -105,13 +107,15 @@ impl Plan {
     }
 }
 
+/// Which of a step's draws a recorded input takes.
+pub type Draw = fn(&StepDraws) -> &[f32];
+
 /// A recorded outer step: its graph, the device tensors it reads its draws
-/// from, and the one it writes its losses to.
+/// from (each with the draw it takes), and the one it writes its losses to.
 #[cfg(feature = "tch")]
 pub struct Recorded {
     pub graph: CudaGraph,
-    /// Each input with the draws it takes, in the order `inputs` lists them.
-    pub inputs: Vec<Tensor<2>>,
+    pub inputs: Vec<(Tensor<2>, Draw)>,
     pub readings: Tensor<1>,
 }
 
@@ -119,14 +123,9 @@ pub struct Recorded {
 impl Recorded {
     /// Copies one step's draws into the recorded inputs, then queues the
     /// recorded step.
-    pub fn replay(&self, draws: &[&[f32]]) -> Result<Tensor<1>, String> {
-        assert_eq!(
-            draws.len(),
-            self.inputs.len(),
-            "one draw per recorded input"
-        );
-        for (input, values) in self.inputs.iter().zip(draws) {
-            overwrite(input, values);
+    pub fn replay(&self, draws: &StepDraws) -> Result<Tensor<1>, String> {
+        for (input, draw) in &self.inputs {
+            overwrite(input, draw(draws));
         }
         self.graph.replay()?;
         Ok(self.readings.clone())

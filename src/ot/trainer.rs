@@ -22,9 +22,9 @@ use super::layers::Init;
 use super::nets::{Model, NetSpec, Role};
 use super::precision::{self, Precision};
 use super::schedule::{LrDecay, Schedule};
-#[cfg(feature = "tch")]
-use super::step_graph::Recorded;
 use super::step_graph::{Action, Key, Plan};
+#[cfg(feature = "tch")]
+use super::step_graph::{Draw, Recorded};
 #[cfg(feature = "tch")]
 use super::torch_shim::CudaGraph;
 use super::variants::{NoiseSpec, convexity_penalty, weighted_mean};
@@ -254,14 +254,14 @@ struct StepInputs {
 }
 
 impl StepInputs {
-    /// Every input, in the order a recorded step takes its draws.
+    /// Every input, with the draw a replay copies into it.
     #[cfg(feature = "tch")]
-    fn recorded(self) -> Vec<Tensor<2>> {
-        let mut all = vec![self.t_x];
-        all.extend(self.t_z);
-        all.push(self.f_x);
-        all.extend(self.f_z);
-        all.push(self.f_y);
+    fn recorded(self) -> Vec<(Tensor<2>, Draw)> {
+        let mut all: Vec<(Tensor<2>, Draw)> = vec![(self.t_x, |d| &d.t_x)];
+        all.extend(self.t_z.map(|t_z| (t_z, (|d| &d.t_z) as Draw)));
+        all.push((self.f_x, |d| &d.f_x));
+        all.extend(self.f_z.map(|f_z| (f_z, (|d| &d.f_z) as Draw)));
+        all.push((self.f_y, |d| &d.f_y));
         all
     }
 }
@@ -586,16 +586,7 @@ impl<'a> Trainer<'a> {
             .recorded
             .as_ref()
             .expect("the plan replays only what was recorded");
-        let mut values = vec![draws.t_x.as_slice()];
-        if self.z_dim > 0 {
-            values.push(&draws.t_z);
-        }
-        values.push(&draws.f_x);
-        if self.z_dim > 0 {
-            values.push(&draws.f_z);
-        }
-        values.push(&draws.f_y);
-        match recorded.replay(&values) {
+        match recorded.replay(&draws) {
             Ok(readings) => readings,
             Err(message) => {
                 self.graphs_off(
