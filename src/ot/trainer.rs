@@ -380,6 +380,7 @@ impl<'a> Trainer<'a> {
             .cuda_graphs
             .then(|| graphs_refusal(&cfg, device))
             .flatten();
+        let graph_plan = Plan::new(cfg.cuda_graphs && graphs_refused.is_none());
         let device = device.clone().autodiff();
         let pixels: usize = if xs.len() == 3 { xs[1] * xs[2] } else { 1 };
         let out_channels = if ys.len() == 3 { ys[0] } else { y_dim };
@@ -403,7 +404,6 @@ impl<'a> Trainer<'a> {
             };
             cfg.f_net.build(&mut init, Role::Potential, &f_item, 0, 1)
         };
-        let cfg_graphs = cfg.cuda_graphs;
         Ok(Trainer {
             t_opt: Adam::new(&cfg.t_opt, cfg.adam, &device),
             f_opt: Adam::new(&cfg.f_opt, cfg.adam, &device),
@@ -420,7 +420,7 @@ impl<'a> Trainer<'a> {
             retries: 0,
             x_dim,
             y_dim,
-            graph_plan: Plan::new(cfg_graphs && graphs_refused.is_none()),
+            graph_plan,
             graphs_refused,
             #[cfg(feature = "tch")]
             recorded: None,

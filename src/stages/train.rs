@@ -242,17 +242,13 @@ impl StageKind for Train {
         let device = backend::device(ctx.run.device, ctx.gpu.as_ref().map(|g| g.ordinal))
             .map_err(StageError::Device)?;
         let levers = GpuLevers::from_env();
+        let mut line = format!("device {}", backend::describe(&device));
         if backend::is_cuda(&device) {
             // The training's own record of how it used the GPU: the report
             // may be built on another machine.
-            ctx.log(format!(
-                "device {} ({})",
-                backend::describe(&device),
-                levers.label()
-            ));
-        } else {
-            ctx.log(format!("device {}", backend::describe(&device)));
+            let _ = write!(line, " ({})", levers.label());
         }
+        ctx.log(line);
         let threads = ctx.cpus.max(1);
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
