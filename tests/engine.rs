@@ -206,20 +206,10 @@ fn status_says_why_each_instance_will_run() {
 
     p.file("data.txt", "v2");
     let status = p.nrun(&["status", "pipelines/grid.yaml", "--json"]).ok();
-    let rows: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
-    let data = rows
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["stage"] == "data")
-        .unwrap();
+    let rows = status.json_rows();
+    let data = rows.iter().find(|r| r["stage"] == "data").unwrap();
     assert_eq!(data["reasons"][0], "input changed: raw");
-    let train = rows
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["stage"] == "train")
-        .unwrap();
+    let train = rows.iter().find(|r| r["stage"] == "train").unwrap();
     assert_eq!(train["reasons"][0], "input changed: data");
     assert_eq!(train["key"].as_str().unwrap().len(), 12);
 
@@ -278,8 +268,8 @@ fn a_targeted_cell_runs_that_cell_and_what_it_reads_alone() {
             "score[gamma=0,cost=k]",
         ])
         .ok();
-    let rows: Vec<serde_json::Value> = serde_json::from_str(&status.stdout).unwrap();
-    let rows: Vec<String> = rows
+    let rows: Vec<String> = status
+        .json_rows()
         .iter()
         .map(|r| format!("{} {} {}", r["stage"], r["cell"], r["state"]))
         .collect();

@@ -105,15 +105,10 @@ fn the_gpu_script_runs_at_smoke_scale_and_its_export_completes_another_cache() {
 /// `scratch/kit`.
 fn pack_kit(scratch: &Project) -> PathBuf {
     let kit = scratch.path().join("kit");
-    let pack = Command::new(repo().join("scripts/pack-gpu-kit.sh"))
-        .arg(&kit)
-        .arg(nrun_bin())
-        .output()
-        .unwrap();
-    assert!(
-        pack.status.success(),
-        "{}",
-        String::from_utf8_lossy(&pack.stderr)
+    stdout_of(
+        Command::new(repo().join("scripts/pack-gpu-kit.sh"))
+            .arg(&kit)
+            .arg(nrun_bin()),
     );
     kit
 }
@@ -231,8 +226,8 @@ fn the_gpu_script_runs_only_the_cells_the_kit_names() {
             "--json",
         ])
         .ok();
-    let rows: Vec<serde_json::Value> = serde_json::from_str(&status.stdout).unwrap();
-    let cached: Vec<String> = rows
+    let cached: Vec<String> = status
+        .json_rows()
         .iter()
         .filter(|r| r["steps"].is_number() && r["state"] == "cached")
         .map(|r| r["cell"].to_string())
@@ -265,15 +260,21 @@ const GIT_IDENTITY: [(&str, &str); 4] = [
 ];
 
 fn git(p: &Project, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(p.path())
-        .envs(GIT_IDENTITY)
-        .output()
-        .unwrap();
+    stdout_of(
+        Command::new("git")
+            .args(args)
+            .current_dir(p.path())
+            .envs(GIT_IDENTITY),
+    )
+}
+
+/// What `command` prints, once it has succeeded.
+#[track_caller]
+fn stdout_of(command: &mut Command) -> String {
+    let out = command.output().unwrap();
     assert!(
         out.status.success(),
-        "git {args:?}: {}",
+        "{command:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
@@ -377,13 +378,7 @@ fn the_slot_plan_finishes_the_most_trainings_then_keeps_the_most_steps() {
             .arg(repo().join("scripts/plan_slots.py"))
             .args([seconds, rates, to_go]);
         command.args(carried);
-        let out = command.output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        stdout_of(&mut command)
     };
     let scaling = "1:10,2:18,3:24,5:30";
     // Three finish in time at three at once; five at once finish none.

@@ -622,13 +622,11 @@ fn the_training_nearest_to_done_starts_first() {
         let status = p
             .nrun(&["status", "toy.yaml", "--target", "train", "--json"])
             .ok();
-        let rows: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+        let rows = status.json_rows();
         let row = rows
-            .as_array()
-            .unwrap()
             .iter()
             .find(|r| r["stage"] == "train" && r["cell"]["cost"] == cost)
-            .unwrap_or_else(|| panic!("no train[{cost}] in {rows}"));
+            .unwrap_or_else(|| panic!("no train[{cost}] in {}", status.stdout));
         assert_eq!(row["steps"], 1_000_000, "{row}");
         row["resumes_at"].as_u64()
     };

@@ -25,6 +25,13 @@ impl Run {
         }
     }
 
+    /// stdout as the array of rows a `--json` listing prints.
+    #[track_caller]
+    pub fn json_rows(&self) -> Vec<Json> {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is no JSON array ({e}):\n{}", self.stdout))
+    }
+
     #[track_caller]
     pub fn ok(self) -> Run {
         assert_eq!(
