@@ -8,6 +8,8 @@
 #   bench/compare.sh --mlp                # the 2-D toys' MLPs (two hidden layers of 128), batch 64 x 4
 #   bench/compare.sh --bf16               # both sides autocast to bfloat16 (GPUs)
 #   bench/compare.sh --cuda-graphs        # nrun's tch build replays its steps from CUDA graphs (GPUs)
+#   bench/compare.sh --count-ops          # and the operators one step runs, PyTorch beside nrun's tch
+#                                         # build (bench/census.py: about one kernel launch each on a GPU)
 #   ROUNDS=5 bench/compare.sh             # more rounds (default 3)
 #
 # Shared machines drift, so the implementations take turns: each round runs
@@ -23,17 +25,18 @@ cd "$(dirname "$0")/.."
 venv="${NRUN_VENV:-$HOME/.cache/nrun-venv}"
 rounds="${ROUNDS:-3}"
 size=(--batch 8 --z 4 --channels 32 --layers 4 --steps 5)
-precision=() graphs=()
+precision=() graphs=() census=()
 for arg in "$@"; do
   case "$arg" in
     --seed-cnn) size=(--batch 16 --z 4 --channels 128 --layers 7 --steps 2) ;;
     --mlp) size=(--mlp 128,128 --batch 64 --z 4 --steps 100 --warmup 5) ;;
     --bf16) precision=(--bf16) ;;
     --cuda-graphs) graphs=(--cuda-graphs) ;;
+    --count-ops) census=(--count-ops) ;;
     *) echo "compare.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
-shape=("${size[@]}" "${precision[@]}")
+shape=("${size[@]}" "${precision[@]}" "${census[@]}")
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 cpu_target="${CARGO_TARGET_DIR:-$HOME/.cache/nrun-target}"
@@ -75,3 +78,7 @@ for name, xs in by_impl.items():
     ratios = [q for _, q in xs]
     print(f"{name:<16}{secs:>14.3f}{statistics.median(ratios):>12.2f}{min(ratios):>8.2f} - {max(ratios):.2f}")
 PY
+if [ ${#census[@]} -gt 0 ]; then
+  echo
+  grep '"round": 1,' "$out" | "$venv/bin/python" bench/census.py /dev/stdin
+fi

@@ -65,6 +65,8 @@ def main():
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--bf16", action="store_true", help="autocast the networks to bfloat16")
+    p.add_argument("--count-ops", action="store_true",
+                   help="count the operators one outer step runs after the warm-up, as nrun's train_step does")
     a = p.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -126,6 +128,7 @@ def main():
         return f_loss
 
     times, issued = [], []
+    ops = None
     for i in range(a.warmup + a.steps):
         if dev.type == "cuda":
             torch.cuda.synchronize()
@@ -138,10 +141,29 @@ def main():
         if i >= a.warmup:
             times.append(time.perf_counter() - start)
             issued.append(issue)
+    if a.count_ops:
+        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+            outer().item()
+        ops = leaf_operators(prof.events())
     print(json.dumps({"impl": "pytorch", "device": a.device, "torch": torch.__version__,
                       "precision": "bf16" if a.bf16 else "f32",
                       "seconds_per_step": statistics.median(times),
-                      "issue_seconds_per_step": statistics.median(issued), "steps": a.steps}))
+                      "issue_seconds_per_step": statistics.median(issued), "steps": a.steps,
+                      "ops_per_step": sum(ops.values()) if ops else None, "ops": ops}))
+
+
+def leaf_operators(events):
+    """By name, most first, the operators (RecordFunction's FUNCTION scope,
+    what libtorch's dispatcher runs) that run no other operator: what
+    nrun's operator census counts (src/ot/torch_shim.cpp). Autograd's nodes
+    and the optimiser's `record_function` scopes are not operators."""
+    def is_op(e):
+        return e.scope == 0 and not e.name.startswith("autograd::")
+    counts = {}
+    for e in events:
+        if is_op(e) and not any(is_op(c) for c in e.cpu_children):
+            counts[e.name] = counts.get(e.name, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 if __name__ == "__main__":

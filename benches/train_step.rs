@@ -6,6 +6,11 @@
 //!     cargo bench --bench train_step -- --batch 64 --z 4 --channels 128 --layers 7 --steps 3
 //!     cargo bench --bench train_step -- --mlp 128,128 --batch 64 --z 4 --steps 50
 //!
+//! `--count-ops` counts the libtorch operators one more outer step runs,
+//! after the timed ones (`tch` devices only): each operator that runs no
+//! other is about one kernel launch on a GPU. `bench/torch_step.py
+//! --count-ops` counts PyTorch's the same way.
+//!
 //! `--parallel N` runs N trainings at once on one device, each on its own
 //! thread (as N stage slots on one GPU do), and adds the outer steps per
 //! second they make together: what `--slots-per-gpu` should be. On a GPU
@@ -14,6 +19,7 @@
 
 use std::time::Instant;
 
+use nrun::ot::backend::{self, OperatorCensus};
 use nrun::ot::cost::{Cost, CostKind, Scaling};
 use nrun::ot::nets::NetSpec;
 use nrun::ot::precision::Precision;
@@ -21,7 +27,7 @@ use nrun::ot::schedule::{LrDecay, Schedule};
 use nrun::ot::trainer::{
     AdamKernel, AdamSpec, GuardSpec, Observer, Snapshot, StepStats, TrainConfig, Trainer, ZSpec,
 };
-use nrun::ot::{backend, nets::Model, step_graph};
+use nrun::ot::{nets::Model, step_graph};
 use nrun::rng;
 use nrun::samples::Samples;
 
@@ -34,6 +40,49 @@ struct Timer {
     /// Per step, the seconds it took to issue its work (see `StepStats`).
     issued: Vec<f64>,
     last: Instant,
+    census: Census,
+}
+
+/// `--count-ops`: the step after the warm-up, counted.
+enum Census {
+    Off,
+    /// Opens once this many steps have run.
+    After(usize),
+    Open(OperatorCensus),
+    Counted(Vec<(String, u64)>),
+}
+
+impl Census {
+    fn on_step(&mut self, steps_run: usize) {
+        *self = match std::mem::replace(self, Census::Off) {
+            Census::After(n) if n == steps_run => {
+                Census::Open(OperatorCensus::open().expect("an operator census"))
+            }
+            Census::Open(census) => Census::Counted(census.close().expect("the census")),
+            other => other,
+        }
+    }
+
+    /// The counts as a JSON object, most first; `null` if none were taken.
+    fn json(&self) -> String {
+        let Census::Counted(counts) = self else {
+            return "null".into();
+        };
+        let mut counts = counts.clone();
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let fields: Vec<String> = counts
+            .iter()
+            .map(|(name, n)| format!("\"{name}\": {n}"))
+            .collect();
+        format!("{{{}}}", fields.join(", "))
+    }
+
+    fn total(&self) -> Option<u64> {
+        match self {
+            Census::Counted(counts) => Some(counts.iter().map(|(_, n)| n).sum()),
+            _ => None,
+        }
+    }
 }
 
 impl Observer for Timer {
@@ -42,7 +91,8 @@ impl Observer for Timer {
         self.times.push(now.duration_since(self.last).as_secs_f64());
         self.issued.push(s.issue_seconds);
         self.losses.push((s.t_loss, s.f_loss));
-        self.last = now;
+        self.census.on_step(self.times.len());
+        self.last = Instant::now();
     }
     fn on_checkpoint(&mut self, _: &Snapshot) -> Result<(), String> {
         Ok(())
@@ -64,6 +114,7 @@ struct Timed {
     issued: f64,
     losses: Vec<(f64, f64)>,
     replayed: bool,
+    census: Census,
 }
 
 /// The value after flag `name`, else `default`.
@@ -94,6 +145,11 @@ fn main() {
     );
     let (steps, warmup, t_steps) = (arg("--steps", 3), arg("--warmup", 1), arg("--t-steps", 10));
     let parallel = arg("--parallel", 1).max(1);
+    let count_ops = std::env::args().any(|a| a == "--count-ops");
+    assert!(
+        !count_ops || parallel == 1,
+        "--count-ops counts one training's operators: drop --parallel"
+    );
     // `--mlp 128,128`: 2-D points, T reads x beside a 2-D z, as toy2d does.
     let mlp: Option<Vec<usize>> = std::env::args()
         .skip_while(|a| a != "--mlp")
@@ -168,7 +224,8 @@ fn main() {
                 scaling: Scaling::Paper,
             },
             gamma: Schedule::constant(0.25),
-            iterations: (warmup + steps) as u64,
+            // With `--count-ops`, one more step, counted and not timed.
+            iterations: (warmup + steps + usize::from(count_ops)) as u64,
             t_steps,
             batch,
             z: ZSpec {
@@ -200,7 +257,8 @@ fn main() {
                         seed: i as u64,
                         ..cfg.clone()
                     };
-                    let (source, target, device, start) = (&source, &target, &device, &start);
+                    let (source, target, device, start, name) =
+                        (&source, &target, &device, &start, &name);
                     scope.spawn(move || {
                         let _stream = if shared_stream {
                             None
@@ -216,13 +274,20 @@ fn main() {
                             replayed: false,
                             issued: Vec::new(),
                             last: Instant::now(),
+                            // Only libtorch's operators go through its dispatcher.
+                            census: if count_ops && name.starts_with("tch") {
+                                Census::After(warmup + steps)
+                            } else {
+                                Census::Off
+                            },
                         };
                         trainer.run(&mut timer).expect("training runs");
                         Timed {
-                            seconds: median(timer.times.split_off(warmup)),
-                            issued: median(timer.issued.split_off(warmup)),
+                            seconds: median(timer.times[warmup..warmup + steps].to_vec()),
+                            issued: median(timer.issued[warmup..warmup + steps].to_vec()),
                             losses: timer.losses,
                             replayed: timer.replayed,
+                            census: timer.census,
                         }
                     })
                 })
@@ -236,7 +301,7 @@ fn main() {
         let total: f64 = timed.iter().map(|t| 1.0 / t.seconds).sum();
         let (t_losses, f_losses): (Vec<f64>, Vec<f64>) = timed[0].losses.iter().copied().unzip();
         println!(
-            "{{\"impl\": \"{}\", \"device\": \"{name}\", \"precision\": \"{}\", \"seconds_per_step\": {seconds}, \"issue_seconds_per_step\": {issue}, \"steps\": {steps}, \"threads\": {}, \"parallel\": {parallel}, \"stream\": \"{}\", \"steps_per_second_total\": {total}, \"t_losses\": {t_losses:?}, \"f_losses\": {f_losses:?}}}",
+            "{{\"impl\": \"{}\", \"device\": \"{name}\", \"precision\": \"{}\", \"seconds_per_step\": {seconds}, \"issue_seconds_per_step\": {issue}, \"steps\": {steps}, \"threads\": {}, \"parallel\": {parallel}, \"stream\": \"{}\", \"steps_per_second_total\": {total}, \"t_losses\": {t_losses:?}, \"f_losses\": {f_losses:?}, \"ops_per_step\": {}, \"ops\": {}}}",
             // Graphs asked for and off (no GPU, a failed recording) time
             // plain steps: named as such.
             match (adam, timed.iter().all(|t| t.replayed)) {
@@ -251,6 +316,11 @@ fn main() {
             },
             rayon::current_num_threads(),
             if shared_stream { "shared" } else { "own" },
+            timed[0]
+                .census
+                .total()
+                .map_or("null".into(), |n| n.to_string()),
+            timed[0].census.json(),
         );
     }
 }

@@ -247,14 +247,17 @@ if [ "$rounds" -gt 0 ] && [ -x "$work/bin/train_step" ]; then
       tag="\"round\": $round, \"batch\": \"${batch:-?}\", "
       for precision in f32 bf16; do
         flag=(); [ "$precision" = bf16 ] && flag=(--bf16)
+        # The first round's f32 runs also count the operators of one more
+        # step (bench/census.py): what each asks of the GPU, by name.
+        census=(); [ "$round" = 1 ] && [ "$precision" = f32 ] && census=(--count-ops)
         # shellcheck disable=SC2086
         timeout "$cap" "$python" "$kit/torch_step.py" --device "$gpu_device" $shape "${flag[@]}" \
-          | sed "s/^{/{$tag/" >>"$rows"
+          "${census[@]}" | sed "s/^{/{$tag/" >>"$rows"
         # The benchmark's device filter: "cuda" picks libtorch's GPU, "flex" the CPU build.
         nrun_device=cuda; [ "$gpu_device" = cpu ] && nrun_device=flex
         # shellcheck disable=SC2086
         timeout "$cap" "$work/bin/train_step" $shape --device "$nrun_device" "${flag[@]}" \
-          "${stream_flag[@]}" | sed "s/^{/{$tag/" >>"$rows"
+          "${stream_flag[@]}" "${census[@]}" | sed "s/^{/{$tag/" >>"$rows"
         if [ "$graphs_ok" -eq 1 ]; then
           # shellcheck disable=SC2086
           timeout "$cap" "$work/bin/train_step" $shape --device "$nrun_device" "${flag[@]}" \
@@ -273,7 +276,7 @@ if [ "$rounds" -gt 0 ] && [ -x "$work/bin/train_step" ]; then
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 ref = {(r["round"], r["batch"], r["precision"]): r["seconds_per_step"] for r in rows if r["impl"] == "pytorch"}
-print(f"{'batch':>5} {'implementation':<22}{'s/step':>9}  {'vs PyTorch same precision':>26}  {'vs PyTorch f32':>18}  {'issuing':>8}")
+print(f"{'batch':>5} {'implementation':<30}{'s/step':>9}  {'vs PyTorch same precision':>26}  {'vs PyTorch f32':>18}  {'issuing':>8}")
 for batch, *impl in sorted({(r["batch"], r["impl"], r["device"], r["precision"]) for r in rows}, key=lambda k: (int(k[0]) if k[0].isdigit() else 0, k[1:])):
     mine = [r for r in rows if (r["batch"], r["impl"], r["device"], r["precision"]) == (batch, *impl)]
     secs = statistics.median(r["seconds_per_step"] for r in mine)
@@ -282,10 +285,15 @@ for batch, *impl in sorted({(r["batch"], r["impl"], r["device"], r["precision"])
     fmt = lambda xs: f"{statistics.median(xs):.2f} ({min(xs):.2f}-{max(xs):.2f})" if xs else "-"
     issue = [r["issue_seconds_per_step"] / r["seconds_per_step"] for r in mine if "issue_seconds_per_step" in r]
     issuing = f"{statistics.median(issue):.0%}" if issue else "-"
-    print(f"{batch:>5} {' '.join(impl):<22}{secs:>9.4f}  {fmt(same):>26}  {fmt(f32):>18}  {issuing:>8}")
+    print(f"{batch:>5} {' '.join(impl):<30}{secs:>9.4f}  {fmt(same):>26}  {fmt(f32):>18}  {issuing:>8}")
 print(f"({len({r['round'] for r in rows})} rounds alternating; medians, ranges over rounds; issuing: the share")
 print(" of a step spent issuing its work before its one read back, near 100% when launches limit it)")
 PY
+  for shape in "${speed_shapes[@]}"; do
+    batch=$(echo "$shape" | sed -n 's/.*--batch \([0-9]*\).*/\1/p')
+    echo; echo "batch ${batch:-?}:"
+    { grep "\"round\": 1, \"batch\": \"${batch:-?}\"" "$rows" || true; } | "$python" "$kit/census.py" /dev/stdin
+  done >>"$out/speed.txt"
   cat "$out/speed.txt"
   if [ "$graphs_ok" -eq 1 ]; then
     # Graphs for the pipeline if they made the f32 step (its precision)

@@ -30,7 +30,7 @@ if [ -n "$bench" ]; then xz -T0 -6 -c "$bench" > "$kit/train_step.xz"; fi
 # keys there match keys here and exports move both ways.
 tar -cJf "$kit/data.tar.xz" "$digits"
 cp -r pipelines "$kit/pipelines"
-cp bench/torch_step.py scripts/gpu-run.sh scripts/plan_slots.py "$kit/"
+cp bench/torch_step.py bench/census.py scripts/gpu-run.sh scripts/plan_slots.py "$kit/"
 repo="$(pwd -P)"
 kit_abs="$(cd "$kit" && pwd -P)"
 : > "$kit/imports.txt"

@@ -76,6 +76,24 @@ pub fn own_stream(_device: &Device) -> Result<Option<OwnStream>, String> {
     Ok(None)
 }
 
+/// Without libtorch there is no dispatcher to count operators in: never
+/// made (its field is private, so callers need no unreachable arms).
+#[cfg(not(feature = "tch"))]
+pub struct OperatorCensus {
+    never: std::convert::Infallible,
+}
+
+#[cfg(not(feature = "tch"))]
+impl OperatorCensus {
+    pub fn open() -> Result<OperatorCensus, String> {
+        Err("counting libtorch's operators needs the tch build".into())
+    }
+
+    pub fn close(self) -> Result<Vec<(String, u64)>, String> {
+        match self.never {}
+    }
+}
+
 /// How many GPUs libtorch sees and the CUDA runtime and cuDNN versions it
 /// was built with, as numbers (`13000`, `91900`); `None` without GPUs.
 #[cfg(not(feature = "tch"))]
@@ -126,7 +144,7 @@ pub fn gpu_count() -> usize {
 }
 
 #[cfg(feature = "tch")]
-pub use super::torch_shim::OwnStream;
+pub use super::torch_shim::{OperatorCensus, OwnStream};
 
 /// Whether `device` is one of libtorch's GPUs.
 #[cfg(feature = "tch")]

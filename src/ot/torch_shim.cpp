@@ -11,18 +11,21 @@
 #include <ATen/ops/_fused_adam.h>
 #include <ATen/ops/convolution_backward.h>
 #include <ATen/ops/empty_like.h>
+#include <ATen/record_function.h>
 #ifdef NRUN_CUDA_GRAPHS
 #include <ATen/core/CachingHostAllocator.h>
 #include <ATen/cuda/CUDAGraph.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <torch/version.h>
-
-#include <mutex>
 #endif
 
 #include <cstring>
 #include <exception>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
 #include <vector>
 
 using at::Tensor;
@@ -186,6 +189,58 @@ extern "C" void nrun_graph_free(void*) {}
 // already is, else a copy the caller owns.
 extern "C" char* nrun_channels_last(const Tensor* x, Tensor** out) {
   return caught([&] { *out = new Tensor(x->contiguous(at::MemoryFormat::ChannelsLast)); });
+}
+
+// The operator census: while one is open, every operator libtorch's
+// dispatcher runs that runs no other operator (a leaf: on a GPU, about one
+// kernel launch) is counted by name, on every thread. Both trainings
+// compared with PyTorch run through this dispatcher, so counting there
+// compares what each asks of a GPU without one at hand.
+namespace census {
+static std::mutex lock;
+static std::map<std::string, uint64_t> leaves;
+// Per thread, for each operator running on it, whether it has run another
+// (operators open before the census are not on it).
+static thread_local std::vector<bool> open;
+
+static std::unique_ptr<at::ObserverContext> enter(const at::RecordFunction&) {
+  if (!open.empty()) open.back() = true;
+  open.push_back(false);
+  return nullptr;
+}
+
+static void leave(const at::RecordFunction& op, at::ObserverContext*) {
+  if (open.empty()) return;
+  bool ran_another = open.back();
+  open.pop_back();
+  if (!ran_another) {
+    std::lock_guard<std::mutex> guard(lock);
+    ++leaves[op.name()];
+  }
+}
+}  // namespace census
+
+extern "C" char* nrun_census_open(uint64_t* handle) {
+  return caught([&] {
+    {
+      std::lock_guard<std::mutex> guard(census::lock);
+      census::leaves.clear();
+    }
+    *handle = at::addGlobalCallback(
+        at::RecordFunctionCallback(census::enter, census::leave).scopes({at::RecordScope::FUNCTION}));
+  });
+}
+
+// Closes the census `handle` opened; `*report` (malloc'd, the caller frees
+// it) is one "name<TAB>count" line per leaf operator.
+extern "C" char* nrun_census_close(uint64_t handle, char** report) {
+  return caught([&] {
+    at::removeCallback(handle);
+    std::ostringstream lines;
+    std::lock_guard<std::mutex> guard(census::lock);
+    for (const auto& [name, count] : census::leaves) lines << name << '\t' << count << '\n';
+    *report = strdup(lines.str().c_str());
+  });
 }
 
 // From here until `nrun_restore_stream(*guard)` on the same thread, the

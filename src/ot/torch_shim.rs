@@ -46,6 +46,9 @@ unsafe extern "C" {
 
     fn nrun_restore_stream(guard: *mut c_void);
 
+    fn nrun_census_open(handle: *mut u64) -> *mut c_char;
+    fn nrun_census_close(handle: u64, report: *mut *mut c_char) -> *mut c_char;
+
     fn nrun_graph_begin(graph: *mut *mut c_void) -> *mut c_char;
     fn nrun_graph_end(graph: *mut c_void) -> *mut c_char;
     fn nrun_graph_replay(graph: *mut c_void) -> *mut c_char;
@@ -125,6 +128,44 @@ impl Drop for CudaGraph {
     fn drop(&mut self) {
         // SAFETY: a graph from `nrun_graph_begin`, freed once.
         unsafe { nrun_graph_free(self.graph) }
+    }
+}
+
+/// While open, counts by name every libtorch operator that runs no other
+/// operator, on every thread: on a GPU each is about one kernel launch, so
+/// the census tells what a training asks of a GPU, on any machine. One at a
+/// time; PyTorch's profiler counts the same way (`bench/torch_step.py`).
+pub struct OperatorCensus {
+    handle: u64,
+}
+
+impl OperatorCensus {
+    pub fn open() -> Result<OperatorCensus, String> {
+        let mut handle = 0;
+        // SAFETY: the shim writes its callback's handle, or returns an error.
+        taken(unsafe { nrun_census_open(&mut handle) })?;
+        Ok(OperatorCensus { handle })
+    }
+
+    /// Each operator's name and count, by name.
+    pub fn close(self) -> Result<Vec<(String, u64)>, String> {
+        let mut report = ptr::null_mut();
+        // SAFETY: the handle `open` got, closed once (`self` is consumed).
+        taken(unsafe { nrun_census_close(self.handle, &mut report) })?;
+        // SAFETY: on success, a NUL-terminated string from strdup, freed once here.
+        let text = unsafe { CStr::from_ptr(report) }
+            .to_string_lossy()
+            .into_owned();
+        unsafe { libc::free(report.cast()) };
+        text.lines()
+            .map(|line| {
+                let (name, count) = line
+                    .rsplit_once('\t')
+                    .ok_or_else(|| format!("census line {line:?}"))?;
+                let count = count.parse().map_err(|_| format!("census line {line:?}"))?;
+                Ok((name.to_string(), count))
+            })
+            .collect()
     }
 }
 
@@ -264,7 +305,26 @@ fn taken(error: *mut c_char) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{CudaGraph, OwnStream};
+    use super::{CudaGraph, OperatorCensus, OwnStream};
+
+    #[test]
+    fn the_census_counts_the_operators_that_launch_work_not_those_that_wrap_it() {
+        let x = tch::Tensor::ones([3, 4], (tch::Kind::Float, tch::Device::Cpu));
+        let census = OperatorCensus::open().unwrap();
+        let y = (&x + 1.0).relu();
+        // `linear` runs `t` and `addmm` (or `matmul`'s kernels): it is
+        // not a leaf, what it runs is.
+        let _ = y.linear(&x, None::<tch::Tensor>);
+        let counts = census.close().unwrap();
+        let count = |name: &str| counts.iter().find(|(n, _)| n == name).map(|(_, c)| *c);
+        assert_eq!(count("aten::relu"), None, "relu runs clamp_min: {counts:?}");
+        assert_eq!(count("aten::clamp_min"), Some(1), "{counts:?}");
+        assert_eq!(count("aten::linear"), None, "{counts:?}");
+        assert!(counts.iter().all(|(_, c)| *c > 0));
+        // Closed, it counts no more.
+        let census = OperatorCensus::open().unwrap();
+        assert_eq!(census.close().unwrap(), vec![]);
+    }
 
     #[test]
     fn a_graph_records_on_a_gpu_and_elsewhere_is_an_error_not_a_crash() {
