@@ -26,6 +26,20 @@ impl Init<'_> {
         let values = rng::uniform(&mut self.rng, count, bound);
         Param::from_data(TensorData::new(values, shape), self.device)
     }
+
+    /// A convolution's weight, laid out as the device's convolution reads
+    /// it fastest ([`same_conv::weight_layout`]), now and whenever a record
+    /// is loaded into it.
+    fn conv_weight(&mut self, shape: [usize; 4], fan_in: usize) -> Param<Tensor<4>> {
+        let drawn = self.uniform(shape, fan_in).into_value();
+        Param::from_tensor(laid_out(drawn)).load_mapper(laid_out)
+    }
+}
+
+/// A weight's value laid out for the convolution, as a leaf that autodiff
+/// can track (what an operation's output is not).
+fn laid_out(weight: Tensor<4>) -> Tensor<4> {
+    same_conv::weight_layout(weight.detach()).detach()
 }
 
 /// A 2-D convolution, stride 1, square kernel, symmetric zero padding.
@@ -40,7 +54,7 @@ impl Conv {
     pub fn new(init: &mut Init, c_in: usize, c_out: usize, kernel: usize, bias: bool) -> Conv {
         let fan_in = c_in * kernel * kernel;
         Conv {
-            weight: init.uniform([c_out, c_in, kernel, kernel], fan_in),
+            weight: init.conv_weight([c_out, c_in, kernel, kernel], fan_in),
             bias: bias.then(|| init.uniform([c_out], fan_in)),
             // "Same" padding for the odd kernels these nets use.
             padding: kernel / 2,
@@ -97,4 +111,62 @@ impl Dense {
 /// frozen for the f step, and sampling.
 pub fn batch_norm(init: &Init, channels: usize) -> burn::nn::BatchNorm {
     burn::nn::BatchNormConfig::new(channels).init(init.device)
+}
+
+#[cfg(all(test, feature = "tch"))]
+#[allow(deprecated)] // burn-tch; see backend.rs
+mod tests {
+    use burn::backend::LibTorch;
+    use burn::module::Module;
+
+    use super::*;
+    use crate::device::DeviceChoice;
+    use crate::ot::backend;
+    use crate::rng::Purpose;
+
+    fn conv(seed: u64, device: &Device) -> Conv {
+        let mut init = Init {
+            rng: rng::stream(seed, Purpose::InitT, 0),
+            device,
+        };
+        Conv::new(&mut init, 3, 4, 5, true)
+    }
+
+    fn strides(conv: &Conv) -> Vec<i64> {
+        let weight = conv.weight.val().inner();
+        weight
+            .try_into_primitive::<LibTorch>()
+            .unwrap()
+            .tensor
+            .stride()
+    }
+
+    fn values(conv: &Conv) -> Vec<f32> {
+        conv.weight
+            .val()
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec()
+            .unwrap()
+    }
+
+    /// On libtorch a convolution's weight is stored channels-last when it
+    /// is drawn and when a record is loaded into it, holding the values
+    /// burn-flex holds (the layout moves them in memory only), and stays a
+    /// parameter autodiff tracks.
+    #[test]
+    fn libtorch_stores_conv_weights_channels_last_drawn_and_loaded() {
+        let cpu = backend::device(DeviceChoice::Cpu, None).unwrap().autodiff();
+        // [4, 3, 5, 5] with the 3 channels adjacent, then width, height.
+        let channels_last = vec![75, 1, 15, 3];
+        let drawn = conv(1, &cpu);
+        assert_eq!(strides(&drawn), channels_last);
+        assert_eq!(values(&drawn), values(&conv(1, &Device::flex().autodiff())));
+        assert!(drawn.weight.val().is_require_grad());
+
+        let loaded = conv(2, &cpu).load_record(drawn.clone().into_record());
+        assert_eq!(strides(&loaded), channels_last);
+        assert_eq!(values(&loaded), values(&drawn));
+        assert!(loaded.weight.val().is_require_grad());
+    }
 }

@@ -27,6 +27,7 @@ use burn::tensor::ops::ConvOptions;
 use burn::tensor::{DType, Shape, Tensor, TensorData};
 
 use super::conv_gemm::{self, Geometry};
+use super::unary::{self, Keep};
 
 /// `x` `[B, C, H, W]` convolved with `weight` `[O, C, k, k]`, stride 1,
 /// `padding` zeros on every side, plus `bias` `[O]` if any.
@@ -43,6 +44,15 @@ pub fn conv2d(
         Some(bias) => Dispatch::same_conv2d(x, weight, bias.into_dispatch(), padding),
         None => Dispatch::same_conv2d_unbiased(x, weight, padding),
     })
+}
+
+/// `weight` `[O, C, k, k]` laid out in memory as this device's
+/// convolution reads weights fastest: channels-last on libtorch (see
+/// [`libtorch`]), as it is elsewhere. The values, shape and gradient are
+/// unchanged. A weight stored so is not copied at every forward pass, nor
+/// its gradient at every optimiser step.
+pub fn weight_layout(weight: Tensor<4>) -> Tensor<4> {
+    Tensor::from_dispatch(Dispatch::same_conv2d_weight_layout(weight.into_dispatch()))
 }
 
 /// Stride 1, `padding` zeros on every side, no dilation, one group.
@@ -71,6 +81,11 @@ pub trait SameConv: Backend {
         padding: usize,
     ) -> FloatTensor<Self> {
         Self::conv2d(x, weight, None, options(padding))
+    }
+
+    /// The weight's layout (see [`weight_layout`]); by default as it is.
+    fn same_conv2d_weight_layout(weight: FloatTensor<Self>) -> FloatTensor<Self> {
+        weight
     }
 }
 
@@ -277,6 +292,16 @@ impl<B: SameConvGrads, C: CheckpointStrategy> SameConv for Autodiff<B, C> {
     ) -> FloatTensor<Self> {
         tracked_forward::<B, C>(x, weight, None, padding)
     }
+
+    fn same_conv2d_weight_layout(weight: FloatTensor<Self>) -> FloatTensor<Self> {
+        // Only where the values lie moves: the gradient passes unchanged.
+        unary::record::<B, C>(
+            weight,
+            B::same_conv2d_weight_layout,
+            Keep::Output,
+            |_, grad| grad,
+        )
+    }
 }
 
 /// The forward pass under autodiff, which records the backward step when
@@ -432,6 +457,11 @@ mod libtorch {
 
         fn same_conv2d_unbiased(x: TchTensor, weight: TchTensor, padding: usize) -> TchTensor {
             TchTensor::new(forward(&x, &weight, None, padding).0)
+        }
+
+        fn same_conv2d_weight_layout(weight: TchTensor) -> TchTensor {
+            // Shares the weight's memory when it is laid out so already.
+            TchTensor::from_existing(torch_shim::channels_last(&weight.tensor), weight.storage)
         }
     }
 
@@ -673,6 +703,38 @@ mod tests {
             let out = out.try_into_primitive::<LibTorch>().unwrap().tensor;
             // NHWC in memory: channels adjacent, then width, height, batch.
             assert_eq!(out.stride(), [144, 1, 24, 4], "{device:?}");
+        }
+    }
+
+    /// On libtorch `weight_layout` lays a weight out channels-last, sharing
+    /// its memory when it already is; anywhere, the values and the
+    /// gradient through it are the weight's own.
+    #[test]
+    #[allow(deprecated)]
+    fn a_weight_laid_out_keeps_its_values_and_gradient() {
+        for (name, device) in crate::ot::backend::devices(false) {
+            let device = device.autodiff();
+            let weight = random([4, 3, 3, 3], 2, &device).require_grad();
+            let laid_out = weight_layout(weight.clone());
+            assert_eq!(values(laid_out.clone()), values(weight.clone()), "{name}");
+            let scale = random([4, 3, 3, 3], 3, &device);
+            let grads = (laid_out * scale.clone()).sum().backward();
+            assert_eq!(
+                values(weight.grad(&grads).unwrap()),
+                values(scale),
+                "{name}"
+            );
+            #[cfg(feature = "tch")]
+            if name == "tch cpu" {
+                use burn::backend::LibTorch;
+                use burn::backend::libtorch::TchTensor;
+                let once = weight_layout(weight.clone().detach()).inner();
+                let once = once.try_into_primitive::<LibTorch>().unwrap().tensor;
+                assert_eq!(once.stride(), [27, 1, 9, 3]);
+                let again =
+                    LibTorch::same_conv2d_weight_layout(TchTensor::new(once.shallow_clone()));
+                assert_eq!(again.tensor.data_ptr(), once.data_ptr(), "no second copy");
+            }
         }
     }
 }
