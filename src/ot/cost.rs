@@ -15,6 +15,8 @@
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
+use super::reduce::{mean_dim, sum_dim};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CostKind {
@@ -80,26 +82,22 @@ impl Cost {
     pub fn estimate(&self, x: Tensor<2>, t: Tensor<3>, gamma: f64) -> Tensor<1> {
         let [b, z, d] = t.dims();
         let diff = x.unsqueeze_dim::<3>(1) - t.clone();
-        let sq = diff.clone().square().sum_dim(2).reshape([b, z]);
+        let sq = sum_dim(diff.clone().square(), 2).reshape([b, z]);
         let value = match self.kind {
-            CostKind::StrongQuadratic => sq.mean_dim(1).mul_scalar(0.5),
+            CostKind::StrongQuadratic => mean_dim(sq, 1).mul_scalar(0.5),
             CostKind::WeakQuadratic => {
-                let quadratic = sq.mean_dim(1).mul_scalar(0.5);
+                let quadratic = mean_dim(sq, 1).mul_scalar(0.5);
                 if gamma == 0.0 || z < 2 {
                     quadratic
                 } else {
-                    let centred = t.clone() - t.mean_dim(1);
-                    let var = centred
-                        .square()
-                        .sum_dim(2)
-                        .reshape([b, z])
-                        .sum_dim(1)
+                    let centred = t.clone() - mean_dim(t, 1);
+                    let var = sum_dim(sum_dim(centred.square(), 2).reshape([b, z]), 1)
                         .div_scalar((z - 1) as f64);
                     quadratic - var.mul_scalar(gamma / 2.0)
                 }
             }
             CostKind::WeakKernel => {
-                let distance = norm_from_square(sq).mean_dim(1).mul_scalar(0.5);
+                let distance = mean_dim(norm_from_square(sq), 1).mul_scalar(0.5);
                 if gamma == 0.0 || z < 2 {
                     distance
                 } else {
@@ -109,8 +107,8 @@ impl Cost {
             }
             CostKind::MeanDistance => {
                 // sum_{k != l} <a_k, a_l> = ||sum_k a_k||^2 - sum_k ||a_k||^2
-                let total = diff.sum_dim(1).reshape([b, d]).square().sum_dim(1);
-                (total - sq.sum_dim(1)).div_scalar((z * (z - 1)) as f64)
+                let total = sum_dim(sum_dim(diff, 1).reshape([b, d]).square(), 1);
+                (total - sum_dim(sq, 1)).div_scalar((z * (z - 1)) as f64)
             }
         };
         value.reshape([b]).mul_scalar(self.scaling.factor(d))
@@ -134,8 +132,8 @@ fn norm_from_square<const D: usize>(sq: Tensor<D>) -> Tensor<D> {
 fn pairwise_distance_sum(t: Tensor<3>) -> Tensor<2> {
     let [b, z, _] = t.dims();
     let diff = t.clone().unsqueeze_dim::<4>(2) - t.unsqueeze_dim::<4>(1);
-    let sq = diff.square().sum_dim(3).reshape([b, z, z]);
-    norm_from_square(sq).reshape([b, z * z]).sum_dim(1)
+    let sq = sum_dim(diff.square(), 3).reshape([b, z, z]);
+    sum_dim(norm_from_square(sq).reshape([b, z * z]), 1)
 }
 
 #[cfg(test)]

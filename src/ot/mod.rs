@@ -15,6 +15,7 @@ pub mod layers;
 pub mod nets;
 pub mod pool;
 pub mod precision;
+pub mod reduce;
 pub mod relu;
 pub mod same_conv;
 pub mod schedule;

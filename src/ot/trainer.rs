@@ -21,6 +21,7 @@ use super::draws::{Ahead, DrawSpec, NoiseDraw, StepDraws};
 use super::layers::Init;
 use super::nets::{Model, NetSpec, Role};
 use super::precision::{self, Precision};
+use super::reduce;
 use super::schedule::{LrDecay, Schedule};
 use super::step_graph::{Action, Key, Plan};
 #[cfg(feature = "tch")]
@@ -656,13 +657,13 @@ impl<'a> Trainer<'a> {
                     .slice([k * b * z..(k + 1) * b * z, 0..self.z_dim])
             });
             let t = self.push_forward(&self.t, x.clone(), zk);
-            let cost = self
-                .cfg
-                .cost
-                .estimate(x, t.clone().reshape([b, z, self.y_dim]), gamma)
-                .mean();
+            let cost = reduce::mean(self.cfg.cost.estimate(
+                x,
+                t.clone().reshape([b, z, self.y_dim]),
+                gamma,
+            ));
             let potential = match &self.cfg.noise {
-                None => f_frozen.forward(t).mean(),
+                None => reduce::mean(f_frozen.forward(t)),
                 Some(noise) => {
                     let d = t_noise.next().expect("one noise draw per T update");
                     let input = noise.noisy_input(t, &d.sigmas, &d.eps, self.pixels);
@@ -705,7 +706,7 @@ impl<'a> Trainer<'a> {
                 weighted_mean(ft, noise.weights(&t_sigmas, &plain))
                     - weighted_mean(fy, noise.weights(&d.sigmas, &plain))
             }
-            _ => self.f.forward(t).mean() - self.f.forward(y.clone()).mean(),
+            _ => reduce::mean(self.f.forward(t)) - reduce::mean(self.f.forward(y.clone())),
         };
         if let Some(mix) = &host.f_mix {
             let scale = self.cfg.cost.scaling.factor(self.y_dim);

@@ -13,6 +13,7 @@ use burn::tensor::Tensor;
 use crate::ot::layers::{Conv, Init};
 use crate::ot::pool::avg_pool_2x2;
 use crate::ot::precision;
+use crate::ot::reduce;
 use crate::ot::relu::relu;
 
 #[derive(Module, Debug)]
@@ -71,7 +72,7 @@ impl CnnF {
         }
         let y = precision::to_f32(self.head.forward_in_precision(x));
         let [n, _, h, w] = y.dims();
-        y.reshape([n, h * w]).mean_dim(1)
+        reduce::mean_dim(y.reshape([n, h * w]), 1)
     }
 }
 
