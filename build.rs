@@ -37,6 +37,10 @@ fn main() {
         .flag(format!("-D_GLIBCXX_USE_CXX11_ABI={abi}"))
         // As torch-sys compiles its own wrapper.
         .flag("-DGLOG_USE_GLOG_EXPORT")
+        // As libtorch itself was built: its headers' debug-only checks read
+        // state that a release libtorch never sets (RecordFunction's
+        // `inputs_valid_`, which the operator census's inputs would trip).
+        .define("NDEBUG", None)
         .file("src/ot/torch_shim.cpp")
         .compile("nrun_torch_shim");
     if cuda.is_some() {

@@ -6,9 +6,11 @@ scripts/gpu-run.sh run them).
 Both count, by name, each libtorch operator that runs no other operator.
 Such an operator launches one kernel on a GPU, except those that only
 allocate or re-view memory (NOT_KERNELS): a kernel whose operator allocates
-its output through the dispatcher is counted as that allocation. A
-`_local_scalar_dense` is a value read back to the host: on a GPU, a wait for
-every kernel queued before it.
+its output through the dispatcher is counted as that allocation. A value
+read back to the host waits on a GPU for every kernel queued before it:
+PyTorch's `.item()` runs `_local_scalar_dense`; nrun counts each copy from
+a GPU into host memory as "aten::copy_ (to the host)" (PyTorch's profiler
+cannot tell that copy from others).
 
     python3 bench/census.py rows.jsonl [more.jsonl ...]
 """
@@ -22,9 +24,12 @@ NOT_KERNELS = {
     "detach", "aten::_nnpack_available", "aten::result_type", "aten::to",
     "aten::lift_fresh", "aten::_reshape_alias", "aten::unsqueeze", "aten::t",
     "aten::transpose", "aten::permute", "aten::expand", "aten::slice",
-    "aten::select", "aten::squeeze", "aten::_local_scalar_dense",
+    "aten::select", "aten::squeeze", "aten::_unsafe_view", "aten::unfold",
+    "aten::diagonal", "aten::narrow", "aten::split", "aten::chunk",
+    "aten::unbind", "aten::_local_scalar_dense",
 }
-READ_BACK = "aten::_local_scalar_dense"
+# A copy to the host launches a copy too, but it is counted as what it costs.
+READ_BACK = {"aten::_local_scalar_dense", "aten::copy_ (to the host)"}
 SHOWN = 24
 
 
@@ -52,11 +57,12 @@ def main(paths):
     print("operators per outer step that run no other operator (bench/census.py)")
     line("", labels)
     line("launching a kernel (on a GPU)",
-         [sum(c for n, c in ops.items() if n not in NOT_KERNELS) for ops in columns.values()])
+         [sum(c for n, c in ops.items() if n not in NOT_KERNELS | READ_BACK)
+          for ops in columns.values()])
     line("reading a value back to the host",
-         [ops.get(READ_BACK, 0) for ops in columns.values()])
+         [sum(ops.get(n, 0) for n in READ_BACK) for ops in columns.values()])
     line("allocating or viewing memory",
-         [sum(c for n, c in ops.items() if n in NOT_KERNELS and n != READ_BACK)
+         [sum(c for n, c in ops.items() if n in NOT_KERNELS - READ_BACK)
           for ops in columns.values()])
     for name in names[:SHOWN]:
         line(f"  {name}", [ops.get(name, 0) for ops in columns.values()])

@@ -36,6 +36,10 @@ for arg in "$@"; do
     *) echo "compare.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
+if [ ${#census[@]} -gt 0 ] && [ ${#graphs[@]} -gt 0 ]; then
+  # A replayed step runs no operators: nothing to set beside PyTorch's.
+  echo "compare.sh: --count-ops counts eager steps; drop --cuda-graphs" >&2; exit 2
+fi
 shape=("${size[@]}" "${precision[@]}" "${census[@]}")
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT

@@ -63,26 +63,27 @@ impl Census {
         }
     }
 
-    /// The counts as a JSON object, most first; `null` if none were taken.
-    fn json(&self) -> String {
-        let Census::Counted(counts) = self else {
-            return "null".into();
-        };
-        let mut counts = counts.clone();
-        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        let fields: Vec<String> = counts
-            .iter()
-            .map(|(name, n)| format!("\"{name}\": {n}"))
-            .collect();
-        format!("{{{}}}", fields.join(", "))
-    }
-
-    fn total(&self) -> Option<u64> {
+    /// The counts, if the counted step ran.
+    fn counts(self) -> Option<Vec<(String, u64)>> {
         match self {
-            Census::Counted(counts) => Some(counts.iter().map(|(_, n)| n).sum()),
+            Census::Counted(counts) => Some(counts),
             _ => None,
         }
     }
+}
+
+/// The counts as a JSON object, most first; `null` if none were taken.
+fn counts_json(counts: Option<&[(String, u64)]>) -> String {
+    let Some(counts) = counts else {
+        return "null".into();
+    };
+    let mut counts = counts.to_vec();
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let fields: Vec<String> = counts
+        .iter()
+        .map(|(name, n)| format!("\"{name}\": {n}"))
+        .collect();
+    format!("{{{}}}", fields.join(", "))
 }
 
 impl Observer for Timer {
@@ -108,13 +109,14 @@ impl Observer for Timer {
 }
 
 /// One training's median seconds per step and per step's issuing, every
-/// step's losses, and whether its steps were replayed from a CUDA graph.
+/// step's losses, whether its steps were replayed from a CUDA graph, and
+/// with `--count-ops` its counted step's operators.
 struct Timed {
     seconds: f64,
     issued: f64,
     losses: Vec<(f64, f64)>,
     replayed: bool,
-    census: Census,
+    ops: Option<Vec<(String, u64)>>,
 }
 
 /// The value after flag `name`, else `default`.
@@ -287,7 +289,7 @@ fn main() {
                             issued: median(timer.issued[warmup..warmup + steps].to_vec()),
                             losses: timer.losses,
                             replayed: timer.replayed,
-                            census: timer.census,
+                            ops: timer.census.counts(),
                         }
                     })
                 })
@@ -316,11 +318,12 @@ fn main() {
             },
             rayon::current_num_threads(),
             if shared_stream { "shared" } else { "own" },
-            timed[0]
-                .census
-                .total()
-                .map_or("null".into(), |n| n.to_string()),
-            timed[0].census.json(),
+            timed[0].ops.as_ref().map_or("null".into(), |counts| counts
+                .iter()
+                .map(|(_, n)| n)
+                .sum::<u64>()
+                .to_string()),
+            counts_json(timed[0].ops.as_deref()),
         );
     }
 }

@@ -17,14 +17,16 @@
 #include <ATen/cuda/CUDAGraph.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <torch/version.h>
+
+#include <mutex>
 #endif
 
 #include <cstring>
 #include <exception>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -62,9 +64,13 @@ extern "C" char* nrun_fused_adam(Tensor* const* params, Tensor* const* grads,
       const Tensor& param = *params[i];
       const Tensor& grad = *grads[i];
       p.push_back(param);
-      // The kernel wants every list alike in dtype, device and strides.
-      bool alike = grad.scalar_type() == param.scalar_type() &&
-                   grad.strides() == param.strides();
+      // The kernel wants every list alike in dtype, device and strides,
+      // strides of dimensions of size 1 aside (they order no elements: a
+      // 1x1 weight's gradient may come back with others).
+      bool alike = grad.scalar_type() == param.scalar_type() && grad.sizes() == param.sizes();
+      for (int64_t d = 0; alike && d < param.dim(); ++d) {
+        alike = param.size(d) == 1 || grad.stride(d) == param.stride(d);
+      }
       g.push_back(alike ? grad : at::empty_like(param).copy_(grad));
       m.push_back(*exp_avgs[i]);
       v.push_back(*exp_avg_sqs[i]);
@@ -191,53 +197,71 @@ extern "C" char* nrun_channels_last(const Tensor* x, Tensor** out) {
   return caught([&] { *out = new Tensor(x->contiguous(at::MemoryFormat::ChannelsLast)); });
 }
 
-// The operator census: while one is open, every operator libtorch's
-// dispatcher runs that runs no other operator (a leaf: on a GPU, about one
-// kernel launch) is counted by name, on every thread. Both trainings
+// The operator census: while one is open on a thread, every operator
+// libtorch's dispatcher runs there that runs no other operator (a leaf: on
+// a GPU, about one kernel launch) is counted by name. Both trainings
 // compared with PyTorch run through this dispatcher, so counting there
-// compares what each asks of a GPU without one at hand.
+// compares what each asks of a GPU without one at hand. A copy from a GPU
+// into host memory (a read back, which waits for the GPU) is counted under
+// its own name. One thread's census sees no other thread's operators: a
+// training issues all of its own on its thread.
 namespace census {
-static std::mutex lock;
-static std::map<std::string, uint64_t> leaves;
-// Per thread, for each operator running on it, whether it has run another
-// (operators open before the census are not on it).
-static thread_local std::vector<bool> open;
+static thread_local bool counting = false;
+static thread_local std::map<std::string, uint64_t> leaves;
+// For each operator running on this thread: whether it has run another,
+// and whether it reads back (known only at its start, from its inputs).
+// Operators open before the census are not on it.
+struct Open {
+  bool ran_another;
+  bool reads_back;
+};
+static thread_local std::vector<Open> open;
 
-static std::unique_ptr<at::ObserverContext> enter(const at::RecordFunction&) {
-  if (!open.empty()) open.back() = true;
-  open.push_back(false);
+static const char* const kReadBack = "aten::copy_ (to the host)";
+
+// Whether `op`, a copy_, writes host memory from a GPU's.
+static bool reads_back(const at::RecordFunction& op) {
+  if (std::strcmp(op.name(), "aten::copy_") != 0) return false;
+  auto inputs = op.inputs();
+  return inputs.size() >= 2 && inputs[0].isTensor() && inputs[1].isTensor() &&
+         inputs[0].toTensor().is_cpu() && inputs[1].toTensor().is_cuda();
+}
+
+static std::unique_ptr<at::ObserverContext> enter(const at::RecordFunction& op) {
+  if (!open.empty()) open.back().ran_another = true;
+  open.push_back({false, reads_back(op)});
   return nullptr;
 }
 
 static void leave(const at::RecordFunction& op, at::ObserverContext*) {
   if (open.empty()) return;
-  bool ran_another = open.back();
+  Open done = open.back();
   open.pop_back();
-  if (!ran_another) {
-    std::lock_guard<std::mutex> guard(lock);
-    ++leaves[op.name()];
-  }
+  if (!done.ran_another) ++leaves[done.reads_back ? kReadBack : op.name()];
 }
 }  // namespace census
 
 extern "C" char* nrun_census_open(uint64_t* handle) {
   return caught([&] {
-    {
-      std::lock_guard<std::mutex> guard(census::lock);
-      census::leaves.clear();
-    }
-    *handle = at::addGlobalCallback(
-        at::RecordFunctionCallback(census::enter, census::leave).scopes({at::RecordScope::FUNCTION}));
+    if (census::counting) throw std::runtime_error("a census is open on this thread already");
+    census::leaves.clear();
+    census::open.clear();
+    *handle = at::addThreadLocalCallback(at::RecordFunctionCallback(census::enter, census::leave)
+                                             .needsInputs(true)
+                                             .scopes({at::RecordScope::FUNCTION}));
+    census::counting = true;
   });
 }
 
-// Closes the census `handle` opened; `*report` (malloc'd, the caller frees
-// it) is one "name<TAB>count" line per leaf operator.
+// Closes the census `handle` opened, on the thread that opened it; unless
+// `report` is null, `*report` (malloc'd, the caller frees it) is one
+// "name<TAB>count" line per leaf operator.
 extern "C" char* nrun_census_close(uint64_t handle, char** report) {
   return caught([&] {
     at::removeCallback(handle);
+    census::counting = false;
+    if (report == nullptr) return;
     std::ostringstream lines;
-    std::lock_guard<std::mutex> guard(census::lock);
     for (const auto& [name, count] : census::leaves) lines << name << '\t' << count << '\n';
     *report = strdup(lines.str().c_str());
   });

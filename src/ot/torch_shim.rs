@@ -131,27 +131,40 @@ impl Drop for CudaGraph {
     }
 }
 
-/// While open, counts by name every libtorch operator that runs no other
-/// operator, on every thread: on a GPU each is about one kernel launch, so
-/// the census tells what a training asks of a GPU, on any machine. One at a
-/// time; PyTorch's profiler counts the same way (`bench/torch_step.py`).
+/// While open, counts by name every libtorch operator the calling thread
+/// runs that runs no other operator: on a GPU each is about one kernel
+/// launch, so the census tells what a training (which issues all its work
+/// on its thread) asks of a GPU, on any machine. A copy from a GPU into
+/// host memory, a read back that waits for the GPU, is counted as
+/// "aten::copy_ (to the host)". One per thread; closed on the thread that
+/// opened it.
+/// PyTorch's profiler counts the same way (`bench/torch_step.py`).
 pub struct OperatorCensus {
     handle: u64,
+    /// Keeps the census on its thread.
+    _thread: std::marker::PhantomData<*const ()>,
 }
 
 impl OperatorCensus {
+    /// Fails where a census is open on this thread already.
     pub fn open() -> Result<OperatorCensus, String> {
         let mut handle = 0;
         // SAFETY: the shim writes its callback's handle, or returns an error.
         taken(unsafe { nrun_census_open(&mut handle) })?;
-        Ok(OperatorCensus { handle })
+        Ok(OperatorCensus {
+            handle,
+            _thread: std::marker::PhantomData,
+        })
     }
 
     /// Each operator's name and count, by name.
     pub fn close(self) -> Result<Vec<(String, u64)>, String> {
         let mut report = ptr::null_mut();
-        // SAFETY: the handle `open` got, closed once (`self` is consumed).
-        taken(unsafe { nrun_census_close(self.handle, &mut report) })?;
+        let handle = self.handle;
+        std::mem::forget(self);
+        // SAFETY: the handle `open` got, on its thread, closed once (`self`
+        // is consumed and its drop skipped).
+        taken(unsafe { nrun_census_close(handle, &mut report) })?;
         // SAFETY: on success, a NUL-terminated string from strdup, freed once here.
         let text = unsafe { CStr::from_ptr(report) }
             .to_string_lossy()
@@ -166,6 +179,15 @@ impl OperatorCensus {
                 Ok((name.to_string(), count))
             })
             .collect()
+    }
+}
+
+impl Drop for OperatorCensus {
+    /// A census never closed (a panic, an early return) counts no more.
+    fn drop(&mut self) {
+        // SAFETY: the handle `open` got, on its thread, closed once.
+        let error = unsafe { nrun_census_close(self.handle, ptr::null_mut()) };
+        let _ = taken(error);
     }
 }
 
@@ -308,20 +330,32 @@ mod tests {
     use super::{CudaGraph, OperatorCensus, OwnStream};
 
     #[test]
-    fn the_census_counts_the_operators_that_launch_work_not_those_that_wrap_it() {
+    fn the_census_counts_this_threads_operators_that_launch_work_not_those_that_wrap_it() {
         let x = tch::Tensor::ones([3, 4], (tch::Kind::Float, tch::Device::Cpu));
         let census = OperatorCensus::open().unwrap();
+        assert!(OperatorCensus::open().is_err(), "one census per thread");
         let y = (&x + 1.0).relu();
         // `linear` runs `t` and `addmm` (or `matmul`'s kernels): it is
         // not a leaf, what it runs is.
         let _ = y.linear(&x, None::<tch::Tensor>);
+        // Another thread's operators are its own.
+        std::thread::spawn(|| {
+            let _ = tch::Tensor::ones([2], (tch::Kind::Float, tch::Device::Cpu)).relu();
+        })
+        .join()
+        .unwrap();
+        // A copy within host memory reads nothing back.
+        let _ = x.copy();
         let counts = census.close().unwrap();
         let count = |name: &str| counts.iter().find(|(n, _)| n == name).map(|(_, c)| *c);
         assert_eq!(count("aten::relu"), None, "relu runs clamp_min: {counts:?}");
         assert_eq!(count("aten::clamp_min"), Some(1), "{counts:?}");
         assert_eq!(count("aten::linear"), None, "{counts:?}");
+        assert!(count("aten::copy_").is_some(), "{counts:?}");
+        assert_eq!(count("aten::copy_ (to the host)"), None, "{counts:?}");
         assert!(counts.iter().all(|(_, c)| *c > 0));
-        // Closed, it counts no more.
+        // Closed, or dropped, it counts no more, and another may open.
+        drop(OperatorCensus::open().unwrap());
         let census = OperatorCensus::open().unwrap();
         assert_eq!(census.close().unwrap(), vec![]);
     }
