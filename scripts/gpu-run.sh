@@ -28,7 +28,9 @@
 #      f32 steps 5% faster), rounds alternating (if the kit has the benchmark), at
 #      Table 1's batch (16 x 4) unless --speed-shape names others (say
 #      '--batch 64 --z 4 --channels 128 --layers 7 --steps 3 --warmup 2': a
-#      gap that closes at a larger batch is launch overhead);
+#      gap that closes at a larger batch is launch overhead); the first
+#      round's f32 runs also count one more step's operators, PyTorch's
+#      beside nrun's (bench/census.py: kernel launches and read-backs);
 #   4. measures how many outer steps per second 1, 2, 3 and all of the
 #      unfinished trainings make in total when they share the GPU, and
 #      (scripts/plan_slots.py) picks --slots-per-gpu to finish the most
