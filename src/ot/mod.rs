@@ -20,6 +20,8 @@ pub mod relu;
 pub mod same_conv;
 pub mod schedule;
 pub mod step_graph;
+#[cfg(test)]
+mod test_tensors;
 #[cfg(feature = "tch")]
 mod torch_shim;
 pub mod trainer;

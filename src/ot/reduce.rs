@@ -127,20 +127,8 @@ impl<B: Backend> Backward<B, 1> for Broadcast {
 
 #[cfg(test)]
 mod tests {
-    use burn::tensor::{Device, TensorData};
-
     use super::*;
-    use crate::rng::{self, Purpose};
-
-    fn random<const D: usize>(shape: [usize; D], index: u64, device: &Device) -> Tensor<D> {
-        let mut rng = rng::stream(11, Purpose::Step, index);
-        let values = rng::normal(&mut rng, shape.iter().product(), 1.0);
-        Tensor::from_data(TensorData::new(values, shape), device)
-    }
-
-    fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-        t.into_data().convert::<f32>().try_into_vec().unwrap()
-    }
+    use crate::ot::test_tensors::{random, values};
 
     /// A loss of a `[2, 3, 4]` tensor reduced over one dimension.
     type Loss = fn(Tensor<3>, usize) -> Tensor<1>;

@@ -531,17 +531,7 @@ mod tests {
     use burn::tensor::Device;
 
     use super::*;
-    use crate::rng::{self, Purpose};
-
-    fn random<const D: usize>(shape: [usize; D], index: u64, device: &Device) -> Tensor<D> {
-        let mut rng = rng::stream(7, Purpose::Step, index);
-        let values = rng::normal(&mut rng, shape.iter().product(), 1.0);
-        Tensor::from_data(TensorData::new(values, shape), device)
-    }
-
-    fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-        t.into_data().convert::<f32>().try_into_vec().unwrap()
-    }
+    use crate::ot::test_tensors::{random, values};
 
     fn assert_close(ours: Vec<f32>, burns: Vec<f32>, what: &str) {
         assert_within(1e-5, ours, burns, what);
