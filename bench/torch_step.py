@@ -66,7 +66,7 @@ def main():
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--bf16", action="store_true", help="autocast the networks to bfloat16")
     p.add_argument("--count-ops", action="store_true",
-                   help="count the operators one outer step runs after the warm-up, as nrun's train_step does")
+                   help="count the operators of one more outer step, after the timed ones, as nrun's train_step does")
     a = p.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)

@@ -43,7 +43,7 @@ struct Timer {
     census: Census,
 }
 
-/// `--count-ops`: the step after the warm-up, counted.
+/// `--count-ops`: the step after the timed ones, counted.
 enum Census {
     Off,
     /// Opens once this many steps have run.

@@ -236,6 +236,8 @@ PY
 fi
 
 # 3. Speed, side by side; about a third of the time at most.
+# The batch a --speed-shape names (its rows are tagged with it).
+batch_of() { echo "$1" | sed -n 's/.*--batch \([0-9]*\).*/\1/p'; }
 if [ "$rounds" -gt 0 ] && [ -x "$work/bin/train_step" ]; then
   gpu_device=cpu
   if [ "$cuda" -eq 1 ]; then gpu_device=cuda; fi
@@ -245,7 +247,7 @@ if [ "$rounds" -gt 0 ] && [ -x "$work/bin/train_step" ]; then
   : >"$rows"
   for round in $(seq "$rounds"); do
     for shape in "${speed_shapes[@]}"; do
-      batch=$(echo "$shape" | sed -n 's/.*--batch \([0-9]*\).*/\1/p')
+      batch=$(batch_of "$shape")
       tag="\"round\": $round, \"batch\": \"${batch:-?}\", "
       for precision in f32 bf16; do
         flag=(); [ "$precision" = bf16 ] && flag=(--bf16)
@@ -292,7 +294,7 @@ print(f"({len({r['round'] for r in rows})} rounds alternating; medians, ranges o
 print(" of a step spent issuing its work before its one read back, near 100% when launches limit it)")
 PY
   for shape in "${speed_shapes[@]}"; do
-    batch=$(echo "$shape" | sed -n 's/.*--batch \([0-9]*\).*/\1/p')
+    batch=$(batch_of "$shape")
     echo; echo "batch ${batch:-?}:"
     { grep "\"round\": 1, \"batch\": \"${batch:-?}\"" "$rows" || true; } | "$python" "$kit/census.py" /dev/stdin
   done >>"$out/speed.txt"
@@ -300,7 +302,7 @@ PY
   if [ "$graphs_ok" -eq 1 ]; then
     # Graphs for the pipeline if they made the f32 step (its precision)
     # at least 5% faster at the first shape.
-    if "$python" - "$rows" "$(echo "${speed_shapes[0]}" | sed -n 's/.*--batch \([0-9]*\).*/\1/p')" <<'PY'
+    if "$python" - "$rows" "$(batch_of "${speed_shapes[0]}")" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 def median(impl):

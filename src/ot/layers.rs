@@ -121,7 +121,7 @@ mod tests {
 
     use super::*;
     use crate::device::DeviceChoice;
-    use crate::ot::backend;
+    use crate::ot::{backend, test_tensors};
     use crate::rng::Purpose;
 
     fn conv(seed: u64, device: &Device) -> Conv {
@@ -142,12 +142,7 @@ mod tests {
     }
 
     fn values(conv: &Conv) -> Vec<f32> {
-        conv.weight
-            .val()
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec()
-            .unwrap()
+        test_tensors::values(conv.weight.val())
     }
 
     /// On libtorch a convolution's weight is stored channels-last when it

@@ -165,12 +165,9 @@ impl OperatorCensus {
         // SAFETY: the handle `open` got, on its thread, closed once (`self`
         // is consumed and its drop skipped).
         taken(unsafe { nrun_census_close(handle, &mut report) })?;
-        // SAFETY: on success, a NUL-terminated string from strdup, freed once here.
-        let text = unsafe { CStr::from_ptr(report) }
-            .to_string_lossy()
-            .into_owned();
-        unsafe { libc::free(report.cast()) };
-        text.lines()
+        // SAFETY: on success, the shim wrote a string from strdup.
+        unsafe { owned_string(report) }
+            .lines()
             .map(|line| {
                 let (name, count) = line
                     .rsplit_once('\t')
@@ -317,12 +314,20 @@ fn taken(error: *mut c_char) -> Result<(), String> {
     if error.is_null() {
         return Ok(());
     }
-    // SAFETY: a NUL-terminated string from strdup, freed once here.
-    let message = unsafe { CStr::from_ptr(error) }
-        .to_string_lossy()
-        .into_owned();
-    unsafe { libc::free(error.cast()) };
-    Err(message)
+    // SAFETY: the shim's messages come from strdup.
+    Err(unsafe { owned_string(error) })
+}
+
+/// A string the shim made, copied into Rust and freed.
+///
+/// # Safety
+/// `s` is a NUL-terminated string from strdup (malloc), not freed before
+/// nor after.
+unsafe fn owned_string(s: *mut c_char) -> String {
+    // SAFETY: the caller's promise.
+    let text = unsafe { CStr::from_ptr(s) }.to_string_lossy().into_owned();
+    unsafe { libc::free(s.cast()) };
+    text
 }
 
 #[cfg(test)]
