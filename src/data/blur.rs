@@ -90,7 +90,7 @@ fn reflect(padded: usize, half: usize, len: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::Value;
+    use crate::data::fixtures;
 
     use super::*;
 
@@ -158,29 +158,18 @@ mod tests {
     /// `tests/fixtures/data/make_fixtures.py`.
     #[test]
     fn matches_opencv() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/data/blur.json");
-        let fixture: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let floats = |v: &Value| -> Vec<f32> {
-            v.as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x.as_f64().unwrap() as f32)
-                .collect()
-        };
+        let fixture = fixtures::load("blur.json");
         let cases = fixture["cases"].as_array().unwrap();
         assert_eq!(cases.len(), 4);
         for case in cases {
-            let (h, w) = (
-                case["h"].as_u64().unwrap() as usize,
-                case["w"].as_u64().unwrap() as usize,
-            );
-            let x = Images::new(1, 1, h, w, floats(&case["input"])).unwrap();
-            let kernel = case["kernel"].as_u64().unwrap() as usize;
+            let (h, w) = (fixtures::size(&case["h"]), fixtures::size(&case["w"]));
+            let x = Images::new(1, 1, h, w, fixtures::floats(&case["input"])).unwrap();
+            let kernel = fixtures::size(&case["kernel"]);
             let out = gaussian_blur(&x, kernel, case["sigma"].as_f64().unwrap() as f32).unwrap();
             let worst = out
                 .data
                 .iter()
-                .zip(floats(&case["output"]))
+                .zip(fixtures::floats(&case["output"]))
                 .map(|(g, w)| (g - w).abs())
                 .fold(0.0, f32::max);
             assert!(

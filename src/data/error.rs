@@ -177,3 +177,17 @@ pub enum ParamError {
     #[error("{what}")]
     Unsupported { what: &'static str },
 }
+
+impl ParamError {
+    /// A count that must be at least 1.
+    pub fn at_least_one(name: &'static str, value: usize) -> Result<(), ParamError> {
+        if value == 0 {
+            return Err(ParamError::Invalid {
+                name,
+                value: 0.0,
+                expected: "at least 1",
+            });
+        }
+        Ok(())
+    }
+}

@@ -7,6 +7,8 @@ pub mod colorize;
 pub mod crop;
 pub mod error;
 pub mod file_bytes;
+#[cfg(test)]
+mod fixtures;
 pub mod folder;
 pub mod gaussian_nd;
 pub mod idx;

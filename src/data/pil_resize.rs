@@ -113,7 +113,7 @@ fn round(products: impl Iterator<Item = i64>) -> u8 {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::Value;
+    use crate::data::fixtures::{self, bytes, size};
 
     use super::*;
 
@@ -144,27 +144,10 @@ mod tests {
     /// 8-bit images resized by Pillow; see `tests/fixtures/data/make_fixtures.py`.
     #[test]
     fn matches_pillow_exactly() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/data/pil_uint8.json"
-        );
-        let fixture: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let bytes = |v: &Value| -> Vec<u8> {
-            v.as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x.as_u64().unwrap() as u8)
-                .collect()
-        };
-        let size = |v: &Value| v.as_u64().unwrap() as usize;
+        let fixture = fixtures::load("pil_uint8.json");
         let mut checked = 0;
         for case in fixture["cases"].as_array().unwrap() {
-            let interp = match case["mode"].as_str().unwrap() {
-                "nearest" => Interp::Nearest,
-                "bilinear" => Interp::Bilinear,
-                "bicubic" => Interp::Bicubic,
-                other => panic!("unknown mode {other}"),
-            };
+            let interp = fixtures::interp(&case["mode"]);
             let (h, w) = (size(&case["in_h"]), size(&case["in_w"]));
             let (out_h, out_w) = (size(&case["out_h"]), size(&case["out_w"]));
             let planes = size(&case["planes"]);

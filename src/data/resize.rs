@@ -40,10 +40,10 @@ impl Resize {
     pub fn apply(&self, images: &Images) -> Result<Images, ParamError> {
         images.check()?;
         for (name, value) in [("output height", self.h), ("output width", self.w)] {
-            positive(name, value)?;
+            ParamError::at_least_one(name, value)?;
         }
         for (name, value) in [("input height", images.h), ("input width", images.w)] {
-            positive(name, value)?;
+            ParamError::at_least_one(name, value)?;
         }
         if self.antialias && self.interp == Interp::Nearest {
             return Err(ParamError::Unsupported {
@@ -64,17 +64,6 @@ impl Resize {
             ..*images
         })
     }
-}
-
-fn positive(name: &'static str, value: usize) -> Result<(), ParamError> {
-    if value == 0 {
-        return Err(ParamError::Invalid {
-            name,
-            value: 0.0,
-            expected: "at least 1",
-        });
-    }
-    Ok(())
 }
 
 /// The taps of every output position along one axis of length `len_in`.
@@ -251,7 +240,7 @@ fn resample_columns(
 
 #[cfg(test)]
 mod tests {
-    use serde_json::Value;
+    use crate::data::fixtures::{self, floats, size};
 
     use super::*;
 
@@ -403,19 +392,7 @@ mod tests {
     /// `tests/fixtures/data/make_fixtures.py`.
     #[test]
     fn matches_reference_fixtures() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/data/resize.json"
-        );
-        let fixture: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let floats = |v: &Value| -> Vec<f32> {
-            v.as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x.as_f64().unwrap() as f32)
-                .collect()
-        };
-        let size = |v: &Value| v.as_u64().unwrap() as usize;
+        let fixture = fixtures::load("resize.json");
         let mut worst_by_reference = std::collections::BTreeMap::<String, f32>::new();
         for case in fixture["cases"].as_array().unwrap() {
             let x = image(
@@ -425,12 +402,7 @@ mod tests {
             );
             let (h, w) = (size(&case["out_h"]), size(&case["out_w"]));
             for out in case["outputs"].as_array().unwrap() {
-                let interp = match out["mode"].as_str().unwrap() {
-                    "nearest" => Interp::Nearest,
-                    "bilinear" => Interp::Bilinear,
-                    "bicubic" => Interp::Bicubic,
-                    other => panic!("unknown mode {other}"),
-                };
+                let interp = fixtures::interp(&out["mode"]);
                 let got = resize(&x, h, w, interp, out["antialias"].as_bool().unwrap());
                 let want = floats(&out["output"]);
                 assert_eq!(got.len(), want.len());

@@ -98,9 +98,9 @@ fn affine(images: &Images, scale: f32, shift: f32) -> Images {
 
 #[cfg(test)]
 mod tests {
+    use crate::data::fixtures;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
-    use serde_json::Value;
 
     use super::*;
 
@@ -149,11 +149,7 @@ mod tests {
     /// `tests/fixtures/data/make_fixtures.py`), through the [-1, 1] interface.
     #[test]
     fn clean_target_matches_pillow() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/data/pil_uint8.json"
-        );
-        let fixture: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let fixture = fixtures::load("pil_uint8.json");
         let case = fixture["cases"]
             .as_array()
             .unwrap()
@@ -162,15 +158,8 @@ mod tests {
                 c["in_h"] == 28 && c["out_h"] == 32 && c["planes"] == 1 && c["mode"] == "bilinear"
             })
             .unwrap();
-        let bytes = |v: &Value| -> Vec<u8> {
-            v.as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x.as_u64().unwrap() as u8)
-                .collect()
-        };
-        let x = Images::from_u8(1, 1, 28, 28, &bytes(&case["input"])).unwrap();
-        let want = Images::from_u8(1, 1, 32, 32, &bytes(&case["output"])).unwrap();
+        let x = Images::from_u8(1, 1, 28, 28, &fixtures::bytes(&case["input"])).unwrap();
+        let want = Images::from_u8(1, 1, 32, 32, &fixtures::bytes(&case["output"])).unwrap();
         assert_eq!(clean_target(&x, 32).unwrap(), want);
     }
 }

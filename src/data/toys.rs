@@ -22,7 +22,7 @@ pub fn gaussian_ring<R: Rng + ?Sized>(
     std: f32,
     rng: &mut R,
 ) -> Result<Points, ParamError> {
-    at_least_one("number of centres", k)?;
+    ParamError::at_least_one("number of centres", k)?;
     finite("radius", radius)?;
     let centres: Vec<[f32; 2]> = (0..k)
         .map(|j| {
@@ -43,7 +43,7 @@ pub fn gaussian_grid<R: Rng + ?Sized>(
     std: f32,
     rng: &mut R,
 ) -> Result<Points, ParamError> {
-    at_least_one("grid side", side)?;
+    ParamError::at_least_one("grid side", side)?;
     finite("grid spacing", spacing)?;
     let offset = (side as f32 - 1.0) / 2.0;
     let coordinate = |i: usize| (i as f32 - offset) * spacing;
@@ -152,7 +152,7 @@ pub fn discrete<R: Rng + ?Sized>(
     at: &[[f32; 2]],
     rng: &mut R,
 ) -> Result<Points, ParamError> {
-    at_least_one("number of points", at.len())?;
+    ParamError::at_least_one("number of points", at.len())?;
     for &[x, y] in at {
         finite("point coordinate", x)?;
         finite("point coordinate", y)?;
@@ -169,7 +169,7 @@ pub fn circles<R: Rng + ?Sized>(
     noise: f32,
     rng: &mut R,
 ) -> Result<Points, ParamError> {
-    at_least_one("number of circles", centres.len())?;
+    ParamError::at_least_one("number of circles", centres.len())?;
     finite("radius", radius)?;
     let normal = normal(noise)?;
     points(n, || {
@@ -199,17 +199,6 @@ fn mixture<R: Rng + ?Sized>(
 /// `n` 2-D points from `draw`.
 fn points(n: usize, mut draw: impl FnMut() -> [f32; 2]) -> Result<Points, ParamError> {
     Points::new(n, 2, (0..n).flat_map(|_| draw()).collect())
-}
-
-fn at_least_one(name: &'static str, value: usize) -> Result<(), ParamError> {
-    if value == 0 {
-        return Err(ParamError::Invalid {
-            name,
-            value: 0.0,
-            expected: "at least 1",
-        });
-    }
-    Ok(())
 }
 
 fn finite(name: &'static str, value: f32) -> Result<(), ParamError> {
