@@ -70,8 +70,8 @@ pub enum Command {
     Export {
         #[command(flatten)]
         pipeline: PipelineArgs,
-        /// Leave out what does not fit in this many bytes (e.g. 60M, 1.5G):
-        /// finished entries first, then the checkpoints furthest along
+        /// Leave out what does not fit in this many bytes (e.g. 60M, 1.5G),
+        /// keeping first what took longest to compute
         #[arg(long, value_name = "SIZE", value_parser = parse_size)]
         max_size: Option<u64>,
     },
@@ -162,7 +162,7 @@ pub struct RunArgs {
     #[command(flatten)]
     pub pipeline: PipelineArgs,
     /// CPU tokens: stage instances running at once [default: number of cores]
-    #[arg(short = 'j', long = "jobs", value_parser = at_least_one)]
+    #[arg(short = 'j', long = "jobs", value_parser = at_least_one, allow_negative_numbers = true)]
     pub jobs: Option<usize>,
     /// After a failure, keep running the branches that do not depend on it
     #[arg(long)]
@@ -174,7 +174,7 @@ pub struct RunArgs {
     #[arg(long, value_parser = parse_gpus)]
     pub gpus: Option<String>,
     /// Stage slots per GPU (several small trainings can share one GPU)
-    #[arg(long, default_value_t = 1, value_parser = at_least_one)]
+    #[arg(long, default_value_t = 1, value_parser = at_least_one, allow_negative_numbers = true)]
     pub slots_per_gpu: usize,
     /// Device for training stages: auto, cpu, flex or cuda:N
     #[arg(long, default_value = "auto", value_parser = parse_device)]
@@ -187,7 +187,7 @@ pub struct RunArgs {
     pub executor: Option<ExecutorKind>,
     /// Stop cleanly within this time (e.g. 540, 9m, 1h30m): nothing new
     /// starts near the end, trainings checkpoint, exit 75; rerun to resume
-    #[arg(long, value_name = "DURATION", value_parser = parse_time_limit)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_time_limit, allow_negative_numbers = true)]
     pub time_limit: Option<Duration>,
 }
 
@@ -231,8 +231,9 @@ fn parse_time_limit(text: &str) -> Result<Duration, String> {
     let limit = match text.trim().parse::<f64>() {
         Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::from_secs_f64(secs),
         Ok(_) => return Err("must be a positive number of seconds".into()),
-        Err(_) => humantime::parse_duration(text.trim())
-            .map_err(|e| format!("{e} (write seconds, or a duration such as 9m, 1h30m)"))?,
+        Err(_) => humantime::parse_duration(text.trim()).map_err(|_| {
+            format!("`{text}` is not a duration: write seconds, or such as 9m, 1h30m")
+        })?,
     };
     if limit.is_zero() {
         return Err("must be positive".into());
@@ -271,5 +272,51 @@ pub fn parse_size(text: &str) -> std::result::Result<u64, String> {
     match number.trim().parse::<f64>() {
         Ok(n) if n.is_finite() && n > 0.0 => Ok((n * scale as f64) as u64),
         _ => Err("expected a positive size such as 60M".into()),
+    }
+}
+
+/// A command-line error on one line: clap's first line, with what its
+/// other lines add that helps (the possible values, a similar flag, the
+/// arguments missing); its usage lines and its other tips left out.
+pub fn one_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or_default();
+    let mut line = first.strip_prefix("error: ").unwrap_or(first).to_string();
+    let listing = line.ends_with(':');
+    for more in lines.map(str::trim) {
+        if let Some(values) = more
+            .strip_prefix("[possible values: ")
+            .and_then(|v| v.strip_suffix(']'))
+        {
+            line.push_str(&format!(" (possible values: {values})"));
+        } else if let Some(similar) = more
+            .strip_prefix("tip: a similar argument exists: ")
+            .or_else(|| more.strip_prefix("tip: a similar subcommand exists: "))
+        {
+            line.push_str(&format!("; did you mean {similar}?"));
+        } else if listing && (more.starts_with('<') || more.starts_with('-')) {
+            line.push(' ');
+            line.push_str(more);
+        } else if more.starts_with("Usage:") {
+            break;
+        }
+    }
+    line
+}
+
+/// "; did you mean `show`?" where `word` is a subcommand misspelt.
+pub fn subcommand_hint(word: &str) -> String {
+    let command = <Cli as clap::CommandFactory>::command();
+    let names: Vec<&str> = command
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set())
+        .map(|s| s.get_name())
+        .collect();
+    let hint = crate::suggest::hint(word, names.iter().copied(), "");
+    if hint.starts_with(';') {
+        hint
+    } else {
+        String::new()
     }
 }

@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod ot;
 pub mod plan;
 pub mod plot;
+pub mod publish;
 pub mod report;
 pub mod results;
 pub mod rng;
@@ -52,15 +53,31 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     heap::keep_freed_memory();
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() {
-                exit::INVALID
+        Err(e) if e.use_stderr() => {
+            // `nrun shw p.yaml`: clap takes `shw` for a pipeline file, and
+            // then the next word for a misplaced subcommand.
+            let word = args.get(1).and_then(|a| a.to_str()).unwrap_or_default();
+            let message = if e.kind() == clap::error::ErrorKind::ArgumentConflict
+                && !word.starts_with('-')
+                && !Path::new(word).exists()
+            {
+                format!(
+                    "`{word}` is neither a subcommand nor a pipeline file{}",
+                    cli::subcommand_hint(word)
+                )
             } else {
-                exit::OK
-            });
+                cli::one_line(&e)
+            };
+            eprintln!("error: {message}");
+            return ExitCode::from(exit::INVALID);
+        }
+        Err(e) => {
+            // --help and --version.
+            let _ = e.print();
+            return ExitCode::from(exit::OK);
         }
     };
     match dispatch(cli) {

@@ -14,7 +14,7 @@ use crate::grid::{Cell, Grid};
 use crate::loc::{Loc, PathSegment};
 use crate::spec::expr::Template;
 use crate::spec::yaml::{Node, Value};
-use crate::spec::{InputSource, Pipeline};
+use crate::spec::{InputSource, Pipeline, StageDecl};
 use crate::stages::{ItemShape, Output, Wired, Wiring};
 
 pub struct Plan {
@@ -72,16 +72,8 @@ impl Plan {
                 let lookup = |name: &str| p.lookup(name, &cell);
                 let params = match resolve(&stage.params, &lookup) {
                     Ok(v) => v,
-                    Err((loc, key, message)) => {
-                        push_unique(
-                            &mut diags,
-                            located(
-                                p,
-                                loc,
-                                &format!("stages.{}.params{key}", stage.name),
-                                message,
-                            ),
-                        );
+                    Err((path, message)) => {
+                        push_unique(&mut diags, blamed(p, stage, &path, message, &lookup));
                         continue;
                     }
                 };
@@ -101,9 +93,7 @@ impl Plan {
                     .collect();
                 let wiring = wiring(p, graph, s, &upstreams, &instances, &shapes);
                 if let Err(e) = stage.kind.check(&params, &wiring) {
-                    let loc = stage.params.locate(&e.path);
-                    let key = format!("stages.{}.params{}", stage.name, path_text(&e.path));
-                    push_unique(&mut diags, located(p, loc, &key, e.message));
+                    push_unique(&mut diags, blamed(p, stage, &e.path, e.message, &lookup));
                     continue;
                 }
                 let mut inputs = Vec::new();
@@ -154,7 +144,8 @@ impl Plan {
                                     );
                                     continue;
                                 }
-                                Err((loc, _, message)) => {
+                                Err((path, message)) => {
+                                    let loc = node.locate(&path);
                                     push_unique(&mut diags, located(p, loc, &key, message));
                                     continue;
                                 }
@@ -226,6 +217,60 @@ impl Plan {
             format!("{name}[{}]", inst.cell)
         }
     }
+}
+
+/// A problem with the value at `path` of a stage's params. When that value
+/// came from the command line (a `--set` of this param, or a param its
+/// `${...}` reads that `--grid` or `--set` gave), the argument is to blame;
+/// else its place in the file, with the values a `${...}` read there.
+fn blamed(
+    p: &Pipeline,
+    stage: &StageDecl,
+    path: &[PathSegment],
+    message: String,
+    lookup: &dyn Fn(&str) -> Option<Json>,
+) -> Diagnostic {
+    let key = format!("stages.{}.params{}", stage.name, path_text(path));
+    let node = stage.params.find(path);
+    let reads: Vec<String> = node
+        .as_str()
+        .and_then(|s| Template::parse(s).ok().flatten())
+        .map(|t| t.params().into_iter().map(str::to_string).collect())
+        .unwrap_or_default();
+    // `a.b` set on the command line is read by `${a}` and by `${a.b.c}`.
+    let related = |read: &str, set: &str| {
+        let nested = |outer: &str, inner: &str| {
+            inner
+                .strip_prefix(outer)
+                .is_some_and(|rest| rest.starts_with('.'))
+        };
+        read == set || nested(read, set) || nested(set, read)
+    };
+    let arg = p.command_line.get(&key).or_else(|| {
+        reads.iter().find_map(|read| {
+            p.command_line
+                .iter()
+                .find(|(set, _)| related(read, set))
+                .map(|(_, arg)| arg)
+        })
+    });
+    if let Some(arg) = arg {
+        return Diagnostic {
+            origin: Origin::CommandLine { arg: arg.clone() },
+            key,
+            message,
+        };
+    }
+    let values: Vec<String> = reads
+        .iter()
+        .filter_map(|read| Some(format!("{read} = {}", lookup(read)?)))
+        .collect();
+    let message = if values.is_empty() {
+        message
+    } else {
+        format!("{message} (here {})", values.join(", "))
+    };
+    located(p, node.loc, &key, message)
 }
 
 fn located(p: &Pipeline, loc: Loc, key: &str, message: String) -> Diagnostic {
@@ -308,7 +353,8 @@ fn path_text(path: &[PathSegment]) -> String {
         .collect()
 }
 
-type ResolveError = (Loc, String, String);
+/// Where in the node a `${...}` failed, and why.
+type ResolveError = (Vec<PathSegment>, String);
 
 /// Renders every `${...}` below `node`, giving plain JSON.
 fn resolve(
@@ -329,7 +375,7 @@ fn resolve_at(
             Ok(Some(t)) => t.render(lookup).map(|v| crate::canon::canonical(&v)),
             Err(e) => Err(e),
         }
-        .map_err(|e| (node.loc, path_text(path), e)),
+        .map_err(|e| (path.clone(), e)),
         Value::Seq(items) => {
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {

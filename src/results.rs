@@ -1,5 +1,6 @@
 //! The readable side of the cache: `results/<pipeline>/<stage>/<cell>` links
-//! to entries, and `results/<pipeline>/last-run.json`.
+//! to entries, and `results/<pipeline>/last-run.json` (published copies:
+//! [`crate::publish`]).
 
 use std::path::{Path, PathBuf};
 
@@ -12,7 +13,6 @@ use crate::error::{Error, Result};
 use crate::exec::Span;
 use crate::exec::events::Status;
 use crate::plan::Plan;
-use crate::run_info::RunInfo;
 use crate::spec::Pipeline;
 
 /// `results/<pipeline>`, relative to where nrun runs.
@@ -50,50 +50,6 @@ pub fn publish_links(
             crate::fsutil::symlink_atomic(&store.output(&plan.instances[i].key), &link)
                 .map_err(|e| Error::io(&link, e))?;
         }
-    }
-    Ok(())
-}
-
-/// Copies the outputs of successful instances of stages with `publish` to
-/// `results/<pipeline>/<publish>[/<cell>]`, replacing what was there;
-/// reports get the publishing run's facts and `timeline`.
-pub fn publish_copies(
-    p: &Pipeline,
-    plan: &Plan,
-    selected: &[usize],
-    results: &[Option<(Status, f64)>],
-    store: &Store,
-    run: &RunInfo,
-    timeline: Option<&crate::timeline::Timeline>,
-) -> Result<()> {
-    for &i in selected {
-        let inst = &plan.instances[i];
-        let Some(dir) = &p.stages[inst.stage].publish else {
-            continue;
-        };
-        if !matches!(&results[i], Some((s, _)) if s.ok()) {
-            continue;
-        }
-        let mut dest = pipeline_dir(p).join(dir);
-        if !inst.cell.is_empty() {
-            dest = dest.join(inst.cell.label());
-        }
-        let staging = dest.with_file_name(format!(
-            ".{}.new",
-            dest.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        ));
-        let _ = std::fs::remove_dir_all(&staging);
-        crate::fsutil::copy_tree(&store.output(&inst.key), &staging)
-            .map_err(|e| Error::io(&staging, e))?;
-        // The entry may come from an earlier run: the copy says this one made it.
-        if p.stages[inst.stage].kind.name() == "report" {
-            crate::stages::republish(&staging, run, timeline)
-                .map_err(|e| Error::Other(format!("publishing {}: {e}", dest.display())))?;
-        }
-        let _ = std::fs::remove_dir_all(&dest);
-        std::fs::rename(&staging, &dest).map_err(|e| Error::io(&dest, e))?;
     }
     Ok(())
 }

@@ -765,6 +765,25 @@ fn a_recorded_divergence_shows_in_tables_and_figures() {
         row("0.001").contains(&format!(",{},,1,,,,,,cached,", healthy["steps"])),
         "{shown}"
     );
+    // Where no cell diverged, `diverged_at` is still a column, empty.
+    let healthy_only = p
+        .nrun(&[
+            "show",
+            "diverging.yaml",
+            "--grid",
+            "lr=0.001",
+            "--train",
+            "--metrics",
+            "train_steps,diverged_at",
+            "--format",
+            "csv",
+        ])
+        .ok()
+        .stdout;
+    assert!(
+        healthy_only.contains(&format!(",{},,1,,,,,,cached,", healthy["steps"])),
+        "{healthy_only}"
+    );
     let figures = p.read("results/diverging/fit_vs_lr/_/artifacts.json");
     assert!(
         figures.contains(&format!(
@@ -881,28 +900,14 @@ fn data_a_net_cannot_take_exits_2_naming_the_stage() {
     );
 }
 
-/// A report taken from the cache is published with the facts of the run
-/// that publishes it, not of the run that first built it, and with its
-/// timeline when it built anything.
+/// A published report names the run that published it, with its timeline
+/// when it built anything. A run that finds its own report already
+/// published leaves it as it is; one that takes another report from the
+/// cache publishes it with its own facts.
 #[test]
 fn a_published_report_names_the_run_that_published_it() {
     let p = Project::new();
-    p.file(
-        "facts.yaml",
-        r#"
-name: facts
-stages:
-  p: {kind: gaussian, params: {dim: 2, cov: 1, n: 16, seed: 1}}
-  q: {kind: gaussian, params: {dim: 2, mean: 1, cov: 1, n: 16, seed: 2}}
-  shift: {kind: mean_shift, inputs: {data: p, source: p, target: q}}
-  scores: {kind: metric, inputs: {samples: shift, source: p, target: q}, params: {metrics: [l2_uvp]}}
-  page:
-    kind: report
-    inputs: {scores: scores}
-    publish: report
-    params: {title: Facts, sections: [{heading: Scores, inputs: [scores]}]}
-"#,
-    );
+    p.file("facts.yaml", FACTS);
     p.nrun(&["facts.yaml"]).ok();
     let md = p.read("results/facts/report/report.md");
     assert!(md.contains("```\nnrun facts.yaml\n```"), "{md}");
@@ -918,6 +923,24 @@ stages:
             .is_file()
     );
     assert!(!p.path().join("results/facts/report/.timeline").exists());
+
+    p.nrun(&["facts.yaml", "-q", "-j", "1"]).ok();
+    assert_eq!(
+        p.statuses("facts").iter().filter(|s| s.2 == "ran").count(),
+        0,
+        "all cached"
+    );
+    assert_eq!(
+        p.read("results/facts/report/report.md"),
+        md,
+        "a run that changed nothing leaves the report as it was"
+    );
+
+    p.nrun(&["facts.yaml", "-q", "--set", "q.seed=3"]).ok();
+    assert!(
+        p.read("results/facts/report/report.md")
+            .contains("nrun facts.yaml -q --set q.seed=3")
+    );
     p.nrun(&["facts.yaml", "-q", "-j", "1"]).ok();
     assert_eq!(
         p.statuses("facts").iter().filter(|s| s.2 == "ran").count(),
@@ -936,3 +959,103 @@ stages:
             .contains("nrun facts.yaml -q -j 1")
     );
 }
+
+/// A run at a smaller scale publishes beside a larger-scale report, which
+/// it leaves as it was, and says where its own went.
+#[test]
+fn a_smaller_scale_never_replaces_a_larger_scale_report() {
+    let p = Project::new();
+    p.file(
+        "facts.yaml",
+        &FACTS
+            .replace(
+                "stages:",
+                "params: {n: 16}\nscales:\n  smoke: {n: 8}\n  full: {}\nstages:",
+            )
+            .replace("n: 16, seed: 1", "n: \"${n}\", seed: 1"),
+    );
+    p.nrun(&["facts.yaml", "--scale", "full", "-q"]).ok();
+    let full = p.read("results/facts/report/report.md");
+    assert!(full.contains("**scale:** full"), "{full}");
+
+    let run = p.nrun(&["facts.yaml", "-q"]).ok();
+    assert_eq!(
+        run.stdout.lines().last(),
+        Some(
+            "results/facts/report holds a full-scale copy, kept: this smoke-scale run published to results/facts/report-smoke"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(p.read("results/facts/report/report.md"), full);
+    let smoke = p.read("results/facts/report-smoke/report.md");
+    assert!(smoke.contains("**scale:** smoke"), "{smoke}");
+
+    p.nrun(&["facts.yaml", "--scale", "full", "-q", "-j", "1"])
+        .ok();
+    assert_eq!(p.read("results/facts/report/report.md"), full, "cached");
+    p.nrun(&["facts.yaml", "--scale", "full", "-q", "--set", "q.seed=3"])
+        .ok();
+    assert!(
+        p.read("results/facts/report/report.md")
+            .contains("--set q.seed=3"),
+        "a full-scale run replaces a full-scale report"
+    );
+    assert_eq!(p.read("results/facts/report-smoke/report.md"), smoke);
+}
+
+/// A bad value that the command line gave is blamed on the argument that
+/// gave it; one the file gave, on its place there, with the value.
+#[test]
+fn a_bad_value_is_blamed_where_it_was_written() {
+    let p = Project::new();
+    p.file(
+        "facts.yaml",
+        &FACTS
+            .replace("stages:", "params: {n: 16}\nstages:")
+            .replace("n: 16, seed: 1", "n: \"${n}\", seed: 1"),
+    );
+    let not_a_count = "invalid type: string \"abc\", expected a whole number, 0 or more";
+    for (args, error) in [
+        (
+            &["--set", "n=abc"][..],
+            format!("command line `--set n=abc`: stages.p.params.n: {not_a_count}"),
+        ),
+        (
+            &["--grid", "n=8,abc"],
+            format!("command line `--grid n=8,abc`: stages.p.params.n: {not_a_count}"),
+        ),
+        (
+            &["--set", "q.n=abc"],
+            format!("command line `--set q.n=abc`: stages.q.params.n: {not_a_count}"),
+        ),
+    ] {
+        let mut all = vec!["facts.yaml", "--dry-run"];
+        all.extend(args);
+        let run = p.nrun(&all).code(2);
+        assert_eq!(run.stderr, format!("error: {error}\n"), "{args:?}");
+    }
+    p.file(
+        "facts.yaml",
+        &p.read("facts.yaml").replace("params: {n: 16}", "params: {n: abc}"),
+    );
+    let run = p.nrun(&["facts.yaml", "--dry-run"]).code(2);
+    assert_eq!(
+        run.stderr,
+        format!("error: facts.yaml:5:51: stages.p.params.n: {not_a_count} (here n = \"abc\")\n")
+    );
+}
+
+const FACTS: &str = r#"
+name: facts
+stages:
+  p: {kind: gaussian, params: {dim: 2, cov: 1, n: 16, seed: 1}}
+  q: {kind: gaussian, params: {dim: 2, mean: 1, cov: 1, n: 16, seed: 2}}
+  shift: {kind: mean_shift, inputs: {data: p, source: p, target: q}}
+  scores: {kind: metric, inputs: {samples: shift, source: p, target: q}, params: {metrics: [l2_uvp]}}
+  page:
+    kind: report
+    inputs: {scores: scores}
+    publish: report
+    params: {title: Facts, sections: [{heading: Scores, inputs: [scores]}]}
+"#;

@@ -148,6 +148,13 @@ fn mistakes_in_the_flags_exit_2() {
         "{}",
         run.stderr
     );
+    let run = p
+        .nrun(&["show", "sweep.yaml", "--only", "lr=0.1,0.3"])
+        .code(2);
+    assert_eq!(
+        run.stderr,
+        "error: --only lr=0.3: no scored cell has lr = 0.3 (the cells have: 0.01, 0.1)\n"
+    );
     let run = p.nrun(&["show", "sweep.yaml", "--only", "lr"]).code(2);
     assert!(
         run.stderr.contains("expected PARAM=V1,V2,..."),

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use crate::cache::Store;
 use crate::cache::hash::FileHasher;
 use crate::cli::PipelineArgs;
-use crate::error::{Diagnostics, Error, Result};
+use crate::error::{Diagnostic, Diagnostics, Error, Origin, Result};
 use crate::graph::StageGraph;
 use crate::plan::Plan;
 use crate::spec::overrides::{self, Assignment, GridAxis, Overrides};
@@ -43,7 +43,7 @@ impl Loaded {
         let pipeline = spec::load(file, overrides)?;
         let graph = StageGraph::build(&pipeline)?;
         check_grid_axes_are_read(&graph, overrides)?;
-        let store = Store::open(cache_dir(cache))?;
+        let store = open_store(cache)?;
         let mut hasher = FileHasher::open(store.memo_path());
         let plan = Plan::build(&pipeline, &graph, &mut hasher)?;
         Ok(Loaded {
@@ -75,7 +75,7 @@ fn check_grid_axes_are_read(graph: &StageGraph, overrides: &Overrides) -> Result
                 "the axes stages read",
             );
             overrides::invalid(
-                &format!("--grid {}", axis.arg),
+                &axis.arg,
                 format!(
                     "no stage reads `{}`, so it would change nothing{hint}",
                     axis.name
@@ -88,6 +88,18 @@ fn check_grid_axes_are_read(graph: &StageGraph, overrides: &Overrides) -> Result
     } else {
         Err(Error::Invalid(Diagnostics(diags)))
     }
+}
+
+/// The cache `cache_dir(flag)` names, made if missing; a folder that
+/// cannot be one is the user's to fix (exit 2).
+pub fn open_store(flag: Option<&Path>) -> Result<Store> {
+    let dir = cache_dir(flag);
+    Store::open(&dir).map_err(|e| {
+        Error::Usage(format!(
+            "the cache folder {} (--cache, else NRUN_CACHE, else results/.cache) cannot be used: {e}",
+            dir.display()
+        ))
+    })
 }
 
 /// `--cache`, else `$NRUN_CACHE`, else `results/.cache`.
@@ -106,13 +118,23 @@ pub fn overrides(args: &PipelineArgs) -> Result<Overrides> {
     };
     for s in &args.sets {
         match Assignment::parse(s) {
-            Ok(a) => out.sets.push(a),
+            Ok(a) => match out.sets.iter().find(|b| b.path == a.path) {
+                Some(b) => diags.0.push(given_twice(&a.arg, &b.arg, "")),
+                None => out.sets.push(a),
+            },
             Err(d) => diags.0.push(d),
         }
     }
     for g in &args.grids {
         match GridAxis::parse(g) {
-            Ok(a) => out.grids.push(a),
+            Ok(a) => match out.grids.iter().find(|b| b.name == a.name) {
+                Some(b) => diags.0.push(given_twice(
+                    &a.arg,
+                    &b.arg,
+                    ": give an axis all its values in one --grid",
+                )),
+                None => out.grids.push(a),
+            },
             Err(d) => diags.0.push(d),
         }
     }
@@ -120,6 +142,17 @@ pub fn overrides(args: &PipelineArgs) -> Result<Overrides> {
         Ok(out)
     } else {
         Err(Error::Invalid(diags))
+    }
+}
+
+/// `--grid`/`--set` `arg` sets what `earlier` already did.
+fn given_twice(arg: &str, earlier: &str, hint: &str) -> Diagnostic {
+    Diagnostic {
+        origin: Origin::CommandLine {
+            arg: arg.to_string(),
+        },
+        key: String::new(),
+        message: format!("`{earlier}` already sets it{hint}"),
     }
 }
 
@@ -136,8 +169,9 @@ pub fn pipeline_file(arg: Option<&Path>) -> Result<PathBuf> {
         return Ok(named);
     }
     Err(Error::Usage(format!(
-        "no pipeline file {} (nor {})",
+        "no pipeline file {} (nor {}){}",
         arg.display(),
-        named.display()
+        named.display(),
+        crate::cli::subcommand_hint(&arg.to_string_lossy())
     )))
 }

@@ -75,7 +75,12 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
             10_000
         }),
         keep_going: args.keep_going,
-        gpus: slots::gpu_ids(args.gpus.as_deref(), crate::ot::backend::gpu_count()),
+        gpus: slots::gpus(
+            args.gpus.as_deref(),
+            std::env::var("CUDA_VISIBLE_DEVICES").ok().as_deref(),
+            crate::ot::backend::gpu_count(),
+        )
+        .map_err(Error::Usage)?,
         slots_per_gpu: args.slots_per_gpu,
     };
     let mut reporter = progress::for_stdout(args.quiet);
@@ -131,7 +136,7 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
     let timeline = std::fs::read(&last_run)
         .ok()
         .and_then(|bytes| crate::timeline::Timeline::read(&bytes).ok());
-    results::publish_copies(
+    let beside = crate::publish::publish_copies(
         p,
         plan,
         selected,
@@ -154,6 +159,9 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
         started.elapsed().as_secs_f64(),
         last_run.display()
     );
+    for note in beside {
+        println!("{note}");
+    }
     for &i in selected {
         if let Some((Status::Failed { message, log, .. }, _)) = &outcomes.results[i] {
             eprintln!(

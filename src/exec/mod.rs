@@ -41,7 +41,7 @@ pub struct Options {
     /// flight, on a cluster).
     pub jobs: usize,
     pub keep_going: bool,
-    pub gpus: Vec<String>,
+    pub gpus: Vec<slots::Gpu>,
     pub slots_per_gpu: usize,
 }
 

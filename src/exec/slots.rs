@@ -8,15 +8,15 @@ pub struct SlotPool {
 }
 
 impl SlotPool {
-    /// Slots for `gpus` (ids as in `CUDA_VISIBLE_DEVICES`), `per_gpu` each.
-    /// Slots are handed out spread over GPUs first.
-    pub fn new(gpus: &[String], per_gpu: usize) -> Self {
+    /// Slots for `gpus`, `per_gpu` each. Slots are handed out spread over
+    /// GPUs first.
+    pub fn new(gpus: &[Gpu], per_gpu: usize) -> Self {
         let mut free = Vec::new();
         for slot in 0..per_gpu {
-            for (ordinal, id) in gpus.iter().enumerate() {
+            for gpu in gpus {
                 free.push(GpuSlot {
-                    ordinal,
-                    id: id.clone(),
+                    ordinal: gpu.ordinal,
+                    id: gpu.id.clone(),
                     slot,
                 });
             }
@@ -41,17 +41,65 @@ impl SlotPool {
     }
 }
 
-/// GPU ids from `--gpus`, else `CUDA_VISIBLE_DEVICES`, else the `detected`
-/// GPUs numbered from 0.
-pub fn gpu_ids(flag: Option<&str>, detected: usize) -> Vec<String> {
-    let from_env = std::env::var("CUDA_VISIBLE_DEVICES").ok();
-    let Some(list) = flag.map(str::to_string).or(from_env) else {
-        return (0..detected).map(|i| i.to_string()).collect();
+/// A GPU stages may be handed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Gpu {
+    /// Its id, as a child's `CUDA_VISIBLE_DEVICES` names it.
+    pub id: String,
+    /// Its index as this process sees it (`cuda:N` in-process).
+    pub ordinal: usize,
+}
+
+/// The GPUs to schedule on: `--gpus` (`flag`), else those
+/// `CUDA_VISIBLE_DEVICES` (`visible`) lists, else the `detected` GPUs
+/// numbered from 0. CUDA numbers the GPUs `CUDA_VISIBLE_DEVICES` lists from
+/// 0, so an id of `--gpus` is found there when it is set, and is the index
+/// itself when it is not.
+pub fn gpus(
+    flag: Option<&str>,
+    visible: Option<&str>,
+    detected: usize,
+) -> Result<Vec<Gpu>, String> {
+    let list = |text: &str| -> Vec<String> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && *s != "-1")
+            .map(str::to_string)
+            .collect()
     };
-    list.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty() && *s != "-1")
-        .map(str::to_string)
+    let numbered = |ids: Vec<String>| {
+        ids.into_iter()
+            .enumerate()
+            .map(|(ordinal, id)| Gpu { id, ordinal })
+            .collect()
+    };
+    let Some(flag) = flag else {
+        return Ok(match visible {
+            Some(visible) => numbered(list(visible)),
+            None => numbered((0..detected).map(|i| i.to_string()).collect()),
+        });
+    };
+    list(flag)
+        .into_iter()
+        .map(|id| {
+            let ordinal = match visible {
+                Some(visible) => list(visible).iter().position(|v| *v == id).ok_or_else(|| {
+                    format!("--gpus {id}: this process sees only CUDA_VISIBLE_DEVICES={visible}")
+                })?,
+                None => match id.parse() {
+                    Ok(index) if detected > 0 && index >= detected => {
+                        return Err(format!("--gpus {id}: this machine has {detected} GPU(s)"));
+                    }
+                    Ok(index) => index,
+                    Err(_) => {
+                        return Err(format!(
+                            "--gpus {id}: without CUDA_VISIBLE_DEVICES, name GPUs by index (0, 1, ...)"
+                        ));
+                    }
+                },
+            };
+            Ok(Gpu { id, ordinal })
+        })
         .collect()
 }
 
@@ -61,16 +109,61 @@ mod tests {
 
     #[test]
     fn spreads_over_gpus_then_slots() {
-        let mut pool = SlotPool::new(&["3".into(), "5".into()], 2);
+        let gpus = gpus(Some("3,5"), Some("1,3,5"), 0).unwrap();
+        let mut pool = SlotPool::new(&gpus, 2);
         let a = pool.take().unwrap();
         let b = pool.take().unwrap();
-        assert_eq!((a.ordinal, a.id.as_str(), a.slot), (0, "3", 0));
-        assert_eq!((b.ordinal, b.id.as_str(), b.slot), (1, "5", 0));
+        assert_eq!((a.ordinal, a.id.as_str(), a.slot), (1, "3", 0));
+        assert_eq!((b.ordinal, b.id.as_str(), b.slot), (2, "5", 0));
         assert_eq!(pool.take().unwrap().slot, 1);
         assert_eq!(pool.take().unwrap().slot, 1);
         assert!(pool.take().is_none());
         pool.give_back(a.clone());
         assert_eq!(pool.take(), Some(a));
         assert!(SlotPool::new(&[], 4).is_empty());
+    }
+
+    /// In-process trainings run on `cuda:ordinal`: the GPU's index among
+    /// those this process sees, whatever `--gpus` calls it.
+    #[test]
+    fn a_gpu_is_numbered_as_this_process_sees_it() {
+        let ordinals = |flag, visible, detected| -> Result<Vec<(String, usize)>, String> {
+            Ok(gpus(flag, visible, detected)?
+                .into_iter()
+                .map(|g| (g.id, g.ordinal))
+                .collect())
+        };
+        let pairs = |list: &[(&str, usize)]| -> Vec<(String, usize)> {
+            list.iter().map(|(id, o)| (id.to_string(), *o)).collect()
+        };
+        assert_eq!(
+            ordinals(Some("2,3"), None, 4),
+            Ok(pairs(&[("2", 2), ("3", 3)]))
+        );
+        assert_eq!(ordinals(None, None, 2), Ok(pairs(&[("0", 0), ("1", 1)])));
+        assert_eq!(
+            ordinals(Some("2"), None, 2),
+            Err("--gpus 2: this machine has 2 GPU(s)".into())
+        );
+        assert_eq!(
+            ordinals(None, Some("4,GPU-ab"), 2),
+            Ok(pairs(&[("4", 0), ("GPU-ab", 1)]))
+        );
+        assert_eq!(
+            ordinals(Some("GPU-ab"), Some("4,GPU-ab"), 2),
+            Ok(pairs(&[("GPU-ab", 1)]))
+        );
+        assert_eq!(ordinals(None, Some("-1"), 2), Ok(vec![]));
+        assert_eq!(
+            ordinals(Some("5"), Some("4,6"), 2),
+            Err("--gpus 5: this process sees only CUDA_VISIBLE_DEVICES=4,6".into())
+        );
+        assert_eq!(
+            ordinals(Some("GPU-ab"), None, 2),
+            Err(
+                "--gpus GPU-ab: without CUDA_VISIBLE_DEVICES, name GPUs by index (0, 1, ...)"
+                    .into()
+            )
+        );
     }
 }

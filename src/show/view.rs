@@ -2,6 +2,8 @@
 //! the metrics `--metrics` names; params equal in every kept row are
 //! folded out of the columns.
 
+use std::collections::BTreeSet;
+
 use crate::table::canonical_key;
 
 use super::{Row, Sheet};
@@ -28,6 +30,12 @@ pub struct ViewSpec {
 pub enum ViewError {
     #[error("--only {name}: no scored cell has a param `{name}`{hint}")]
     UnknownParam { name: String, hint: String },
+    #[error("--only {name}={value}: no scored cell has {name} = {value}{hint}")]
+    UnknownValue {
+        name: String,
+        value: String,
+        hint: String,
+    },
     #[error("{flag}: no scored cell has a metric `{name}`{hint}")]
     UnknownMetric {
         flag: &'static str,
@@ -51,7 +59,7 @@ pub struct View {
 }
 
 pub fn view(sheet: Sheet, spec: &ViewSpec) -> Result<View, ViewError> {
-    for (name, _) in &spec.only {
+    for (name, values) in &spec.only {
         if !sheet.params.contains(name) {
             return Err(ViewError::UnknownParam {
                 name: name.clone(),
@@ -62,9 +70,37 @@ pub fn view(sheet: Sheet, spec: &ViewSpec) -> Result<View, ViewError> {
                 ),
             });
         }
+        let taken: BTreeSet<&str> = sheet
+            .rows
+            .iter()
+            .filter_map(|row| row.params.get(name).map(String::as_str))
+            .collect();
+        for value in values {
+            if !taken
+                .iter()
+                .any(|t| canonical_key(t) == canonical_key(value))
+            {
+                return Err(ViewError::UnknownValue {
+                    name: name.clone(),
+                    value: value.clone(),
+                    hint: format!(
+                        " (the cells have: {})",
+                        taken.iter().copied().collect::<Vec<_>>().join(", ")
+                    ),
+                });
+            }
+        }
     }
+    // A training diagnostic that no cell has yet (`diverged_at` where
+    // none diverged) is still a column of `--train`.
+    let training = sheet
+        .metrics
+        .iter()
+        .any(|m| m == super::training::COLUMNS[0]);
     let check_metric = |flag, name: &String| {
-        if sheet.metrics.contains(name) {
+        if sheet.metrics.contains(name)
+            || (training && super::training::COLUMNS.contains(&name.as_str()))
+        {
             Ok(())
         } else {
             Err(ViewError::UnknownMetric {

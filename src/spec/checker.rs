@@ -126,7 +126,7 @@ impl Checker {
         self.map(&stages_node, "stages", &[])?;
 
         let (scale, scales) = self.select_scale(get("scales"), overrides, &mut params)?;
-        self.apply_overrides(overrides, &mut params, &mut stages_node);
+        let command_line = self.apply_overrides(overrides, &mut params, &mut stages_node);
         let (grid, mut flat) = self.params(&params);
         if let Some(s) = &scale {
             flat.entry("scale".to_string())
@@ -167,6 +167,7 @@ impl Checker {
             targets,
             executor,
             stages,
+            command_line,
         })
     }
 
@@ -206,13 +207,18 @@ impl Checker {
         Some((Some(chosen), names))
     }
 
+    /// Applies `--grid` and `--set`; what each one set (a param or axis by
+    /// its dotted name, a stage's param as `stages.STAGE.params.PATH`), with
+    /// the argument.
     pub(super) fn apply_overrides(
         &mut self,
         overrides: &Overrides,
         params: &mut Node,
         stages: &mut Node,
-    ) {
+    ) -> BTreeMap<String, String> {
+        let mut set_by = BTreeMap::new();
         for axis in &overrides.grids {
+            set_by.insert(axis.name.clone(), axis.arg.clone());
             let values = Node::from_json(&Json::Array(axis.values.clone()), Loc::default());
             overrides::remove(params, &axis.name);
             if let Some(grid) = overrides::entry(params, "grid") {
@@ -239,12 +245,14 @@ impl Checker {
                 && let Some(axis) = overrides::find_mut(grid, &set.path)
             {
                 *axis = Node::from_json(&Json::Array(vec![set.value.clone()]), axis.loc);
+                set_by.insert(set.path.join("."), set.arg.clone());
                 continue;
             }
             if set.path.first().map(String::as_str) != Some("grid")
                 && let Some(target) = overrides::find_mut(params, &set.path)
             {
                 overrides::replace(target, &set.value);
+                set_by.insert(set.path.join("."), set.arg.clone());
                 continue;
             }
             // `--set STAGE.PARAM=V` overrides a stage's own param.
@@ -253,6 +261,10 @@ impl Checker {
                 && let Some(stage_params) = overrides::entry(stage, "params")
             {
                 let rest = &set.path[1..];
+                set_by.insert(
+                    format!("stages.{}.params.{}", set.path[0], rest.join(".")),
+                    set.arg.clone(),
+                );
                 match overrides::find_mut(stage_params, rest) {
                     Some(target) => overrides::replace(target, &set.value),
                     None => {
@@ -273,6 +285,7 @@ impl Checker {
             let known: Vec<String> = flat.keys().cloned().collect();
             self.diags.push(overrides::unknown(set, &known));
         }
+        set_by
     }
 
     /// Splits params into the grid and the flat table of the others.
@@ -290,6 +303,7 @@ impl Checker {
                         continue;
                     }
                     let Value::Seq(items) = &values.value else {
+                        self.broken_axes.insert(axis.name.clone());
                         self.error(
                             values.loc,
                             key,
@@ -301,6 +315,7 @@ impl Checker {
                         continue;
                     };
                     if items.is_empty() {
+                        self.broken_axes.insert(axis.name.clone());
                         self.error(values.loc, key, "a grid axis needs at least one value");
                         continue;
                     }

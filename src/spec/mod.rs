@@ -12,6 +12,7 @@ mod pipeline;
 mod stage_decl;
 pub mod yaml;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Diagnostic, Diagnostics, Error, Origin, Result};
@@ -34,6 +35,7 @@ pub fn load(file: &Path, overrides: &Overrides) -> Result<Pipeline> {
     let mut checker = Checker {
         file: file.to_path_buf(),
         diags: Vec::new(),
+        broken_axes: BTreeSet::new(),
     };
     let pipeline = checker.pipeline(root, overrides);
     match pipeline {
@@ -45,4 +47,7 @@ pub fn load(file: &Path, overrides: &Overrides) -> Result<Pipeline> {
 struct Checker {
     file: PathBuf,
     diags: Vec<Diagnostic>,
+    /// Grid axes already reported as malformed: a `${...}` reading one is
+    /// not an unknown param on top.
+    broken_axes: BTreeSet<String>,
 }

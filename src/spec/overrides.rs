@@ -18,6 +18,7 @@ pub struct Overrides {
 /// `--set a.b=value`
 #[derive(Clone, Debug, PartialEq)]
 pub struct Assignment {
+    /// The argument as typed, with its flag: what errors blame.
     pub arg: String,
     pub path: Vec<String>,
     pub value: Json,
@@ -26,6 +27,7 @@ pub struct Assignment {
 /// `--grid name=v1,v2`
 #[derive(Clone, Debug, PartialEq)]
 pub struct GridAxis {
+    /// The argument as typed, with its flag: what errors blame.
     pub arg: String,
     pub name: String,
     pub values: Vec<Json>,
@@ -60,8 +62,9 @@ pub fn scalar(text: &str) -> Json {
     }
 }
 
-fn split_assignment(arg: &str) -> Result<(&str, &str), Diagnostic> {
-    let (key, value) = arg
+/// `text`, the value of flag `arg`, split into its key and value.
+fn split_assignment<'a>(arg: &str, text: &'a str) -> Result<(&'a str, &'a str), Diagnostic> {
+    let (key, value) = text
         .split_once('=')
         .ok_or_else(|| usage(arg, "expected KEY=VALUE"))?;
     let key = key.trim();
@@ -78,10 +81,11 @@ fn split_assignment(arg: &str) -> Result<(&str, &str), Diagnostic> {
 }
 
 impl Assignment {
-    pub fn parse(arg: &str) -> Result<Self, Diagnostic> {
-        let (key, value) = split_assignment(arg)?;
+    pub fn parse(text: &str) -> Result<Self, Diagnostic> {
+        let arg = format!("--set {text}");
+        let (key, value) = split_assignment(&arg, text)?;
         Ok(Assignment {
-            arg: arg.to_string(),
+            arg: arg.clone(),
             path: key.split('.').map(str::to_string).collect(),
             value: scalar(value),
         })
@@ -89,24 +93,25 @@ impl Assignment {
 }
 
 impl GridAxis {
-    pub fn parse(arg: &str) -> Result<Self, Diagnostic> {
-        let (key, value) = split_assignment(arg)?;
+    pub fn parse(text: &str) -> Result<Self, Diagnostic> {
+        let arg = format!("--grid {text}");
+        let (key, value) = split_assignment(&arg, text)?;
         if key.contains('.') {
-            return Err(usage(arg, "grid axes are top-level names, without dots"));
+            return Err(usage(&arg, "grid axes are top-level names, without dots"));
         }
         let values: Vec<Json> = value.split(',').map(scalar).collect();
         if value.trim().is_empty() {
-            return Err(usage(arg, "a grid axis needs at least one value"));
+            return Err(usage(&arg, "a grid axis needs at least one value"));
         }
         let mut seen = Vec::new();
         for v in &values {
             if seen.contains(&crate::canon::to_string(v)) {
-                return Err(usage(arg, format!("value {v} is given twice")));
+                return Err(usage(&arg, format!("value {v} is given twice")));
             }
             seen.push(crate::canon::to_string(v));
         }
         Ok(GridAxis {
-            arg: arg.to_string(),
+            arg: arg.clone(),
             name: key.to_string(),
             values,
         })

@@ -28,6 +28,10 @@ pub struct Pipeline {
     pub executor: ExecutorSpec,
     /// Stages in file order.
     pub stages: Vec<StageDecl>,
+    /// What `--grid` and `--set` set, each with its argument: a param or
+    /// axis by dotted name, a stage's param as `stages.STAGE.params.PATH`.
+    /// A bad value read from one of them is blamed on the argument.
+    pub command_line: BTreeMap<String, String>,
 }
 
 pub struct StageDecl {
@@ -111,12 +115,5 @@ impl Pipeline {
         cell.get(name)
             .cloned()
             .or_else(|| self.params.get(name).cloned())
-    }
-
-    /// Names a user may write inside `${...}`.
-    pub fn known_params(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.grid.axes.iter().map(|a| a.name.clone()).collect();
-        names.extend(self.params.keys().cloned());
-        names
     }
 }

@@ -83,7 +83,16 @@ impl Checker {
             );
         }
 
-        let inputs = self.inputs(get("inputs"), &path, kind, names, grid, params, &mut reads);
+        let inputs = self.inputs(
+            get("inputs"),
+            node.loc,
+            &path,
+            kind,
+            names,
+            grid,
+            params,
+            &mut reads,
+        );
         let aggregate = match get("aggregate") {
             None => Aggregate::None,
             Some(n) => self.aggregate(n, &join(&path, "aggregate"), grid),
@@ -143,7 +152,7 @@ impl Checker {
                     for p in t.params() {
                         if grid.is_axis(p) || params.contains_key(p) {
                             reads.insert(p.to_string());
-                        } else {
+                        } else if !self.broken_axes.contains(p) {
                             let mut known: Vec<String> =
                                 grid.axes.iter().map(|a| a.name.clone()).collect();
                             known.extend(params.keys().cloned());
@@ -175,6 +184,7 @@ impl Checker {
     pub(super) fn inputs(
         &mut self,
         node: Option<&Node>,
+        stage_loc: Loc,
         path: &str,
         kind: Option<&'static dyn Kind>,
         names: &[&str],
@@ -249,15 +259,23 @@ impl Checker {
             }
         }
         if let Some(kind) = kind {
-            for spec in kind.inputs() {
-                if spec.required && !entries.iter().any(|(k, _)| k.name == spec.name) {
-                    let loc = node.map(|n| n.loc).unwrap_or_default();
-                    self.error(
-                        loc,
-                        &path,
-                        format!("stage kind `{}` needs input `{}`", kind.name(), spec.name),
-                    );
-                }
+            let missing: Vec<String> = kind
+                .inputs()
+                .iter()
+                .filter(|spec| spec.required && !entries.iter().any(|(k, _)| k.name == spec.name))
+                .map(|spec| format!("`{}`", spec.name))
+                .collect();
+            if !missing.is_empty() {
+                self.error(
+                    node.map_or(stage_loc, |n| n.loc),
+                    &path,
+                    format!(
+                        "stage kind `{}` needs input{} {}",
+                        kind.name(),
+                        if missing.len() > 1 { "s" } else { "" },
+                        missing.join(", ")
+                    ),
+                );
             }
         }
         out

@@ -125,6 +125,11 @@ impl Node {
     /// Finds the location of the node at a path of map keys and list indices
     /// below this one; falls back to the deepest node that exists.
     pub fn locate(&self, path: &[PathSegment]) -> Loc {
+        self.find(path).loc
+    }
+
+    /// The node at `path`, or the deepest one on the way to it.
+    pub fn find(&self, path: &[PathSegment]) -> &Node {
         let mut node = self;
         for seg in path {
             let next = match (seg, &node.value) {
@@ -140,7 +145,7 @@ impl Node {
                 None => break,
             }
         }
-        node.loc
+        node
     }
 }
 
@@ -167,15 +172,26 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
             snippets: serde_saphyr::SnippetMode::Off,
         };
         let message = e.render_with_options(render);
-        // The rendered text may end with its own location; ours goes first.
-        let message = message
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .trim_end_matches(|c: char| c == '.' || c.is_whitespace())
-            .to_string();
-        SyntaxError { loc, message }
+        SyntaxError {
+            loc,
+            message: plain(&message),
+        }
     })
+}
+
+/// The parser's first line without its location (ours goes first) and
+/// without advice meant for programs calling it.
+fn plain(rendered: &str) -> String {
+    let mut message = rendered.lines().next().unwrap_or_default();
+    if let Some(at) = message.rfind(" at line ") {
+        message = &message[..at];
+    }
+    if let Some(advice) = message.find(", set DuplicateKeyPolicy") {
+        message = &message[..advice];
+    }
+    message
+        .trim_end_matches(|c: char| c == '.' || c == ',' || c.is_whitespace())
+        .to_string()
 }
 
 impl<'de> Deserialize<'de> for Node {
@@ -298,7 +314,11 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_keys_are_rejected() {
-        assert!(parse("a: 1\na: 2\n").is_err());
+    fn duplicate_keys_are_rejected_in_plain_words() {
+        let err = parse("a: 1\na: 2\n").unwrap_err();
+        assert_eq!((err.loc.line, err.loc.col), (2, 1));
+        assert_eq!(err.message, "duplicate mapping key: a");
+        let err = parse("a: [1, 2\n").unwrap_err();
+        assert_eq!(err.message, "unclosed bracket '['");
     }
 }

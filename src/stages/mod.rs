@@ -260,9 +260,32 @@ pub fn parse<T: DeserializeOwned>(params: &Json) -> Result<T, ParamError> {
             .collect();
         ParamError {
             path,
-            message: e.into_inner().to_string(),
+            message: in_words(&e.into_inner().to_string()),
         }
     })
+}
+
+/// serde's message with Rust's type names said in words.
+fn in_words(message: &str) -> String {
+    const TYPES: &[(&str, &str)] = &[
+        ("usize", "a whole number, 0 or more"),
+        ("u64", "a whole number, 0 or more"),
+        ("u32", "a whole number, 0 or more"),
+        ("u8", "a whole number from 0 to 255"),
+        ("i64", "a whole number"),
+        ("i32", "a whole number"),
+        ("f64", "a number"),
+        ("f32", "a number"),
+    ];
+    TYPES
+        .iter()
+        .find_map(|(rust, words)| {
+            message
+                .strip_suffix(rust)
+                .filter(|head| head.ends_with("expected "))
+                .map(|head| format!("{head}{words}"))
+        })
+        .unwrap_or_else(|| message.to_string())
 }
 
 /// Every stage kind nrun knows, in the order `nrun` lists them.

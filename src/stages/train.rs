@@ -43,7 +43,10 @@ pub struct Train;
 
 /// A constant gamma, or a schedule `{g0, g1, steps}`.
 #[derive(Clone, Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "expected a number, or a schedule {g0, g1, steps}"
+)]
 pub enum Gamma {
     Constant(f64),
     Schedule(Schedule),

@@ -72,7 +72,7 @@ impl std::fmt::Display for Metrics {
 impl<'de> Deserialize<'de> for Metrics {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Metrics, D::Error> {
         #[derive(Deserialize)]
-        #[serde(untagged)]
+        #[serde(untagged, expecting = "expected a metric's name, or a list of them")]
         enum OneOrMany {
             One(String),
             Many(Vec<String>),
