@@ -111,7 +111,7 @@ pub struct PipelineArgs {
     /// Scale preset declared in the pipeline's `scales` (e.g. smoke, full)
     #[arg(long)]
     pub scale: Option<String>,
-    /// Run only these targets, stages or cells of them and what they need:
+    /// Only these targets, stages or cells of them and what they need:
     /// NAME, or NAME[PARAM=VALUE ...] e.g. 'train[cost=weak_kernel gamma=0.5]' (repeatable)
     #[arg(long = "target", value_name = "NAME[CELL]")]
     pub targets: Vec<String>,

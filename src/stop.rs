@@ -8,8 +8,8 @@
 //! stage while it waits on its child. A leaf module: it knows nothing of
 //! stages or executors.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::error::exit;
@@ -114,6 +114,13 @@ impl Stop {
                 .then_some(Why::TimeLimit)
         })
     }
+}
+
+/// When this process started, as `nrun::run` first noted it: where
+/// `--time-limit` counts from, so that loading and planning count too.
+pub fn process_start() -> Instant {
+    static START: OnceLock<Instant> = OnceLock::new();
+    *START.get_or_init(Instant::now)
 }
 
 /// The deadline that a run given `limit` works to: the limit less a reserve

@@ -643,7 +643,13 @@ fn bad_overrides_exit_2_naming_the_argument() {
             "no pipeline file statu (nor pipelines/statu.yaml); did you mean `status`?",
         ),
         (
-            &["pipelines/grid.yaml", "--grid", "gamma=0", "--grid", "gamma=1"],
+            &[
+                "pipelines/grid.yaml",
+                "--grid",
+                "gamma=0",
+                "--grid",
+                "gamma=1",
+            ],
             "command line `--grid gamma=1`: `--grid gamma=0` already sets it: give an axis all its values in one --grid",
         ),
     ] {

@@ -1037,7 +1037,8 @@ fn a_bad_value_is_blamed_where_it_was_written() {
     }
     p.file(
         "facts.yaml",
-        &p.read("facts.yaml").replace("params: {n: 16}", "params: {n: abc}"),
+        &p.read("facts.yaml")
+            .replace("params: {n: 16}", "params: {n: abc}"),
     );
     let run = p.nrun(&["facts.yaml", "--dry-run"]).code(2);
     assert_eq!(

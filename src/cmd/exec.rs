@@ -1,7 +1,8 @@
 //! `nrun exec --cache DIR KEY` (hidden): what a cluster job runs. Builds
 //! the instance described by `work/<KEY>/job.json` exactly as the local
 //! executor would, printing progress as plain lines (the job's log), and
-//! exits 0 when the entry exists, 2 for bad input data, 1 otherwise.
+//! exits 0 when the entry exists, 2 for bad input data, 75 or 130 when
+//! stopped (a training checkpointed: resumable), 1 otherwise.
 
 use std::path::Path;
 
@@ -70,11 +71,10 @@ pub fn run(cache: &Path, key: &str) -> Result<u8> {
             eprintln!("{message}");
             exit::INVALID
         }
-        Status::Failed { message, .. } => {
+        Status::Failed { message, .. } | Status::Skipped { reason: message } => {
             eprintln!("{message}");
             exit::FAILED
         }
-        Status::Skipped { .. } => exit::INTERRUPTED,
         Status::Stopped { why, reason } => {
             eprintln!("{reason}");
             why.exit_code()

@@ -184,13 +184,12 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
 /// time limit counts from the process's start (`reproduce-report` runs
 /// several pipelines within one limit).
 fn process_stop(limit: Option<Duration>) -> Result<Stop> {
-    static SIGNALS: OnceLock<std::io::Result<(Stop, Instant)>> = OnceLock::new();
-    let (signals, started) =
-        match SIGNALS.get_or_init(|| Ok((Stop::from_signals()?, Instant::now()))) {
-            Ok(pair) => pair,
-            Err(e) => return Err(Error::Other(format!("installing signal handlers: {e}"))),
-        };
+    static SIGNALS: OnceLock<std::io::Result<Stop>> = OnceLock::new();
+    let signals = match SIGNALS.get_or_init(Stop::from_signals) {
+        Ok(stop) => stop,
+        Err(e) => return Err(Error::Other(format!("installing signal handlers: {e}"))),
+    };
     Ok(signals
         .clone()
-        .with_deadline(limit.map(|l| stop::deadline(*started, l))))
+        .with_deadline(limit.map(|l| stop::deadline(stop::process_start(), l))))
 }

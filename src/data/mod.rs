@@ -24,5 +24,4 @@ pub mod points;
 pub mod projection;
 pub mod resize;
 pub mod standardize;
-pub mod superres;
 pub mod toys;

@@ -31,7 +31,8 @@ pub enum Status {
     Failed {
         message: String,
         log: PathBuf,
-        /// The user's data is at fault (exit 2), not the stage.
+        /// The user's input is at fault (exit 2: the data, or the pipeline's
+        /// wiring), not the stage.
         bad_input: bool,
     },
     Skipped {

@@ -305,7 +305,6 @@ pub fn execute(
     }
 }
 
-/// Marks everything downstream of a failed instance as skipped.
 /// Each instance's distance from the pipeline's sources (instances are
 /// planned after the ones they read).
 fn depths(plan: &Plan) -> Vec<usize> {
@@ -316,6 +315,7 @@ fn depths(plan: &Plan) -> Vec<usize> {
     depth
 }
 
+/// Marks everything downstream of a failed instance as skipped.
 fn skip_dependents(
     failed: usize,
     status: &Status,

