@@ -779,6 +779,34 @@ fn gc_deletes_only_unreferenced_entries() {
         "{}",
         dry.stdout
     );
+    // Each entry it would delete, with the kind of stage that made it.
+    let listed: Vec<&str> = dry
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("would delete "))
+        .collect();
+    assert_eq!(listed.len(), 11, "{}", dry.stdout);
+    assert!(
+        listed.iter().all(|l| l.contains(" (command, 0.0 MB)")),
+        "{}",
+        dry.stdout
+    );
+    // A pipeline that cannot be planned stops gc before it deletes anything.
+    p.file(
+        "pipelines/broken.yaml",
+        "name: broken\nstages: {a: {kind: nosuch}}\n",
+    );
+    let refused = p.nrun(&["gc"]).code(2);
+    assert!(
+        refused
+            .stderr
+            .starts_with("error: gc deleted nothing: pipelines/broken.yaml does not load (")
+            && refused.stderr.lines().count() == 1,
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(p.cache_entries().len(), before);
+    std::fs::remove_file(p.path().join("pipelines/broken.yaml")).unwrap();
     assert_eq!(p.cache_entries().len(), before);
     p.nrun(&["gc"]).ok();
     assert_eq!(p.cache_entries().len(), 11);

@@ -7,8 +7,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use super::Loaded;
+use crate::cache::record::short;
 use crate::cache::{Store, dir_size};
-use crate::error::{Result, exit};
+use crate::error::{Error, Result, exit};
 use crate::spec::overrides::Overrides;
 
 pub fn run(dry_run: bool, cache: Option<&Path>) -> Result<u8> {
@@ -22,7 +23,7 @@ pub fn run(dry_run: bool, cache: Option<&Path>) -> Result<u8> {
                 scale,
                 ..Overrides::default()
             };
-            let loaded = Loaded::load_file(&file, &overrides, Some(&cache_dir))?;
+            let loaded = load(&file, &overrides, &cache_dir)?;
             keep.extend(loaded.plan.instances.into_iter().map(|i| i.key));
         }
     }
@@ -35,9 +36,18 @@ pub fn run(dry_run: bool, cache: Option<&Path>) -> Result<u8> {
         match store.try_lock(&key)? {
             None => busy += 1,
             Some(_) if dry_run => {
-                println!("would delete {key}");
+                let size = dir_size(&store.entry(&key));
+                let kind = store
+                    .record(&key)
+                    .and_then(|r| r["kind"].as_str().map(str::to_string))
+                    .unwrap_or_else(|| "no record".into());
+                println!(
+                    "would delete {} ({kind}, {:.1} MB)",
+                    short(&key),
+                    size as f64 / 1e6
+                );
                 entries += 1;
-                bytes += dir_size(&store.entry(&key));
+                bytes += size;
             }
             Some(lock) => {
                 bytes += store.remove(&lock, &key)?;
@@ -72,9 +82,34 @@ pub fn run(dry_run: bool, cache: Option<&Path>) -> Result<u8> {
     Ok(exit::OK)
 }
 
+/// A pipeline gc must know the entries of: one that does not load stops
+/// gc, in one line that says why and what to do.
+fn load(file: &Path, overrides: &Overrides, cache: &Path) -> Result<Loaded> {
+    let refuse = |why: &str, problem: String, fix: &str| {
+        Error::Usage(format!(
+            "gc deleted nothing: {} {why} ({}), so the cache entries it needs cannot be told; {fix}, or move the pipeline out of pipelines/",
+            file.display(),
+            first_line(&problem)
+        ))
+    };
+    Loaded::load_file(file, overrides, Some(cache)).map_err(|e| match e {
+        Error::MissingData(missing) => refuse(
+            "cannot be planned without its input data",
+            missing.to_string(),
+            "put the data back",
+        ),
+        Error::Invalid(diags) => refuse("does not load", diags.to_string(), "mend it"),
+        other => other,
+    })
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
+}
+
 /// Every scale of a pipeline (`None` when it declares none).
 fn scales(file: &Path, cache: &Path) -> Result<Vec<Option<String>>> {
-    let loaded = Loaded::load_file(file, &Overrides::default(), Some(cache))?;
+    let loaded = load(file, &Overrides::default(), cache)?;
     if loaded.pipeline.scales.is_empty() {
         Ok(vec![None])
     } else {
