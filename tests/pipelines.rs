@@ -765,6 +765,15 @@ fn a_recorded_divergence_shows_in_tables_and_figures() {
         row("0.001").contains(&format!(",{},,1,,,,,,cached,", healthy["steps"])),
         "{shown}"
     );
+    // The training's log: its device, and evenly spaced steps (all 60 here).
+    let log = p
+        .nrun(&["logs", "diverging.yaml", "train[lr=0.001]"])
+        .ok()
+        .stdout;
+    assert!(log.contains("\ndevice burn-flex (CPU)\n"), "{log}");
+    let steps: Vec<&str> = log.lines().filter(|l| l.starts_with("step ")).collect();
+    assert_eq!(steps.len(), 60, "{log}");
+    assert!(steps[59].starts_with("step 60 of 60: γ "), "{log}");
     // Where no cell diverged, `diverged_at` is still a column, empty.
     let healthy_only = p
         .nrun(&[

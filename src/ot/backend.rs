@@ -46,6 +46,18 @@ pub fn compiled() -> &'static str {
 
 /// A short description for logs and reports.
 pub fn describe(device: &Device) -> String {
+    if *device == Device::flex() {
+        return "burn-flex (CPU)".into();
+    }
+    #[cfg(feature = "tch")]
+    {
+        if let Some(n) = cuda_ordinal(device) {
+            return format!("libtorch cuda:{n}");
+        }
+        if *device == best_cpu() {
+            return "libtorch (CPU)".into();
+        }
+    }
     format!("{device:?}")
 }
 

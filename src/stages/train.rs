@@ -387,6 +387,9 @@ struct Recorder<'a> {
 }
 
 const LOG_HEADER: &str = "step,gamma,f_loss,t_loss,cost,seconds\n";
+/// How many of its outer steps a training writes to its stage log (`nrun
+/// logs`), evenly spaced; `log.csv` in its entry has every one.
+const LOGGED_STEPS: u64 = 100;
 const TRACE_HEADER: &str = "step,energy_distance\n";
 
 impl<'a> Recorder<'a> {
@@ -482,6 +485,13 @@ impl Observer for Recorder<'_> {
         );
         let done = s.step + 1;
         let message = format!("γ {:.3} f {:.4} T {:.4}", s.gamma, s.f_loss, s.t_loss);
+        let every = self.iterations.div_ceil(LOGGED_STEPS).max(1);
+        if done.is_multiple_of(every) || done == self.iterations {
+            self.ctx.log(format!(
+                "step {done} of {}: {message} cost {:.4}",
+                self.iterations, s.cost
+            ));
+        }
         self.ctx.progress(done, Some(self.iterations), message);
         if self.snapshots.contains(&done) {
             let dir = checkpoint::snapshots(&self.ctx.work);
