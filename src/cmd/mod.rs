@@ -164,8 +164,11 @@ pub fn pipeline_file(arg: Option<&Path>) -> Result<PathBuf> {
     if arg.is_file() {
         return Ok(arg.to_path_buf());
     }
+    if arg.components().count() > 1 {
+        return Err(Error::Usage(format!("no pipeline file {}", arg.display())));
+    }
     let named = Path::new("pipelines").join(arg).with_extension("yaml");
-    if arg.components().count() == 1 && named.is_file() {
+    if named.is_file() {
         return Ok(named);
     }
     Err(Error::Usage(format!(

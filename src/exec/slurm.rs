@@ -22,7 +22,9 @@ use super::events::{Event, Status};
 use super::job::JobSpec;
 use crate::cache::Store;
 use crate::device::GpuSlot;
+use crate::error::exit;
 use crate::spec::SlurmConfig;
+use crate::stop::Why;
 
 /// What `slurm.json` in a work area remembers.
 #[derive(Serialize, Deserialize)]
@@ -51,6 +53,23 @@ pub struct Slurm {
 }
 
 /// Job states after which a job will not run again.
+/// Why a job that left no entry was stopped rather than failed: its time
+/// ran out (`TIMEOUT`), it was preempted or cancelled (Slurm signals a job
+/// first: a training checkpoints), or it stopped itself, resumable (`nrun
+/// exec` exits 75 when Slurm's `--signal` warned it of its end).
+fn stopped_by(state: &str, rc: Option<i32>) -> Option<Why> {
+    if state.starts_with("TIMEOUT") {
+        Some(Why::TimeLimit)
+    } else if state.starts_with("PREEMPTED")
+        || state.starts_with("CANCELLED")
+        || rc == Some(i32::from(exit::STOPPED))
+    {
+        Some(Why::Signal)
+    } else {
+        None
+    }
+}
+
 fn is_final(state: &str) -> bool {
     !matches!(
         state,
@@ -79,6 +98,19 @@ impl Slurm {
             .arg("--version")
             .output()
             .map_err(|e| format!("--executor slurm needs sbatch on PATH: {e}"))?;
+        // Before anything is submitted: a cluster whose controller does not
+        // answer would fail every stage, one at a time.
+        let probe = Command::new("sinfo")
+            .args(["--noheader", "--summarize"])
+            .output()
+            .map_err(|e| format!("--executor slurm needs sinfo on PATH: {e}"))?;
+        if !probe.status.success() {
+            let said = String::from_utf8_lossy(&probe.stderr);
+            return Err(format!(
+                "--executor slurm: the cluster does not answer (sinfo: {})",
+                said.lines().next().unwrap_or("no message").trim()
+            ));
+        }
         Ok(Slurm {
             store,
             interval: config.poll_min,
@@ -256,22 +288,33 @@ impl Slurm {
                 Status::Ran
             } else if self.cancelled {
                 Status::Stopped {
-                    why: crate::stop::Why::Signal,
+                    why: Why::Signal,
                     reason: "job cancelled (a training resumes from its checkpoint)".into(),
                 }
             } else {
                 let rc = self.exit_code(&job, &t.key);
-                let how = rc.map_or_else(
-                    || "no exit code".to_string(),
-                    |rc| format!("exit code {rc}"),
-                );
-                let why = std::fs::read_to_string(self.store.work(&t.key).join("failure.txt"))
-                    .map(|m| format!(": {}", m.trim()))
-                    .unwrap_or_default();
-                Status::Failed {
-                    message: format!("slurm job {job} ended {state} ({how}){why}"),
-                    log: self.store.work(&t.key).join(format!("slurm-{job}.out")),
-                    bad_input: rc == Some(2),
+                match stopped_by(&state, rc) {
+                    Some(why) => Status::Stopped {
+                        why,
+                        reason: format!(
+                            "slurm job {job} ended {state} (a training resumes from its checkpoint)"
+                        ),
+                    },
+                    None => {
+                        let how = rc.map_or_else(
+                            || "no exit code".to_string(),
+                            |rc| format!("exit code {rc}"),
+                        );
+                        let why =
+                            std::fs::read_to_string(self.store.work(&t.key).join("failure.txt"))
+                                .map(|m| format!(": {}", m.trim()))
+                                .unwrap_or_default();
+                        Status::Failed {
+                            message: format!("slurm job {job} ended {state} ({how}){why}"),
+                            log: self.store.work(&t.key).join(format!("slurm-{job}.out")),
+                            bad_input: rc == Some(i32::from(exit::INVALID)),
+                        }
+                    }
                 }
             };
             self.events.push_back(Event::Finished {
@@ -351,5 +394,20 @@ impl Executor for Slurm {
 
     fn shares_this_machine(&self) -> bool {
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_out_of_time_or_cancelled_is_stopped_not_failed() {
+        assert_eq!(stopped_by("TIMEOUT", None), Some(Why::TimeLimit));
+        assert_eq!(stopped_by("PREEMPTED", Some(0)), Some(Why::Signal));
+        assert_eq!(stopped_by("CANCELLED by 1000", None), Some(Why::Signal));
+        assert_eq!(stopped_by("FAILED", Some(75)), Some(Why::Signal));
+        assert_eq!(stopped_by("FAILED", Some(1)), None);
+        assert_eq!(stopped_by("OUT_OF_MEMORY", None), None);
     }
 }
