@@ -54,7 +54,8 @@ pub struct Stop {
 
 impl Stop {
     /// No deadline, no signal handlers: stops only when told to.
-    pub fn manual() -> Stop {
+    #[cfg(test)]
+    fn manual() -> Stop {
         Stop::default()
     }
 
@@ -85,7 +86,8 @@ impl Stop {
     }
 
     /// Asks for a stop, as a signal would.
-    pub fn request(&self, why: Why) {
+    #[cfg(test)]
+    fn request(&self, why: Why) {
         match why {
             Why::Interrupt => self.interrupt.store(true, Ordering::SeqCst),
             Why::Signal | Why::TimeLimit => self.signal.store(true, Ordering::SeqCst),

@@ -65,7 +65,8 @@ impl Plan {
         }
     }
 
-    pub fn is_on(&self) -> bool {
+    #[cfg(test)]
+    fn is_on(&self) -> bool {
         self.on
     }
 
