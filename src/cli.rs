@@ -290,9 +290,14 @@ pub fn one_line(e: &clap::Error) -> String {
             .and_then(|v| v.strip_suffix(']'))
         {
             line.push_str(&format!(" (possible values: {values})"));
-        } else if let Some(similar) = more
-            .strip_prefix("tip: a similar argument exists: ")
-            .or_else(|| more.strip_prefix("tip: a similar subcommand exists: "))
+        } else if let Some(similar) = [
+            "tip: a similar argument exists: ",
+            "tip: a similar subcommand exists: ",
+            "tip: some similar arguments exist: ",
+            "tip: some similar subcommands exist: ",
+        ]
+        .iter()
+        .find_map(|tip| more.strip_prefix(tip))
         {
             line.push_str(&format!("; did you mean {similar}?"));
         } else if listing && (more.starts_with('<') || more.starts_with('-')) {
@@ -305,15 +310,23 @@ pub fn one_line(e: &clap::Error) -> String {
     line
 }
 
-/// "; did you mean `show`?" where `word` is a subcommand misspelt.
-pub fn subcommand_hint(word: &str) -> String {
-    let command = <Cli as clap::CommandFactory>::command();
-    let names: Vec<&str> = command
+/// The subcommands a user may type.
+fn subcommands() -> Vec<String> {
+    <Cli as clap::CommandFactory>::command()
         .get_subcommands()
         .filter(|s| !s.is_hide_set())
-        .map(|s| s.get_name())
-        .collect();
-    let hint = crate::suggest::hint(word, names.iter().copied(), "");
+        .map(|s| s.get_name().to_string())
+        .collect()
+}
+
+pub fn is_subcommand(word: &str) -> bool {
+    subcommands().iter().any(|s| s == word)
+}
+
+/// "; did you mean `show`?" where `word` is a subcommand misspelt.
+pub fn subcommand_hint(word: &str) -> String {
+    let names = subcommands();
+    let hint = crate::suggest::hint(word, names.iter().map(String::as_str), "");
     if hint.starts_with(';') {
         hint
     } else {

@@ -63,6 +63,7 @@ where
             let word = args.get(1).and_then(|a| a.to_str()).unwrap_or_default();
             let message = if e.kind() == clap::error::ErrorKind::ArgumentConflict
                 && !word.starts_with('-')
+                && !cli::is_subcommand(word)
                 && !Path::new(word).exists()
             {
                 format!(

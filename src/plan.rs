@@ -220,9 +220,10 @@ impl Plan {
 }
 
 /// A problem with the value at `path` of a stage's params. When that value
-/// came from the command line (a `--set` of this param, or a param its
-/// `${...}` reads that `--grid` or `--set` gave), the argument is to blame;
-/// else its place in the file, with the values a `${...}` read there.
+/// came from the command line (a `--set` of this param or of a part of it,
+/// or, for a `${...}`, every param it reads given whole by `--grid` or
+/// `--set`), the argument is to blame; else its place in the file, with
+/// the values a `${...}` read there.
 fn blamed(
     p: &Pipeline,
     stage: &StageDecl,
@@ -237,23 +238,26 @@ fn blamed(
         .and_then(|s| Template::parse(s).ok().flatten())
         .map(|t| t.params().into_iter().map(str::to_string).collect())
         .unwrap_or_default();
-    // `a.b` set on the command line is read by `${a}` and by `${a.b.c}`.
-    let related = |read: &str, set: &str| {
-        let nested = |outer: &str, inner: &str| {
-            inner
+    // `outer` holds `inner`: `a` holds `a.b`.
+    let holds = |outer: &str, inner: &str| {
+        outer == inner
+            || inner
                 .strip_prefix(outer)
                 .is_some_and(|rest| rest.starts_with('.'))
-        };
-        read == set || nested(read, set) || nested(set, read)
     };
-    let arg = p.command_line.get(&key).or_else(|| {
-        reads.iter().find_map(|read| {
-            p.command_line
-                .iter()
-                .find(|(set, _)| related(read, set))
-                .map(|(_, arg)| arg)
-        })
-    });
+    let set_here = p
+        .command_line
+        .iter()
+        .find(|(set, _)| holds(&key, set) || holds(set, &key))
+        .map(|(_, arg)| arg);
+    let given_whole = |read: &String| {
+        p.command_line
+            .iter()
+            .find(|(set, _)| holds(set, read))
+            .map(|(_, arg)| arg)
+    };
+    let from_args: Option<Vec<&String>> = reads.iter().map(given_whole).collect();
+    let arg = set_here.or_else(|| from_args.and_then(|args| args.first().copied()));
     if let Some(arg) = arg {
         return Diagnostic {
             origin: Origin::CommandLine { arg: arg.clone() },

@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::exec::events::Status;
 use crate::grid::Cell;
 use crate::plan::Plan;
+use crate::report::Document;
 use crate::results::pipeline_dir;
 use crate::run_info::RunInfo;
 use crate::spec::Pipeline;
@@ -40,8 +41,21 @@ struct Provenance {
 }
 
 impl Provenance {
+    /// Where the copy in `dir` came from; for a report without a readable
+    /// provenance file (published before nrun kept one, or the file mangled
+    /// by a merge), its scale as its run facts state it.
     fn read(dir: &Path) -> Option<Provenance> {
-        serde_json::from_slice(&std::fs::read(dir.join(PROVENANCE)).ok()?).ok()
+        let recorded = std::fs::read(dir.join(PROVENANCE))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        recorded.or_else(|| {
+            let doc: Document =
+                serde_json::from_slice(&std::fs::read(dir.join("document.json")).ok()?).ok()?;
+            Some(Provenance {
+                entry: None,
+                scale: doc.fact("scale").map(str::to_string),
+            })
+        })
     }
 }
 
@@ -71,24 +85,34 @@ pub fn publish_copies(
             entry: Some(inst.key.clone()),
             scale: p.scale.clone(),
         };
+        let dir = dir.trim_end_matches('/');
         let mut dest = place(p, dir, &inst.cell);
-        match Provenance::read(&dest) {
-            Some(there) if there.entry == copy.entry => continue,
-            Some(there) if larger(p, there.scale.as_deref(), copy.scale.as_deref()) => {
-                let scale = copy.scale.as_deref().unwrap_or_default();
-                let beside = place(p, &format!("{dir}-{scale}"), &inst.cell);
-                notes.push(format!(
-                    "{} holds a {}-scale copy, kept: this {scale}-scale run published to {}",
-                    dest.display(),
-                    there.scale.as_deref().unwrap_or_default(),
-                    beside.display()
-                ));
-                dest = beside;
-                if Provenance::read(&dest).is_some_and(|t| t.entry == copy.entry) {
-                    continue;
-                }
+        let there = Provenance::read(&dest);
+        if there.as_ref().is_some_and(|t| t.entry == copy.entry) {
+            continue;
+        }
+        // A larger-scale copy in this place, or one for all cells around a
+        // cell's place, stays.
+        let guard = there.or_else(|| {
+            (!inst.cell.is_empty())
+                .then(|| Provenance::read(&place(p, dir, &Cell::default())))
+                .flatten()
+        });
+        if let Some(guard) = guard
+            && larger(p, guard.scale.as_deref(), copy.scale.as_deref())
+        {
+            let scale = copy.scale.as_deref().unwrap_or_default();
+            let beside = place(p, &format!("{dir}-{scale}"), &inst.cell);
+            if Provenance::read(&beside).is_some_and(|t| t.entry == copy.entry) {
+                continue;
             }
-            _ => {}
+            notes.push(format!(
+                "{} holds a {}-scale copy, kept: this {scale}-scale run published to {}",
+                dest.display(),
+                guard.scale.as_deref().unwrap_or_default(),
+                beside.display()
+            ));
+            dest = beside;
         }
         let is_report = p.stages[inst.stage].kind.name() == "report";
         replace(&dest, &store.output(&inst.key), &copy, |staging| {

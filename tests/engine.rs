@@ -643,6 +643,20 @@ fn bad_overrides_exit_2_naming_the_argument() {
             "no pipeline file statu (nor pipelines/statu.yaml); did you mean `status`?",
         ),
         (
+            &["show", "pipelines/grid.yaml", "--timeline", "--sort", "x"],
+            "the argument '--timeline' cannot be used with '--sort <METRIC>'",
+        ),
+        (
+            &[
+                "pipelines/grid.yaml",
+                "--grid",
+                "gamma=0,0.5",
+                "--set",
+                "gamma=1",
+            ],
+            "command line `--set gamma=1`: `--grid gamma=0,0.5` already sets it",
+        ),
+        (
             &[
                 "pipelines/grid.yaml",
                 "--grid",

@@ -986,6 +986,9 @@ fn a_smaller_scale_never_replaces_a_larger_scale_report() {
     p.nrun(&["facts.yaml", "--scale", "full", "-q"]).ok();
     let full = p.read("results/facts/report/report.md");
     assert!(full.contains("**scale:** full"), "{full}");
+    // A report whose provenance file is gone (published by an older nrun,
+    // say) is known by the scale its run facts state.
+    std::fs::remove_file(p.path().join("results/facts/report/.nrun-published.json")).unwrap();
 
     let run = p.nrun(&["facts.yaml", "-q"]).ok();
     assert_eq!(
@@ -999,8 +1002,20 @@ fn a_smaller_scale_never_replaces_a_larger_scale_report() {
     assert_eq!(p.read("results/facts/report/report.md"), full);
     let smoke = p.read("results/facts/report-smoke/report.md");
     assert!(smoke.contains("**scale:** smoke"), "{smoke}");
+    let again = p.nrun(&["facts.yaml", "-q"]).ok();
+    assert!(
+        !again.stdout.contains("kept"),
+        "nothing published, nothing to say: {}",
+        again.stdout
+    );
 
+    // Its entry unknown, the full-scale run publishes it once more, and
+    // from then on leaves it.
     p.nrun(&["facts.yaml", "--scale", "full", "-q", "-j", "1"])
+        .ok();
+    let full = p.read("results/facts/report/report.md");
+    assert!(full.contains("--scale full -q -j 1"), "{full}");
+    p.nrun(&["facts.yaml", "--scale", "full", "-q", "-j", "2"])
         .ok();
     assert_eq!(p.read("results/facts/report/report.md"), full, "cached");
     p.nrun(&["facts.yaml", "--scale", "full", "-q", "--set", "q.seed=3"])
@@ -1044,6 +1059,21 @@ fn a_bad_value_is_blamed_where_it_was_written() {
         let run = p.nrun(&all).code(2);
         assert_eq!(run.stderr, format!("error: {error}\n"), "{args:?}");
     }
+    // A value made of the command line's and the file's is the file's to explain.
+    p.file(
+        "mixed.yaml",
+        &FACTS
+            .replace("stages:", "params: {n: 16, m: abc}\nstages:")
+            .replace("n: 16, seed: 1", "n: \"${n + m}\", seed: 1"),
+    );
+    let run = p.nrun(&["mixed.yaml", "--dry-run", "--set", "n=8"]).code(2);
+    assert!(
+        run.stderr
+            .starts_with("error: mixed.yaml:5:51: stages.p.params")
+            && run.stderr.trim_end().ends_with("(here n = 8, m = \"abc\")"),
+        "{}",
+        run.stderr
+    );
     p.file(
         "facts.yaml",
         &p.read("facts.yaml")

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use crate::cache::Store;
 use crate::cache::hash::FileHasher;
 use crate::cli::PipelineArgs;
-use crate::error::{Diagnostic, Diagnostics, Error, Origin, Result};
+use crate::error::{Diagnostic, Diagnostics, Error, Result};
 use crate::graph::StageGraph;
 use crate::plan::Plan;
 use crate::spec::overrides::{self, Assignment, GridAxis, Overrides};
@@ -138,6 +138,12 @@ pub fn overrides(args: &PipelineArgs) -> Result<Overrides> {
             Err(d) => diags.0.push(d),
         }
     }
+    // `--set gamma=0.5` collapses the axis that `--grid gamma=...` makes.
+    for a in &out.grids {
+        if let Some(set) = out.sets.iter().find(|s| s.path == [a.name.clone()]) {
+            diags.0.push(given_twice(&set.arg, &a.arg, ""));
+        }
+    }
     if diags.0.is_empty() {
         Ok(out)
     } else {
@@ -147,13 +153,7 @@ pub fn overrides(args: &PipelineArgs) -> Result<Overrides> {
 
 /// `--grid`/`--set` `arg` sets what `earlier` already did.
 fn given_twice(arg: &str, earlier: &str, hint: &str) -> Diagnostic {
-    Diagnostic {
-        origin: Origin::CommandLine {
-            arg: arg.to_string(),
-        },
-        key: String::new(),
-        message: format!("`{earlier}` already sets it{hint}"),
-    }
+    overrides::invalid(arg, format!("`{earlier}` already sets it{hint}"))
 }
 
 /// A path to a pipeline file, or the name of one under pipelines/.

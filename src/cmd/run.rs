@@ -59,11 +59,15 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
         },
         None => p.executor.clone(),
     };
+    // With everything built, nothing is submitted: a cluster need not answer.
+    let all_built = selected
+        .iter()
+        .all(|&i| store.contains(&plan.instances[i].key));
     let mut executor: Box<dyn exec::Executor> = match spec {
-        ExecutorSpec::Local => Box::new(exec::local::Local::new(store.clone(), stop.clone())),
-        ExecutorSpec::Slurm(config) => {
+        ExecutorSpec::Slurm(config) if !all_built => {
             Box::new(exec::slurm::Slurm::new(store.clone(), config).map_err(Error::Usage)?)
         }
+        _ => Box::new(exec::local::Local::new(store.clone(), stop.clone())),
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let opts = exec::Options {
@@ -75,12 +79,17 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
             10_000
         }),
         keep_going: args.keep_going,
-        gpus: slots::gpus(
-            args.gpus.as_deref(),
-            std::env::var("CUDA_VISIBLE_DEVICES").ok().as_deref(),
-            crate::ot::backend::gpu_count(),
-        )
-        .map_err(Error::Usage)?,
+        // A cluster's jobs get their GPUs from the cluster.
+        gpus: if executor.shares_this_machine() {
+            slots::gpus(
+                args.gpus.as_deref(),
+                std::env::var("CUDA_VISIBLE_DEVICES").ok().as_deref(),
+                crate::ot::backend::gpu_count(),
+            )
+            .map_err(Error::Usage)?
+        } else {
+            Vec::new()
+        },
         slots_per_gpu: args.slots_per_gpu,
     };
     let mut reporter = progress::for_stdout(args.quiet);

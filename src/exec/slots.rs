@@ -60,10 +60,12 @@ pub fn gpus(
     visible: Option<&str>,
     detected: usize,
 ) -> Result<Vec<Gpu>, String> {
+    // CUDA reads its list up to the first id that is not one (`-1`).
     let list = |text: &str| -> Vec<String> {
         text.split(',')
             .map(str::trim)
-            .filter(|s| !s.is_empty() && *s != "-1")
+            .take_while(|s| *s != "-1")
+            .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect()
     };
@@ -154,6 +156,7 @@ mod tests {
             Ok(pairs(&[("GPU-ab", 1)]))
         );
         assert_eq!(ordinals(None, Some("-1"), 2), Ok(vec![]));
+        assert_eq!(ordinals(None, Some("0,-1,1"), 2), Ok(pairs(&[("0", 0)])));
         assert_eq!(
             ordinals(Some("5"), Some("4,6"), 2),
             Err("--gpus 5: this process sees only CUDA_VISIBLE_DEVICES=4,6".into())

@@ -52,24 +52,23 @@ pub struct Slurm {
     counts: (usize, usize),
 }
 
-/// Job states after which a job will not run again.
-/// Why a job that left no entry was stopped rather than failed: its time
-/// ran out (`TIMEOUT`), it was preempted or cancelled (Slurm signals a job
-/// first: a training checkpoints), or it stopped itself, resumable (`nrun
-/// exec` exits 75 when Slurm's `--signal` warned it of its end).
-fn stopped_by(state: &str, rc: Option<i32>) -> Option<Why> {
-    if state.starts_with("TIMEOUT") {
-        Some(Why::TimeLimit)
-    } else if state.starts_with("PREEMPTED")
-        || state.starts_with("CANCELLED")
-        || rc == Some(i32::from(exit::STOPPED))
-    {
-        Some(Why::Signal)
-    } else {
-        None
-    }
+/// Whether a job that left no entry ended by being stopped, so that a
+/// training in it checkpointed and a rerun resumes it: its time ran out
+/// (`TIMEOUT`), it was preempted or cancelled outside nrun (Slurm signals a
+/// job first), or `nrun exec` stopped itself (75, or 130 on SIGINT). It
+/// still fails this run (its dependents cannot run, the other jobs go on):
+/// only the run's own stop, its `--time-limit` or a signal to it, stops the
+/// run.
+fn resumable(state: &str, rc: Option<i32>) -> bool {
+    ["TIMEOUT", "PREEMPTED", "CANCELLED"]
+        .iter()
+        .any(|s| state.starts_with(s))
+        || [exit::STOPPED, exit::INTERRUPTED]
+            .iter()
+            .any(|&code| rc == Some(i32::from(code)))
 }
 
+/// Job states after which a job will not run again.
 fn is_final(state: &str) -> bool {
     !matches!(
         state,
@@ -293,28 +292,22 @@ impl Slurm {
                 }
             } else {
                 let rc = self.exit_code(&job, &t.key);
-                match stopped_by(&state, rc) {
-                    Some(why) => Status::Stopped {
-                        why,
-                        reason: format!(
-                            "slurm job {job} ended {state} (a training resumes from its checkpoint)"
-                        ),
-                    },
-                    None => {
-                        let how = rc.map_or_else(
-                            || "no exit code".to_string(),
-                            |rc| format!("exit code {rc}"),
-                        );
-                        let why =
-                            std::fs::read_to_string(self.store.work(&t.key).join("failure.txt"))
-                                .map(|m| format!(": {}", m.trim()))
-                                .unwrap_or_default();
-                        Status::Failed {
-                            message: format!("slurm job {job} ended {state} ({how}){why}"),
-                            log: self.store.work(&t.key).join(format!("slurm-{job}.out")),
-                            bad_input: rc == Some(i32::from(exit::INVALID)),
-                        }
-                    }
+                let how = rc.map_or_else(
+                    || "no exit code".to_string(),
+                    |rc| format!("exit code {rc}"),
+                );
+                let why = if resumable(&state, rc) {
+                    ": stopped, not broken; a rerun resumes a training from its checkpoint"
+                        .to_string()
+                } else {
+                    std::fs::read_to_string(self.store.work(&t.key).join("failure.txt"))
+                        .map(|m| format!(": {}", m.trim()))
+                        .unwrap_or_default()
+                };
+                Status::Failed {
+                    message: format!("slurm job {job} ended {state} ({how}){why}"),
+                    log: self.store.work(&t.key).join(format!("slurm-{job}.out")),
+                    bad_input: rc == Some(i32::from(exit::INVALID)),
                 }
             };
             self.events.push_back(Event::Finished {
@@ -402,12 +395,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_job_out_of_time_or_cancelled_is_stopped_not_failed() {
-        assert_eq!(stopped_by("TIMEOUT", None), Some(Why::TimeLimit));
-        assert_eq!(stopped_by("PREEMPTED", Some(0)), Some(Why::Signal));
-        assert_eq!(stopped_by("CANCELLED by 1000", None), Some(Why::Signal));
-        assert_eq!(stopped_by("FAILED", Some(75)), Some(Why::Signal));
-        assert_eq!(stopped_by("FAILED", Some(1)), None);
-        assert_eq!(stopped_by("OUT_OF_MEMORY", None), None);
+    fn a_job_out_of_time_or_cancelled_is_resumable() {
+        assert!(resumable("TIMEOUT", None));
+        assert!(resumable("PREEMPTED", Some(0)));
+        assert!(resumable("CANCELLED by 1000", None));
+        assert!(resumable("FAILED", Some(75)));
+        assert!(resumable("FAILED", Some(130)));
+        assert!(!resumable("FAILED", Some(1)));
+        assert!(!resumable("OUT_OF_MEMORY", None));
     }
 }

@@ -55,6 +55,19 @@ impl Document {
     }
 
     /// The document with its run facts replaced by these.
+    /// A fact the document states about the run that published it
+    /// (`scale`, `commit`, ...): in its run facts, or in the labelled facts
+    /// that documents written before run facts had.
+    pub fn fact(&self, name: &str) -> Option<&str> {
+        self.blocks.iter().find_map(|b| match b {
+            Block::RunFacts { facts, .. } | Block::KeyValues(facts) => facts
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str()),
+            _ => None,
+        })
+    }
+
     pub fn with_run(&self, facts: &[(String, String)], command: &str) -> Document {
         let blocks = self
             .blocks

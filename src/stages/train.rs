@@ -387,8 +387,9 @@ struct Recorder<'a> {
 }
 
 const LOG_HEADER: &str = "step,gamma,f_loss,t_loss,cost,seconds\n";
-/// How many of its outer steps a training writes to its stage log (`nrun
-/// logs`), evenly spaced; `log.csv` in its entry has every one.
+/// A training writes every ⌈steps / LOGGED_STEPS⌉-th outer step, and the
+/// last, to its stage log (`nrun logs`); `log.csv` in its entry has every
+/// one.
 const LOGGED_STEPS: u64 = 100;
 const TRACE_HEADER: &str = "step,energy_distance\n";
 
