@@ -99,7 +99,7 @@ pub fn publish_copies(
                 .flatten()
         });
         if let Some(guard) = guard
-            && larger(p, guard.scale.as_deref(), copy.scale.as_deref())
+            && larger(&p.scales, guard.scale.as_deref(), copy.scale.as_deref())
         {
             let scale = copy.scale.as_deref().unwrap_or_default();
             let beside = place(p, &format!("{dir}-{scale}"), &inst.cell);
@@ -139,9 +139,52 @@ fn place(p: &Pipeline, dir: &str, cell: &Cell) -> PathBuf {
 
 /// Whether scale `there` comes after scale `here` among the pipeline's
 /// scales (unknown or absent scales are never larger).
-fn larger(p: &Pipeline, there: Option<&str>, here: Option<&str>) -> bool {
-    let rank = |scale: Option<&str>| scale.and_then(|s| p.scales.iter().position(|n| n == s));
+fn larger(scales: &[String], there: Option<&str>, here: Option<&str>) -> bool {
+    let rank = |scale: Option<&str>| scale.and_then(|s| scales.iter().position(|n| n == s));
     matches!((rank(there), rank(here)), (Some(t), Some(h)) if t > h)
+}
+
+/// Where a document nrun writes itself (`reproduce-report`'s) at `scale`
+/// goes: `dir`, unless `dir` holds one made at a larger scale among
+/// `scales`; then `<dir>-<scale>`, with the line that says so.
+pub fn place_beside_larger(
+    dir: &Path,
+    scale: Option<&str>,
+    scales: &[String],
+) -> (PathBuf, Option<String>) {
+    match Provenance::read(dir) {
+        Some(there) if larger(scales, there.scale.as_deref(), scale) => {
+            let scale = scale.unwrap_or_default();
+            let mut beside = dir.as_os_str().to_owned();
+            beside.push(format!("-{scale}"));
+            let beside = PathBuf::from(beside);
+            let note = format!(
+                "{} holds a {}-scale copy, kept: this {scale}-scale run wrote {}",
+                dir.display(),
+                there.scale.as_deref().unwrap_or_default(),
+                beside.display()
+            );
+            (beside, Some(note))
+        }
+        _ => (dir.to_path_buf(), None),
+    }
+}
+
+/// Marks `dir` as made at `scale` (no cache entry: nrun wrote it itself).
+pub fn mark(dir: &Path, scale: Option<&str>) -> Result<()> {
+    write_provenance(
+        dir,
+        &Provenance {
+            entry: None,
+            scale: scale.map(str::to_string),
+        },
+    )
+}
+
+fn write_provenance(dir: &Path, provenance: &Provenance) -> Result<()> {
+    let marker = dir.join(PROVENANCE);
+    let bytes = serde_json::to_vec_pretty(provenance).map_err(|e| Error::Other(e.to_string()))?;
+    std::fs::write(&marker, bytes).map_err(|e| Error::io(&marker, e))
 }
 
 /// Replaces `dest` by a copy of `entry`, finished by `finish` and marked
@@ -161,9 +204,7 @@ fn replace(
     let _ = std::fs::remove_dir_all(&staging);
     crate::fsutil::copy_tree(entry, &staging).map_err(|e| Error::io(&staging, e))?;
     finish(&staging)?;
-    let marker = staging.join(PROVENANCE);
-    let bytes = serde_json::to_vec_pretty(provenance).map_err(|e| Error::Other(e.to_string()))?;
-    std::fs::write(&marker, bytes).map_err(|e| Error::io(&marker, e))?;
+    write_provenance(&staging, provenance)?;
     let _ = std::fs::remove_dir_all(dest);
     std::fs::rename(&staging, dest).map_err(|e| Error::io(dest, e))
 }

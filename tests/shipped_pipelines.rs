@@ -147,6 +147,30 @@ fn without_its_data_a_pipeline_stops_first_and_reproduce_report_skips_it() {
             .join("results/discrete_circles/report/report.html")
             .is_file()
     );
+    assert!(
+        combined
+            .starts_with("# nrun: reproduction of the NOT and KNOT experiments (smoke scale)\n"),
+        "{combined}"
+    );
+
+    // A combined report made at full scale stays when a smoke run follows.
+    p.file(
+        "results/reproduce-report/.nrun-published.json",
+        r#"{"entry": null, "scale": "full"}"#,
+    );
+    let run = p.nrun(&["reproduce-report", "--scale", "smoke"]).ok();
+    assert!(
+        run.stdout.contains(
+            "results/reproduce-report holds a full-scale copy, kept: this smoke-scale run wrote results/reproduce-report-smoke\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(p.read("results/reproduce-report/report.md"), combined);
+    assert!(
+        p.read("results/reproduce-report-smoke/report.md")
+            .contains("(smoke scale)")
+    );
 }
 
 #[test]

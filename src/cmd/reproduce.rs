@@ -4,7 +4,7 @@
 //! A pipeline whose input files are missing (the user's own data, such as
 //! KMNIST) is skipped, said so on the terminal and in the combined report.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::Loaded;
 use crate::cli::RunArgs;
@@ -32,6 +32,9 @@ pub fn run(args: &RunArgs) -> Result<u8> {
     let mut worst = exit::OK;
     let mut docs = Vec::new();
     let mut skipped = Vec::new();
+    // The scale the pipelines ran at, and the order of their scales.
+    let mut scale = None;
+    let mut scales = Vec::new();
     for file in &files {
         println!("== {}", file.display());
         let loaded = match Loaded::load_file(file, &overrides, p.cache.as_deref()) {
@@ -42,6 +45,8 @@ pub fn run(args: &RunArgs) -> Result<u8> {
             }
             loaded => loaded?,
         };
+        scale.clone_from(&loaded.pipeline.scale);
+        scales.clone_from(&loaded.pipeline.scales);
         let selected = loaded.select(&[])?;
         let code = super::run::execute(&loaded, &selected, args)?;
         worst = worst.max(code);
@@ -67,9 +72,11 @@ pub fn run(args: &RunArgs) -> Result<u8> {
     if docs.is_empty() {
         return Err(Error::Other("no pipeline produced a report".into()));
     }
-    let scale = overrides.scale.clone().unwrap_or_else(|| "default".into());
     let mut combined = concat(
-        format!("nrun: reproduction of the NOT and KNOT experiments ({scale} scale)"),
+        format!(
+            "nrun: reproduction of the NOT and KNOT experiments ({} scale)",
+            scale.as_deref().unwrap_or("default")
+        ),
         &docs,
     );
     if !skipped.is_empty() {
@@ -81,7 +88,9 @@ pub fn run(args: &RunArgs) -> Result<u8> {
             )),
         );
     }
-    let out = PathBuf::from(OUT);
+    // A smaller-scale run never replaces a larger-scale combined report.
+    let (out, note) =
+        crate::publish::place_beside_larger(Path::new(OUT), scale.as_deref(), &scales);
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
     let combined = copy_figures(&combined, &out, Path::new("figures"))
@@ -91,6 +100,10 @@ pub fn run(args: &RunArgs) -> Result<u8> {
     let html = out.join("report.html");
     let page = to_html(&combined).map_err(|e| Error::Other(e.to_string()))?;
     std::fs::write(&html, page).map_err(|e| Error::io(&html, e))?;
+    crate::publish::mark(&out, scale.as_deref())?;
+    if let Some(note) = note {
+        println!("{note}");
+    }
     println!(
         "combined report of {} pipelines: {} and {}",
         docs.len(),
