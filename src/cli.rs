@@ -277,7 +277,7 @@ pub fn parse_size(text: &str) -> std::result::Result<u64, String> {
 
 /// A command-line error on one line: clap's first line, with what its
 /// other lines add that helps (the possible values, a similar flag, the
-/// arguments missing); its usage lines and its other tips left out.
+/// arguments missing and, then, the usage); its other tips left out.
 pub fn one_line(e: &clap::Error) -> String {
     let text = e.render().to_string();
     let mut lines = text.lines();
@@ -303,7 +303,11 @@ pub fn one_line(e: &clap::Error) -> String {
         } else if listing && (more.starts_with('<') || more.starts_with('-')) {
             line.push(' ');
             line.push_str(more);
-        } else if more.starts_with("Usage:") {
+        } else if let Some(usage) = more.strip_prefix("Usage: ") {
+            // What was missing is clearer beside what the command takes.
+            if e.kind() == clap::error::ErrorKind::MissingRequiredArgument {
+                line.push_str(&format!(" (usage: {usage})"));
+            }
             break;
         }
     }
