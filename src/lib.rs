@@ -64,7 +64,7 @@ where
             let message = if e.kind() == clap::error::ErrorKind::ArgumentConflict
                 && !word.starts_with('-')
                 && !cli::is_subcommand(word)
-                && !Path::new(word).exists()
+                && cmd::pipeline_file(Some(Path::new(word))).is_err()
             {
                 format!(
                     "`{word}` is neither a subcommand nor a pipeline file{}",

@@ -91,27 +91,35 @@ pub fn publish_copies(
         if there.as_ref().is_some_and(|t| t.entry == copy.entry) {
             continue;
         }
-        // A larger-scale copy in this place, or one for all cells around a
-        // cell's place, stays.
-        let guard = there.or_else(|| {
-            (!inst.cell.is_empty())
-                .then(|| Provenance::read(&place(p, dir, &Cell::default())))
-                .flatten()
+        // A larger-scale copy stays: in this place, around it (one for all
+        // cells, where this is a cell's), or inside it (cells' copies, where
+        // this is one for all cells).
+        let whole = place(p, dir, &Cell::default());
+        let is_larger =
+            |t: &Provenance| larger(&p.scales, t.scale.as_deref(), copy.scale.as_deref());
+        let guard = there.filter(is_larger).or_else(|| {
+            if inst.cell.is_empty() {
+                cells_inside(&whole).into_iter().find(is_larger)
+            } else {
+                Provenance::read(&whole).filter(is_larger)
+            }
         });
-        if let Some(guard) = guard
-            && larger(&p.scales, guard.scale.as_deref(), copy.scale.as_deref())
-        {
+        if let Some(guard) = guard {
             let scale = copy.scale.as_deref().unwrap_or_default();
-            let beside = place(p, &format!("{dir}-{scale}"), &inst.cell);
+            let beside_dir = format!("{dir}-{scale}");
+            let beside = place(p, &beside_dir, &inst.cell);
             if Provenance::read(&beside).is_some_and(|t| t.entry == copy.entry) {
                 continue;
             }
-            notes.push(format!(
+            let note = format!(
                 "{} holds a {}-scale copy, kept: this {scale}-scale run published to {}",
-                dest.display(),
+                whole.display(),
                 guard.scale.as_deref().unwrap_or_default(),
-                beside.display()
-            ));
+                place(p, &beside_dir, &Cell::default()).display()
+            );
+            if !notes.contains(&note) {
+                notes.push(note);
+            }
             dest = beside;
         }
         let is_report = p.stages[inst.stage].kind.name() == "report";
@@ -125,6 +133,17 @@ pub fn publish_copies(
         })?;
     }
     Ok(notes)
+}
+
+/// Where the cells' copies in `dir` came from.
+fn cells_inside(dir: &Path) -> Vec<Provenance> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| Provenance::read(&e.path()))
+        .collect()
 }
 
 /// `results/<pipeline>/<dir>[/<cell>]`.

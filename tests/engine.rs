@@ -643,6 +643,10 @@ fn bad_overrides_exit_2_naming_the_argument() {
             "no pipeline file statu (nor pipelines/statu.yaml); did you mean `status`?",
         ),
         (
+            &["grid", "pipelines/grid.yaml"],
+            "the subcommand 'pipelines/grid.yaml' cannot be used with '[PIPELINE]'",
+        ),
+        (
             &["logs", "score"],
             "the following required arguments were not provided: <INSTANCE> (usage: nrun logs <PIPELINE> <INSTANCE>)",
         ),

@@ -1028,6 +1028,36 @@ fn a_smaller_scale_never_replaces_a_larger_scale_report() {
     assert_eq!(p.read("results/facts/report-smoke/report.md"), smoke);
 }
 
+/// A copy for all cells never replaces larger-scale copies of its cells.
+#[test]
+fn a_smaller_scale_keeps_the_larger_scale_copies_of_cells() {
+    let p = Project::new();
+    p.file(
+        "cells.yaml",
+        &FACTS
+            .replace(
+                "stages:",
+                "scales:\n  smoke: {seed: 1}\n  full: {grid: {seed: [1, 2]}}\nstages:",
+            )
+            .replace("n: 16, seed: 1", "n: 16, seed: \"${seed}\""),
+    );
+    p.nrun(&["cells.yaml", "--scale", "full", "-q"]).ok();
+    let cell = p.read("results/facts/report/seed=2/report.md");
+    let run = p.nrun(&["cells.yaml", "-q"]).ok();
+    assert!(
+        run.stdout.contains(
+            "results/facts/report holds a full-scale copy, kept: this smoke-scale run published to results/facts/report-smoke\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(p.read("results/facts/report/seed=2/report.md"), cell);
+    assert!(
+        p.read("results/facts/report-smoke/report.md")
+            .contains("**scale:** smoke")
+    );
+}
+
 /// A bad value that the command line gave is blamed on the argument that
 /// gave it; one the file gave, on its place there, with the value.
 #[test]

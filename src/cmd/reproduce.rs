@@ -32,9 +32,10 @@ pub fn run(args: &RunArgs) -> Result<u8> {
     let mut worst = exit::OK;
     let mut docs = Vec::new();
     let mut skipped = Vec::new();
-    // The scale the pipelines ran at, and the order of their scales.
-    let mut scale = None;
-    let mut scales = Vec::new();
+    // The scale the pipelines ran at (the smallest, where they differ),
+    // and the order of scales (the first pipeline's that declares some).
+    let mut scale: Option<String> = None;
+    let mut scales: Vec<String> = Vec::new();
     for file in &files {
         println!("== {}", file.display());
         let loaded = match Loaded::load_file(file, &overrides, p.cache.as_deref()) {
@@ -45,8 +46,15 @@ pub fn run(args: &RunArgs) -> Result<u8> {
             }
             loaded => loaded?,
         };
-        scale.clone_from(&loaded.pipeline.scale);
-        scales.clone_from(&loaded.pipeline.scales);
+        if scales.is_empty() {
+            scales.clone_from(&loaded.pipeline.scales);
+        }
+        if let Some(ran) = &loaded.pipeline.scale {
+            let rank = |s: &str| scales.iter().position(|n| n == s).unwrap_or(usize::MAX);
+            if scale.as_deref().is_none_or(|s| rank(ran) < rank(s)) {
+                scale = Some(ran.clone());
+            }
+        }
         let selected = loaded.select(&[])?;
         let code = super::run::execute(&loaded, &selected, args)?;
         worst = worst.max(code);

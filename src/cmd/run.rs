@@ -63,6 +63,7 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
     let all_built = selected
         .iter()
         .all(|&i| store.contains(&plan.instances[i].key));
+    let on_cluster = matches!(spec, ExecutorSpec::Slurm(_));
     let mut executor: Box<dyn exec::Executor> = match spec {
         ExecutorSpec::Slurm(config) if !all_built => {
             Box::new(exec::slurm::Slurm::new(store.clone(), config).map_err(Error::Usage)?)
@@ -80,7 +81,7 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
         }),
         keep_going: args.keep_going,
         // A cluster's jobs get their GPUs from the cluster.
-        gpus: if executor.shares_this_machine() {
+        gpus: if !on_cluster {
             slots::gpus(
                 args.gpus.as_deref(),
                 std::env::var("CUDA_VISIBLE_DEVICES").ok().as_deref(),

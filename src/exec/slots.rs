@@ -60,15 +60,22 @@ pub fn gpus(
     visible: Option<&str>,
     detected: usize,
 ) -> Result<Vec<Gpu>, String> {
-    // CUDA reads its list up to the first id that is not one (`-1`).
     let list = |text: &str| -> Vec<String> {
         text.split(',')
             .map(str::trim)
-            .take_while(|s| *s != "-1")
-            .filter(|s| !s.is_empty())
+            .filter(|s| !s.is_empty() && *s != "-1")
             .map(str::to_string)
             .collect()
     };
+    // CUDA reads its list up to the first id that is not one (`-1`).
+    let visible: Option<String> = visible.map(|v| {
+        v.split(',')
+            .map(str::trim)
+            .take_while(|s| *s != "-1")
+            .collect::<Vec<_>>()
+            .join(",")
+    });
+    let visible = visible.as_deref();
     let numbered = |ids: Vec<String>| {
         ids.into_iter()
             .enumerate()
@@ -157,6 +164,11 @@ mod tests {
         );
         assert_eq!(ordinals(None, Some("-1"), 2), Ok(vec![]));
         assert_eq!(ordinals(None, Some("0,-1,1"), 2), Ok(pairs(&[("0", 0)])));
+        assert_eq!(ordinals(None, Some("-1,0"), 2), Ok(vec![]));
+        assert_eq!(
+            ordinals(Some("0,-1,1"), None, 2),
+            Ok(pairs(&[("0", 0), ("1", 1)]))
+        );
         assert_eq!(
             ordinals(Some("5"), Some("4,6"), 2),
             Err("--gpus 5: this process sees only CUDA_VISIBLE_DEVICES=4,6".into())

@@ -54,7 +54,6 @@ impl Document {
         }
     }
 
-    /// The document with its run facts replaced by these.
     /// A fact the document states about the run that published it
     /// (`scale`, `commit`, ...): in its run facts, or in the labelled facts
     /// that documents written before run facts had.
@@ -68,6 +67,7 @@ impl Document {
         })
     }
 
+    /// The document with its run facts replaced by these.
     pub fn with_run(&self, facts: &[(String, String)], command: &str) -> Document {
         let blocks = self
             .blocks
