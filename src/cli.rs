@@ -330,10 +330,7 @@ pub fn is_subcommand(word: &str) -> bool {
 /// "; did you mean `show`?" where `word` is a subcommand misspelt.
 pub fn subcommand_hint(word: &str) -> String {
     let names = subcommands();
-    let hint = crate::suggest::hint(word, names.iter().map(String::as_str), "");
-    if hint.starts_with(';') {
-        hint
-    } else {
-        String::new()
-    }
+    crate::suggest::closest(word, names.iter().map(String::as_str))
+        .map(|n| format!("; did you mean `{n}`?"))
+        .unwrap_or_default()
 }

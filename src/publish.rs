@@ -111,11 +111,12 @@ pub fn publish_copies(
             if Provenance::read(&beside).is_some_and(|t| t.entry == copy.entry) {
                 continue;
             }
-            let note = format!(
-                "{} holds a {}-scale copy, kept: this {scale}-scale run published to {}",
-                whole.display(),
-                guard.scale.as_deref().unwrap_or_default(),
-                place(p, &beside_dir, &Cell::default()).display()
+            let note = kept(
+                &whole,
+                &guard,
+                scale,
+                "published to",
+                &place(p, &beside_dir, &Cell::default()),
             );
             if !notes.contains(&note) {
                 notes.push(note);
@@ -177,16 +178,22 @@ pub fn place_beside_larger(
             let mut beside = dir.as_os_str().to_owned();
             beside.push(format!("-{scale}"));
             let beside = PathBuf::from(beside);
-            let note = format!(
-                "{} holds a {}-scale copy, kept: this {scale}-scale run wrote {}",
-                dir.display(),
-                there.scale.as_deref().unwrap_or_default(),
-                beside.display()
-            );
+            let note = kept(dir, &there, scale, "wrote", &beside);
             (beside, Some(note))
         }
         _ => (dir.to_path_buf(), None),
     }
+}
+
+/// The line that says the copy in `dir`, from `there`, stays, and where this
+/// run at `scale` put its own.
+fn kept(dir: &Path, there: &Provenance, scale: &str, put: &str, beside: &Path) -> String {
+    format!(
+        "{} holds a {}-scale copy, kept: this {scale}-scale run {put} {}",
+        dir.display(),
+        there.scale.as_deref().unwrap_or_default(),
+        beside.display()
+    )
 }
 
 /// Marks `dir` as made at `scale` (no cache entry: nrun wrote it itself).

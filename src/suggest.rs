@@ -4,13 +4,8 @@
 /// " ({what}: `a`, `b`)" listing the names there are, else nothing.
 pub fn hint<'a>(name: &str, names: impl IntoIterator<Item = &'a str>, what: &str) -> String {
     let names: Vec<&str> = names.into_iter().collect();
-    let closest = names
-        .iter()
-        .map(|n| (strsim::damerau_levenshtein(n, name), *n))
-        .filter(|(distance, _)| *distance <= 2)
-        .min();
-    match closest {
-        Some((_, n)) => format!("; did you mean `{n}`?"),
+    match closest(name, names.iter().copied()) {
+        Some(n) => format!("; did you mean `{n}`?"),
         None if names.is_empty() => String::new(),
         None => format!(
             " ({what}: {})",
@@ -21,6 +16,16 @@ pub fn hint<'a>(name: &str, names: impl IntoIterator<Item = &'a str>, what: &str
                 .join(", ")
         ),
     }
+}
+
+/// The name within two edits of `name`, the closest one.
+pub fn closest<'a>(name: &str, names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    names
+        .into_iter()
+        .map(|n| (strsim::damerau_levenshtein(n, name), n))
+        .filter(|(distance, _)| *distance <= 2)
+        .min()
+        .map(|(_, n)| n)
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use super::Loaded;
+use crate::cache::dir_size;
 use crate::cache::record::short;
-use crate::cache::{Store, dir_size};
 use crate::error::{Error, Result, exit};
 use crate::spec::overrides::Overrides;
 
@@ -27,7 +27,7 @@ pub fn run(dry_run: bool, cache: Option<&Path>) -> Result<u8> {
             keep.extend(loaded.plan.instances.into_iter().map(|i| i.key));
         }
     }
-    let store = Store::open(&cache_dir)?;
+    let store = super::open_store(Some(&cache_dir))?;
     let (mut entries, mut bytes, mut busy) = (0, 0u64, 0);
     for key in store.keys() {
         if keep.contains(&key) {

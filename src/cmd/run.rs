@@ -60,12 +60,14 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
         None => p.executor.clone(),
     };
     // With everything built, nothing is submitted: a cluster need not answer.
-    let all_built = selected
-        .iter()
-        .all(|&i| store.contains(&plan.instances[i].key));
+    let all_built = || {
+        selected
+            .iter()
+            .all(|&i| store.contains(&plan.instances[i].key))
+    };
     let on_cluster = matches!(spec, ExecutorSpec::Slurm(_));
     let mut executor: Box<dyn exec::Executor> = match spec {
-        ExecutorSpec::Slurm(config) if !all_built => {
+        ExecutorSpec::Slurm(config) if !all_built() => {
             Box::new(exec::slurm::Slurm::new(store.clone(), config).map_err(Error::Usage)?)
         }
         _ => Box::new(exec::local::Local::new(store.clone(), stop.clone())),

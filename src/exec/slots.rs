@@ -60,7 +60,7 @@ pub fn gpus(
     visible: Option<&str>,
     detected: usize,
 ) -> Result<Vec<Gpu>, String> {
-    let list = |text: &str| -> Vec<String> {
+    let ids = |text: &str| -> Vec<String> {
         text.split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty() && *s != "-1")
@@ -68,14 +68,10 @@ pub fn gpus(
             .collect()
     };
     // CUDA reads its list up to the first id that is not one (`-1`).
-    let visible: Option<String> = visible.map(|v| {
-        v.split(',')
-            .map(str::trim)
-            .take_while(|s| *s != "-1")
-            .collect::<Vec<_>>()
-            .join(",")
+    let visible: Option<Vec<String>> = visible.map(|v| {
+        let upto: Vec<&str> = v.split(',').take_while(|s| s.trim() != "-1").collect();
+        ids(&upto.join(","))
     });
-    let visible = visible.as_deref();
     let numbered = |ids: Vec<String>| {
         ids.into_iter()
             .enumerate()
@@ -84,16 +80,19 @@ pub fn gpus(
     };
     let Some(flag) = flag else {
         return Ok(match visible {
-            Some(visible) => numbered(list(visible)),
+            Some(visible) => numbered(visible),
             None => numbered((0..detected).map(|i| i.to_string()).collect()),
         });
     };
-    list(flag)
+    ids(flag)
         .into_iter()
         .map(|id| {
-            let ordinal = match visible {
-                Some(visible) => list(visible).iter().position(|v| *v == id).ok_or_else(|| {
-                    format!("--gpus {id}: this process sees only CUDA_VISIBLE_DEVICES={visible}")
+            let ordinal = match &visible {
+                Some(visible) => visible.iter().position(|v| *v == id).ok_or_else(|| {
+                    format!(
+                        "--gpus {id}: this process sees only CUDA_VISIBLE_DEVICES={}",
+                        visible.join(",")
+                    )
                 })?,
                 None => match id.parse() {
                     Ok(index) if detected > 0 && index >= detected => {
