@@ -285,3 +285,89 @@ fn a_rerun_after_a_crash_adopts_running_jobs() {
     assert_eq!(starts.len(), 2, "each instance ran once: {starts:?}");
     assert_eq!(p.cache_entries().len(), 2);
 }
+
+#[test]
+fn a_job_the_cluster_ends_stops_its_branch_and_the_run_goes_on() {
+    let Some(env) = cluster() else { return };
+    let p = Project::new();
+    // nap[i=1] waits until the test lets it go; nap[i=2] until its sibling's
+    // job has been cancelled, so that `after[i=2]` starts after the run knew.
+    p.file(
+        "p.yaml",
+        r#"
+name: ends
+executor: {kind: slurm, poll_min: 0.2, poll_max: 0.5}
+params:
+  grid:
+    i: [1, 2]
+stages:
+  nap:
+    kind: command
+    params:
+      run: "echo ${i} $SLURM_JOB_ID >> runs.log; until [ -e go-${i} ]; do sleep 0.1; done; echo ${i} > {out}/v"
+  after:
+    kind: command
+    inputs: {v: nap}
+    params: {run: "cp {in.v}/v {out}/v"}
+"#,
+    );
+    let mut cmd = p.command(&["p.yaml"]);
+    cmd.envs(env.iter().cloned());
+    cmd.stdout(std::process::Stdio::piped());
+    cmd.stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    wait_for_lines(&p, 2);
+    let first = p
+        .lines("runs.log")
+        .into_iter()
+        .find_map(|l| l.strip_prefix("1 ").map(str::to_string))
+        .expect("nap[i=1] logged its job id");
+    let cancel = Command::new("scancel")
+        .arg(&first)
+        .envs(env.iter().cloned())
+        .status()
+        .unwrap();
+    assert!(cancel.success());
+    let start = Instant::now();
+    while queue(&env)
+        .lines()
+        .any(|l| l.starts_with(&format!("{first} ")))
+    {
+        assert!(start.elapsed() < Duration::from_secs(30), "{}", queue(&env));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Two of the run's polls after the job left the queue.
+    std::thread::sleep(Duration::from_millis(1500));
+    p.file("go-2", "");
+    let run = common::Run::from_output(child.wait_with_output().unwrap());
+    assert_eq!(run.code, 75, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(&format!(
+            "stopped nap[i=1]: slurm job {first} ended CANCELLED"
+        )) && run
+            .stdout
+            .contains("skipped after[i=1]: input nap[i=1] stopped (resumable)")
+            && run
+                .stdout
+                .contains("ends: 2 ran, 0 cached, 0 failed, 1 skipped, 1 stopped"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr
+            .contains("1 cluster job ended early: finished entries are cached"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(p.read("results/ends/after/i=2/v").trim(), "2");
+
+    // The rerun builds only what the cancelled job's branch needs.
+    p.file("go-1", "");
+    let again = slurm_run(&p, &env, &["p.yaml"]);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert!(
+        again.stdout.contains("ends: 2 ran, 2 cached"),
+        "{}",
+        again.stdout
+    );
+}

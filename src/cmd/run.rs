@@ -128,6 +128,9 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
         exit::INVALID
     } else if count("failed") > 0 {
         exit::FAILED
+    } else if count("stopped") > 0 {
+        // Cluster jobs ended early; the rest of the run finished.
+        exit::STOPPED
     } else {
         exit::OK
     };
@@ -183,10 +186,17 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
             );
         }
     }
-    if let Some(why) = outcomes.stopped {
+    let stopped = match outcomes.stopped {
+        Some(why) => Some(why.describe().to_string()),
+        None => match count("stopped") {
+            0 => None,
+            1 => Some("1 cluster job ended early".to_string()),
+            n => Some(format!("{n} cluster jobs ended early")),
+        },
+    };
+    if let Some(what) = stopped {
         eprintln!(
-            "{}: finished entries are cached and stopped trainings checkpointed; rerun the same command to resume",
-            why.describe()
+            "{what}: finished entries are cached and stopped trainings checkpointed; rerun the same command to resume"
         );
     }
     Ok(code)

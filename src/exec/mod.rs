@@ -257,7 +257,9 @@ pub fn execute(
                 }
                 state.insert(id, State::Done);
                 reporter.finished_running(id, &labels[id], &status, seconds);
-                if let Status::Stopped { why, .. } = &status {
+                if let Status::Stopped { why, .. } = &status
+                    && why.stops_the_run()
+                {
                     stopped_itself.get_or_insert(*why);
                 }
                 if status.ok() {
@@ -267,7 +269,10 @@ pub fn execute(
                         }
                     }
                 } else {
-                    if !opts.keep_going {
+                    // A failure stops new work unless --keep-going; an
+                    // instance stopped by its cluster job's end is not a
+                    // failure: independent work goes on.
+                    if !opts.keep_going && !matches!(status, Status::Stopped { .. }) {
                         stopping = true;
                     }
                     skip_dependents(

@@ -55,10 +55,10 @@ pub struct Slurm {
 /// Whether a job that left no entry ended by being stopped, so that a
 /// training in it checkpointed and a rerun resumes it: its time ran out
 /// (`TIMEOUT`), it was preempted or cancelled outside nrun (Slurm signals a
-/// job first), or `nrun exec` stopped itself (75, or 130 on SIGINT). It
-/// still fails this run (its dependents cannot run, the other jobs go on):
-/// only the run's own stop, its `--time-limit` or a signal to it, stops the
-/// run.
+/// job first), or `nrun exec` stopped itself (75, or 130 on SIGINT). Its
+/// instance stops (its dependents cannot run) but the run goes on with
+/// everything that does not need it, and exits 75: only the run's own
+/// stop, its `--time-limit` or a signal to it, stops the run.
 fn resumable(state: &str, rc: Option<i32>) -> bool {
     ["TIMEOUT", "PREEMPTED", "CANCELLED"]
         .iter()
@@ -296,18 +296,24 @@ impl Slurm {
                     || "no exit code".to_string(),
                     |rc| format!("exit code {rc}"),
                 );
-                let why = if resumable(&state, rc) {
-                    ": stopped, not broken; a rerun resumes a training from its checkpoint"
-                        .to_string()
+                let log = self.store.work(&t.key).join(format!("slurm-{job}.out"));
+                if resumable(&state, rc) {
+                    Status::Stopped {
+                        why: Why::JobEnded,
+                        reason: format!(
+                            "slurm job {job} ended {state} ({how}); a rerun resumes a training from its checkpoint (log: {})",
+                            log.display()
+                        ),
+                    }
                 } else {
-                    std::fs::read_to_string(self.store.work(&t.key).join("failure.txt"))
+                    let why = std::fs::read_to_string(self.store.work(&t.key).join("failure.txt"))
                         .map(|m| format!(": {}", m.trim()))
-                        .unwrap_or_default()
-                };
-                Status::Failed {
-                    message: format!("slurm job {job} ended {state} ({how}){why}"),
-                    log: self.store.work(&t.key).join(format!("slurm-{job}.out")),
-                    bad_input: rc == Some(i32::from(exit::INVALID)),
+                        .unwrap_or_default();
+                    Status::Failed {
+                        message: format!("slurm job {job} ended {state} ({how}){why}"),
+                        log,
+                        bad_input: rc == Some(i32::from(exit::INVALID)),
+                    }
                 }
             };
             self.events.push_back(Event::Finished {
