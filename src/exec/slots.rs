@@ -88,12 +88,7 @@ pub fn gpus(
         .into_iter()
         .map(|id| {
             let ordinal = match &visible {
-                Some(visible) => visible.iter().position(|v| *v == id).ok_or_else(|| {
-                    format!(
-                        "--gpus {id}: this process sees only CUDA_VISIBLE_DEVICES={}",
-                        visible.join(",")
-                    )
-                })?,
+                Some(visible) => visible_position(&id, visible)?,
                 None => match id.parse() {
                     Ok(index) if detected > 0 && index >= detected => {
                         return Err(format!("--gpus {id}: this machine has {detected} GPU(s)"));
@@ -109,6 +104,33 @@ pub fn gpus(
             Ok(Gpu { id, ordinal })
         })
         .collect()
+}
+
+/// Where `id` is in `visible`. CUDA takes a UUID there by any unique
+/// prefix (`GPU-8932f937`), so a UUID matches the entry it extends, or
+/// that extends it, when just one does.
+fn visible_position(id: &str, visible: &[String]) -> Result<usize, String> {
+    if let Some(at) = visible.iter().position(|v| v == id) {
+        return Ok(at);
+    }
+    let uuid = |s: &str| s.starts_with("GPU-") || s.starts_with("MIG-");
+    let extends: Vec<usize> = (0..visible.len())
+        .filter(|&i| {
+            let v = &visible[i];
+            uuid(id) && uuid(v) && (id.starts_with(v.as_str()) || v.starts_with(id))
+        })
+        .collect();
+    match extends[..] {
+        [at] => Ok(at),
+        [] => Err(format!(
+            "--gpus {id}: this process sees only CUDA_VISIBLE_DEVICES={}",
+            visible.join(",")
+        )),
+        _ => Err(format!(
+            "--gpus {id}: names several of CUDA_VISIBLE_DEVICES={}; give more of the UUID",
+            visible.join(",")
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -160,6 +182,23 @@ mod tests {
         assert_eq!(
             ordinals(Some("GPU-ab"), Some("4,GPU-ab"), 2),
             Ok(pairs(&[("GPU-ab", 1)]))
+        );
+        // UUIDs, either side a prefix of the other, as CUDA takes them.
+        assert_eq!(
+            ordinals(Some("GPU-ab12-34"), Some("0,GPU-ab12"), 2),
+            Ok(pairs(&[("GPU-ab12-34", 1)]))
+        );
+        assert_eq!(
+            ordinals(Some("GPU-ab"), Some("GPU-ab12,GPU-cd"), 2),
+            Ok(pairs(&[("GPU-ab", 0)]))
+        );
+        assert_eq!(
+            ordinals(Some("GPU-a"), Some("GPU-ab,GPU-ac"), 2),
+            Err("--gpus GPU-a: names several of CUDA_VISIBLE_DEVICES=GPU-ab,GPU-ac; give more of the UUID".into())
+        );
+        assert_eq!(
+            ordinals(Some("GPU"), Some("GPU-ab"), 2),
+            Err("--gpus GPU: this process sees only CUDA_VISIBLE_DEVICES=GPU-ab".into())
         );
         assert_eq!(ordinals(None, Some("-1"), 2), Ok(vec![]));
         assert_eq!(ordinals(None, Some("0,-1,1"), 2), Ok(pairs(&[("0", 0)])));
