@@ -54,6 +54,7 @@ where
 {
     stop::process_start();
     heap::keep_freed_memory();
+    end_quietly_on_closed_stdout();
     let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
@@ -88,6 +89,17 @@ where
             eprintln!("error: {e}");
             ExitCode::from(e.exit_code())
         }
+    }
+}
+
+/// A closed pipe on stdout (`nrun status p.yaml | head -1`) ends nrun as
+/// it ends other Unix tools, by SIGPIPE, where Rust, which ignores that
+/// signal, would panic in `println!`. No other pipe is written to: the
+/// children nrun starts read /dev/null.
+fn end_quietly_on_closed_stdout() {
+    // SAFETY: sets a signal's disposition to the default; no handler runs.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -944,3 +944,31 @@ fn two_concurrent_runs_share_a_cache_and_build_each_entry_once() {
     assert_eq!(lines.iter().filter(|l| *l == "sum").count(), 1, "{lines:?}");
     assert_eq!(p.read("results/slow/sum/_/all"), "1\n2\n3\n4\n");
 }
+
+/// `nrun status p.yaml | head -1`: the reader leaves, nrun ends by SIGPIPE
+/// as other Unix tools do, without a panic or a backtrace.
+#[test]
+fn a_closed_stdout_ends_nrun_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let p = project();
+    let mut child = p
+        .command(&["status", "pipelines/grid.yaml"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGPIPE),
+        "{:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
