@@ -1,7 +1,7 @@
 //! Stage instances: one per cell of the axes a stage varies over, with fully
 //! resolved params, bound inputs and a cache key.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use serde_json::{Value as Json, json};
@@ -309,32 +309,43 @@ fn wiring(
 ) -> Wiring {
     let inputs = p.stages[s].inputs.iter().zip(upstreams);
     let wired = inputs.map(|(input, ups)| {
-        let unknown = || Wired {
+        let unknown = |output| Wired {
             name: input.name.clone(),
             params: None,
+            output,
+            metrics: None,
             shape: None,
         };
         let InputSource::Stage(u) = &input.source else {
-            return unknown();
+            return unknown(None);
         };
         let kind = p.stages[*u].kind;
         // A command's files: nrun cannot tell what they hold.
         if kind.output() == Output::Files {
-            return unknown();
+            return unknown(None);
         }
         // No instance in this cell (an `only` left it out, or it failed
         // validation): nothing to check against.
         let Some((&first, rest)) = ups.split_first() else {
-            return unknown();
+            return unknown(Some(kind.output()));
         };
         let mut params = graph.axes[*u].clone();
         for &i in ups {
             params.extend(kind.row_params(&instances[i].params));
         }
+        let metrics = ups
+            .iter()
+            .map(|&i| kind.row_metrics(&instances[i].params))
+            .try_fold(BTreeSet::new(), |mut all, some| {
+                all.extend(some?);
+                Some(all)
+            });
         let agree = rest.iter().all(|&i| shapes[i] == shapes[first]);
         Wired {
             name: input.name.clone(),
             params: Some(params),
+            output: Some(kind.output()),
+            metrics,
             shape: if agree { shapes[first].clone() } else { None },
         }
     });

@@ -501,6 +501,11 @@ const INVALID: &[(&str, &str, &str)] = &[
         "stages.d.params.select.labels: selecting by label needs the `labels` input (the IDX labels file)",
     ),
     (
+        "name: x\nstages:\n  a:\n    kind: command\n    params: {run: 'date > {outt}/d'}\n",
+        "x.yaml:5:",
+        "stages.a.params.run: `{outt}` is not a placeholder (`{out}`, `{work}`, `{in.NAME}`); did you mean `{out}`?",
+    ),
+    (
         "name: x\nstages:\n  a:\n    kind: command\n    params: {run: 'true', shell: bash}\n",
         "x.yaml:5:",
         "unknown field `shell`",
@@ -545,6 +550,26 @@ const INVALID: &[(&str, &str, &str)] = &[
         "x.yaml:12:",
         "stages.f.params.figure.series: `mpa` is not a param of this stage's inputs; did you mean `map`?",
     ),
+    (
+        "name: x\nparams:\n  grid:\n    seed: [1, 2]\nstages:\n  x: {kind: toy2d, params: {distribution: {kind: moons, noise: 0.1}, n: 8, seed: '${seed}'}}\n  i: {kind: identity_map, inputs: {data: x}}\n  m: {kind: metric, inputs: {samples: i, target: x}, params: {metrics: [energy]}}\n  f:\n    kind: plot\n    inputs: {data: m}\n    params: {title: t, figure: {kind: metric_vs, metric: enrgy, x: seed}}\n",
+        "x.yaml:12:",
+        "stages.f.params.figure.metric: no input computes metric `enrgy`; did you mean `energy`?",
+    ),
+    (
+        "name: x\nparams:\n  grid:\n    seed: [1, 2]\nstages:\n  x: {kind: toy2d, params: {distribution: {kind: moons, noise: 0.1}, n: 8, seed: '${seed}'}}\n  i: {kind: identity_map, inputs: {data: x}}\n  m: {kind: metric, inputs: {samples: i, target: x}, params: {metrics: [energy, mmd]}}\n  t:\n    kind: table\n    inputs: {m: m}\n    params: {metric: psnr, rows: seed, columns: metric}\n",
+        "x.yaml:12:",
+        "stages.t.params.metric: no input computes metric `psnr` (they compute: `energy`, `mmd`)",
+    ),
+    (
+        "name: x\nstages:\n  x: {kind: toy2d, params: {distribution: {kind: moons, noise: 0.1}, n: 8}}\n  i: {kind: identity_map, inputs: {data: x}}\n  f:\n    kind: plot\n    inputs: {data: i}\n    params: {title: t, figure: {kind: trace}}\n",
+        "x.yaml:8:",
+        "stages.f.params.figure.kind: a `trace` figure draws a trained model (stages of kind train); its `data` input gives samples (mapped items)",
+    ),
+    (
+        "name: x\nparams:\n  grid:\n    seed: [1, 2]\nstages:\n  a:\n    kind: command\n    only: {seed: [1, 3]}\n    params: {run: 'true'}\n",
+        "x.yaml:8:",
+        "stages.a.only.seed: 3 is not a value of grid axis `seed` (the file gives it 1, 2)",
+    ),
 ];
 
 #[test]
@@ -579,10 +604,14 @@ fn misfits_found_at_run_time_exit_2_and_failures_1() {
         run.stdout,
         run.stderr
     );
-    p.file("x.yaml", &pipeline.replace("printf", "exit 3; printf"));
+    p.file(
+        "x.yaml",
+        &pipeline.replace("printf", "echo no such column >&2; exit 3; printf"),
+    );
     let run = p.nrun(&["x.yaml", "-q"]).code(1);
     assert!(
-        run.stderr.contains("command failed with exit code 3"),
+        run.stderr
+            .contains("command failed with exit code 3: no such column"),
         "stdout:\n{}\nstderr:\n{}",
         run.stdout,
         run.stderr
@@ -971,4 +1000,26 @@ fn a_closed_stdout_ends_nrun_quietly() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// `only` values are checked against every value the file gives the axis,
+/// at any scale; `--grid` choosing the axis's values lifts the check.
+#[test]
+fn only_values_may_come_from_a_scale_or_be_left_out_by_grid() {
+    let p = Project::new();
+    p.file(
+        "x.yaml",
+        "name: x\nparams:\n  grid:\n    seed: [1, 2]\nscales:\n  small: {grid: {seed: [1]}}\n  big: {grid: {seed: [1, 2, 3]}}\nstages:\n  a:\n    kind: command\n    only: {seed: [3]}\n    params: {run: 'echo ${seed} > {out}/s'}\n",
+    );
+    let status = p.nrun(&["status", "x.yaml"]).ok();
+    assert!(status.stdout.contains("0 instances"), "{}", status.stdout);
+    p.nrun(&["x.yaml", "--scale", "big"]).ok();
+    assert_eq!(p.read("results/x/a/seed=3/s"), "3\n");
+    p.file(
+        "x.yaml",
+        &p.read("x.yaml")
+            .replace("[3]}\n    params", "[4]}\n    params"),
+    );
+    p.nrun(&["status", "x.yaml"]).code(2);
+    p.nrun(&["status", "x.yaml", "--grid", "seed=5"]).ok();
 }

@@ -125,9 +125,16 @@ impl Checker {
         };
         self.map(&stages_node, "stages", &[])?;
 
+        let axis_values = axis_values(&params, get("scales"));
         let (scale, scales) = self.select_scale(get("scales"), overrides, &mut params)?;
         let command_line = self.apply_overrides(overrides, &mut params, &mut stages_node);
         let (grid, mut flat) = self.params(&params);
+        // `--grid` chose these axes' values for this run: an `only` may
+        // rightly keep fewer of its cells, or none.
+        let axis_values: AxisValues = axis_values
+            .into_iter()
+            .filter(|(axis, _)| !command_line.contains_key(axis))
+            .collect();
         if let Some(s) = &scale {
             flat.entry("scale".to_string())
                 .or_insert(Json::String(s.clone()));
@@ -137,7 +144,7 @@ impl Checker {
         let names: Vec<&str> = stage_entries.iter().map(|(k, _)| k.name.as_str()).collect();
         let mut stages = Vec::new();
         for (key, node) in stage_entries {
-            if let Some(stage) = self.stage(key, node, &names, &grid, &flat) {
+            if let Some(stage) = self.stage(key, node, &names, &grid, &flat, &axis_values) {
                 stages.push(stage);
             }
         }
@@ -429,4 +436,41 @@ pub(super) fn or_list(items: &[String]) -> String {
         [one] => one.clone(),
         [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
     }
+}
+
+/// Per grid axis, the values the file lists for it, in its `params` or at
+/// any scale: an `only` value outside them is a typo. An axis written
+/// other than as a list of values is left out.
+pub(super) type AxisValues = BTreeMap<String, Vec<Json>>;
+
+fn axis_values(params: &Node, scales: Option<&Node>) -> AxisValues {
+    let presets = scales
+        .and_then(Node::as_map)
+        .unwrap_or_default()
+        .iter()
+        .map(|(_, preset)| preset);
+    let mut values = AxisValues::new();
+    let mut unlisted = BTreeSet::new();
+    for grid in std::iter::once(params)
+        .chain(presets)
+        .filter_map(|n| n.get("grid"))
+    {
+        for (axis, node) in grid.as_map().unwrap_or_default() {
+            match node.to_json() {
+                Json::Array(items) => {
+                    let listed = values.entry(axis.name.clone()).or_default();
+                    for item in items.iter().map(crate::canon::canonical) {
+                        if !listed.contains(&item) {
+                            listed.push(item);
+                        }
+                    }
+                }
+                _ => {
+                    unlisted.insert(axis.name.clone());
+                }
+            }
+        }
+    }
+    values.retain(|axis, _| !unlisted.contains(axis));
+    values
 }

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value as Json;
 
+use super::checker::AxisValues;
 use super::checker::{join, or_list};
 use super::expr::Template;
 use super::yaml::{Key, Node, Value};
@@ -32,6 +33,7 @@ impl Checker {
         names: &[&str],
         grid: &Grid,
         params: &BTreeMap<String, Json>,
+        axis_values: &AxisValues,
     ) -> Option<StageDecl> {
         let path = join("stages", &key.name);
         self.name(&key.name, key.loc, &path, "stage name");
@@ -99,7 +101,7 @@ impl Checker {
         };
         let only = match get("only") {
             None => Vec::new(),
-            Some(n) => self.only(n, &join(&path, "only"), grid),
+            Some(n) => self.only(n, &join(&path, "only"), grid, axis_values),
         };
         let resources = match get("resources") {
             None => Resources::one_cpu(),
@@ -396,14 +398,15 @@ impl Checker {
         node: &Node,
         path: &str,
         grid: &Grid,
+        axis_values: &AxisValues,
     ) -> Vec<Vec<(String, Vec<Json>)>> {
         match &node.value {
             Value::Seq(clauses) if !clauses.is_empty() => clauses
                 .iter()
                 .enumerate()
-                .map(|(i, c)| self.only_clause(c, &format!("{path}[{i}]"), grid))
+                .map(|(i, c)| self.only_clause(c, &format!("{path}[{i}]"), grid, axis_values))
                 .collect(),
-            Value::Map(_) => vec![self.only_clause(node, path, grid)],
+            Value::Map(_) => vec![self.only_clause(node, path, grid, axis_values)],
             _ => {
                 self.error(
                     node.loc,
@@ -420,6 +423,7 @@ impl Checker {
         node: &Node,
         path: &str,
         grid: &Grid,
+        axis_values: &AxisValues,
     ) -> Vec<(String, Vec<Json>)> {
         let mut out = Vec::new();
         for (k, v) in self.map(node, path, &[]).unwrap_or_default() {
@@ -430,13 +434,30 @@ impl Checker {
             }
             match &v.value {
                 Value::Seq(items) if !items.is_empty() => {
-                    out.push((
-                        k.name.clone(),
-                        items
+                    let values: Vec<Json> = items
+                        .iter()
+                        .map(|i| crate::canon::canonical(&i.to_json()))
+                        .collect();
+                    let text = crate::canon::to_string;
+                    if let Some(known) = axis_values.get(&k.name)
+                        && let Some(off) = values
                             .iter()
-                            .map(|i| crate::canon::canonical(&i.to_json()))
-                            .collect(),
-                    ));
+                            .find(|v| !known.iter().any(|w| text(w) == text(v)))
+                    {
+                        let listed: Vec<String> = known.iter().map(crate::canon::label).collect();
+                        self.error(
+                            v.loc,
+                            key,
+                            format!(
+                                "{} is not a value of grid axis `{}` (the file gives it {})",
+                                crate::canon::label(off),
+                                k.name,
+                                listed.join(", ")
+                            ),
+                        );
+                        continue;
+                    }
+                    out.push((k.name.clone(), values));
                 }
                 _ => self.error(v.loc, key, "expected a non-empty list of axis values"),
             }

@@ -53,6 +53,15 @@ impl StageKind for Command {
     /// A `{in.NAME}` without an input `NAME` would reach the shell as
     /// written; it is a mistake in the pipeline, caught before anything runs.
     fn validate_inputs(params: &Params, inputs: &Wiring) -> Result<(), ParamError> {
+        if let Some(name) = near_placeholder(&params.run) {
+            let meant = crate::suggest::closest(name, ["out", "work"]).unwrap_or("out");
+            return Err(ParamError::at(
+                "run",
+                format!(
+                    "`{{{name}}}` is not a placeholder (`{{out}}`, `{{work}}`, `{{in.NAME}}`); did you mean `{{{meant}}}`?"
+                ),
+            ));
+        }
         let mut rest = params.run.as_str();
         while let Some(at) = rest.find("{in.") {
             let tail = &rest[at + "{in.".len()..];
@@ -98,6 +107,9 @@ impl StageKind for Command {
         if let Some(slot) = &ctx.gpu {
             cmd.env("CUDA_VISIBLE_DEVICES", &slot.id);
         }
+        // Where this attempt's lines start in the log, which earlier
+        // attempts may have written.
+        let logged = std::fs::metadata(&ctx.log_path).map_or(0, |m| m.len());
         let mut child = cmd
             .spawn()
             .map_err(|e| StageError::Command(format!("cannot start `sh`: {e}")))?;
@@ -113,7 +125,12 @@ impl StageKind for Command {
                     Some(code) => format!("exit code {code}"),
                     None => "a signal".to_string(),
                 };
-                return Err(StageError::Command(format!("command failed with {how}")));
+                let said = last_line(&ctx.log_path, logged)
+                    .map(|line| format!(": {line}"))
+                    .unwrap_or_default();
+                return Err(StageError::Command(format!(
+                    "command failed with {how}{said}"
+                )));
             }
             if let Err(stopped) = ctx.check_cancel() {
                 let _ = child.kill();
@@ -123,6 +140,45 @@ impl StageKind for Command {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
+}
+
+/// A `{name}` that reads like a misspelt placeholder (`{outt}`, `{output}`,
+/// `{in_model}`) and would reach the shell as written. Other braces (shell
+/// `${VAR}` and `{a,b}`, awk's `{print $1}`) are the command's own.
+fn near_placeholder(script: &str) -> Option<&str> {
+    let mut rest = script;
+    while let Some(open) = rest.find('{') {
+        let shell_variable = rest[..open].ends_with('$');
+        let tail = &rest[open + 1..];
+        let close = tail.find('}')?;
+        let name = &tail[..close];
+        let word = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':'));
+        let near = name.starts_with("out")
+            || name.starts_with("work")
+            || ["in_", "in-", "in:"].iter().any(|p| name.starts_with(p))
+            || crate::suggest::closest(name, ["out", "work"])
+                .is_some_and(|n| strsim::damerau_levenshtein(n, name) <= 1);
+        if !shell_variable && word && near && !matches!(name, "out" | "work") {
+            return Some(name);
+        }
+        rest = tail;
+    }
+    None
+}
+
+/// The last line `log` holds past its first `from` bytes, shortened: what
+/// a failed command said last, most often why.
+fn last_line(log: &Path, from: u64) -> Option<String> {
+    let bytes = std::fs::read(log).ok()?;
+    let said = String::from_utf8_lossy(bytes.get(usize::try_from(from).ok()?..)?).into_owned();
+    let line = said.lines().map(str::trim).rfind(|l| !l.is_empty())?;
+    Some(match line.char_indices().nth(200) {
+        Some((at, _)) => format!("{}...", &line[..at]),
+        None => line.to_string(),
+    })
 }
 
 /// Replaces `{out}`, `{work}` and `{in.NAME}`; other braces stay as written.
@@ -202,4 +258,42 @@ fn env_name(name: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_misspelt_placeholder_is_found_and_the_shells_braces_are_not() {
+        for (script, found) in [
+            ("cp x {outt}/y", Some("outt")),
+            ("cp x {output}/y", Some("output")),
+            ("cat {in_model}/m", Some("in_model")),
+            ("cd {wrk}", Some("wrk")),
+            ("cp x {out}/y; ls {work} {in.data}", None),
+            ("echo ${HOME} ${out}", None),
+            ("echo {a,b} | awk '{print $1}'", None),
+            ("find . -exec rm {} +", None),
+            ("python3 -c 'print(\"{x}\".format(x=1))'", None),
+        ] {
+            assert_eq!(near_placeholder(script), found, "{script}");
+        }
+    }
+
+    #[test]
+    fn the_last_line_is_read_past_the_earlier_attempts() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log.txt");
+        std::fs::write(
+            &log,
+            "$ old\nold failure\n$ new\nTraceback\n  ValueError: bad\n\n",
+        )
+        .unwrap();
+        assert_eq!(last_line(&log, 0).as_deref(), Some("ValueError: bad"));
+        let long = "x".repeat(300);
+        std::fs::write(&log, format!("{long}\n")).unwrap();
+        assert_eq!(last_line(&log, 0).unwrap().len(), 203);
+        assert_eq!(last_line(&log, 301), None);
+    }
 }

@@ -57,7 +57,7 @@
 //! Output: `metrics.csv` (the cell's params, then `metric,value,std,n`),
 //! `metrics.json`, and `metrics.md` (listed for reports).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use serde::Deserialize;
@@ -276,6 +276,10 @@ impl StageKind for Metric {
 
     fn row_params(p: &Params) -> Vec<String> {
         p.tag.keys().cloned().collect()
+    }
+
+    fn row_metrics(p: &Params) -> Option<BTreeSet<String>> {
+        Some(p.metrics.iter().map(|m| m.label().to_string()).collect())
     }
 
     fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {

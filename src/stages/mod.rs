@@ -32,6 +32,8 @@ mod transform;
 mod weights;
 mod wiring;
 
+use std::collections::BTreeSet;
+
 use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 
@@ -141,6 +143,12 @@ pub trait StageKind: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// The metrics this kind's rows hold, where its params name them;
+    /// `None` where nrun cannot know them before it runs.
+    fn row_metrics(_params: &Self::Params) -> Option<BTreeSet<String>> {
+        None
+    }
+
     /// The item shape of the dataset this kind makes, where its params and
     /// its inputs' shapes tell it without reading files; `None` otherwise.
     fn item_shape(_params: &Self::Params, _inputs: &Wiring) -> Option<ItemShape> {
@@ -187,6 +195,8 @@ pub trait Kind: Send + Sync {
     fn check(&self, params: &Json, inputs: &Wiring) -> Result<(), ParamError>;
     /// [`StageKind::row_params`] of valid `params`.
     fn row_params(&self, params: &Json) -> Vec<String>;
+    /// [`StageKind::row_metrics`] of valid `params`.
+    fn row_metrics(&self, params: &Json) -> Option<BTreeSet<String>>;
     /// [`StageKind::item_shape`] of valid `params`.
     fn item_shape(&self, params: &Json, inputs: &Wiring) -> Option<ItemShape>;
     /// [`StageKind::steps`] of valid `params`.
@@ -223,6 +233,12 @@ impl<S: StageKind> Kind for S {
         parse::<S::Params>(params)
             .map(|typed| S::row_params(&typed))
             .unwrap_or_default()
+    }
+    fn row_metrics(&self, params: &Json) -> Option<BTreeSet<String>> {
+        if S::OUTPUT != Output::Metrics {
+            return None;
+        }
+        S::row_metrics(&parse::<S::Params>(params).ok()?)
     }
     fn item_shape(&self, params: &Json, inputs: &Wiring) -> Option<ItemShape> {
         // Only datasets have items; the rest need not parse their params.

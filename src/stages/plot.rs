@@ -113,6 +113,31 @@ impl StageKind for Plot {
                 .check_param(name, &|input| input == "data", &[])
                 .map_err(|message| ParamError::at(field, message))?;
         }
+        let (kind, draws) = match &p.figure {
+            Figure::MetricVs { .. } => ("metric_vs", Output::Metrics),
+            Figure::Samples { .. } => ("samples", Output::Samples),
+            Figure::Map2d { .. } => ("map2d", Output::Samples),
+            Figure::Curves => ("curves", Output::Model),
+            Figure::Trace => ("trace", Output::Model),
+        };
+        if let Some(given) = inputs.output("data")
+            && given != draws
+        {
+            return Err(ParamError::at(
+                "figure.kind",
+                format!(
+                    "a `{kind}` figure draws {} (stages of kind {}); its `data` input gives {}",
+                    draws.describe(),
+                    super::giving(&[draws]).join(", "),
+                    given.describe()
+                ),
+            ));
+        }
+        if let Figure::MetricVs { metric, .. } = &p.figure {
+            inputs
+                .check_metric(metric, &|input| input == "data")
+                .map_err(|message| ParamError::at("figure.metric", message))?;
+        }
         Ok(())
     }
 

@@ -72,6 +72,16 @@ impl StageKind for Table {
             ));
         }
         let pivoted = |input: &str| !p.baselines.contains_key(input);
+        for metric in &p.metric.0 {
+            inputs
+                .check_metric(metric, &pivoted)
+                .map_err(|message| ParamError::at("metric", message))?;
+            for baseline in p.baselines.keys() {
+                inputs
+                    .check_metric(metric, &|input| input == baseline)
+                    .map_err(|message| ParamError::at(&format!("baselines.{baseline}"), message))?;
+            }
+        }
         for (field, name) in [("rows", &p.rows), ("columns", &p.columns)] {
             inputs
                 .check_param(name, &pivoted, &[METRIC_AXIS])

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeSet;
 
+use super::Output;
 use crate::data::on_load::drawn_shape;
 use crate::tensor_file::OnLoad;
 
@@ -17,6 +18,12 @@ pub struct Wired {
     /// metric stage adds to its rows (`tag`); `None` where nrun cannot know
     /// them before the input exists: a path, or a command's files.
     pub params: Option<BTreeSet<String>>,
+    /// What the stage bound here gives; `None` for a path or a command's
+    /// files.
+    pub output: Option<Output>,
+    /// The metrics of the rows bound here, where the stages that make them
+    /// name them in their params.
+    pub metrics: Option<BTreeSet<String>>,
     /// The items of the dataset bound here, where the stages that make it
     /// tell their shape without reading files.
     pub shape: Option<ItemShape>,
@@ -52,6 +59,32 @@ pub struct Wiring(pub Vec<Wired>);
 impl Wiring {
     pub fn has(&self, name: &str) -> bool {
         self.0.iter().any(|w| w.name == name)
+    }
+
+    /// What the stage bound to `name` gives, if known.
+    pub fn output(&self, name: &str) -> Option<Output> {
+        self.0.iter().find(|w| w.name == name)?.output
+    }
+
+    /// `metric` must be among the rows of the inputs `reads` selects: a
+    /// table or figure of a metric nothing computes would otherwise fail
+    /// only once everything upstream ran. Passes when the rows cannot be
+    /// known before they exist; the error is the message.
+    pub fn check_metric(&self, metric: &str, reads: &dyn Fn(&str) -> bool) -> Result<(), String> {
+        let mut all = BTreeSet::new();
+        for w in self.0.iter().filter(|w| reads(&w.name)) {
+            let Some(metrics) = &w.metrics else {
+                return Ok(());
+            };
+            all.extend(metrics.iter().map(String::as_str));
+        }
+        if all.is_empty() || all.contains(metric) {
+            return Ok(());
+        }
+        Err(format!(
+            "no input computes metric `{metric}`{}",
+            crate::suggest::hint(metric, all, "they compute")
+        ))
     }
 
     /// The item shape of the dataset bound to `name`, if known.
@@ -120,6 +153,8 @@ mod tests {
         Wired {
             name: name.into(),
             params: params.map(|p| p.iter().map(|s| s.to_string()).collect()),
+            output: None,
+            metrics: None,
             shape: None,
         }
     }
