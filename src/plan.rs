@@ -224,6 +224,9 @@ impl Plan {
 /// or, for a `${...}`, every param it reads given whole by `--grid` or
 /// `--set`), the argument is to blame; else its place in the file, with
 /// the values a `${...}` read there.
+/// How `blamed` begins the values a message was found with.
+const HERE: &str = " (here ";
+
 fn blamed(
     p: &Pipeline,
     stage: &StageDecl,
@@ -272,7 +275,7 @@ fn blamed(
     let message = if values.is_empty() {
         message
     } else {
-        format!("{message} (here {})", values.join(", "))
+        format!("{message}{HERE}{})", values.join(", "))
     };
     located(p, node.loc, &key, message)
 }
@@ -352,10 +355,25 @@ fn wiring(
     Wiring(wired.collect())
 }
 
-/// The same mistake shows up once per cell; report it once.
+/// The same mistake shows up once per cell; report it once. When only the
+/// values `blamed` names differ (` (here gamma = 0)`), the mistake does not
+/// depend on them: it is reported once, without them.
 fn push_unique(diags: &mut Diagnostics, d: Diagnostic) {
-    if !diags.0.contains(&d) {
-        diags.0.push(d);
+    let without_values = |m: &str| -> String {
+        match m.rfind(HERE) {
+            Some(at) if m.ends_with(')') => m[..at].to_string(),
+            _ => m.to_string(),
+        }
+    };
+    let base = without_values(&d.message);
+    let same = diags
+        .0
+        .iter_mut()
+        .find(|e| e.origin == d.origin && e.key == d.key && without_values(&e.message) == base);
+    match same {
+        Some(earlier) if earlier.message != d.message => earlier.message = base,
+        Some(_) => {}
+        None => diags.0.push(d),
     }
 }
 

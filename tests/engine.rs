@@ -1023,3 +1023,21 @@ fn only_values_may_come_from_a_scale_or_be_left_out_by_grid() {
     p.nrun(&["status", "x.yaml"]).code(2);
     p.nrun(&["status", "x.yaml", "--grid", "seed=5"]).ok();
 }
+
+/// A mistake that holds in every cell is one line, without the cell's
+/// values; one whose message differs per cell stays one line per cell.
+#[test]
+fn a_mistake_in_every_cell_is_reported_once() {
+    let p = Project::new();
+    p.file(
+        "x.yaml",
+        "name: x\nparams:\n  grid: {gamma: [0, 1]}\n  k: {a: 1}\nstages:\n  a:\n    kind: command\n    params: {run: 'echo ${gamma} > {out}/v'}\n  b:\n    kind: command\n    inputs: {data: a}\n    params: {run: 'cat {in.dat}/v ${gamma}'}\n  c:\n    kind: command\n    params: {run: 'echo ${k[gamma]}'}\n",
+    );
+    let run = p.nrun(&["status", "x.yaml"]).code(2);
+    assert_eq!(
+        run.stderr,
+        "error: x.yaml:12:19: stages.b.params.run: `{in.dat}` names no input of this stage (inputs: data)\n\
+         x.yaml:15:19: stages.c.params.run: param `k` has no entry `0` (for `gamma`) (here k = {\"a\":1}, gamma = 0)\n\
+         x.yaml:15:19: stages.c.params.run: param `k` has no entry `1` (for `gamma`) (here k = {\"a\":1}, gamma = 1)\n"
+    );
+}

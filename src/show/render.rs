@@ -39,8 +39,9 @@ fn score_text(score: Option<&Score>) -> String {
         Some(s) if s.n > 1 && s.std.is_finite() && s.std > 0.0 => {
             format!("{:.4} ± {:.4}", s.value, s.std)
         }
-        // Counts and steps read as whole numbers.
-        Some(s) if s.value.fract() == 0.0 && s.value.abs() >= 1.0 && s.value.abs() < 1e15 => {
+        // Counts and steps read as whole numbers (a training that diverged
+        // at its first step ran 0 steps, not 0.0000).
+        Some(s) if s.value.fract() == 0.0 && s.value.abs() < 1e15 => {
             format!("{:.0}", s.value)
         }
         Some(s) => format!("{:.4}", s.value),

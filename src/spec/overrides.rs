@@ -184,7 +184,14 @@ pub fn replace(target: &mut Node, value: &Json) {
 /// The usage diagnostic for an assignment nothing matched.
 pub fn unknown(assignment: &Assignment, known: &[String]) -> Diagnostic {
     let mut message = format!("unknown param `{}`", assignment.path.join("."));
-    if !known.is_empty() {
+    if let [grid, axis] = &assignment.path[..]
+        && grid == "grid"
+    {
+        message.push_str(&format!(
+            "; set a grid axis's values with `--grid {axis}={}`",
+            crate::canon::label(&assignment.value)
+        ));
+    } else if !known.is_empty() {
         message.push_str(&format!(" (params: {})", known.join(", ")));
     }
     usage(&assignment.arg, message)
