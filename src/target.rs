@@ -120,7 +120,17 @@ impl Target {
                 .iter()
                 .any(|t| canonical_key(t) == canonical_key(value))
             {
-                let hint = suggest::hint(value, taken.iter().map(String::as_str), "it takes");
+                let numbers: Option<Vec<f64>> = taken.iter().map(|t| t.parse().ok()).collect();
+                let hint = match numbers {
+                    // Numbers are near by value, not by spelling: all of them.
+                    Some(mut numbers) if value.parse::<f64>().is_ok() => {
+                        numbers.sort_by(f64::total_cmp);
+                        let listed: Vec<String> =
+                            numbers.iter().map(|n| format!("`{n}`")).collect();
+                        format!(" (it takes: {})", listed.join(", "))
+                    }
+                    _ => suggest::hint(value, taken.iter().map(String::as_str), "it takes"),
+                };
                 return format!("no cell of {} takes {param}={value}{hint}", self.name);
             }
         }

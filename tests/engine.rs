@@ -336,6 +336,10 @@ fn a_cell_no_instance_has_is_an_error_that_says_what_there_is() {
             "--target table[gamma=0]: table does not vary over `gamma` (it varies over: `cost`)",
         ),
         (
+            "score[gamma=2]",
+            "--target score[gamma=2]: no cell of score takes gamma=2 (it takes: `0`, `0.5`)",
+        ),
+        (
             "data[cost=q]",
             "--target data[cost=q]: data does not vary over `cost` (it has one instance, of no cell)",
         ),
@@ -980,14 +984,14 @@ fn two_concurrent_runs_share_a_cache_and_build_each_entry_once() {
 fn a_closed_stdout_ends_nrun_quietly() {
     use std::os::unix::process::ExitStatusExt;
     let p = project();
-    let mut child = p
+    // The reader has left before nrun writes a byte.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = p
         .command(&["status", "pipelines/grid.yaml"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
+        .stdout(writer)
+        .output()
         .unwrap();
-    drop(child.stdout.take());
-    let out = child.wait_with_output().unwrap();
     assert_eq!(
         out.status.signal(),
         Some(libc::SIGPIPE),
