@@ -236,11 +236,8 @@ fn blamed(
 ) -> Diagnostic {
     let key = format!("stages.{}.params{}", stage.name, path_text(path));
     let node = stage.params.find(path);
-    let reads: Vec<String> = node
-        .as_str()
-        .and_then(|s| Template::parse(s).ok().flatten())
-        .map(|t| t.params().into_iter().map(str::to_string).collect())
-        .unwrap_or_default();
+    let mut reads = Vec::new();
+    template_params(node, &mut reads);
     // `outer` holds `inner`: `a` holds `a.b`.
     let holds = |outer: &str, inner: &str| {
         outer == inner
@@ -278,6 +275,24 @@ fn blamed(
         format!("{message}{HERE}{})", values.join(", "))
     };
     located(p, node.loc, &key, message)
+}
+
+/// The params the `${...}` at and below `node` read, each once: a bad
+/// `cost: {kind: "${cost}"}` is blamed where `cost` came from.
+fn template_params(node: &Node, reads: &mut Vec<String>) {
+    match &node.value {
+        Value::Str(s) => {
+            let template = Template::parse(s).ok().flatten();
+            for param in template.iter().flat_map(|t| t.params()) {
+                if !reads.iter().any(|r| r == param) {
+                    reads.push(param.to_string());
+                }
+            }
+        }
+        Value::Seq(items) => items.iter().for_each(|n| template_params(n, reads)),
+        Value::Map(entries) => entries.iter().for_each(|(_, n)| template_params(n, reads)),
+        Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {}
+    }
 }
 
 fn located(p: &Pipeline, loc: Loc, key: &str, message: String) -> Diagnostic {

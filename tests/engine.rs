@@ -1045,3 +1045,21 @@ fn a_mistake_in_every_cell_is_reported_once() {
          x.yaml:15:19: stages.c.params.run: param `k` has no entry `1` (for `gamma`) (here k = {\"a\":1}, gamma = 1)\n"
     );
 }
+
+/// A mistake in a map whose `${...}` the command line gave (`cost: {kind:
+/// "${cost}"}`) is blamed on that argument, and said once for every cell.
+#[test]
+fn a_bad_map_made_by_the_command_line_is_blamed_on_the_argument() {
+    let p = Project::new();
+    p.file(
+        "x.yaml",
+        "name: x\nparams:\n  grid: {cost: [weak_quadratic], gamma: [0.5, 1]}\nstages:\n  x: {kind: toy2d, params: {distribution: {kind: moons, noise: 0.1}, n: 8}}\n  t: {kind: train, inputs: {source: x, target: x}, params: {cost: {kind: '${cost}'}, gamma: '${gamma}', iterations: 1, batch: 4, z: {count: 2, channels: 2}, t_net: {kind: mlp, hidden: [8]}, f_net: {kind: mlp, hidden: [8]}}}\n",
+    );
+    let run = p
+        .nrun(&["status", "x.yaml", "--grid", "cost=strong_quadratic"])
+        .code(2);
+    assert_eq!(
+        run.stderr,
+        "error: command line `--grid cost=strong_quadratic`: stages.t.params.cost: the `strong_quadratic` cost has no gamma, so only gamma 0 (`only: {gamma: [0]}` on the stage keeps that cell)\n"
+    );
+}

@@ -66,7 +66,13 @@ impl Cost {
     pub fn check(&self, gamma: f64, z_count: usize) -> Result<(), String> {
         match self.kind {
             CostKind::StrongQuadratic | CostKind::MeanDistance if gamma != 0.0 => {
-                Err(format!("{:?} has no gamma; got gamma = {gamma}", self.kind))
+                let name = serde_json::to_value(self.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                Err(format!(
+                    "the `{name}` cost has no gamma, so only gamma 0 (`only: {{gamma: [0]}}` on the stage keeps that cell)"
+                ))
             }
             CostKind::MeanDistance if z_count < 2 => {
                 Err("distance to the mean needs z.count >= 2".into())
