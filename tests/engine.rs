@@ -505,6 +505,11 @@ const INVALID: &[(&str, &str, &str)] = &[
         "stages.d.params.select.labels: selecting by label needs the `labels` input (the IDX labels file)",
     ),
     (
+        "name: x\nstages:\n  a:\n    kind: command\n  params: {run: 'date > {out}/d'}\n",
+        "x.yaml:5:3",
+        "stages.params: `params` is a key of a stage, not a stage (it has no `kind`): indent it under stage `a`",
+    ),
+    (
         "name: x\nstages:\n  a:\n    kind: command\n    params: {run: 'date > {outt}/d'}\n",
         "x.yaml:5:",
         "stages.a.params.run: `{outt}` is not a placeholder (`{out}`, `{work}`, `{in.NAME}`); did you mean `{out}`?",
@@ -606,6 +611,30 @@ fn misfits_found_at_run_time_exit_2_and_failures_1() {
             .contains("x.yaml:6:3: stages.t: no rows of metric `los` (metrics present: loss)"),
         "stdout:\n{}\nstderr:\n{}",
         run.stdout,
+        run.stderr
+    );
+    // A command that wrote no metrics.csv is named, with what it must hold.
+    p.file(
+        "x.yaml",
+        &pipeline.replace("> {out}/metrics.csv", "> {out}/m.csv"),
+    );
+    let run = p.nrun(&["x.yaml", "-q"]).code(2);
+    assert!(
+        run.stderr.contains(
+            "x.yaml:6:3: stages.t: input `m`: a wrote no metrics.csv; metric rows are a `metric` stage's, or a metrics.csv a command writes: its cell's params as columns, then metric,value,std,n"
+        ),
+        "{}",
+        run.stderr
+    );
+    // A metric_vs figure over a param that is not a number.
+    let words = "name: x\nparams:\n  grid: {cost: [q, k]}\nstages:\n  a:\n    kind: command\n    params: {run: 'printf \"cost,metric,value,std,n\\n${cost},loss,1,,1\\n\" > {out}/metrics.csv'}\n  f:\n    kind: plot\n    inputs: {data: a}\n    aggregate: all\n    params: {title: t, figure: {kind: metric_vs, metric: loss, x: cost}}\n";
+    p.file("w.yaml", words);
+    let run = p.nrun(&["w.yaml", "-q"]).code(2);
+    assert!(
+        run.stderr.contains(
+            "w.yaml:8:3: stages.f: figure.x: `cost` takes values that are not numbers (k, q); a metric_vs figure needs a numeric x (make `cost` its `series`, or use a table)"
+        ),
+        "{}",
         run.stderr
     );
     p.file(

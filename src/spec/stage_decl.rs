@@ -36,6 +36,24 @@ impl Checker {
         axis_values: &AxisValues,
     ) -> Option<StageDecl> {
         let path = join("stages", &key.name);
+        // A stage's `params:` indented one level too little reads as a
+        // stage named `params`, whose every key would be an error.
+        if STAGE_KEYS.contains(&key.name.as_str()) && node.get("kind").is_none() {
+            let at = names.iter().position(|n| *n == key.name);
+            let above = at.and_then(|i| i.checked_sub(1)).map(|i| names[i]);
+            self.error(
+                key.loc,
+                path,
+                format!(
+                    "`{}` is a key of a stage, not a stage (it has no `kind`){}",
+                    key.name,
+                    above
+                        .map(|a| format!(": indent it under stage `{a}`"))
+                        .unwrap_or_default()
+                ),
+            );
+            return None;
+        }
         self.name(&key.name, key.loc, &path, "stage name");
         let entries = self.map(node, &path, STAGE_KEYS)?;
         let get = |k: &str| {

@@ -54,11 +54,7 @@ impl StageKind for Claims {
     fn run(&self, p: Params, ctx: &mut Context) -> Result<(), StageError> {
         let mut files = Vec::new();
         for name in ctx.inputs.keys() {
-            files.extend(
-                ctx.upstreams(name)?
-                    .iter()
-                    .map(|u| u.dir.join("metrics.csv")),
-            );
+            files.extend(ctx.metric_files(name)?);
         }
         let rows = read_rows(&files)?;
         // A claim naming what the rows do not have is the pipeline's

@@ -82,6 +82,28 @@ impl Context {
         }
     }
 
+    /// The `metrics.csv` of every upstream output bound to input `name`,
+    /// each checked to exist: a command that wrote none is named, with what
+    /// the file must hold, rather than a cache path that does not exist.
+    pub fn metric_files(&self, name: &str) -> Result<Vec<PathBuf>, StageError> {
+        let mut files = Vec::new();
+        for up in self.upstreams(name)? {
+            let file = up.dir.join("metrics.csv");
+            if !file.is_file() {
+                let cell = match up.cell.0.is_empty() {
+                    true => String::new(),
+                    false => format!("[{}]", up.cell),
+                };
+                return Err(StageError::Misfit(format!(
+                    "input `{name}`: {}{cell} wrote no metrics.csv; metric rows are a `metric` stage's, or a metrics.csv a command writes: its cell's params as columns, then metric,value,std,n",
+                    up.stage
+                )));
+            }
+            files.push(file);
+        }
+        Ok(files)
+    }
+
     pub fn input_path(&self, name: &str) -> Result<&Path, StageError> {
         self.input_dir(name)
     }

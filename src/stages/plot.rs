@@ -10,7 +10,7 @@
 //! - `map2d`: 2-D source, target, push-forward and x -> T(x, z) segments,
 //!   one panel per value of `panels_over` (e.g. snapshots over training).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde::Deserialize;
@@ -157,7 +157,7 @@ impl StageKind for Plot {
                 x_label,
                 y_label,
             } => {
-                let files: Vec<_> = ups.iter().map(|u| u.dir.join("metrics.csv")).collect();
+                let files = ctx.metric_files("data")?;
                 let rows = read_rows(&files)?;
                 let mut groups: BTreeMap<String, BTreeMap<String, Vec<f64>>> = BTreeMap::new();
                 // Diverged cells have no point: the caption names them.
@@ -188,6 +188,18 @@ impl StageKind for Plot {
                 if groups.is_empty() && diverged.is_empty() {
                     return Err(StageError::Misfit(format!(
                         "no rows of metric `{metric}` in the inputs"
+                    )));
+                }
+                let words: BTreeSet<&String> = groups
+                    .values()
+                    .flat_map(|by_x| by_x.keys())
+                    .filter(|xv| xv.parse::<f64>().is_err())
+                    .collect();
+                if !words.is_empty() {
+                    let words: Vec<&str> = words.into_iter().map(String::as_str).collect();
+                    return Err(StageError::Misfit(format!(
+                        "figure.x: `{x}` takes values that are not numbers ({}); a metric_vs figure needs a numeric x (make `{x}` its `series`, or use a table)",
+                        words.join(", ")
                     )));
                 }
                 let series: Vec<Series> = groups

@@ -102,25 +102,18 @@ impl StageKind for Table {
     }
 
     fn run(&self, spec: PivotSpec, ctx: &mut Context) -> Result<(), StageError> {
-        let metric_files = |name: &str| -> Result<Vec<_>, StageError> {
-            Ok(ctx
-                .upstreams(name)?
-                .iter()
-                .map(|u| u.dir.join("metrics.csv"))
-                .collect())
-        };
         let mut files = Vec::new();
         for name in ctx
             .inputs
             .keys()
             .filter(|n| !spec.baselines.contains_key(*n))
         {
-            files.extend(metric_files(name)?);
+            files.extend(ctx.metric_files(name)?);
         }
         let rows = read_rows(&files)?;
         let mut table = pivot(&rows, &spec)?;
         for (name, label) in &spec.baselines {
-            let rows = read_rows(&metric_files(name)?)?;
+            let rows = read_rows(&ctx.metric_files(name)?)?;
             add_baseline(&mut table, name, label, &rows, &spec)?;
         }
         let write = |name: &str, text: String| super::files::write(&ctx.out.join(name), text);
