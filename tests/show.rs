@@ -185,7 +185,7 @@ fn logs_of_built_and_failed_instances() {
     let run = p.nrun(&["logs", "sweep.yaml", "score[lr=0.5]"]).code(2);
     assert_eq!(
         run.stderr,
-        "error: score[lr=0.5]: no cell of score takes lr=0.5; did you mean `0.1`?\n"
+        "error: score[lr=0.5]: no cell of score takes lr=0.5 (it takes: `0.01`, `0.1`)\n"
     );
     let run = p.nrun(&["logs", "sweep.yaml", "scor[lr=0.1]"]).code(2);
     assert_eq!(
