@@ -64,7 +64,9 @@ pub struct Lines {
     total: usize,
     finished: usize,
     quiet: bool,
-    last: BTreeMap<usize, (u64, std::time::Instant)>,
+    /// Per running instance: its label, the tenth of its work last
+    /// printed, and when.
+    last: BTreeMap<usize, (String, u64, std::time::Instant)>,
     out: std::io::Stdout,
 }
 
@@ -93,7 +95,8 @@ impl Reporter for Lines {
     }
 
     fn started(&mut self, id: usize, label: &str) {
-        self.last.insert(id, (0, std::time::Instant::now()));
+        self.last
+            .insert(id, (label.to_string(), 0, std::time::Instant::now()));
         if !self.quiet {
             self.line(&format!("start   {label}"));
         }
@@ -103,20 +106,23 @@ impl Reporter for Lines {
         if self.quiet {
             return;
         }
-        let Some((last_decile, at)) = self.last.get(&id).copied() else {
+        let Some((label, last_decile, at)) = self.last.get_mut(&id) else {
             return;
         };
         let decile = total.map_or(0, |t| done * 10 / t.max(1));
-        if decile > last_decile || at.elapsed() > Duration::from_secs(30) {
-            self.last.insert(id, (decile, std::time::Instant::now()));
+        if decile > *last_decile || at.elapsed() > Duration::from_secs(30) {
+            (*last_decile, *at) = (decile, std::time::Instant::now());
             let of = total.map_or_else(String::new, |t| format!("/{t}"));
-            self.line(&format!("  [{id}] {done}{of} {message}"));
+            let text = format!("  {label} {done}{of} {message}");
+            self.line(&text);
         }
     }
 
     fn waiting(&mut self, id: usize, reason: &str) {
         if !self.quiet {
-            self.line(&format!("  [{id}] waiting: {reason}"));
+            let label = self.last.get(&id).map_or("", |(label, ..)| label.as_str());
+            let text = format!("  {label} waiting: {reason}");
+            self.line(&text);
         }
     }
 
