@@ -57,6 +57,8 @@ pub fn publish_links(
 #[derive(Serialize)]
 struct LastRun<'a> {
     pipeline: &'a str,
+    /// The pipeline file, as the command named it.
+    file: &'a Path,
     command: &'a str,
     nrun_version: &'a str,
     scale: Option<&'a str>,
@@ -136,6 +138,7 @@ pub fn write_last_run(
         .collect();
     let report = LastRun {
         pipeline: &p.name,
+        file: &p.file,
         command: summary.command,
         nrun_version: env!("CARGO_PKG_VERSION"),
         scale: p.scale.as_deref(),
@@ -148,6 +151,23 @@ pub fn write_last_run(
     let bytes = serde_json::to_vec_pretty(&report).map_err(|e| Error::Other(e.to_string()))?;
     crate::fsutil::write_atomic(&path, &bytes).map_err(|e| Error::io(&path, e))?;
     Ok(path)
+}
+
+/// Another pipeline file that still exists and last wrote `p`'s results
+/// folder under the same `name:` (a copy made to try a variant), whose
+/// results this run replaces.
+pub fn other_file_of_the_same_name(p: &Pipeline) -> Option<PathBuf> {
+    #[derive(serde::Deserialize)]
+    struct Written {
+        file: PathBuf,
+    }
+    let bytes = std::fs::read(pipeline_dir(p).join("last-run.json")).ok()?;
+    let other = serde_json::from_slice::<Written>(&bytes).ok()?.file;
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => true,
+    };
+    (!same(&other, &p.file)).then_some(other)
 }
 
 /// Every entry key some readable link under `results/` points at.

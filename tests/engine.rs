@@ -1092,3 +1092,22 @@ fn a_bad_map_made_by_the_command_line_is_blamed_on_the_argument() {
         "error: command line `--grid cost=strong_quadratic`: stages.t.params.cost: the `strong_quadratic` cost has no gamma, so only gamma 0 (`only: {gamma: [0]}` on the stage keeps that cell)\n"
     );
 }
+
+/// A copy of a pipeline under the same `name:` shares its results folder:
+/// the run that takes it over says so, once.
+#[test]
+fn a_second_file_of_the_same_name_is_noted() {
+    let p = project();
+    p.file("variant.yaml", &GRID.replace("echo 1 >", "echo 2 >"));
+    p.nrun(&["pipelines/grid.yaml", "-q"]).ok();
+    let run = p.nrun(&["variant.yaml", "-q"]).ok();
+    assert!(
+        run.stderr.contains(
+            "note: variant.yaml and pipelines/grid.yaml are both named `grid`: this run's results/grid (last-run.json, links, published copies) replaces the other's; give one its own `name:`"
+        ),
+        "{}",
+        run.stderr
+    );
+    let again = p.nrun(&["variant.yaml", "-q"]).ok();
+    assert!(!again.stderr.contains("note:"), "{}", again.stderr);
+}

@@ -51,6 +51,15 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
     let started = Instant::now();
     let stop = process_stop(args.time_limit)?;
     let info = run_info(p, args);
+    if let Some(other) = results::other_file_of_the_same_name(p) {
+        eprintln!(
+            "note: {} and {} are both named `{}`: this run's {} (last-run.json, links, published copies) replaces the other's; give one its own `name:`",
+            p.file.display(),
+            other.display(),
+            p.name,
+            info.results.display()
+        );
+    }
     let spec = match args.executor {
         Some(ExecutorKind::Local) => ExecutorSpec::Local,
         Some(ExecutorKind::Slurm) => match &p.executor {
