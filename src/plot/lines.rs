@@ -4,6 +4,8 @@
 use std::path::Path;
 
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::Ranged;
+use plotters::coord::types::RangedCoordf64;
 use plotters::element::{Circle, ErrorBar, PathElement, Text};
 use plotters::prelude::{ChartBuilder, DrawingArea, DrawingBackend};
 use plotters::style::Color;
@@ -33,6 +35,8 @@ const STACKED_PANEL_H: u32 = 200;
 /// Room under the bottom panel for x tick labels and the x label.
 const X_AXIS_H: u32 = 50;
 const Y_AXIS_W: u32 = 75;
+/// Beside the widest y tick number: its tick, the gap, the axis name.
+const Y_NAME_ROOM: u32 = 42;
 const MARGIN: u32 = 10;
 /// Roughly one y tick label per this many pixels of panel height.
 const PX_PER_Y_LABEL: u32 = 50;
@@ -191,17 +195,17 @@ impl LinesFigure<'_> {
     ) -> DrawResult<DB> {
         let y = Span::of(panel.lines.iter().flat_map(Line::ys))
             .map_or(Span { lo: 0.0, hi: 1.0 }, |s| s.padded(0.06));
+        let y_labels = (self.panel_h / PX_PER_Y_LABEL) as usize;
         let mut chart = ChartBuilder::on(area)
             .margin_top(MARGIN)
             .margin_left(MARGIN)
             .margin_right(MARGIN)
-            .y_label_area_size(Y_AXIS_W)
+            .y_label_area_size(y_axis_width(y, y_labels))
             .x_label_area_size(if x_label.is_some() { X_AXIS_H } else { 0 })
             .build_cartesian_2d(self.x.range(), y.range())?;
         let mut mesh = chart.configure_mesh();
         style::axes(&mut mesh);
-        mesh.y_desc(panel.y_label)
-            .y_labels((self.panel_h / PX_PER_Y_LABEL) as usize);
+        mesh.y_desc(panel.y_label).y_labels(y_labels);
         if let Some(x_label) = x_label {
             mesh.x_desc(x_label);
         }
@@ -230,6 +234,20 @@ impl LinesFigure<'_> {
         }
         Ok(())
     }
+}
+
+/// Room left of a panel for its y tick numbers and the axis name beside
+/// them: the usual width, or more where the numbers are long (0.03465).
+fn y_axis_width(y: Span, labels: usize) -> u32 {
+    let coord: RangedCoordf64 = y.range().into();
+    let widest = coord
+        .key_points(labels)
+        .iter()
+        .filter_map(|v| style::text_size(&style::number(v), style::TICK_SIZE).ok())
+        .map(|(w, _)| w)
+        .max()
+        .unwrap_or(0);
+    Y_AXIS_W.max(widest + Y_NAME_ROOM)
 }
 
 #[cfg(test)]

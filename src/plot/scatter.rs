@@ -177,11 +177,13 @@ impl ScatterFigure<'_> {
     ) -> DrawResult<DB> {
         let title_h = self.look.panel_title_h;
         if title_h > 0 {
-            let style = style::text(LABEL_SIZE).pos(Pos::new(HPos::Center, VPos::Center));
             let (w, _) = area.dim_in_pixel();
             // Centred over the plot, not over the plot and its y axis.
+            let plot_w = w.saturating_sub(Y_AXIS_W + 2 * MARGIN);
+            let (text, size) = title::fitted(panel.title, plot_w, LABEL_SIZE);
+            let style = style::text(size).pos(Pos::new(HPos::Center, VPos::Center));
             let centre = ((MARGIN + Y_AXIS_W + w) as i32 / 2, title_h as i32 / 2);
-            area.draw(&Text::new(panel.title, centre, style))?;
+            area.draw(&Text::new(text, centre, style))?;
         }
         let area = area.margin(title_h, 0, 0, 0);
         let mut chart = ChartBuilder::on(&area)

@@ -31,8 +31,67 @@ pub(crate) fn draw<DB: DrawingBackend>(
     if title.is_empty() {
         return Ok(());
     }
-    let style = style::text(TITLE_SIZE).pos(Pos::new(HPos::Center, VPos::Center));
+    let (title, size) = fitted(title, width.saturating_sub(2 * SIDE), TITLE_SIZE);
+    let style = style::text(size).pos(Pos::new(HPos::Center, VPos::Center));
     let centre = (width as i32 / 2, TITLE_H as i32 / 2);
     root.draw(&Text::new(title, centre, style))?;
     Ok(())
+}
+
+/// Room kept clear on each side of a title.
+const SIDE: u32 = 8;
+/// The smallest a long title's letters shrink to before it is shortened.
+const SMALLEST: f64 = 12.0;
+
+/// `title` and a font size at which it fits `room` pixels: `size`, else
+/// smaller, else the smallest with its end cut to an ellipsis (a title
+/// wider than its figure lost both ends).
+pub(crate) fn fitted(title: &str, room: u32, size: f64) -> (String, f64) {
+    let fits = |text: &str, size: f64| style::text_size(text, size).is_ok_and(|(w, _)| w <= room);
+    let mut size = size;
+    while size > SMALLEST {
+        if fits(title, size) {
+            return (title.to_string(), size);
+        }
+        size -= 1.0;
+    }
+    let mut chars: Vec<char> = title.chars().collect();
+    loop {
+        let text: String = chars.iter().collect::<String>() + "…";
+        if chars.is_empty() || fits(&text, SMALLEST) {
+            return (
+                if chars.len() == title.chars().count() {
+                    title.to_string()
+                } else {
+                    text
+                },
+                SMALLEST,
+            );
+        }
+        chars.pop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_title_shrinks_then_is_cut() {
+        assert_eq!(
+            fitted("Short", 400, TITLE_SIZE),
+            ("Short".to_string(), TITLE_SIZE)
+        );
+        let long = "Noisy super-resolution (noise=0.2 cost=weak_quadratic gamma=0.5)";
+        let (text, size) = fitted(long, 420, TITLE_SIZE);
+        assert!(size < TITLE_SIZE && size >= SMALLEST, "{size}");
+        assert!(style::text_size(&text, size).unwrap().0 <= 420);
+        let (cut, size) = fitted(long, 200, TITLE_SIZE);
+        assert_eq!(size, SMALLEST);
+        assert!(
+            cut.ends_with('…') && long.starts_with(cut.trim_end_matches('…')),
+            "{cut}"
+        );
+        assert!(style::text_size(&cut, size).unwrap().0 <= 200);
+    }
 }

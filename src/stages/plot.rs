@@ -78,7 +78,8 @@ impl StageKind for Plot {
     type Params = Params;
     const NAME: &'static str = "plot";
     // 3: sample grids without ground truth have no empty `truth` column.
-    const VERSION: u32 = 3;
+    // 4: long titles shrink to fit; long y tick numbers widen their axis.
+    const VERSION: u32 = 4;
     const INPUTS: Option<&'static [InputSpec]> = Some(&[
         InputSpec::needs("data", &[Output::Samples, Output::Metrics, Output::Model]),
         InputSpec::may("target", &[Output::Dataset]),
