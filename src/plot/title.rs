@@ -84,7 +84,7 @@ mod tests {
         );
         let long = "Noisy super-resolution (noise=0.2 cost=weak_quadratic gamma=0.5)";
         let (text, size) = fitted(long, 420, TITLE_SIZE);
-        assert!(size < TITLE_SIZE && size >= SMALLEST, "{size}");
+        assert!((SMALLEST..TITLE_SIZE).contains(&size), "{size}");
         assert!(style::text_size(&text, size).unwrap().0 <= 420);
         let (cut, size) = fitted(long, 200, TITLE_SIZE);
         assert_eq!(size, SMALLEST);
