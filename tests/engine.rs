@@ -570,6 +570,11 @@ const INVALID: &[(&str, &str, &str)] = &[
         "stages.t.params.metric: no input computes metric `psnr` (they compute: `energy`, `mmd`)",
     ),
     (
+        "name: x\nparams:\n  grid:\n    seed: [1, 2]\nstages:\n  x: {kind: toy2d, params: {distribution: {kind: moons, noise: 0.1}, n: 8, seed: '${seed}'}}\n  i: {kind: identity_map, inputs: {data: x}}\n  m: {kind: metric, inputs: {samples: i, target: x}, params: {metrics: [energy]}}\n  t:\n    kind: table\n    inputs: {m: m, b: m}\n    params: {metric: energy, rows: metric, columns: seed, baselines: {b: identity}}\n",
+        "x.yaml:12:",
+        "stages.t.params.baselines.b: `b` varies over `seed`, the table's columns: a baseline is one value for every column; bind it as an ordinary input",
+    ),
+    (
         "name: x\nstages:\n  x: {kind: toy2d, params: {distribution: {kind: moons, noise: 0.1}, n: 8}}\n  i: {kind: identity_map, inputs: {data: x}}\n  f:\n    kind: plot\n    inputs: {data: i}\n    params: {title: t, figure: {kind: trace}}\n",
         "x.yaml:8:",
         "stages.f.params.figure.kind: a `trace` figure draws a trained model (stages of kind train); its `data` input gives samples (mapped items)",

@@ -72,6 +72,18 @@ impl StageKind for Table {
             ));
         }
         let pivoted = |input: &str| !p.baselines.contains_key(input);
+        for baseline in p.baselines.keys() {
+            for (role, param) in [("rows", &p.rows), ("columns", &p.columns)] {
+                if inputs.carries(baseline, param) == Some(true) {
+                    return Err(ParamError::at(
+                        &format!("baselines.{baseline}"),
+                        format!(
+                            "`{baseline}` varies over `{param}`, the table's {role}: a baseline is one value for every column; bind it as an ordinary input"
+                        ),
+                    ));
+                }
+            }
+        }
         for metric in &p.metric.0 {
             inputs
                 .check_metric(metric, &pivoted)

@@ -61,6 +61,11 @@ impl Wiring {
         self.0.iter().any(|w| w.name == name)
     }
 
+    /// Whether the rows bound to `input` carry `param`, if known.
+    pub fn carries(&self, input: &str, param: &str) -> Option<bool> {
+        Some(self.params(&|name| name == input)?.contains(param))
+    }
+
     /// What the stage bound to `name` gives, if known.
     pub fn output(&self, name: &str) -> Option<Output> {
         self.0.iter().find(|w| w.name == name)?.output
