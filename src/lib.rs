@@ -54,7 +54,6 @@ where
 {
     stop::process_start();
     heap::keep_freed_memory();
-    end_quietly_on_closed_stdout();
     let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
@@ -92,10 +91,11 @@ where
     }
 }
 
-/// A closed pipe on stdout (`nrun status p.yaml | head -1`) ends nrun as
-/// it ends other Unix tools, by SIGPIPE, where Rust, which ignores that
-/// signal, would panic in `println!`. No other pipe is written to: the
-/// children nrun starts read /dev/null.
+/// For the commands that only print (`nrun status p.yaml | head -1`): a
+/// closed pipe on stdout ends nrun as it ends other Unix tools, by SIGPIPE,
+/// where Rust, which ignores that signal, would panic in `println!`. A run
+/// keeps ignoring it: a reader that leaves (`| tee log`, then Ctrl-C) must
+/// not kill it before its trainings checkpoint; it writes through `say`.
 fn end_quietly_on_closed_stdout() {
     // SAFETY: sets a signal's disposition to the default; no handler runs.
     unsafe {
@@ -104,6 +104,19 @@ fn end_quietly_on_closed_stdout() {
 }
 
 fn dispatch(cli: Cli) -> Result<u8> {
+    if matches!(
+        cli.command,
+        Some(
+            Command::Status { .. }
+                | Command::Dag { .. }
+                | Command::Show(_)
+                | Command::Logs { .. }
+                | Command::List
+                | Command::Export { .. }
+        )
+    ) {
+        end_quietly_on_closed_stdout();
+    }
     match cli.command {
         Some(Command::Run(args)) => cmd::run::run(&args),
         Some(Command::Status { pipeline, json }) => cmd::status::run(&pipeline, json),

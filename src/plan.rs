@@ -56,6 +56,9 @@ impl Plan {
         for &s in &graph.order {
             let stage = &p.stages[s];
             let axes = p.grid.ordered(|a| graph.axes[s].contains(a));
+            // The stage's mistakes per cell, and how many cells it has.
+            let mut blamed_in_cells = Vec::new();
+            let mut cells = 0;
             'cells: for cell in Grid::cells(&axes) {
                 let same =
                     |a: &Json, b: &Json| crate::canon::to_string(a) == crate::canon::to_string(b);
@@ -69,11 +72,12 @@ impl Plan {
                 if !allowed {
                     continue;
                 }
+                cells += 1;
                 let lookup = |name: &str| p.lookup(name, &cell);
                 let params = match resolve(&stage.params, &lookup) {
                     Ok(v) => v,
                     Err((path, message)) => {
-                        push_unique(&mut diags, blamed(p, stage, &path, message, &lookup));
+                        blamed_in_cells.push(blamed(p, stage, &path, message, &lookup));
                         continue;
                     }
                 };
@@ -93,7 +97,7 @@ impl Plan {
                     .collect();
                 let wiring = wiring(p, graph, s, &upstreams, &instances, &shapes);
                 if let Err(e) = stage.kind.check(&params, &wiring) {
-                    push_unique(&mut diags, blamed(p, stage, &e.path, e.message, &lookup));
+                    blamed_in_cells.push(blamed(p, stage, &e.path, e.message, &lookup));
                     continue;
                 }
                 let mut inputs = Vec::new();
@@ -196,6 +200,9 @@ impl Plan {
                     key,
                 });
             }
+            for d in same_in_every_cell(blamed_in_cells, cells) {
+                push_unique(&mut diags, d);
+            }
         }
         hasher.save();
         if !diags.0.is_empty() {
@@ -219,14 +226,14 @@ impl Plan {
     }
 }
 
+/// How `blamed` begins the values a message was found with.
+const HERE: &str = " (here ";
+
 /// A problem with the value at `path` of a stage's params. When that value
 /// came from the command line (a `--set` of this param or of a part of it,
 /// or, for a `${...}`, every param it reads given whole by `--grid` or
 /// `--set`), the argument is to blame; else its place in the file, with
 /// the values a `${...}` read there.
-/// How `blamed` begins the values a message was found with.
-const HERE: &str = " (here ";
-
 fn blamed(
     p: &Pipeline,
     stage: &StageDecl,
@@ -370,26 +377,41 @@ fn wiring(
     Wiring(wired.collect())
 }
 
-/// The same mistake shows up once per cell; report it once. When only the
-/// values `blamed` names differ (` (here gamma = 0)`), the mistake does not
-/// depend on them: it is reported once, without them.
+/// The same mistake shows up once per cell; report it once.
 fn push_unique(diags: &mut Diagnostics, d: Diagnostic) {
-    let without_values = |m: &str| -> String {
-        match m.rfind(HERE) {
-            Some(at) if m.ends_with(')') => m[..at].to_string(),
-            _ => m.to_string(),
+    if !diags.0.contains(&d) {
+        diags.0.push(d);
+    }
+}
+
+/// A stage's mistakes, one per cell of its `cells`: one that every cell
+/// made alike but for the values `blamed` names (` (here gamma = 0)`)
+/// does not depend on them, and is said once without them; the others
+/// keep their values (`n = 0` fails, `n = 8` does not).
+fn same_in_every_cell(found: Vec<Diagnostic>, cells: usize) -> Vec<Diagnostic> {
+    let without_values = |d: &Diagnostic| {
+        let message = match d.message.rfind(HERE) {
+            Some(at) if d.message.ends_with(')') => d.message[..at].to_string(),
+            _ => d.message.clone(),
+        };
+        Diagnostic {
+            message,
+            ..d.clone()
         }
     };
-    let base = without_values(&d.message);
-    let same = diags
-        .0
-        .iter_mut()
-        .find(|e| e.origin == d.origin && e.key == d.key && without_values(&e.message) == base);
-    match same {
-        Some(earlier) if earlier.message != d.message => earlier.message = base,
-        Some(_) => {}
-        None => diags.0.push(d),
-    }
+    let bases: Vec<Diagnostic> = found.iter().map(without_values).collect();
+    found
+        .into_iter()
+        .zip(&bases)
+        .map(|(d, base)| {
+            let alike = bases.iter().filter(|b| *b == base).count();
+            if cells > 1 && alike == cells {
+                base.clone()
+            } else {
+                d
+            }
+        })
+        .collect()
 }
 
 fn path_text(path: &[PathSegment]) -> String {

@@ -626,7 +626,7 @@ fn misfits_found_at_run_time_exit_2_and_failures_1() {
     let run = p.nrun(&["x.yaml", "-q"]).code(2);
     assert!(
         run.stderr.contains(
-            "x.yaml:6:3: stages.t: input `m`: a wrote no metrics.csv; metric rows are a `metric` stage's, or a metrics.csv a command writes: its cell's params as columns, then metric,value,std,n"
+            "x.yaml:6:3: stages.t: input `m`: stage `a` wrote no metrics.csv; metric rows are a `metric` stage's, or a metrics.csv a command writes: its cell's params as columns, then metric,value,std,n"
         ),
         "{}",
         run.stderr
@@ -1013,7 +1013,7 @@ fn two_concurrent_runs_share_a_cache_and_build_each_entry_once() {
 }
 
 /// `nrun status p.yaml | head -1`: the reader leaves, nrun ends by SIGPIPE
-/// as other Unix tools do, without a panic or a backtrace.
+/// as other Unix tools do, without a panic or a backtrace; a run finishes.
 #[test]
 fn a_closed_stdout_ends_nrun_quietly() {
     use std::os::unix::process::ExitStatusExt;
@@ -1038,6 +1038,17 @@ fn a_closed_stdout_ends_nrun_quietly() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+
+    // A run goes on: its work is worth more than its progress lines.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = p
+        .command(&["pipelines/grid.yaml"])
+        .stdout(writer)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(p.statuses("grid").len(), 11);
 }
 
 /// `only` values are checked against every value the file gives the axis,
@@ -1078,10 +1089,21 @@ fn a_mistake_in_every_cell_is_reported_once() {
          x.yaml:15:19: stages.c.params.run: param `k` has no entry `0` (for `gamma`) (here k = {\"a\":1}, gamma = 0)\n\
          x.yaml:15:19: stages.c.params.run: param `k` has no entry `1` (for `gamma`) (here k = {\"a\":1}, gamma = 1)\n"
     );
+    // Where some cells are fine, the others keep their values.
+    p.file(
+        "n.yaml",
+        "name: n\nparams:\n  grid: {n: [0, 1, 8]}\nstages:\n  x: {kind: toy2d, params: {distribution: {kind: moons, noise: 0.1}, n: '${n}'}}\n",
+    );
+    let run = p.nrun(&["status", "n.yaml"]).code(2);
+    assert_eq!(
+        run.stderr,
+        "error: n.yaml:5:73: stages.x.params.n: at least 2 points (here n = 0)\n\
+         n.yaml:5:73: stages.x.params.n: at least 2 points (here n = 1)\n"
+    );
 }
 
 /// A mistake in a map whose `${...}` the command line gave (`cost: {kind:
-/// "${cost}"}`) is blamed on that argument, and said once for every cell.
+/// "${cost}"}`) is blamed on that argument.
 #[test]
 fn a_bad_map_made_by_the_command_line_is_blamed_on_the_argument() {
     let p = Project::new();
@@ -1094,7 +1116,8 @@ fn a_bad_map_made_by_the_command_line_is_blamed_on_the_argument() {
         .code(2);
     assert_eq!(
         run.stderr,
-        "error: command line `--grid cost=strong_quadratic`: stages.t.params.cost: the `strong_quadratic` cost has no gamma, so only gamma 0 (`only: {gamma: [0]}` on the stage keeps that cell)\n"
+        "error: command line `--grid cost=strong_quadratic`: stages.t.params.cost: the `strong_quadratic` cost has no gamma: give it gamma 0 (got 0.5; over a gamma axis, `only: {gamma: [0]}` on the stage keeps that cell)\n\
+         command line `--grid cost=strong_quadratic`: stages.t.params.cost: the `strong_quadratic` cost has no gamma: give it gamma 0 (got 1; over a gamma axis, `only: {gamma: [0]}` on the stage keeps that cell)\n"
     );
 }
 

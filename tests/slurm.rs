@@ -354,7 +354,10 @@ stages:
         run.stdout
     );
     assert!(
-        run.stderr
+        run.stderr.contains(&format!(
+            "stopped: nap[i=1]: slurm job {first} ended CANCELLED"
+        )) && run
+            .stderr
             .contains("1 cluster job ended early: finished entries are cached"),
         "{}",
         run.stderr

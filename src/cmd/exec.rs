@@ -40,11 +40,14 @@ pub fn run(cache: &Path, key: &str) -> Result<u8> {
             } = event
             {
                 let of = total.map_or_else(String::new, |t| format!("/{t}"));
-                println!("{done}{of} {message}");
+                super::say(format!("{done}{of} {message}"));
             }
         }
     });
-    println!("nrun exec: {} [{}] key {key}", spec.stage, spec.cell);
+    super::say(format!(
+        "nrun exec: {} [{}] key {key}",
+        spec.stage, spec.cell
+    ));
     let work = store.work(key);
     let status = job::build(
         &spec,
@@ -56,7 +59,7 @@ pub fn run(cache: &Path, key: &str) -> Result<u8> {
         },
     );
     let _ = printer.join();
-    println!("nrun exec: {}", status.name());
+    super::say(format!("nrun exec: {}", status.name()));
     // What failed, for the submitting nrun to report (beside the exit code).
     if let Status::Failed { message, .. } = &status {
         let _ = std::fs::write(work.join("failure.txt"), message);
@@ -68,15 +71,15 @@ pub fn run(cache: &Path, key: &str) -> Result<u8> {
             message,
             ..
         } => {
-            eprintln!("{message}");
+            super::warn(message);
             exit::INVALID
         }
         Status::Failed { message, .. } | Status::Skipped { reason: message } => {
-            eprintln!("{message}");
+            super::warn(message);
             exit::FAILED
         }
         Status::Stopped { why, reason } => {
-            eprintln!("{reason}");
+            super::warn(reason);
             why.exit_code()
         }
     })

@@ -178,3 +178,16 @@ pub fn pipeline_file(arg: Option<&Path>) -> Result<PathBuf> {
         crate::cli::subcommand_hint(&arg.to_string_lossy())
     )))
 }
+
+/// A line on stdout for a command that builds (run, reproduce-report,
+/// exec), which must end its work whether or not anyone still reads it.
+pub(crate) fn say(line: impl std::fmt::Display) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
+/// The same on stderr.
+pub(crate) fn warn(line: impl std::fmt::Display) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}

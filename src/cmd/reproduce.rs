@@ -37,10 +37,10 @@ pub fn run(args: &RunArgs) -> Result<u8> {
     let mut scale: Option<String> = None;
     let mut scales: Vec<String> = Vec::new();
     for file in &files {
-        println!("== {}", file.display());
+        super::say(format!("== {}", file.display()));
         let loaded = match Loaded::load_file(file, &overrides, p.cache.as_deref()) {
             Err(Error::MissingData(missing)) => {
-                println!("skipped: its input data is not there:\n{missing}");
+                super::say(format!("skipped: its input data is not there:\n{missing}"));
                 skipped.push(file.display().to_string());
                 continue;
             }
@@ -110,13 +110,13 @@ pub fn run(args: &RunArgs) -> Result<u8> {
     std::fs::write(&html, page).map_err(|e| Error::io(&html, e))?;
     crate::publish::mark(&out, scale.as_deref())?;
     if let Some(note) = note {
-        println!("{note}");
+        super::say(note);
     }
-    println!(
+    super::say(format!(
         "combined report of {} pipelines: {} and {}",
         docs.len(),
         md.display(),
         html.display()
-    );
+    ));
     Ok(worst)
 }

@@ -16,7 +16,7 @@ use crate::results;
 use crate::run_info::RunInfo;
 use crate::spec::ExecutorSpec;
 use crate::spec::SlurmConfig;
-use crate::stop::{self, Stop};
+use crate::stop::{self, Stop, Why};
 
 pub fn run(args: &RunArgs) -> Result<u8> {
     let loaded = Loaded::load(&args.pipeline)?;
@@ -52,13 +52,13 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
     let stop = process_stop(args.time_limit)?;
     let info = run_info(p, args);
     if let Some(other) = results::other_file_of_the_same_name(p) {
-        eprintln!(
+        super::warn(format!(
             "note: {} and {} are both named `{}`: this run's {} (last-run.json, links, published copies) replaces the other's; give one its own `name:`",
             p.file.display(),
             other.display(),
             p.name,
             info.results.display()
-        );
+        ));
     }
     let spec = match args.executor {
         Some(ExecutorKind::Local) => ExecutorSpec::Local,
@@ -169,7 +169,7 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
         &info,
         timeline.as_ref(),
     )?;
-    println!(
+    super::say(format!(
         "{}: {} ran, {} cached, {} failed, {} skipped{} in {:.1}s ({})",
         p.name,
         count("ran"),
@@ -182,17 +182,26 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
         },
         started.elapsed().as_secs_f64(),
         last_run.display()
-    );
+    ));
     for note in beside {
-        println!("{note}");
+        super::say(note);
     }
     for &i in selected {
-        if let Some((Status::Failed { message, log, .. }, _)) = &outcomes.results[i] {
-            eprintln!(
+        match &outcomes.results[i] {
+            Some((Status::Failed { message, log, .. }, _)) => super::warn(format!(
                 "failed: {}: {message}\n  log: {}",
                 plan.label(p, i),
                 log.display()
-            );
+            )),
+            // What the cluster ended, and why, even under -q.
+            Some((
+                Status::Stopped {
+                    why: Why::JobEnded,
+                    reason,
+                },
+                _,
+            )) => super::warn(format!("stopped: {}: {reason}", plan.label(p, i))),
+            _ => {}
         }
     }
     let stopped = match outcomes.stopped {
@@ -204,9 +213,9 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
         },
     };
     if let Some(what) = stopped {
-        eprintln!(
+        super::warn(format!(
             "{what}: finished entries are cached and stopped trainings checkpointed; rerun the same command to resume"
-        );
+        ));
     }
     Ok(code)
 }

@@ -272,7 +272,14 @@ pub fn execute(
                     // A failure stops new work unless --keep-going; an
                     // instance stopped by its cluster job's end is not a
                     // failure: independent work goes on.
-                    if !opts.keep_going && !matches!(status, Status::Stopped { .. }) {
+                    let job_ended = matches!(
+                        status,
+                        Status::Stopped {
+                            why: Why::JobEnded,
+                            ..
+                        }
+                    );
+                    if !opts.keep_going && !job_ended {
                         stopping = true;
                     }
                     skip_dependents(

@@ -71,7 +71,7 @@ impl Cost {
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default();
                 Err(format!(
-                    "the `{name}` cost has no gamma, so only gamma 0 (`only: {{gamma: [0]}}` on the stage keeps that cell)"
+                    "the `{name}` cost has no gamma: give it gamma 0 (got {gamma}; over a gamma axis, `only: {{gamma: [0]}}` on the stage keeps that cell)"
                 ))
             }
             CostKind::MeanDistance if z_count < 2 => {

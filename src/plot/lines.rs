@@ -176,9 +176,16 @@ impl Figure for LinesFigure<'_> {
         let rows = plots.split_by_breakpoints::<i32, i32, _, _>([], &breaks);
         let legend_rows = legends.split_by_breakpoints::<i32, i32, _, _>([], &breaks);
         let last = self.panels.len() - 1;
+        // One width for all panels, so that they share the x axis exactly.
+        let y_axis_w = self
+            .panels
+            .iter()
+            .map(|panel| y_axis_width(y_span(panel), self.y_labels()))
+            .max()
+            .unwrap_or(Y_AXIS_W);
         for (i, panel) in self.panels.iter().enumerate() {
             let x_label = (i == last).then_some(self.x_label);
-            self.draw_panel(&rows[i], panel, x_label)?;
+            self.draw_panel(&rows[i], panel, x_label, y_axis_w)?;
             legend::draw(&legend_rows[i], &panel.legend(), MARGIN as i32)?;
         }
         Ok(())
@@ -186,21 +193,26 @@ impl Figure for LinesFigure<'_> {
 }
 
 impl LinesFigure<'_> {
+    /// How many numbers a panel's y axis shows.
+    fn y_labels(&self) -> usize {
+        (self.panel_h / PX_PER_Y_LABEL) as usize
+    }
+
     /// Draws one panel; `x_label` is set only on the panel carrying the x axis.
     fn draw_panel<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
         panel: &PanelData,
         x_label: Option<&str>,
+        y_axis_w: u32,
     ) -> DrawResult<DB> {
-        let y = Span::of(panel.lines.iter().flat_map(Line::ys))
-            .map_or(Span { lo: 0.0, hi: 1.0 }, |s| s.padded(0.06));
-        let y_labels = (self.panel_h / PX_PER_Y_LABEL) as usize;
+        let y = y_span(panel);
+        let y_labels = self.y_labels();
         let mut chart = ChartBuilder::on(area)
             .margin_top(MARGIN)
             .margin_left(MARGIN)
             .margin_right(MARGIN)
-            .y_label_area_size(y_axis_width(y, y_labels))
+            .y_label_area_size(y_axis_w)
             .x_label_area_size(if x_label.is_some() { X_AXIS_H } else { 0 })
             .build_cartesian_2d(self.x.range(), y.range())?;
         let mut mesh = chart.configure_mesh();
@@ -234,6 +246,12 @@ impl LinesFigure<'_> {
         }
         Ok(())
     }
+}
+
+/// The y values a panel shows, with a margin above and below.
+fn y_span(panel: &PanelData) -> Span {
+    Span::of(panel.lines.iter().flat_map(Line::ys))
+        .map_or(Span { lo: 0.0, hi: 1.0 }, |s| s.padded(0.06))
 }
 
 /// Room left of a panel for its y tick numbers and the axis name beside

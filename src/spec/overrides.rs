@@ -187,9 +187,13 @@ pub fn unknown(assignment: &Assignment, known: &[String]) -> Diagnostic {
     if let [grid, axis] = &assignment.path[..]
         && grid == "grid"
     {
+        let values: Vec<String> = match &assignment.value {
+            Json::Array(items) => items.iter().map(crate::canon::label).collect(),
+            one => vec![crate::canon::label(one)],
+        };
         message.push_str(&format!(
             "; set a grid axis's values with `--grid {axis}={}`",
-            crate::canon::label(&assignment.value)
+            values.join(",")
         ));
     } else if !known.is_empty() {
         message.push_str(&format!(" (params: {})", known.join(", ")));

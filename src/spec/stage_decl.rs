@@ -39,8 +39,9 @@ impl Checker {
         // A stage's `params:` indented one level too little reads as a
         // stage named `params`, whose every key would be an error.
         if STAGE_KEYS.contains(&key.name.as_str()) && node.get("kind").is_none() {
-            let at = names.iter().position(|n| *n == key.name);
-            let above = at.and_then(|i| i.checked_sub(1)).map(|i| names[i]);
+            // The nearest stage above that is not itself such a key.
+            let at = names.iter().position(|n| *n == key.name).unwrap_or(0);
+            let above = names[..at].iter().rev().find(|n| !STAGE_KEYS.contains(n));
             self.error(
                 key.loc,
                 path,

@@ -53,8 +53,7 @@ impl StageKind for Command {
     /// A `{in.NAME}` without an input `NAME` would reach the shell as
     /// written; it is a mistake in the pipeline, caught before anything runs.
     fn validate_inputs(params: &Params, inputs: &Wiring) -> Result<(), ParamError> {
-        if let Some(name) = near_placeholder(&params.run) {
-            let meant = crate::suggest::closest(name, ["out", "work"]).unwrap_or("out");
+        if let Some((name, meant)) = near_placeholder(&params.run, inputs) {
             return Err(ParamError::at(
                 "run",
                 format!(
@@ -142,27 +141,37 @@ impl StageKind for Command {
     }
 }
 
-/// A `{name}` that reads like a misspelt placeholder (`{outt}`, `{output}`,
-/// `{in_model}`) and would reach the shell as written. Other braces (shell
-/// `${VAR}` and `{a,b}`, awk's `{print $1}`) are the command's own.
-fn near_placeholder(script: &str) -> Option<&str> {
+/// A `{name}` used as a path (`{outt}/x`, `> {ot}`) that reads like a
+/// misspelt placeholder, which would reach the shell as written, with the
+/// placeholder meant: `{out}`, `{work}`, or `{in.NAME}` for `{in_NAME}`.
+/// Other braces (shell `${VAR}` and `{a,b}`, awk's `{print $1}`, jq's
+/// `{out: 1}`, a Python format string) are the command's own.
+fn near_placeholder(script: &str, inputs: &Wiring) -> Option<(String, String)> {
     let mut rest = script;
     while let Some(open) = rest.find('{') {
-        let shell_variable = rest[..open].ends_with('$');
+        let before = rest[..open].trim_end();
         let tail = &rest[open + 1..];
         let close = tail.find('}')?;
         let name = &tail[..close];
+        let as_path =
+            tail[close + 1..].starts_with('/') || before.ends_with('>') || before.ends_with('<');
         let word = !name.is_empty()
             && name
                 .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':'));
-        let near = name.starts_with("out")
-            || name.starts_with("work")
-            || ["in_", "in-", "in:"].iter().any(|p| name.starts_with(p))
-            || crate::suggest::closest(name, ["out", "work"])
-                .is_some_and(|n| strsim::damerau_levenshtein(n, name) <= 1);
-        if !shell_variable && word && near && !matches!(name, "out" | "work") {
-            return Some(name);
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
+        let meant = ["in_", "in-"]
+            .iter()
+            .find_map(|p| name.strip_prefix(p))
+            .filter(|input| inputs.has(input))
+            .map(|input| format!("in.{input}"))
+            .or_else(|| {
+                ["out", "work"]
+                    .into_iter()
+                    .find(|p| *p != name && strsim::damerau_levenshtein(p, name) <= 1)
+                    .map(str::to_string)
+            });
+        if let Some(meant) = meant.filter(|_| as_path && word && !before.ends_with('$')) {
+            return Some((name.to_string(), meant));
         }
         rest = tail;
     }
@@ -172,8 +181,16 @@ fn near_placeholder(script: &str) -> Option<&str> {
 /// The last line `log` holds past its first `from` bytes, shortened: what
 /// a failed command said last, most often why.
 fn last_line(log: &Path, from: u64) -> Option<String> {
-    let bytes = std::fs::read(log).ok()?;
-    let said = String::from_utf8_lossy(bytes.get(usize::try_from(from).ok()?..)?).into_owned();
+    use std::io::{Read as _, Seek as _};
+    // A chatty command's log can be large: its end is enough.
+    const END: u64 = 64 * 1024;
+    let mut file = std::fs::File::open(log).ok()?;
+    let len = file.metadata().ok()?.len();
+    file.seek(std::io::SeekFrom::Start(from.max(len.saturating_sub(END))))
+        .ok()?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).ok()?;
+    let said = String::from_utf8_lossy(&bytes).into_owned();
     let line = said.lines().map(str::trim).rfind(|l| !l.is_empty())?;
     Some(match line.char_indices().nth(200) {
         Some((at, _)) => format!("{}...", &line[..at]),
@@ -266,18 +283,30 @@ mod tests {
 
     #[test]
     fn a_misspelt_placeholder_is_found_and_the_shells_braces_are_not() {
-        for (script, found) in [
-            ("cp x {outt}/y", Some("outt")),
-            ("cp x {output}/y", Some("output")),
-            ("cat {in_model}/m", Some("in_model")),
-            ("cd {wrk}", Some("wrk")),
-            ("cp x {out}/y; ls {work} {in.data}", None),
-            ("echo ${HOME} ${out}", None),
-            ("echo {a,b} | awk '{print $1}'", None),
-            ("find . -exec rm {} +", None),
-            ("python3 -c 'print(\"{x}\".format(x=1))'", None),
+        let inputs = Wiring(vec![super::super::Wired {
+            name: "model".into(),
+            params: None,
+            output: None,
+            metrics: None,
+            shape: None,
+        }]);
+        let found = |script: &str| near_placeholder(script, &inputs);
+        let pair = |a: &str, b: &str| Some((a.to_string(), b.to_string()));
+        assert_eq!(found("cp x {outt}/y"), pair("outt", "out"));
+        assert_eq!(found("date > {ot}"), pair("ot", "out"));
+        assert_eq!(found("cat {in_model}/m"), pair("in_model", "in.model"));
+        assert_eq!(found("ls {wrk}/"), pair("wrk", "work"));
+        for fine in [
+            "cp x {out}/y; ls {work} {in.model}",
+            "echo ${HOME} ${out}/x",
+            "echo {a,b} | awk '{print $1}'",
+            "find . -exec rm {} +",
+            "python3 -c 'print(\"{output}\".format(output=1))'",
+            "printf '%s' '{word}'",
+            "jq '{out:1}' > x",
+            "cat {in_other}/m",
         ] {
-            assert_eq!(near_placeholder(script), found, "{script}");
+            assert_eq!(found(fine), None, "{fine}");
         }
     }
 

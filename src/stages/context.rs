@@ -95,7 +95,7 @@ impl Context {
                     false => format!("[{}]", up.cell),
                 };
                 return Err(StageError::Misfit(format!(
-                    "input `{name}`: {}{cell} wrote no metrics.csv; metric rows are a `metric` stage's, or a metrics.csv a command writes: its cell's params as columns, then metric,value,std,n",
+                    "input `{name}`: stage `{}`{cell} wrote no metrics.csv; metric rows are a `metric` stage's, or a metrics.csv a command writes: its cell's params as columns, then metric,value,std,n",
                     up.stage
                 )));
             }

@@ -194,7 +194,8 @@ impl StageKind for Plot {
                 let words: BTreeSet<&String> = groups
                     .values()
                     .flat_map(|by_x| by_x.keys())
-                    .filter(|xv| xv.parse::<f64>().is_err())
+                    // Rows without the param have it empty; they have no point.
+                    .filter(|xv| !xv.is_empty() && xv.parse::<f64>().is_err())
                     .collect();
                 if !words.is_empty() {
                     let words: Vec<&str> = words.into_iter().map(String::as_str).collect();
