@@ -73,7 +73,7 @@ where
             } else {
                 cli::one_line(&e)
             };
-            eprintln!("error: {message}");
+            cmd::warn(format!("error: {message}"));
             return ExitCode::from(exit::INVALID);
         }
         Err(e) => {
@@ -85,7 +85,7 @@ where
     match dispatch(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e}");
+            cmd::warn(format!("error: {e}"));
             ExitCode::from(e.exit_code())
         }
     }
@@ -113,6 +113,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
                 | Command::Logs { .. }
                 | Command::List
                 | Command::Export { .. }
+                | Command::Gc { dry_run: true, .. }
         )
     ) {
         end_quietly_on_closed_stdout();
@@ -137,6 +138,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
             let mut args = cli.run;
             if args.pipeline.pipeline.is_none() {
                 if !Path::new("nrun.yaml").is_file() {
+                    end_quietly_on_closed_stdout();
                     return cmd::list::run();
                 }
                 args.pipeline.pipeline = Some("nrun.yaml".into());

@@ -385,9 +385,10 @@ fn push_unique(diags: &mut Diagnostics, d: Diagnostic) {
 }
 
 /// A stage's mistakes, one per cell of its `cells`: one that every cell
-/// made alike but for the values `blamed` names (` (here gamma = 0)`)
-/// does not depend on them, and is said once without them; the others
-/// keep their values (`n = 0` fails, `n = 8` does not).
+/// made alike but for the values `blamed` names, which differ (` (here
+/// gamma = 0)`, `(here gamma = 1)`), does not depend on them, and is said
+/// once without them; the others keep their values (`n = 0` fails, `n = 8`
+/// does not; a value every cell shares is the one to blame).
 fn same_in_every_cell(found: Vec<Diagnostic>, cells: usize) -> Vec<Diagnostic> {
     let without_values = |d: &Diagnostic| {
         let message = match d.message.rfind(HERE) {
@@ -400,12 +401,18 @@ fn same_in_every_cell(found: Vec<Diagnostic>, cells: usize) -> Vec<Diagnostic> {
         }
     };
     let bases: Vec<Diagnostic> = found.iter().map(without_values).collect();
+    let messages: Vec<String> = found.iter().map(|d| d.message.clone()).collect();
     found
         .into_iter()
         .zip(&bases)
         .map(|(d, base)| {
-            let alike = bases.iter().filter(|b| *b == base).count();
-            if cells > 1 && alike == cells {
+            let group: Vec<&String> = bases
+                .iter()
+                .zip(&messages)
+                .filter(|(b, _)| *b == base)
+                .map(|(_, m)| m)
+                .collect();
+            if cells > 1 && group.len() == cells && group.iter().any(|m| **m != d.message) {
                 base.clone()
             } else {
                 d

@@ -1089,6 +1089,22 @@ fn a_mistake_in_every_cell_is_reported_once() {
          x.yaml:15:19: stages.c.params.run: param `k` has no entry `0` (for `gamma`) (here k = {\"a\":1}, gamma = 0)\n\
          x.yaml:15:19: stages.c.params.run: param `k` has no entry `1` (for `gamma`) (here k = {\"a\":1}, gamma = 1)\n"
     );
+    // A value every cell shares is the one to blame: it stays.
+    p.file(
+        "s.yaml",
+        "name: s\nparams:\n  n: 0\n  grid: {s: [1, 2]}\nstages:\n  x: {kind: toy2d, params: {distribution: {kind: moons, noise: 0.1}, n: '${n}', seed: '${s}'}}\n",
+    );
+    let run = p.nrun(&["status", "s.yaml"]).code(2);
+    assert_eq!(
+        run.stderr,
+        "error: s.yaml:6:73: stages.x.params.n: at least 2 points (here n = 0)\n"
+    );
+    let run = p.nrun(&["status", "s.yaml", "--set", "grid.s=[1,2]"]).code(2);
+    assert!(
+        run.stderr.ends_with("; set a grid axis's values with `--grid s=1,2`\n"),
+        "{}",
+        run.stderr
+    );
     // Where some cells are fine, the others keep their values.
     p.file(
         "n.yaml",

@@ -41,11 +41,11 @@ pub fn run(dry_run: bool, cache: Option<&Path>) -> Result<u8> {
                     .record(&key)
                     .and_then(|r| r["kind"].as_str().map(str::to_string))
                     .unwrap_or_else(|| "no record".into());
-                println!(
+                super::say(format!(
                     "would delete {} ({kind}, {:.1} MB)",
                     short(&key),
                     size as f64 / 1e6
-                );
+                ));
                 entries += 1;
                 bytes += size;
             }
@@ -63,14 +63,14 @@ pub fn run(dry_run: bool, cache: Option<&Path>) -> Result<u8> {
         if let Some(_lock) = store.try_lock(&key)? {
             bytes += dir_size(&path);
             if dry_run {
-                println!("would delete {}", path.display());
+                super::say(format!("would delete {}", path.display()));
             } else {
                 let _ = std::fs::remove_dir_all(&path);
             }
         }
     }
     let verb = if dry_run { "would free" } else { "freed" };
-    println!(
+    super::say(format!(
         "{entries} unreferenced entries, {verb} {:.1} MB{}",
         bytes as f64 / 1e6,
         if busy > 0 {
@@ -78,7 +78,7 @@ pub fn run(dry_run: bool, cache: Option<&Path>) -> Result<u8> {
         } else {
             String::new()
         }
-    );
+    ));
     Ok(exit::OK)
 }
 

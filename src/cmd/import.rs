@@ -47,7 +47,7 @@ pub fn run(source: &Path, cache: Option<&Path>) -> Result<u8> {
     let done = import::import(&store, reader)
         .map_err(|refused| Error::BadData(format!("{name}: {refused}; the cache is unchanged")))?;
     let steps: Vec<String> = done.checkpoints_added.iter().map(u64::to_string).collect();
-    println!(
+    super::say(format!(
         "imported {} entries and {} checkpoints{} from {name}; {} entries were already here, {} checkpoints not newer than this cache's",
         done.entries_added,
         steps.len(),
@@ -58,6 +58,6 @@ pub fn run(source: &Path, cache: Option<&Path>) -> Result<u8> {
         },
         done.entries_present,
         done.checkpoints_kept
-    );
+    ));
     Ok(exit::OK)
 }

@@ -179,14 +179,15 @@ pub fn pipeline_file(arg: Option<&Path>) -> Result<PathBuf> {
     )))
 }
 
-/// A line on stdout for a command that builds (run, reproduce-report,
-/// exec), which must end its work whether or not anyone still reads it.
+/// A line on stdout for a command that changes things (run,
+/// reproduce-report, exec, import, gc), which must end its work whether or
+/// not anyone still reads it.
 pub(crate) fn say(line: impl std::fmt::Display) {
     use std::io::Write as _;
     let _ = writeln!(std::io::stdout(), "{line}");
 }
 
-/// The same on stderr.
+/// The same on stderr (every command's last error goes here too).
 pub(crate) fn warn(line: impl std::fmt::Display) {
     use std::io::Write as _;
     let _ = writeln!(std::io::stderr(), "{line}");

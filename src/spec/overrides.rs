@@ -187,10 +187,13 @@ pub fn unknown(assignment: &Assignment, known: &[String]) -> Diagnostic {
     if let [grid, axis] = &assignment.path[..]
         && grid == "grid"
     {
-        let values: Vec<String> = match &assignment.value {
-            Json::Array(items) => items.iter().map(crate::canon::label).collect(),
-            one => vec![crate::canon::label(one)],
-        };
+        // `--set` reads `[0,1]` as text; the axis's values are inside.
+        let text = crate::canon::label(&assignment.value);
+        let inner = text
+            .strip_prefix('[')
+            .and_then(|t| t.strip_suffix(']'))
+            .unwrap_or(&text);
+        let values: Vec<&str> = inner.split(',').map(str::trim).collect();
         message.push_str(&format!(
             "; set a grid axis's values with `--grid {axis}={}`",
             values.join(",")

@@ -141,36 +141,43 @@ impl StageKind for Command {
     }
 }
 
-/// A `{name}` used as a path (`{outt}/x`, `> {ot}`) that reads like a
-/// misspelt placeholder, which would reach the shell as written, with the
-/// placeholder meant: `{out}`, `{work}`, or `{in.NAME}` for `{in_NAME}`.
-/// Other braces (shell `${VAR}` and `{a,b}`, awk's `{print $1}`, jq's
-/// `{out: 1}`, a Python format string) are the command's own.
+/// A `{name}` standing as a shell word (`cp x {outt}`, `> {ot}`,
+/// `{outt}/x`) that reads like a misspelt placeholder, which would reach
+/// the shell as written, with the placeholder meant: `{out}`, `{work}`, or
+/// `{in.NAME}` for `{in_NAME}`. Other braces (shell `${VAR}` and `{a,b}`,
+/// awk's `{print $1}`, jq's `{out: 1}`, a quoted Python format string, a
+/// name the script assigns) are the command's own.
 fn near_placeholder(script: &str, inputs: &Wiring) -> Option<(String, String)> {
     let mut rest = script;
     while let Some(open) = rest.find('{') {
-        let before = rest[..open].trim_end();
+        let before = rest[..open].chars().next_back();
         let tail = &rest[open + 1..];
         let close = tail.find('}')?;
         let name = &tail[..close];
-        let as_path =
-            tail[close + 1..].starts_with('/') || before.ends_with('>') || before.ends_with('<');
-        let word = !name.is_empty()
+        let after = tail[close + 1..].chars().next();
+        let starts_word = before.is_none_or(|c| c.is_whitespace() || "=<>".contains(c));
+        let ends_word = after.is_none_or(|c| c.is_whitespace() || ";|&/.".contains(c));
+        let word = name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
             && name
                 .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
-        let meant = ["in_", "in-"]
-            .iter()
-            .find_map(|p| name.strip_prefix(p))
-            .filter(|input| inputs.has(input))
-            .map(|input| format!("in.{input}"))
-            .or_else(|| {
-                ["out", "work"]
-                    .into_iter()
-                    .find(|p| *p != name && strsim::damerau_levenshtein(p, name) <= 1)
-                    .map(str::to_string)
-            });
-        if let Some(meant) = meant.filter(|_| as_path && word && !before.ends_with('$')) {
+                .next_back()
+                .is_some_and(|c| !c.is_ascii_digit())
+            && !script.contains(&format!("{name}="));
+        let near = |a: &str, b: &str, edits: usize| strsim::damerau_levenshtein(a, b) <= edits;
+        let meant = match ["in_", "in-"].iter().find_map(|p| name.strip_prefix(p)) {
+            Some(input) => inputs
+                .names()
+                .filter(|n| near(n, input, 2))
+                .min_by_key(|n| strsim::damerau_levenshtein(n, input))
+                .map(|n| format!("in.{n}")),
+            None => ["out", "work"]
+                .into_iter()
+                .find(|p| *p != name && near(p, name, 1))
+                .map(str::to_string),
+        };
+        if let Some(meant) = meant.filter(|_| starts_word && ends_word && word) {
             return Some((name.to_string(), meant));
         }
         rest = tail;
@@ -293,18 +300,23 @@ mod tests {
         let found = |script: &str| near_placeholder(script, &inputs);
         let pair = |a: &str, b: &str| Some((a.to_string(), b.to_string()));
         assert_eq!(found("cp x {outt}/y"), pair("outt", "out"));
-        assert_eq!(found("date > {ot}"), pair("ot", "out"));
+        assert_eq!(found("cp x {outt}"), pair("outt", "out"));
+        assert_eq!(found("date >{ot}"), pair("ot", "out"));
         assert_eq!(found("cat {in_model}/m"), pair("in_model", "in.model"));
-        assert_eq!(found("ls {wrk}/"), pair("wrk", "work"));
+        assert_eq!(found("cat {in_modle}/m"), pair("in_modle", "in.model"));
+        assert_eq!(found("cd {wrk}"), pair("wrk", "work"));
+        assert_eq!(found("run --out={outt}"), pair("outt", "out"));
         for fine in [
             "cp x {out}/y; ls {work} {in.model}",
             "echo ${HOME} ${out}/x",
             "echo {a,b} | awk '{print $1}'",
             "find . -exec rm {} +",
             "python3 -c 'print(\"{output}\".format(output=1))'",
+            "python3 -c \"print('{word}/x'.format(word=1))\"",
             "printf '%s' '{word}'",
             "jq '{out:1}' > x",
-            "cat {in_other}/m",
+            "cp x {out1}/y",
+            "cat {in_zzzzz}/m",
         ] {
             assert_eq!(found(fine), None, "{fine}");
         }
