@@ -1099,9 +1099,12 @@ fn a_mistake_in_every_cell_is_reported_once() {
         run.stderr,
         "error: s.yaml:6:73: stages.x.params.n: at least 2 points (here n = 0)\n"
     );
-    let run = p.nrun(&["status", "s.yaml", "--set", "grid.s=[1,2]"]).code(2);
+    let run = p
+        .nrun(&["status", "s.yaml", "--set", "grid.s=[1,2]"])
+        .code(2);
     assert!(
-        run.stderr.ends_with("; set a grid axis's values with `--grid s=1,2`\n"),
+        run.stderr
+            .ends_with("; set a grid axis's values with `--grid s=1,2`\n"),
         "{}",
         run.stderr
     );
@@ -1154,4 +1157,22 @@ fn a_second_file_of_the_same_name_is_noted() {
     );
     let again = p.nrun(&["variant.yaml", "-q"]).ok();
     assert!(!again.stderr.contains("note:"), "{}", again.stderr);
+}
+
+/// A metric_vs figure whose every cell diverged is drawn empty, saying
+/// so, so that the report that shows it is still made.
+#[test]
+fn a_figure_of_diverged_cells_only_is_still_made() {
+    let p = Project::new();
+    p.file(
+        "d.yaml",
+        "name: d\nparams:\n  grid: {gamma: [0, 1]}\nstages:\n  a:\n    kind: command\n    params: {run: 'printf \"gamma,metric,value,std,n,diverged\\n${gamma},loss,1,,1,5\\n\" > {out}/metrics.csv'}\n  f:\n    kind: plot\n    inputs: {data: a}\n    aggregate: all\n    params: {title: Loss, figure: {kind: metric_vs, metric: loss, x: gamma}}\n  r:\n    kind: report\n    inputs: {f: f}\n    publish: report\n    params: {title: R, sections: [{heading: Loss, inputs: [f]}]}\n",
+    );
+    p.nrun(&["d.yaml", "-q"]).ok();
+    let report = p.read("results/d/report/report.md");
+    assert!(
+        report.contains("Loss (diverged, not drawn: gamma=0 at step 5; gamma=1 at step 5)"),
+        "{report}"
+    );
+    assert!(p.path().join("results/d/report/figures/loss_vs_gamma.png").is_file());
 }

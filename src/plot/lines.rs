@@ -62,6 +62,31 @@ pub fn line_chart(
         .and_then(|fig| render::render(stem, &fig))
 }
 
+/// Writes a chart with axes and no line, `note` in its middle: a figure
+/// whose every cell had nothing to draw (each diverged) keeps its place in
+/// a report, and says why it is empty.
+pub fn empty_chart(
+    stem: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    note: &str,
+) -> Result<RenderedFiles, PlotError> {
+    let figure = LinesFigure {
+        title,
+        x_label,
+        panels: vec![PanelData {
+            y_label,
+            lines: Vec::new(),
+            empty: note,
+        }],
+        x: Span { lo: 0.0, hi: 1.0 },
+        panel_h: SINGLE_PANEL_H,
+        legend_w: 0,
+    };
+    render::render(stem, &figure)
+}
+
 /// Writes `panels` stacked top to bottom, sharing the x axis, each with its
 /// own y axis and legend. Only the bottom panel shows x tick labels.
 ///
@@ -88,6 +113,8 @@ pub fn panels(
 struct PanelData<'a> {
     y_label: &'a str,
     lines: Vec<Line<'a>>,
+    /// What an empty panel says in its middle.
+    empty: &'a str,
 }
 
 impl<'a> PanelData<'a> {
@@ -100,7 +127,11 @@ impl<'a> PanelData<'a> {
             .map(|(i, s)| Line::new(s, style::series_color(i)))
             .filter(|l| !l.runs.is_empty())
             .collect();
-        PanelData { y_label, lines }
+        PanelData {
+            y_label,
+            lines,
+            empty: "no finite data",
+        }
     }
 
     fn legend(&self) -> Vec<Entry<'a>> {
@@ -226,7 +257,7 @@ impl LinesFigure<'_> {
         if panel.lines.is_empty() {
             let style = style::text(LABEL_SIZE).pos(Pos::new(HPos::Center, VPos::Center));
             let centre = ((self.x.lo + self.x.hi) / 2.0, 0.5);
-            chart.draw_series([Text::new("no finite data", centre, style)])?;
+            chart.draw_series([Text::new(panel.empty.to_string(), centre, style)])?;
         }
         for line in &panel.lines {
             let stroke = line.color.stroke_width(2);

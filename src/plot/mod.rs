@@ -27,7 +27,7 @@ pub use cloud::{Cloud, ScatterPanel};
 pub use error::PlotError;
 pub use gantt::{GanttBar, GanttGroup, gantt};
 pub use image_grid::image_grid;
-pub use lines::{Panel, line_chart, panels};
+pub use lines::{Panel, empty_chart, line_chart, panels};
 pub use render::RenderedFiles;
 pub use scatter::{scatter, scatter_row};
 pub use series::{Point, Series};

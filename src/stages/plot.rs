@@ -19,7 +19,8 @@ use super::artifacts::{self, Artifact};
 use super::{Context, InputSpec, Output, ParamError, StageError, StageKind, Upstream, Wiring};
 use crate::grid::Cell;
 use crate::plot::{
-    Cloud, Image, Panel, Point, ScatterPanel, Series, image_grid, line_chart, panels, scatter_row,
+    Cloud, Image, Panel, Point, ScatterPanel, Series, empty_chart, image_grid, line_chart, panels,
+    scatter_row,
 };
 use crate::table::{Summary, read_rows};
 use crate::tensor_file::{self, Dataset, Tensor};
@@ -226,13 +227,17 @@ impl StageKind for Plot {
                     })
                     .collect();
                 let stem = out.join(format!("{metric}_vs_{x}"));
-                line_chart(
-                    &stem,
-                    &p.title,
+                let (x_label, y_label) = (
                     x_label.as_deref().unwrap_or(x),
                     y_label.as_deref().unwrap_or(metric),
-                    &series,
-                )?;
+                );
+                if series.is_empty() {
+                    // Every cell diverged: the figure says so, and the
+                    // report that shows it is still made.
+                    empty_chart(&stem, &p.title, x_label, y_label, "every cell diverged")?;
+                } else {
+                    line_chart(&stem, &p.title, x_label, y_label, &series)?;
+                }
                 let caption = match diverged.is_empty() {
                     true => p.title.clone(),
                     false => format!("{} (diverged, not drawn: {})", p.title, diverged.join("; ")),
