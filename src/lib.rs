@@ -61,7 +61,22 @@ where
             // `nrun shw p.yaml`: clap takes `shw` for a pipeline file, and
             // then the next word for a misplaced subcommand.
             let word = args.get(1).and_then(|a| a.to_str()).unwrap_or_default();
-            let message = if e.kind() == clap::error::ErrorKind::ArgumentConflict
+            // `nrun logs train`: the one word went to the pipeline.
+            let given: Vec<&str> = args
+                .iter()
+                .skip(2)
+                .filter_map(|a| a.to_str())
+                .filter(|a| !a.starts_with('-'))
+                .collect();
+            let message = if e.kind() == clap::error::ErrorKind::MissingRequiredArgument
+                && word == "logs"
+                && let [only] = given[..]
+                && cmd::pipeline_file(Some(Path::new(only))).is_err()
+            {
+                format!(
+                    "`{only}` is not a pipeline: `nrun logs` takes the pipeline, then the instance (usage: nrun logs <PIPELINE> <INSTANCE>)"
+                )
+            } else if e.kind() == clap::error::ErrorKind::ArgumentConflict
                 && !word.starts_with('-')
                 && !cli::is_subcommand(word)
                 && cmd::pipeline_file(Some(Path::new(word))).is_err()

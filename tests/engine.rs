@@ -715,6 +715,10 @@ fn bad_overrides_exit_2_naming_the_argument() {
         ),
         (
             &["logs", "score"],
+            "`score` is not a pipeline: `nrun logs` takes the pipeline, then the instance (usage: nrun logs <PIPELINE> <INSTANCE>)",
+        ),
+        (
+            &["logs", "grid"],
             "the following required arguments were not provided: <INSTANCE> (usage: nrun logs <PIPELINE> <INSTANCE>)",
         ),
         (
@@ -1174,5 +1178,9 @@ fn a_figure_of_diverged_cells_only_is_still_made() {
         report.contains("Loss (diverged, not drawn: gamma=0 at step 5; gamma=1 at step 5)"),
         "{report}"
     );
-    assert!(p.path().join("results/d/report/figures/loss_vs_gamma.png").is_file());
+    assert!(
+        p.path()
+            .join("results/d/report/figures/loss_vs_gamma.png")
+            .is_file()
+    );
 }
