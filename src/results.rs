@@ -115,9 +115,9 @@ pub fn write_last_run(
             let inst = &plan.instances[i];
             let (message, log) = match status {
                 Status::Failed { message, log, .. } => (Some(message.clone()), Some(log.clone())),
-                Status::Skipped { reason } | Status::Stopped { reason, .. } => {
-                    (Some(reason.clone()), None)
-                }
+                Status::Skipped { reason }
+                | Status::Stopped { reason, .. }
+                | Status::JobEnded { reason } => (Some(reason.clone()), None),
                 _ => (None, None),
             };
             let span = spans[i].as_ref().filter(|s| s.end.is_finite());

@@ -23,10 +23,6 @@ pub enum Why {
     Signal,
     /// `--time-limit` is (nearly) reached.
     TimeLimit,
-    /// Not a stop of the run: the cluster ended one instance's job early
-    /// (its time ran out, it was preempted, or it was cancelled outside
-    /// nrun). That instance stops, resumable; the rest of the run goes on.
-    JobEnded,
 }
 
 impl Why {
@@ -35,13 +31,8 @@ impl Why {
     pub fn exit_code(self) -> u8 {
         match self {
             Why::Interrupt => exit::INTERRUPTED,
-            Why::Signal | Why::TimeLimit | Why::JobEnded => exit::STOPPED,
+            Why::Signal | Why::TimeLimit => exit::STOPPED,
         }
-    }
-
-    /// Whether nothing new may start: every stop but a job's own end.
-    pub fn stops_the_run(self) -> bool {
-        self != Why::JobEnded
     }
 
     pub fn describe(self) -> &'static str {
@@ -49,7 +40,6 @@ impl Why {
             Why::Interrupt => "interrupted",
             Why::Signal => "stopped by a signal",
             Why::TimeLimit => "stopped by the time limit",
-            Why::JobEnded => "stopped by the cluster",
         }
     }
 }
@@ -101,7 +91,6 @@ impl Stop {
         match why {
             Why::Interrupt => self.interrupt.store(true, Ordering::SeqCst),
             Why::Signal | Why::TimeLimit => self.signal.store(true, Ordering::SeqCst),
-            Why::JobEnded => panic!("a job's end is not a request to stop the run"),
         }
     }
 

@@ -82,5 +82,9 @@ pub fn run(cache: &Path, key: &str) -> Result<u8> {
             super::warn(reason);
             why.exit_code()
         }
+        Status::JobEnded { reason } => {
+            super::warn(reason);
+            exit::STOPPED
+        }
     })
 }

@@ -16,7 +16,7 @@ use crate::results;
 use crate::run_info::RunInfo;
 use crate::spec::ExecutorSpec;
 use crate::spec::SlurmConfig;
-use crate::stop::{self, Stop, Why};
+use crate::stop::{self, Stop};
 
 pub fn run(args: &RunArgs) -> Result<u8> {
     let loaded = Loaded::load(&args.pipeline)?;
@@ -194,13 +194,9 @@ pub fn execute(loaded: &Loaded, selected: &[usize], args: &RunArgs) -> Result<u8
                 log.display()
             )),
             // What the cluster ended, and why, even under -q.
-            Some((
-                Status::Stopped {
-                    why: Why::JobEnded,
-                    reason,
-                },
-                _,
-            )) => super::warn(format!("stopped: {}: {reason}", plan.label(p, i))),
+            Some((Status::JobEnded { reason }, _)) => {
+                super::warn(format!("stopped: {}: {reason}", plan.label(p, i)))
+            }
             _ => {}
         }
     }

@@ -44,6 +44,12 @@ pub enum Status {
         why: crate::stop::Why,
         reason: String,
     },
+    /// Its cluster job ended before it finished (its time ran out, it was
+    /// preempted, or cancelled outside nrun): resumable like `Stopped`, but
+    /// not a stop of the run, which goes on with what does not need it.
+    JobEnded {
+        reason: String,
+    },
 }
 
 impl Status {
@@ -53,7 +59,7 @@ impl Status {
             Status::Cached => "cached",
             Status::Failed { .. } => "failed",
             Status::Skipped { .. } => "skipped",
-            Status::Stopped { .. } => "stopped",
+            Status::Stopped { .. } | Status::JobEnded { .. } => "stopped",
         }
     }
 

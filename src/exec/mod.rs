@@ -257,9 +257,7 @@ pub fn execute(
                 }
                 state.insert(id, State::Done);
                 reporter.finished_running(id, &labels[id], &status, seconds);
-                if let Status::Stopped { why, .. } = &status
-                    && why.stops_the_run()
-                {
+                if let Status::Stopped { why, .. } = &status {
                     stopped_itself.get_or_insert(*why);
                 }
                 if status.ok() {
@@ -272,14 +270,7 @@ pub fn execute(
                     // A failure stops new work unless --keep-going; an
                     // instance stopped by its cluster job's end is not a
                     // failure: independent work goes on.
-                    let job_ended = matches!(
-                        status,
-                        Status::Stopped {
-                            why: Why::JobEnded,
-                            ..
-                        }
-                    );
-                    if !opts.keep_going && !job_ended {
+                    if !opts.keep_going && !matches!(status, Status::JobEnded { .. }) {
                         stopping = true;
                     }
                     skip_dependents(
@@ -345,7 +336,9 @@ fn skip_dependents(
         state.insert(r, State::Done);
         let status = Status::Skipped {
             reason: match status {
-                Status::Stopped { .. } => format!("input {} stopped (resumable)", labels[failed]),
+                Status::Stopped { .. } | Status::JobEnded { .. } => {
+                    format!("input {} stopped (resumable)", labels[failed])
+                }
                 _ => format!("input {} failed", labels[failed]),
             },
         };

@@ -55,7 +55,9 @@ fn describe(label: &str, status: &Status, seconds: f64) -> String {
             format!("FAILED  {label}: {message} (log: {})", log.display())
         }
         Status::Skipped { reason } => format!("skipped {label}: {reason}"),
-        Status::Stopped { reason, .. } => format!("stopped {label}: {reason}"),
+        Status::Stopped { reason, .. } | Status::JobEnded { reason } => {
+            format!("stopped {label}: {reason}")
+        }
     }
 }
 

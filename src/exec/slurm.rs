@@ -298,8 +298,7 @@ impl Slurm {
                 );
                 let log = self.store.work(&t.key).join(format!("slurm-{job}.out"));
                 if resumable(&state, rc) {
-                    Status::Stopped {
-                        why: Why::JobEnded,
+                    Status::JobEnded {
                         reason: format!(
                             "slurm job {job} ended {state} ({how}); a rerun resumes a training from its checkpoint (log: {})",
                             log.display()
