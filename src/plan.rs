@@ -401,21 +401,20 @@ fn same_in_every_cell(found: Vec<Diagnostic>, cells: usize) -> Vec<Diagnostic> {
         }
     };
     let bases: Vec<Diagnostic> = found.iter().map(without_values).collect();
-    let messages: Vec<String> = found.iter().map(|d| d.message.clone()).collect();
     found
-        .into_iter()
+        .iter()
         .zip(&bases)
         .map(|(d, base)| {
-            let group: Vec<&String> = bases
+            let alike: Vec<&Diagnostic> = found
                 .iter()
-                .zip(&messages)
-                .filter(|(b, _)| *b == base)
-                .map(|(_, m)| m)
+                .zip(&bases)
+                .filter(|(_, b)| *b == base)
+                .map(|(e, _)| e)
                 .collect();
-            if cells > 1 && group.len() == cells && group.iter().any(|m| **m != d.message) {
+            if cells > 1 && alike.len() == cells && alike.iter().any(|e| e.message != d.message) {
                 base.clone()
             } else {
-                d
+                d.clone()
             }
         })
         .collect()

@@ -60,18 +60,9 @@ pub fn gpus(
     visible: Option<&str>,
     detected: usize,
 ) -> Result<Vec<Gpu>, String> {
-    let ids = |text: &str| -> Vec<String> {
-        text.split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty() && *s != "-1")
-            .map(str::to_string)
-            .collect()
-    };
     // CUDA reads its list up to the first id that is not one (`-1`).
-    let visible: Option<Vec<String>> = visible.map(|v| {
-        let upto: Vec<&str> = v.split(',').take_while(|s| s.trim() != "-1").collect();
-        ids(&upto.join(","))
-    });
+    let visible: Option<Vec<String>> =
+        visible.map(|v| ids(v.split(',').take_while(|s| s.trim() != "-1")));
     let numbered = |ids: Vec<String>| {
         ids.into_iter()
             .enumerate()
@@ -84,7 +75,7 @@ pub fn gpus(
             None => numbered((0..detected).map(|i| i.to_string()).collect()),
         });
     };
-    ids(flag)
+    ids(flag.split(','))
         .into_iter()
         .map(|id| {
             let ordinal = match &visible {
@@ -106,6 +97,15 @@ pub fn gpus(
         .collect()
 }
 
+/// The ids a comma-separated list names, `-1` and blanks left out.
+fn ids<'a>(parts: impl Iterator<Item = &'a str>) -> Vec<String> {
+    parts
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && *s != "-1")
+        .map(str::to_string)
+        .collect()
+}
+
 /// Where `id` is in `visible`. CUDA takes a UUID there by any unique
 /// prefix (`GPU-8932f937`), so a UUID matches the entry it extends, or
 /// that extends it, when just one does.
@@ -114,11 +114,11 @@ fn visible_position(id: &str, visible: &[String]) -> Result<usize, String> {
         return Ok(at);
     }
     let uuid = |s: &str| s.starts_with("GPU-") || s.starts_with("MIG-");
-    let extends: Vec<usize> = (0..visible.len())
-        .filter(|&i| {
-            let v = &visible[i];
-            uuid(id) && uuid(v) && (id.starts_with(v.as_str()) || v.starts_with(id))
-        })
+    let extends: Vec<usize> = visible
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| uuid(id) && uuid(v) && (id.starts_with(v.as_str()) || v.starts_with(id)))
+        .map(|(at, _)| at)
         .collect();
     match extends[..] {
         [at] => Ok(at),

@@ -165,16 +165,13 @@ fn near_placeholder(script: &str, inputs: &Wiring) -> Option<(String, String)> {
                 .next_back()
                 .is_some_and(|c| !c.is_ascii_digit())
             && !script.contains(&format!("{name}="));
-        let near = |a: &str, b: &str, edits: usize| strsim::damerau_levenshtein(a, b) <= edits;
         let meant = match ["in_", "in-"].iter().find_map(|p| name.strip_prefix(p)) {
-            Some(input) => inputs
-                .names()
-                .filter(|n| near(n, input, 2))
-                .min_by_key(|n| strsim::damerau_levenshtein(n, input))
-                .map(|n| format!("in.{n}")),
+            Some(input) => {
+                crate::suggest::closest(input, inputs.names()).map(|n| format!("in.{n}"))
+            }
             None => ["out", "work"]
                 .into_iter()
-                .find(|p| *p != name && near(p, name, 1))
+                .find(|p| *p != name && strsim::damerau_levenshtein(p, name) <= 1)
                 .map(str::to_string),
         };
         if let Some(meant) = meant.filter(|_| starts_word && ends_word && word) {
