@@ -49,26 +49,22 @@ const SMALLEST: f64 = 12.0;
 pub(crate) fn fitted(title: &str, room: u32, size: f64) -> (String, f64) {
     let fits = |text: &str, size: f64| style::text_size(text, size).is_ok_and(|(w, _)| w <= room);
     let mut size = size;
-    while size > SMALLEST {
+    loop {
         if fits(title, size) {
             return (title.to_string(), size);
         }
-        size -= 1.0;
+        if size <= SMALLEST {
+            break;
+        }
+        size = (size - 1.0).max(SMALLEST);
     }
     let mut chars: Vec<char> = title.chars().collect();
     loop {
-        let text: String = chars.iter().collect::<String>() + "…";
-        if chars.is_empty() || fits(&text, SMALLEST) {
-            return (
-                if chars.len() == title.chars().count() {
-                    title.to_string()
-                } else {
-                    text
-                },
-                SMALLEST,
-            );
-        }
         chars.pop();
+        let text: String = chars.iter().chain(['…'].iter()).collect();
+        if chars.is_empty() || fits(&text, SMALLEST) {
+            return (text, SMALLEST);
+        }
     }
 }
 
